@@ -1,0 +1,1 @@
+"""Switchyard call-control service."""

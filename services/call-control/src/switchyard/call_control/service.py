@@ -1,0 +1,7 @@
+"""The call-control service as the runner sees it."""
+
+from __future__ import annotations
+
+from switchyard.shared.service import Service
+
+service = Service(name="call-control")

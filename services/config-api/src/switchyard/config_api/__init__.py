@@ -1,0 +1,1 @@
+"""Switchyard config-api service."""

@@ -1,0 +1,1 @@
+"""Switchyard event-relay service."""

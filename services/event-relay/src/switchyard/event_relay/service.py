@@ -1,0 +1,7 @@
+"""The event-relay service as the runner sees it."""
+
+from __future__ import annotations
+
+from switchyard.shared.service import Service
+
+service = Service(name="event-relay")

@@ -1,0 +1,1 @@
+"""What every Switchyard service imports."""

@@ -1,0 +1,226 @@
+"""NATS: one connection with reconnect, typed request/reply, streams and KV.
+
+Replies always travel in a ``Reply`` envelope so that a failure on the far
+side arrives as a typed ``BusError`` (code + message) instead of a bare
+timeout; the request helper itself never waits longer than its timeout.
+Trace context travels in the W3C ``traceparent`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StreamConfig
+from nats.js.kv import KeyValue
+from opentelemetry import propagate, trace
+
+from switchyard.shared.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+class Reply(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The envelope of every reply: exactly one of ``data`` or ``error``."""
+
+    data: msgspec.Raw = msgspec.Raw(b"null")
+    error: ErrorBody | None = None
+
+
+class BusError(Exception):
+    """A request that failed; ``code`` is stable and machine-readable.
+
+    Codes used by the bus itself: ``no_responder`` (nobody serves the
+    subject: a service or node owner is down), ``timeout`` (a responder was
+    there but did not answer in time), ``bad_reply`` (undecodable answer),
+    ``unavailable`` (not connected). Handlers add their own (``not_found``,
+    ``invalid``, ``fs_error`` …).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+_encoder = msgspec.json.Encoder()
+_reply_decoder = msgspec.json.Decoder(Reply)
+
+
+def encode(value: Any) -> bytes:
+    return _encoder.encode(value)
+
+
+def trace_headers() -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+class Bus:
+    """A NATS connection plus the helpers every service uses."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        subjects: Subjects,
+        default_timeout: float = 5.0,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
+        self.nc = nc
+        self.tracer = tracer or trace.get_tracer("switchyard.bus")
+        self.subjects = subjects
+        self.default_timeout = default_timeout
+        self.js: JetStreamContext = nc.jetstream()
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        subjects: Subjects,
+        *,
+        name: str = "switchyard",
+        timeout: float = 5.0,
+        tracer: trace.Tracer | None = None,
+    ) -> Bus:
+        async def on_error(exc: Exception) -> None:
+            log.warning("nats error: %s", exc)
+
+        nc: NATS
+
+        async def on_disconnect() -> None:
+            if not (nc.is_closed or nc.is_draining):
+                log.warning("nats disconnected; reconnecting")
+
+        async def on_reconnect() -> None:
+            log.info("nats reconnected")
+
+        nc = await nats.connect(
+            servers=[u.strip() for u in url.split(",") if u.strip()],
+            name=name,
+            connect_timeout=2,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,  # a service outlives a NATS restart
+            reconnect_time_wait=0.5,
+            error_cb=on_error,
+            disconnected_cb=on_disconnect,
+            reconnected_cb=on_reconnect,
+        )
+        return cls(nc, subjects, timeout, tracer)
+
+    async def close(self) -> None:
+        if not self.nc.is_closed:
+            try:
+                await asyncio.wait_for(self.nc.drain(), timeout=2)
+            except (TimeoutError, nats.errors.Error):
+                await self.nc.close()
+
+    @property
+    def server_version(self) -> str:
+        return str(self.nc._server_info.get("version", "unknown"))
+
+    # --- request/reply ---------------------------------------------------------
+    async def request(
+        self,
+        subject: str,
+        payload: Any,
+        reply_type: type[T],
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """Send ``payload`` and decode the answer as ``reply_type``; raise BusError."""
+        wait = self.default_timeout if timeout is None else timeout
+        with self.tracer.start_as_current_span(f"request {subject}", kind=trace.SpanKind.CLIENT):
+            try:
+                msg = await self.nc.request(
+                    subject, encode(payload), timeout=wait, headers=trace_headers()
+                )
+            except nats.errors.NoRespondersError:
+                raise BusError("no_responder", f"nothing serves {subject}") from None
+            except nats.errors.TimeoutError:
+                raise BusError("timeout", f"no answer on {subject} within {wait:g}s") from None
+            except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError):
+                raise BusError("unavailable", "not connected to NATS") from None
+        try:
+            reply = _reply_decoder.decode(msg.data)
+            if reply.error is not None:
+                raise BusError(reply.error.code, reply.error.message)
+            return msgspec.json.decode(reply.data, type=reply_type)
+        except msgspec.DecodeError as exc:
+            raise BusError("bad_reply", f"undecodable reply on {subject}: {exc}") from None
+
+    async def serve(
+        self,
+        subject: str,
+        request_type: type[T],
+        handler: Callable[[T], Awaitable[Any]],
+        *,
+        queue: str = "",
+    ) -> Subscription:
+        """Answer requests on ``subject``; exceptions become typed error replies."""
+        decoder = msgspec.json.Decoder(request_type)
+
+        async def on_msg(msg: Msg) -> None:
+            ctx = propagate.extract(msg.headers or {})
+            with self.tracer.start_as_current_span(
+                f"serve {subject}", context=ctx, kind=trace.SpanKind.SERVER
+            ):
+                try:
+                    result = await handler(decoder.decode(msg.data))
+                    body = encode(Reply(data=msgspec.Raw(encode(result))))
+                except BusError as exc:
+                    body = encode(Reply(error=ErrorBody(exc.code, exc.message)))
+                except msgspec.ValidationError as exc:
+                    body = encode(Reply(error=ErrorBody("invalid", str(exc))))
+                except msgspec.DecodeError as exc:
+                    body = encode(Reply(error=ErrorBody("invalid", f"malformed request: {exc}")))
+                except Exception as exc:
+                    log.exception("handler for %s failed", subject)
+                    body = encode(Reply(error=ErrorBody("internal", type(exc).__name__)))
+            if msg.reply:
+                await msg.respond(body)
+
+        return await self.nc.subscribe(subject, queue=queue, cb=on_msg)
+
+    async def publish(self, subject: str, payload: Any) -> None:
+        await self.nc.publish(subject, encode(payload), headers=trace_headers())
+
+    # --- JetStream -----------------------------------------------------------------
+    async def ensure_stream(self, config: StreamConfig) -> None:
+        """Create the stream, or bring an existing one to ``config``; idempotent."""
+        try:
+            await self.js.add_stream(config)
+        except nats.js.errors.BadRequestError as exc:
+            # 10058: a stream with this name exists with another config.
+            if exc.err_code != 10058:
+                raise
+            await self.js.update_stream(config)
+
+    async def ensure_kv(self, config: KeyValueConfig) -> KeyValue:
+        """Open the bucket, creating it first when missing; idempotent."""
+        try:
+            return await self.js.key_value(config.bucket)
+        except nats.js.errors.BucketNotFoundError:
+            pass
+        try:
+            return await self.js.create_key_value(config)
+        except nats.js.errors.BadRequestError:
+            # Another replica created it between our two calls.
+            return await self.js.key_value(config.bucket)

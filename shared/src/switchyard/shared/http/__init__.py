@@ -1,0 +1,1 @@
+"""HTTP conventions shared by every service (DESIGN section 5)."""

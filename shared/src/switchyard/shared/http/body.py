@@ -1,0 +1,83 @@
+"""Lenient request-body decoding: what XSwitch clients send, into exact Structs.
+
+The spec's own curl examples post JSON with curl's default form content
+type, send numbers as strings (``"max_length":"11"``) and ids as numbers
+where a string is stored. All of that is accepted; anything that still does
+not fit is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar import Request
+
+from switchyard.shared.http.errors import bad_request
+
+T = TypeVar("T")
+
+
+async def read_body(request: Request[Any, Any, Any], type_: type[T]) -> T:
+    return decode_body(await request.body(), request.content_type[0], type_)
+
+
+def decode_body(raw: bytes, content_type: str, type_: type[T]) -> T:
+    stripped = raw.lstrip()
+    if not stripped:
+        data: Any = {}
+    elif stripped[:1] in (b"{", b"[") or content_type == "application/json":
+        try:
+            data = msgspec.json.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise bad_request("body", f"malformed JSON: {exc}") from None
+    else:
+        data = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    return convert(data, type_)
+
+
+def convert(data: Any, type_: type[T]) -> T:
+    try:
+        return msgspec.convert(_numbers_to_strings(data, type_), type_, strict=False)
+    except msgspec.ValidationError as exc:
+        field, reason = split_validation_message(str(exc))
+        raise bad_request(field, reason) from None
+
+
+def split_validation_message(message: str) -> tuple[str, str]:
+    """msgspec says ``Expected `int`, got `str` - at `$.max_length```: split it."""
+    reason, sep, where = message.rpartition(" - at `")
+    if not sep:
+        return "body", message
+    path = where.rstrip("`").removeprefix("$").lstrip(".")
+    return path or "body", reason
+
+
+def _numbers_to_strings(data: Any, type_: Any) -> Any:
+    # msgspec's lax mode turns "11" into 11 but not 11 into "11"; clients do both.
+    if isinstance(data, list):
+        args = typing.get_args(type_)
+        return [_numbers_to_strings(d, args[0] if args else Any) for d in data]
+    if not isinstance(data, dict) or not (
+        isinstance(type_, type) and issubclass(type_, msgspec.Struct)
+    ):
+        return data
+    hints = typing.get_type_hints(type_)
+    out = dict(data)
+    for field in msgspec.structs.fields(type_):
+        value = out.get(field.encode_name)
+        hint = hints.get(field.name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and _wants_str(hint):
+            out[field.encode_name] = str(value)
+        elif isinstance(value, dict | list):
+            out[field.encode_name] = _numbers_to_strings(value, hint)
+    return out
+
+
+def _wants_str(hint: Any) -> bool:
+    if hint is str:
+        return True
+    args = typing.get_args(hint)
+    return str in args and not ({int, float} & set(args))

@@ -1,0 +1,153 @@
+"""Builds one Litestar app from one or several services (DESIGN section 2).
+
+``switchyard run config-api`` serves one service, ``switchyard up`` all of
+them; both go through ``create_app``, so a single process and a cluster run
+the same code paths, and services still meet only over NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+from switchyard.shared.bus import Bus
+from switchyard.shared.db import create_pool, redact_dsn
+from switchyard.shared.http import sessions
+from switchyard.shared.http.auth import EXCLUDE_OPT, auth_middleware
+from switchyard.shared.http.errors import exception_handlers
+from switchyard.shared.http.oplog import OperationLogMiddleware
+from switchyard.shared.runtime import Runtime
+from switchyard.shared.service import Service, discover, select
+from switchyard.shared.settings import Settings
+from switchyard.shared.subjects import Subjects
+from switchyard.shared.telemetry import configure_logging, setup_telemetry
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 2
+
+
+class Health(msgspec.Struct):
+    status: str
+    services: dict[str, str]
+    checks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+@get("/healthz", opt={EXCLUDE_OPT: True}, include_in_schema=False)
+async def healthz(state: State) -> Health:
+    return Health("ok", {name: "running" for name in state.service_names})
+
+
+@get("/readyz", opt={EXCLUDE_OPT: True}, include_in_schema=False)
+async def readyz(state: State) -> Response[Health]:
+    checks: dict[str, str] = {}
+    runtime: Runtime | None = state.get("runtime")
+    if runtime is None:
+        return Response(Health("starting", {}, {}), status_code=503)
+    try:
+        await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), READY_TIMEOUT)
+        checks["postgres"] = "ok"
+    except Exception as exc:
+        checks["postgres"] = f"down: {type(exc).__name__}"
+    try:
+        await runtime.bus.nc.flush(timeout=READY_TIMEOUT)
+        checks["nats"] = "ok"
+    except Exception as exc:
+        checks["nats"] = f"down: {type(exc).__name__}"
+    services: dict[str, str] = {}
+    for service in state.services:
+        problem = None
+        if service.ready is not None:
+            try:
+                problem = await asyncio.wait_for(
+                    service.ready(state.get(service.name)), READY_TIMEOUT
+                )
+            except Exception as exc:
+                problem = f"check failed: {type(exc).__name__}"
+        services[service.name] = problem or "ok"
+    ok = all(v == "ok" for v in checks.values()) and all(v == "ok" for v in services.values())
+    return Response(
+        Health("ok" if ok else "unready", services, checks), status_code=200 if ok else 503
+    )
+
+
+async def _provide_runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def create_app(
+    settings: Settings, services: Sequence[Service], *, own_logging: bool = False
+) -> Litestar:
+    """``own_logging``: configure the process's logging (a server process, not a test)."""
+    names = [s.name for s in services]
+    telemetry = setup_telemetry("switchyard-" + "+".join(names))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if own_logging:
+            # Here, not in the factory: granian configures logging after loading it.
+            configure_logging(settings.log_level, settings.log_format)
+        async with AsyncExitStack() as stack:
+            stack.callback(telemetry.shutdown)
+            log.info("connecting to postgres at %s", redact_dsn(settings.database_url))
+            pool = await create_pool(
+                settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            )
+            stack.push_async_callback(pool.close)
+            bus = await Bus.connect(
+                settings.nats_url,
+                Subjects(settings.nats_namespace),
+                name="switchyard:" + ",".join(names),
+                timeout=settings.bus_timeout,
+                tracer=telemetry.tracer_provider.get_tracer("switchyard.bus"),
+            )
+            stack.push_async_callback(bus.close)
+            runtime = Runtime(settings, pool, bus)
+            app.state.runtime = runtime
+            for service in services:
+                if service.lifespan is not None:
+                    app.state[service.name] = await stack.enter_async_context(
+                        service.lifespan(runtime)
+                    )
+            log.info("serving %s", ", ".join(names))
+            try:
+                yield
+            finally:
+                app.state.runtime = None
+
+    handlers: list[Any] = [healthz, readyz, *sessions.route_handlers]
+    for service in services:
+        handlers.extend(service.route_handlers)
+    otel = OpenTelemetryConfig(
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+        exclude=["/healthz", "/readyz"],
+    )
+    return Litestar(
+        route_handlers=handlers,
+        lifespan=[lifespan],
+        state=State({"service_names": names, "services": list(services), "runtime": None}),
+        dependencies={"runtime": Provide(_provide_runtime)},
+        middleware=[auth_middleware(), OperationLogMiddleware()],
+        exception_handlers=exception_handlers,
+        plugins=[OpenTelemetryPlugin(otel)],
+        openapi_config=OpenAPIConfig(title="Switchyard", version="0.1.0", path="/schema"),
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """The ASGI factory granian loads: settings and services from the environment."""
+    settings = Settings.from_env()
+    return create_app(settings, select(discover(), settings.service_names), own_logging=True)

@@ -1,0 +1,26 @@
+"""What one running app holds: settings, the Postgres pool, the bus.
+
+Built by the runner inside the app's lifespan and kept on ``app.state``;
+nothing here is module-global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from switchyard.shared.bus import Bus
+from switchyard.shared.settings import Settings
+from switchyard.shared.subjects import Subjects
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    bus: Bus
+
+    @property
+    def subjects(self) -> Subjects:
+        return self.bus.subjects

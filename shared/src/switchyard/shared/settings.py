@@ -1,0 +1,88 @@
+"""Settings: one msgspec Struct, read from ``SWITCHYARD_*`` environment variables.
+
+Every field maps to ``SWITCHYARD_<FIELD_NAME_UPPER>``; docs/configuration.md
+lists them. Values arrive as strings and are converted by msgspec's lax
+decoding, so a bad value fails at start-up naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+ENV_PREFIX = "SWITCHYARD_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Postgres DSN; empty means "start an embedded server" (only `switchyard up` does).
+    database_url: str = ""
+    # NATS URL(s), comma separated; empty means "start an embedded server".
+    nats_url: str = ""
+    # Namespace inserted into every subject, stream and bucket name; lets
+    # several stacks (or parallel tests) share one NATS without seeing each other.
+    nats_namespace: str = ""
+    http_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to listen on all interfaces
+    http_port: int = 8081
+    data_dir: Path = Path(".switchyard")
+    # FreeSWITCH nodes: comma-separated ``name=esl://password@host:port``.
+    fs_nodes: str = ""
+    # Comma-separated service names this process serves; "all" for every installed one.
+    services: str = "all"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    # Lifetime of a login session token (POST /api/sessions), seconds.
+    session_ttl: int = 86400
+    # Default timeout of a NATS request, seconds.
+    bus_timeout: float = 5.0
+    log_level: str = "INFO"
+    log_format: str = "json"  # "json" or "text"
+    # Shared secret FreeSWITCH's mod_xml_curl puts in its URL (empty: rely on network policy).
+    xml_curl_secret: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        raw: dict[str, str] = {}
+        for field in msgspec.structs.fields(cls):
+            key = ENV_PREFIX + field.name.upper()
+            if key in env:
+                raw[field.name] = env[key]
+        try:
+            return msgspec.convert(raw, cls, strict=False, dec_hook=_dec_hook)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_name_the_variable(str(exc))) from None
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a child process."""
+        return {
+            ENV_PREFIX + f.name.upper(): str(getattr(self, f.name))
+            for f in msgspec.structs.fields(self)
+        }
+
+    @property
+    def service_names(self) -> list[str] | None:
+        """The services to run, or None for all of them."""
+        names = [s.strip() for s in self.services.split(",") if s.strip()]
+        return None if not names or names == ["all"] else names
+
+
+def _dec_hook(type_: type, obj: object) -> object:
+    if type_ is Path and isinstance(obj, str):
+        return Path(obj)
+    raise NotImplementedError
+
+
+def _name_the_variable(message: str) -> str:
+    # msgspec says "... - at `$.http_port`"; users set SWITCHYARD_HTTP_PORT.
+    if "`$." in message:
+        head, _, tail = message.partition("`$.")
+        field = tail.split("`", 1)[0]
+        return f"{ENV_PREFIX}{field.upper()}: {head.rstrip(' -')}"
+    return message

@@ -1,0 +1,98 @@
+"""Every NATS name Switchyard uses: subjects, streams, KV buckets, queue groups.
+
+No subject string is written anywhere else (DESIGN section 4). A namespace
+(SWITCHYARD_NATS_NAMESPACE) is spliced into every name so that stacks or
+parallel tests sharing one NATS server never see each other.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import msgspec
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _token(value: str, what: str) -> str:
+    # A subject token must not contain '.', '*', '>' or whitespace, or a
+    # caller could address (or subscribe to) subjects it was never meant to.
+    if not _TOKEN.match(value):
+        raise ValueError(f"{what} {value!r} is not a valid subject token")
+    return value
+
+
+class Subjects(msgspec.Struct, frozen=True):
+    namespace: str = ""
+
+    @property
+    def prefix(self) -> str:
+        return f"sy.{_token(self.namespace, 'namespace')}" if self.namespace else "sy"
+
+    def _name(self, base: str) -> str:
+        # Stream and bucket names allow no dots.
+        if not self.namespace:
+            return base
+        return f"{base}_{_token(self.namespace, 'namespace')}"
+
+    # --- FreeSWITCH commands (request/reply) ------------------------------
+    def node_command(self, node: str) -> str:
+        """Per-node commands, answered only by the replica owning the node."""
+        return f"{self.prefix}.cmd.node.{_token(node, 'node')}"
+
+    @property
+    def any_node_command(self) -> str:
+        """Node-agnostic commands (originate), served by queue group CALL_CONTROL_QUEUE."""
+        return f"{self.prefix}.cmd.any"
+
+    call_control_queue: ClassVar[str] = "call-control"
+
+    # --- FreeSWITCH events (JetStream) -------------------------------------
+    @property
+    def events_stream(self) -> str:
+        return self._name("SY_FS_EVENTS")
+
+    @property
+    def events_all(self) -> str:
+        return f"{self.prefix}.fs.events.>"
+
+    def events(self, node: str, event_name: str, subclass: str | None = None) -> str:
+        subject = f"{self.prefix}.fs.events.{_token(node, 'node')}.{_token(event_name, 'event')}"
+        if subclass:
+            # CUSTOM subclasses look like "ai::channel-state"; colons are fine in a token.
+            subject += "." + subclass.replace(".", "_")
+        return subject
+
+    def events_of_node(self, node: str) -> str:
+        return f"{self.prefix}.fs.events.{_token(node, 'node')}.>"
+
+    # --- KV buckets ----------------------------------------------------------
+    @property
+    def node_owner_bucket(self) -> str:
+        return self._name("sy_node_owner")
+
+    @property
+    def channel_location_bucket(self) -> str:
+        return self._name("sy_channel_location")
+
+    # --- configuration changes ------------------------------------------------
+    def config_changed(self, resource: str) -> str:
+        return f"{self.prefix}.config.changed.{_token(resource, 'resource')}"
+
+    @property
+    def config_changed_all(self) -> str:
+        return f"{self.prefix}.config.changed.>"
+
+    # --- media ------------------------------------------------------------------
+    @property
+    def tts_request(self) -> str:
+        return f"{self.prefix}.media.tts"
+
+    media_queue: ClassVar[str] = "media"
+
+    # --- health -------------------------------------------------------------------
+    @property
+    def ping(self) -> str:
+        """Answered by every running service: a cheap end-to-end bus check."""
+        return f"{self.prefix}.ping"

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import asyncio
+import time
+
+import msgspec
+import pytest
+from nats.js.api import KeyValueConfig, StreamConfig
+from opentelemetry.sdk.trace import TracerProvider
+
+from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.subjects import Subjects
+
+
+class Ask(msgspec.Struct):
+    n: int
+
+
+class Answer(msgspec.Struct):
+    doubled: int
+
+
+async def test_request_and_reply_are_typed(bus: Bus) -> None:
+    async def double(ask: Ask) -> Answer:
+        return Answer(ask.n * 2)
+
+    await bus.serve(bus.subjects.ping, Ask, double)
+    assert await bus.request(bus.subjects.ping, Ask(21), Answer) == Answer(42)
+
+
+async def test_no_responder_is_a_typed_error_at_once(bus: Bus) -> None:
+    started = time.monotonic()
+    with pytest.raises(BusError) as err:
+        await bus.request(bus.subjects.node_command("fs1"), Ask(1), Answer, timeout=30)
+    assert err.value.code == "no_responder"
+    # It did not sit out the 30 s timeout (a generous bound, not a speed claim).
+    assert time.monotonic() - started < 10
+
+
+async def test_a_slow_responder_is_a_typed_timeout(bus: Bus) -> None:
+    async def slow(ask: Ask) -> Answer:
+        await asyncio.sleep(5)
+        return Answer(0)
+
+    await bus.serve(bus.subjects.ping, Ask, slow)
+    with pytest.raises(BusError) as err:
+        await bus.request(bus.subjects.ping, Ask(1), Answer, timeout=0.2)
+    assert err.value.code == "timeout"
+
+
+async def test_handler_errors_arrive_typed(bus: Bus) -> None:
+    async def picky(ask: Ask) -> Answer:
+        if ask.n < 0:
+            raise BusError("not_found", "no channel -1")
+        raise RuntimeError("secret internals")
+
+    await bus.serve(bus.subjects.ping, Ask, picky)
+    with pytest.raises(BusError) as err:
+        await bus.request(bus.subjects.ping, Ask(-1), Answer)
+    assert (err.value.code, err.value.message) == ("not_found", "no channel -1")
+
+    with pytest.raises(BusError) as err:
+        await bus.request(bus.subjects.ping, Ask(1), Answer)
+    assert err.value.code == "internal"
+    assert "secret" not in err.value.message
+
+    with pytest.raises(BusError) as err:
+        await bus.request(bus.subjects.ping, {"n": "not a number"}, Answer)
+    assert err.value.code == "invalid"
+
+
+async def test_trace_context_travels_in_headers(nats_url: str, namespace: str) -> None:
+    provider = TracerProvider()
+    tracer = provider.get_tracer("test")
+    bus = await Bus.connect(nats_url, Subjects(namespace), tracer=tracer)
+    seen: list[str] = []
+
+    async def capture(msg: object) -> None:
+        headers = getattr(msg, "headers", None) or {}
+        seen.append(headers.get("traceparent", ""))
+        await msg.respond(b'{"data":{"doubled":0}}')  # type: ignore[attr-defined]
+
+    try:
+        await bus.nc.subscribe(bus.subjects.ping, cb=capture)
+        with tracer.start_as_current_span("outer") as span:
+            await bus.request(bus.subjects.ping, Ask(1), Answer)
+            trace_id = format(span.get_span_context().trace_id, "032x")
+        assert seen and seen[0].split("-")[1] == trace_id
+    finally:
+        await bus.close()
+
+
+async def test_namespaces_keep_stacks_apart(nats_url: str) -> None:
+    a = await Bus.connect(nats_url, Subjects("nsa"))
+    b = await Bus.connect(nats_url, Subjects("nsb"))
+    try:
+
+        async def echo(ask: Ask) -> Answer:
+            return Answer(ask.n)
+
+        await a.serve(a.subjects.ping, Ask, echo)
+        with pytest.raises(BusError) as err:
+            await b.request(b.subjects.ping, Ask(1), Answer)
+        assert err.value.code == "no_responder"
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_streams_and_buckets_are_created_idempotently(bus: Bus) -> None:
+    s = bus.subjects
+    config = StreamConfig(name=s.events_stream, subjects=[s.events_all], duplicate_window=120)
+    await bus.ensure_stream(config)
+    await bus.ensure_stream(config)
+    # A changed configuration is applied to the existing stream, not refused.
+    await bus.ensure_stream(
+        StreamConfig(name=s.events_stream, subjects=[s.events_all], max_msgs=1000)
+    )
+    info = await bus.js.stream_info(s.events_stream)
+    assert info.config.max_msgs == 1000
+
+    kv = await bus.ensure_kv(KeyValueConfig(bucket=s.node_owner_bucket, ttl=5))
+    await kv.put("fs1", b"replica-a")
+    again = await bus.ensure_kv(KeyValueConfig(bucket=s.node_owner_bucket, ttl=5))
+    assert (await again.get("fs1")).value == b"replica-a"
+    await bus.js.delete_stream(s.events_stream)
+    await bus.js.delete_key_value(s.node_owner_bucket)
+
+
+def test_subject_tokens_cannot_be_injected() -> None:
+    s = Subjects("x")
+    assert s.node_command("fs-1") == "sy.x.cmd.node.fs-1"
+    for bad in ("fs.1", "*", ">", "a b", ""):
+        with pytest.raises(ValueError):
+            s.node_command(bad)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from switchyard.shared.db import redact_dsn
+from switchyard.shared.settings import Settings, SettingsError
+
+
+def test_settings_come_from_switchyard_variables() -> None:
+    s = Settings.from_env(
+        {
+            "SWITCHYARD_HTTP_PORT": "9000",
+            "SWITCHYARD_DATA_DIR": "/var/lib/sy",
+            "SWITCHYARD_SERVICES": "config-api, media",
+            "HTTP_PORT": "1",
+        }
+    )
+    assert s.http_port == 9000
+    assert s.data_dir == Path("/var/lib/sy")
+    assert s.service_names == ["config-api", "media"]
+    assert Settings.from_env({}).service_names is None
+    assert Settings.from_env(s.to_env()) == s
+
+
+def test_a_bad_value_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="SWITCHYARD_HTTP_PORT"):
+        Settings.from_env({"SWITCHYARD_HTTP_PORT": "eighty"})
+
+
+def test_passwords_are_redacted_from_dsns() -> None:
+    assert redact_dsn("postgresql://sy:hunter2@db:5432/sy") == "postgresql://sy:***@db:5432/sy"
+    assert redact_dsn("postgresql://postgres@127.0.0.1/x") == "postgresql://postgres@127.0.0.1/x"
