@@ -18,6 +18,7 @@ import os
 import secrets
 import sys
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 
 import asyncpg
 
@@ -30,6 +31,7 @@ from switchyard.shared.telemetry import configure_logging
 
 log = logging.getLogger("switchyard")
 
+COMMANDS_ENTRY_POINT_GROUP = "switchyard.commands"
 UP_TOKEN_NAME = "switchyard-up"  # noqa: S105 - a token name, not a secret
 
 
@@ -88,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password", help="default: prompt (or read SWITCHYARD_NEW_PASSWORD)")
     add.add_argument("--super", action="store_true", help="administrator")
     add.set_defaults(func=cmd_user_add)
+
+    # Commands contributed by other packages (e.g. `switchyard fssim`): each
+    # entry point is a function taking the subparsers object and adding its
+    # parser with set_defaults(func=callable(settings, args)).
+    for ep in entry_points(group=COMMANDS_ENTRY_POINT_GROUP):
+        ep.load()(sub)
     return parser
 
 

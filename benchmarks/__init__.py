@@ -1,0 +1,1 @@
+"""Benchmarks: `./sy bench [-- name ...]`. Figures and ratios, never pass/fail."""
