@@ -61,7 +61,12 @@ def _parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="run every service in one process (embedded Postgres/NATS)")
     up.add_argument("--port", type=int, help="HTTP port (default SWITCHYARD_HTTP_PORT or 8081)")
-    up.add_argument("--no-demo", dest="demo", action="store_false", help="do not seed demo data")
+    up.add_argument(
+        "--no-demo",
+        dest="demo",
+        action="store_false",
+        help="do not seed the demo PBX (it is seeded once, into an empty configuration)",
+    )
     up.set_defaults(func=cmd_up)
 
     run = sub.add_parser("run", help="run one service (what Kubernetes runs)")
@@ -126,6 +131,7 @@ def _replace(settings: Settings, **changes: object) -> Settings:
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    settings = _replace(settings, demo=args.demo)
     if args.port:
         settings = _replace(settings, http_port=args.port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

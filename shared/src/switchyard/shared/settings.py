@@ -45,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: str = "json"  # "json" or "text"
     # Shared secret FreeSWITCH's mod_xml_curl puts in its URL (empty: rely on network policy).
     xml_curl_secret: str = ""
+    # Seed a small demo PBX into an empty configuration (only once per database).
+    demo: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
