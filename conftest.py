@@ -101,11 +101,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     b = _backing
-    if b.pg_url:
-        terminalreporter.write_line(
-            f"backing services: postgres {b.pg_version} ({b.pg_source}), "
-            f"nats {b.nats_version} ({b.nats_source})"
-        )
+    used = []
+    if b.pg_version:
+        used.append(f"postgres {b.pg_version} ({b.pg_source})")
+    if b.nats_version:
+        used.append(f"nats {b.nats_version} ({b.nats_source})")
+    if used:
+        terminalreporter.write_line("backing services: " + ", ".join(used))
 
 
 @pytest.fixture(scope="session")
