@@ -1,0 +1,71 @@
+"""What call-control replicas say to each other over NATS.
+
+Per-node subjects (``Subjects.node_command``) carry a ``NodeCommand``,
+answered only by the replica owning that node; ``Subjects.any_node_command``
+(queue group ``call-control``) carries an ``Originate`` without a node,
+served by any replica that owns at least one node. Every struct is tagged so
+one subject carries a union of commands.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class App(msgspec.Struct, frozen=True):
+    app: str
+    args: str = ""
+
+
+class Originate(msgspec.Struct, frozen=True, tag="originate"):
+    uuid: str  # chosen by the HTTP handler so even an async originate can answer it
+    dial: str  # the dial string (endpoint), e.g. user/1000 or loopback/1000/context-1
+    apps: tuple[App, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+    ignore_early_media: bool = False
+    background: bool = False
+    timeout: int = 60  # originate_timeout, seconds
+
+
+class Hangup(msgspec.Struct, frozen=True, tag="hangup"):
+    uuid: str
+    cause: str = "NORMAL_CLEARING"
+
+
+class ChannelApi(msgspec.Struct, frozen=True, tag="channel_api"):
+    """A uuid_* API on one channel, e.g. ``uuid_audio <uuid> start write mute 0``."""
+
+    uuid: str
+    command: str
+    args: str = ""
+
+
+class ListChannels(msgspec.Struct, frozen=True, tag="list_channels"):
+    pass
+
+
+class Api(msgspec.Struct, frozen=True, tag="api"):
+    """A plain API command (gateway control, status, /cli)."""
+
+    command: str
+    args: str = ""
+
+
+NodeCommand = Originate | Hangup | ChannelApi | ListChannels | Api
+
+
+class OriginateResult(msgspec.Struct, frozen=True):
+    ok: bool
+    uuid: str
+    node: str
+    cause: str = ""  # FreeSWITCH's hangup cause when not ok
+
+
+class ApiResult(msgspec.Struct, frozen=True):
+    node: str
+    body: str
+
+
+class ChannelList(msgspec.Struct, frozen=True):
+    node: str
+    rows: list[dict[str, str]]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from switchyard.call_control.originate import UnsafeValue, originate_line
+from switchyard.call_control.protocol import App, Originate
+
+UUID = "7f4c0f7e-0000-4000-8000-000000000001"
+
+
+def test_no_app_parks_the_channel() -> None:
+    line = originate_line(Originate(uuid=UUID, dial="user/1000"))
+    assert line == f"{{origination_uuid='{UUID}',originate_timeout='60'}}user/1000 &park()"
+
+
+def test_one_app_and_variables_are_quoted() -> None:
+    cmd = Originate(
+        uuid=UUID,
+        dial="user/1000",
+        apps=(App("playback", "/wav/my vacation.wav"),),
+        variables=(("origination_caller_id_name", "Smith, John"),),
+        ignore_early_media=True,
+    )
+    assert originate_line(cmd) == (
+        f"{{origination_uuid='{UUID}',originate_timeout='60',ignore_early_media='true',"
+        "origination_caller_id_name='Smith, John'}user/1000 '&playback(/wav/my vacation.wav)'"
+    )
+
+
+def test_several_apps_become_an_inline_dialplan_with_a_safe_separator() -> None:
+    apps = (
+        App("set", "RECORD_ANSWER_REQ=true"),
+        App("record_session", "/tmp/test.wav"),
+        App("transfer", "186xxxxxxxx"),
+    )
+    line = originate_line(Originate(uuid=UUID, dial="user/1000", apps=apps))
+    assert line.endswith(
+        "'set:RECORD_ANSWER_REQ=true,record_session:/tmp/test.wav,transfer:186xxxxxxxx' inline"
+    )
+    with_commas = (App("set", "a=1,2"), App("park"))
+    assert originate_line(Originate(uuid=UUID, dial="user/1", apps=with_commas)).endswith(
+        "'^^;set:a=1,2;park' inline"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cmd", "field"),
+    [
+        (Originate(uuid=UUID, dial="user/1000\nbgapi hupall"), "dial"),
+        (Originate(uuid=UUID, dial="user/1000", apps=(App("playback", "x'\n"),)), "args"),
+        (Originate(uuid=UUID, dial="user/1000", apps=(App("play back"),)), "app"),
+        (
+            Originate(uuid=UUID, dial="user/1", variables=(("x", "a'}user/666 &park("),)),
+            "x",
+        ),
+        (Originate(uuid=UUID, dial="user/1", variables=(("a=b", "c"),)), "variable"),
+        (Originate(uuid=UUID, dial="user/1 &hupall()"), "dial"),
+    ],
+)
+def test_injection_is_refused_naming_the_field(cmd: Originate, field: str) -> None:
+    with pytest.raises(UnsafeValue) as err:
+        originate_line(cmd)
+    assert err.value.field == field
