@@ -56,7 +56,10 @@ def _inline(apps: tuple[App, ...]) -> str:
 
 def originate_line(cmd: Originate) -> str:
     """The argument of ``originate`` (what follows the word ``originate``)."""
-    pairs = (("origination_uuid", cmd.uuid), ("originate_timeout", str(cmd.timeout)))
+    pairs: tuple[tuple[str, str], ...] = (
+        ("origination_uuid", cmd.uuid),
+        ("originate_timeout", str(cmd.timeout)),
+    )
     if cmd.ignore_early_media:
         pairs += (("ignore_early_media", "true"),)
     endpoint = channel_variables(pairs + cmd.variables) + check_value("dial", cmd.dial)
