@@ -2,6 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from switchyard.config_api.outbox import Outbox
+from switchyard.config_api.resources import contexts, dicts, extensions, routes
+from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service
 
-service = Service(name="config-api")
+
+@dataclass
+class State:
+    """What the lifespan keeps on ``app.state["config-api"]``."""
+
+    outbox: Outbox
+
+
+@asynccontextmanager
+async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
+    outbox = Outbox(runtime)
+    outbox.start()
+    outbox.kick()  # notices left by a previous run
+    try:
+        yield State(outbox=outbox)
+    finally:
+        await outbox.stop()
+
+
+async def ready(state: Any) -> str | None:
+    if not isinstance(state, State) or not state.outbox.running:
+        return "config outbox worker not running"
+    return None
+
+
+def _handlers() -> list[Any]:
+    return [
+        *dicts.route_handlers(),
+        *contexts.route_handlers(),
+        *extensions.route_handlers(),
+        *routes.route_handlers(),
+    ]
+
+
+service = Service(name="config-api", route_handlers=_handlers(), lifespan=lifespan, ready=ready)

@@ -1,0 +1,1 @@
+"""The declarative resource framework: describe a resource once, get its handlers."""

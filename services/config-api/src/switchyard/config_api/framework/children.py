@@ -1,0 +1,127 @@
+"""Rows that belong to a parent row: route params, gateway params and
+variables, blacklist numbers, IVR actions, translation numbers.
+
+The child is declared as a Resource (its own table and columns) plus the
+column that points at the parent. Paths differ per parent in the specs
+(``/params/$id`` to edit but ``/param/$id`` to delete), so each resource
+module wires these helpers to its documented paths explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from switchyard.config_api.framework.crud import toggle_row
+from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
+from switchyard.config_api.framework.spec import Resource, Values
+from switchyard.config_api.framework.tx import Tx
+from switchyard.config_api.framework.wire import render
+from switchyard.shared.http.errors import not_found
+
+
+@dataclass(frozen=True)
+class Child:
+    parent: Resource
+    res: Resource  # the child's table and columns; res.name is the notice resource
+    fk: str  # column naming the parent id
+    fk_out: str = ""  # how the parent id is called on the wire (default: fk)
+    realm: str = ""  # XSwitch's shared params table shows realm ROUTE/GATEWAY/BLACKLIST
+
+    @property
+    def struct(self) -> type[msgspec.Struct]:
+        return struct_for(self.res)
+
+    def render(self, row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+        out = render(self.res, row)
+        out[self.fk_out or self.fk] = row[self.fk]
+        if self.realm:
+            out["realm"] = self.realm
+        return out
+
+
+async def parent_exists(conn: asyncpg.Connection | asyncpg.Pool, child: Child, pid: int) -> None:
+    found = await conn.fetchval(
+        f"SELECT 1 FROM {child.parent.table} WHERE id = $1",  # noqa: S608 - declared
+        pid,
+    )
+    if not found:
+        raise not_found()
+
+
+async def list_of(
+    conn: asyncpg.Connection | asyncpg.Pool, child: Child, pid: int
+) -> list[dict[str, Any]]:
+    await parent_exists(conn, child, pid)
+    rows = await conn.fetch(
+        f"SELECT * FROM {child.res.table} WHERE {child.fk} = $1 ORDER BY id",  # noqa: S608
+        pid,
+    )
+    return [child.render(r) for r in rows]
+
+
+async def add(tx: Tx, child: Child, pid: int, data: Any) -> asyncpg.Record:
+    values = with_defaults(child.res, decode(child.res, child.struct, data))
+    return await add_values(tx, child, pid, values)
+
+
+async def add_values(tx: Tx, child: Child, pid: int, values: Values) -> asyncpg.Record:
+    await parent_exists(tx.conn, child, pid)
+    if child.res.check is not None:
+        values.update(await child.res.check(tx.conn, dict(values), None) or {})
+    cols = [child.fk, *values]
+    placeholders = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
+    row = await tx.conn.fetchrow(
+        f"INSERT INTO {child.res.table} ({', '.join(cols)}) "  # noqa: S608
+        f"VALUES ({placeholders}) RETURNING *",
+        pid,
+        *values.values(),
+    )
+    assert row is not None
+    tx.changed(child.res.name, "update", pid)
+    return row
+
+
+async def edit(tx: Tx, child: Child, pid: int, cid: int, data: Any) -> asyncpg.Record:
+    if isinstance(data, dict) and data.get("action") == "toggle" and child.res.toggle:
+        await _owned(tx.conn, child, pid, cid)
+        row = await toggle_row(tx, child.res, cid)
+        return row
+    values = decode(child.res, child.struct, data)
+    current = await _owned(tx.conn, child, pid, cid)
+    if child.res.check is not None:
+        merged = {**dict(current), **values}
+        values.update(await child.res.check(tx.conn, merged, dict(current)) or {})
+    if not values:
+        return current
+    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
+    row = await tx.conn.fetchrow(
+        f"UPDATE {child.res.table} SET {sets}, updated_at = now() "  # noqa: S608
+        "WHERE id = $1 RETURNING *",
+        cid,
+        *values.values(),
+    )
+    assert row is not None
+    tx.changed(child.res.name, "update", pid)
+    return row
+
+
+async def remove(tx: Tx, child: Child, pid: int, cid: int) -> asyncpg.Record:
+    row = await _owned(tx.conn, child, pid, cid)
+    await tx.conn.execute(f"DELETE FROM {child.res.table} WHERE id = $1", cid)  # noqa: S608
+    tx.changed(child.res.name, "update", pid)
+    return row
+
+
+async def _owned(conn: asyncpg.Connection, child: Child, pid: int, cid: int) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"SELECT * FROM {child.res.table} WHERE id = $1 AND {child.fk} = $2 FOR UPDATE",  # noqa: S608
+        cid,
+        pid,
+    )
+    if row is None:
+        raise not_found()
+    return row

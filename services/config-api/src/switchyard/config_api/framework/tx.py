@@ -1,0 +1,86 @@
+"""One write: a transaction that also queues the config-changed notice.
+
+The notice row goes into ``config_outbox`` inside the same transaction, so
+it exists exactly when the change does; the outbox worker publishes it on
+``sy.config.changed.<resource>`` after the commit (``Outbox.kick``). Unique
+and foreign-key violations become the 409/400 the API documents, naming the
+field, with nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request
+
+from switchyard.config_api.framework.constraints import CONSTRAINTS
+from switchyard.config_api.outbox import Outbox
+from switchyard.shared.http.errors import ApiError, bad_request, conflict
+from switchyard.shared.runtime import Runtime
+
+STATE_KEY = "config-api"
+
+
+class Notice(msgspec.Struct):
+    """The payload of ``sy.config.changed.<resource>``."""
+
+    resource: str
+    action: str  # create | update | delete
+    ids: list[Any]
+
+
+@dataclass
+class Tx:
+    conn: asyncpg.Connection
+    notices: list[Notice] = field(default_factory=list)
+
+    def changed(self, resource: str, action: str, *ids: Any) -> None:
+        self.notices.append(Notice(resource, action, list(ids)))
+
+
+def outbox_of(request: Request[Any, Any, Any]) -> Outbox | None:
+    state = request.app.state.get(STATE_KEY)
+    return getattr(state, "outbox", None)
+
+
+@asynccontextmanager
+async def write(runtime: Runtime, request: Request[Any, Any, Any]) -> AsyncIterator[Tx]:
+    async with runtime.pool.acquire() as conn:
+        tx = Tx(conn)
+        try:
+            async with conn.transaction():
+                yield tx
+                if tx.notices:
+                    await conn.executemany(
+                        "INSERT INTO config_outbox (resource, payload) VALUES ($1, $2::jsonb)",
+                        [(n.resource, msgspec.json.encode(n).decode()) for n in tx.notices],
+                    )
+        except asyncpg.UniqueViolationError as exc:
+            raise unique_error(exc) from None
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise reference_error(exc) from None
+        except asyncpg.CheckViolationError as exc:
+            raise bad_request(exc.column_name or "body", "out of range") from None
+        except asyncpg.NumericValueOutOfRangeError:
+            raise bad_request("body", "a number is out of range") from None
+    if tx.notices and (outbox := outbox_of(request)) is not None:
+        outbox.kick()
+
+
+def unique_error(exc: asyncpg.UniqueViolationError) -> ApiError:
+    name = exc.constraint_name or ""
+    field_name, reason = CONSTRAINTS.get(name, ("body", "already exists"))
+    return conflict(field_name, reason)
+
+
+def reference_error(exc: asyncpg.ForeignKeyViolationError) -> ApiError:
+    name = exc.constraint_name or ""
+    field_name, reason = CONSTRAINTS.get(name, ("body", "refers to something that does not exist"))
+    if "DELETE" in (exc.detail or "") or "still referenced" in (exc.detail or ""):
+        return conflict(field_name, f"is still referenced: {exc.detail}")
+    return bad_request(field_name, reason)

@@ -1,0 +1,1 @@
+"""One module per configuration resource (or family of resources)."""

@@ -1,0 +1,144 @@
+"""Route destinations: the types clients send and what `dest_uuid` must point at.
+
+The specs list 20 ``FS_DEST_*`` types (seeded in dicts realm DEST); real
+clients send 54 (../shared/reference/xswitch-clients-observed.md section 4),
+all accepted. For the types the spec marks as needing ``dest_uuid``, the id
+must name an existing object of the right kind where Switchyard stores that
+kind; the others (conference rooms, meetings, call-center queues,
+distributors) live outside Switchyard and only need to be present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from switchyard.shared.http.errors import bad_request
+
+DEST_TYPES: frozenset[str] = frozenset(
+    f"FS_DEST_{t}"
+    for t in [
+        "USER",
+        "GATEWAY",
+        "USERGW",
+        "TRUNK_GROUP_OUT",
+        "TRUNK_OUT",
+        "TRUNK_GROUP_IN",
+        "TRUNK_IN",
+        "SYSTEM",
+        "IP",
+        "AGORA",
+        "IVRBLOCK",
+        "CALLFLOW",
+        "CONFERENCE",
+        "CONFERENCE_ROOM",
+        "MEETING_ROOM",
+        "USER_CONFERENCE",
+        "CONFERENCE_CLUSTER",
+        "CTI",
+        "NUM_QUEUE",
+        "SCRIPT",
+        "IVR",
+        "CHATGPT",
+        "LAST_INTERCEPT",
+        "DEST_INTERCEPT",
+        "INTERCEPT",
+        "FORCE_INSERT",
+        "FORCE_BREAKDOWN",
+        "EAVESDROP",
+        "MEETING",
+        "TIMELY_MEETING",
+        "FUNC_CALL_EXTN",
+        "FUNC_CALL_FORWARDING",
+        "FUNC_CALL_FORWARDING_CANCEL",
+        "FUNC_CALL_FORWARD_BUSY",
+        "FUNC_CALL_FORWARD_BUSY_CANCEL",
+        "FUNC_CALL_FORWARD_NO_RESPONSE",
+        "FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL",
+        "FUNC_CALL_FORWARD_WITHOUT_RESPONSE",
+        "FUNC_CALL_FORWARD_WITHOUT_RESPONSE_CANCEL",
+        "FUNC_CALL_DND",
+        "FUNC_CALL_DND_CANCEL",
+        "FUNC_CALL_FIFO_BACK",
+        "FUNC_CALL_RECORD",
+        "FUNC_CALL_VOICEMAIL",
+        "VOICEMAIL",
+        "PLAYBACK",
+        "TRANSFER",
+        "TEN",
+        "CLUSTER_TRUNK",
+        "CLUSTER_TRUNK_GROUP",
+        "DISTRIBUTORS",
+        "RING_EXTNS",
+        "SEQ_EXTNS",
+        "MCASTS",
+        "TENCENT",
+        "MCAST_MEET",
+    ]
+)
+
+# The spec's list of types whose dest_uuid is required.
+NEEDS_UUID: frozenset[str] = frozenset(
+    f"FS_DEST_{t}"
+    for t in [
+        "GATEWAY",
+        "USERGW",
+        "IVRBLOCK",
+        "MEETING_ROOM",
+        "CONFERENCE_ROOM",
+        "CTI",
+        "IVR",
+        "DISTRIBUTORS",
+        "CLUSTER_TRUNK",
+        "CLUSTER_TRUNK_GROUP",
+    ]
+)
+
+# type -> (table, label column, what it is called in errors)
+TARGETS: dict[str, tuple[str, str, str]] = {
+    "FS_DEST_GATEWAY": ("gateways", "name", "gateway"),
+    "FS_DEST_USERGW": ("extensions", "extn", "extension"),
+    "FS_DEST_IVRBLOCK": ("blocks", "name", "block"),
+    "FS_DEST_IVR": ("ivrs", "name", "IVR"),
+    "FS_DEST_CLUSTER_TRUNK": ("trunks", "name", "trunk"),
+    "FS_DEST_CLUSTER_TRUNK_GROUP": ("trunk_groups", "name", "trunk group"),
+}
+
+
+async def resolve(conn: asyncpg.Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """Check dest_type/dest_uuid; return the `body` to store (the target's name)."""
+    dest_type = values.get("dest_type", "")
+    if dest_type not in DEST_TYPES:
+        raise bad_request("dest_type", f"unknown destination type {dest_type!r}")
+    uuid = str(values.get("dest_uuid") or "").strip()
+    if dest_type in NEEDS_UUID and not uuid:
+        raise bad_request("dest_uuid", f"is required for {dest_type}")
+    target = TARGETS.get(dest_type)
+    if target is None or not uuid:
+        return {}
+    table, label, what = target
+    # FS_DEST_GATEWAY may name a backup: "<primary>,<backup>".
+    parts = [p.strip() for p in uuid.split(",")] if dest_type == "FS_DEST_GATEWAY" else [uuid]
+    names = []
+    for part in parts:
+        if not part.isdigit():
+            raise bad_request("dest_uuid", f"must be a {what} id, got {part!r}")
+        name = await conn.fetchval(
+            f"SELECT {label} FROM {table} WHERE id = $1",  # noqa: S608 - from TARGETS
+            int(part),
+        )
+        if name is None:
+            raise bad_request("dest_uuid", f"no {what} with id {part}")
+        names.append(str(name))
+    return {"body": names[0]}
+
+
+def uses_sql(dest_type: str) -> str:
+    """Routes pointing at object $1 through dest_uuid (for delete refusals)."""
+    if dest_type == "FS_DEST_GATEWAY":
+        cond = "$1::text = ANY(string_to_array(replace(dest_uuid, ' ', ''), ','))"
+    else:
+        cond = "dest_uuid = $1::text"
+    # dest_type comes from TARGETS, never from a request.
+    return f"SELECT name FROM routes WHERE dest_type = '{dest_type}' AND {cond} ORDER BY id"  # noqa: S608

@@ -1,0 +1,47 @@
+"""Extensions (/api/extensions): the minimum a directory needs.
+
+Not in the specs, but DODs, DIDs, sensors and device provisions refer to
+extensions, and the directory served to FreeSWITCH is built from them.
+Passwords are stored for SIP digest authentication and never returned.
+"""
+
+from __future__ import annotations
+
+from switchyard.config_api.framework.crud import handlers
+from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
+
+EXTENSIONS = Resource(
+    name="extensions",
+    table="extensions",
+    cols=(
+        Col("extn", required=True),
+        Col("name"),
+        Col("password", secret=True),
+        Col("context", default="context-1"),
+        Col("domain"),
+        Col("cid_name"),
+        Col("cid_number"),
+        Col("type", default="SIP"),
+        Col("disabled", "flag", default=0),
+    ),
+    filters=(
+        Filter("extn", "extn"),
+        Filter("name", "name", "like"),
+        Filter("context", "context"),
+        Filter("domain", "domain"),
+    ),
+    toggle="disabled",
+    referrers=(
+        Referrer("DODs", "SELECT line_number FROM dods WHERE extn_id = $1 ORDER BY id"),
+        Referrer("sensors", "SELECT name FROM extn_alarms WHERE extn_id = $1 ORDER BY id"),
+        Referrer(
+            "routes",
+            "SELECT name FROM routes WHERE dest_type = 'FS_DEST_USERGW' "
+            "AND dest_uuid = $1::text ORDER BY id",
+        ),
+    ),
+)
+
+
+def route_handlers() -> list:  # type: ignore[type-arg]
+    return handlers(EXTENSIONS)

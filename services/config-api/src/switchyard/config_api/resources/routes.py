@@ -1,0 +1,305 @@
+"""Routes (/api/routes): generated CRUD plus the route check, batch update and params."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, delete, get, post, put
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
+
+from switchyard.config_api.framework import children
+from switchyard.config_api.framework.crud import (
+    body_of,
+    get_one,
+    handlers,
+    list_rows,
+    require_object,
+)
+from switchyard.config_api.framework.inputs import decode, struct_for
+from switchyard.config_api.framework.spec import Col, Filter, Resource, Values
+from switchyard.config_api.framework.tx import write
+from switchyard.config_api.framework.wire import render
+from switchyard.config_api.resources.destinations import resolve
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.envelope import Created, ListPage, Ok
+from switchyard.shared.http.errors import bad_request
+
+
+async def check_route(conn: asyncpg.Connection, row: Values, current: Values | None) -> Values:
+    if row["max_length"] < 1:
+        raise bad_request("max_length", "must be at least 1")
+    if len(row.get("prefix", "")) > row["max_length"]:
+        raise bad_request("prefix", "is longer than max_length")
+    if row.get("blacklist"):
+        await check_blacklist(conn, str(row["blacklist"]))
+    return await resolve(conn, row)
+
+
+async def check_blacklist(conn: asyncpg.Connection, value: str) -> None:
+    if not value.isdigit() or not await conn.fetchval(
+        "SELECT 1 FROM blacklists WHERE id = $1", int(value)
+    ):
+        raise bad_request("blacklist", f"no blacklist with id {value!r}")
+
+
+ROUTES = Resource(
+    name="routes",
+    table="routes",
+    pin="num",
+    cols=(
+        Col("name", required=True),
+        Col("description"),
+        Col("prefix"),
+        Col("max_length", "int", default=12, required=True),
+        Col("context", required=True),
+        Col("dnc"),
+        Col("sdnc"),
+        Col("dest_type", required=True),
+        Col("dest_uuid"),
+        Col("body"),
+        Col("auto_record", "flag", default=0),
+        Col("bill_rate", "money", default=0),
+        Col("blacklist"),
+        Col("proxy_media", "flag", default=1),
+        Col("route_type", "int", default=4, choices=(0, 1, 2, 3, 4)),
+        Col("media_codec", "csv"),
+        Col("disabled", "flag", default=0),
+        Col("cid_number"),
+        Col("did_enabled", "flag", default=0),
+    ),
+    filters=(
+        Filter("context", "context"),
+        Filter("destType", "dest_type"),
+        Filter("dest_type", "dest_type"),
+        Filter("name", "name", "like"),
+    ),
+    check=check_route,
+    toggle="disabled",
+    create_reply="object",
+    ops=frozenset({"create", "update", "delete"}),
+)
+
+# Only these may be set on many routes at once (PUT /api/routes).
+BATCH_FIELDS = (
+    "auto_record",
+    "media_codec",
+    "route_type",
+    "proxy_media",
+    "bill_rate",
+    "blacklist",
+    "did_enabled",
+)
+BATCH = Resource(
+    name="routes",
+    table="routes",
+    cols=tuple(c for c in ROUTES.cols if c.name in BATCH_FIELDS),
+)
+_batch_struct = struct_for(BATCH)
+
+PARAMS = children.Child(
+    parent=ROUTES,
+    res=Resource(
+        name="routes",
+        table="route_params",
+        cols=(
+            Col("k", required=True),
+            Col("v"),
+            Col("disabled", "flag", default=0),
+            Col("o", "int", default=1),
+        ),
+        toggle="disabled",
+    ),
+    fk="route_id",
+    fk_out="ref_id",
+    realm="ROUTE",
+)
+
+
+async def route_check(conn: asyncpg.Pool, query: Any, dest_number: str) -> ListPage[dict[str, Any]]:
+    """Which route a call to ``destNumber`` in ``context`` takes (DESIGN section 7 order)."""
+    context = query.get("context") or "context-1"
+    rows = await conn.fetch(
+        """SELECT * FROM routes
+           WHERE context = $1 AND disabled = 0
+             AND left($2, length(prefix)) = prefix AND length($2) <= max_length
+           ORDER BY max_length ASC, length(prefix) DESC, id ASC
+           LIMIT 1""",
+        context,
+        dest_number,
+    )
+    data = [render(ROUTES, r) for r in rows]
+    return ListPage(page=1, pageCount=1, rowCount=len(data), data=data)
+
+
+@get(
+    "/api/routes",
+    operation_id="list_routes",
+    summary="List routes, or check which one a number takes",
+)
+async def list_routes(
+    request: Request[Any, Any, Any], runtime: AppRuntime
+) -> ListPage[dict[str, Any]]:
+    query = request.query_params
+    if dest_number := query.get("destNumber"):
+        return await route_check(runtime.pool, query, dest_number)
+    where: list[str] = []
+    args: list[Any] = []
+    if dest := query.get("dest"):
+        args.append(dest)
+        where.append("(dest_uuid = $1 OR body = $1)")
+    return await list_rows(runtime.pool, ROUTES, query, where=where, args=args)
+
+
+@get("/api/routes/{item_id:int}", operation_id="get_routes", summary="One route")
+async def get_route(
+    item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> dict[str, Any]:
+    out = await get_one(runtime.pool, ROUTES, item_id)
+    if request.query_params.get("with_params") in ("true", "1"):
+        out["params"] = await children.list_of(runtime.pool, PARAMS, item_id)
+    return out
+
+
+class BatchReply(msgspec.Struct):
+    message: str
+    data: list[Any] = msgspec.field(default_factory=list)
+    code: int = 200
+
+
+@put(
+    "/api/routes",
+    status_code=200,
+    operation_id="batch_update_routes",
+    summary="Update several routes",
+)
+async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> BatchReply:
+    data = require_object(await body_of(request))
+    ids_raw = data.get("route")
+    if not isinstance(ids_raw, list) or not ids_raw:
+        raise bad_request("route", "must be a non-empty array of route ids")
+    ids: list[int] = []
+    for i, v in enumerate(ids_raw):
+        if not str(v).strip().isdigit():
+            raise bad_request(f"route[{i}]", f"must be a route id, got {v!r}")
+        ids.append(int(str(v)))
+    values = decode(BATCH, _batch_struct, {k: v for k, v in data.items() if k in BATCH_FIELDS})
+    if not values:
+        raise bad_request("body", f"nothing to update; one of {list(BATCH_FIELDS)}")
+    async with write(runtime, request) as tx:
+        if values.get("blacklist"):
+            await check_blacklist(tx.conn, str(values["blacklist"]))
+        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
+        updated = await tx.conn.fetch(
+            f"UPDATE routes SET {sets}, updated_at = now() "  # noqa: S608 - BATCH_FIELDS only
+            "WHERE id = ANY($1::bigint[]) RETURNING id",
+            ids,
+            *values.values(),
+        )
+        if updated:
+            tx.changed("routes", "update", *(r["id"] for r in updated))
+    return BatchReply(message=f"update rows {len(updated)}")
+
+
+# --- params -----------------------------------------------------------------------
+
+
+@get("/api/routes/{route_id:int}/params", operation_id="list_route_params")
+async def list_params(route_id: FromPath[int], runtime: AppRuntime) -> list[dict[str, Any]]:
+    return await children.list_of(runtime.pool, PARAMS, route_id)
+
+
+@post("/api/routes/{route_id:int}/params", status_code=200, operation_id="create_route_param")
+async def add_param(
+    route_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Created:
+    data = await body_of(request)
+    async with write(runtime, request) as tx:
+        row = await children.add(tx, PARAMS, route_id, data)
+    return Created(data=row["id"])
+
+
+@put(
+    "/api/routes/{route_id:int}/params/{param_id:int}",
+    status_code=200,
+    operation_id="update_route_param",
+)
+async def edit_param(
+    route_id: FromPath[int],
+    param_id: FromPath[int],
+    request: Request[Any, Any, Any],
+    runtime: AppRuntime,
+) -> Ok:
+    data = await body_of(request)
+    async with write(runtime, request) as tx:
+        row = await children.edit(tx, PARAMS, route_id, param_id, data)
+    return Ok(data=PARAMS.render(row))
+
+
+@put(
+    "/api/routes/{route_id:int}/params", status_code=200, operation_id="update_route_param_by_body"
+)
+async def edit_param_by_body(
+    route_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Ok:
+    """The spec's own curl example PUTs to ``…/params`` with the param id in the body."""
+    data = require_object(await body_of(request))
+    pid = str(data.get("id", "")).strip()
+    if not pid.isdigit():
+        raise bad_request("id", "the param id is required (in the path or the body)")
+    async with write(runtime, request) as tx:
+        row = await children.edit(tx, PARAMS, route_id, int(pid), data)
+    return Ok(data=PARAMS.render(row))
+
+
+async def _delete_param(
+    route_id: int, param_id: int, request: Request[Any, Any, Any], runtime: Any
+) -> Ok:
+    async with write(runtime, request) as tx:
+        await children.remove(tx, PARAMS, route_id, param_id)
+    return Ok(data=1)
+
+
+@delete(
+    "/api/routes/{route_id:int}/param/{param_id:int}",
+    status_code=200,
+    operation_id="delete_route_param",
+)
+async def delete_param(
+    route_id: FromPath[int],
+    param_id: FromPath[int],
+    request: Request[Any, Any, Any],
+    runtime: AppRuntime,
+) -> Ok:
+    return await _delete_param(route_id, param_id, request, runtime)
+
+
+@delete(
+    "/api/routes/{route_id:int}/params/{param_id:int}",
+    status_code=200,
+    operation_id="delete_route_param_plural",
+)
+async def delete_param_plural(
+    route_id: FromPath[int],
+    param_id: FromPath[int],
+    request: Request[Any, Any, Any],
+    runtime: AppRuntime,
+) -> Ok:
+    return await _delete_param(route_id, param_id, request, runtime)
+
+
+def route_handlers() -> list[HTTPRouteHandler]:
+    return [
+        *handlers(ROUTES),
+        list_routes,
+        get_route,
+        batch_update,
+        list_params,
+        add_param,
+        edit_param,
+        edit_param_by_body,
+        delete_param,
+        delete_param_plural,
+    ]
