@@ -1,0 +1,605 @@
+"""Every ``FS_DEST_*`` destination type as FreeSWITCH dialplan actions.
+
+One function per family; ``plan()`` dispatches on the type. A plan names the
+module its applications need and whether stock FreeSWITCH ships it, so the
+explanation can say so (docs/routing.md has the table). A reference that
+points at nothing (a deleted gateway, say) gives ``hangup
+NO_ROUTE_DESTINATION`` and the reason, never a broken dial string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import msgspec
+
+from switchyard.config_api.routing.model import (
+    ConferenceProfile,
+    ConferenceRoom,
+    Distributor,
+    Extension,
+    Gateway,
+    Ivr,
+    MediaFile,
+    Queue,
+    Snapshot,
+    Trunk,
+    TrunkGroup,
+)
+
+
+class Action(msgspec.Struct, frozen=True):
+    application: str
+    data: str = ""
+
+
+class Plan(msgspec.Struct, frozen=True):
+    actions: tuple[Action, ...]
+    module: str = "mod_dptools"
+    stock: bool = True
+    note: str = ""
+    error: str = ""
+    # The resource an outbound call leaves through, for DOD matching.
+    via: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Snapshot resources indexed for the lookup path."""
+
+    domain: str
+    gateways: Mapping[int, Gateway] = field(default_factory=dict)
+    ivrs: Mapping[int, Ivr] = field(default_factory=dict)
+    rooms: Mapping[int, ConferenceRoom] = field(default_factory=dict)
+    profiles: Mapping[int, ConferenceProfile] = field(default_factory=dict)
+    queues: Mapping[int, Queue] = field(default_factory=dict)
+    media: Mapping[int, MediaFile] = field(default_factory=dict)
+    trunks: Mapping[int, Trunk] = field(default_factory=dict)
+    trunk_groups: Mapping[int, TrunkGroup] = field(default_factory=dict)
+    distributors: Mapping[int, Distributor] = field(default_factory=dict)
+    extensions: Mapping[int, Extension] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, s: Snapshot) -> Resources:
+        return cls(
+            domain=s.domain,
+            gateways={g.id: g for g in s.gateways},
+            ivrs={i.id: i for i in s.ivrs},
+            rooms={r.id: r for r in s.conference_rooms},
+            profiles={p.id: p for p in s.conference_profiles},
+            queues={q.id: q for q in s.queues},
+            media={m.id: m for m in s.media_files},
+            trunks={t.id: t for t in s.trunks},
+            trunk_groups={g.id: g for g in s.trunk_groups},
+            distributors={d.id: d for d in s.distributors},
+            extensions={e.id: e for e in s.extensions},
+        )
+
+
+class Target(msgspec.Struct, frozen=True):
+    """What a destination is asked to reach."""
+
+    dest_type: str
+    dest_uuid: str
+    body: str
+    number: str  # the callee after dnc
+    argument: str = ""  # digits after a func code or route prefix
+
+
+Builder = Callable[[Target, Resources], Plan]
+
+
+def plan(target: Target, res: Resources) -> Plan:
+    builder = BUILDERS.get(target.dest_type)
+    if builder is None:
+        return _fail(f"unknown destination type {target.dest_type!r}")
+    return builder(target, res)
+
+
+def _a(application: str, data: str = "") -> Action:
+    return Action(application, data)
+
+
+def _fail(reason: str) -> Plan:
+    return Plan(actions=(_a("hangup", "NO_ROUTE_DESTINATION"),), error=reason)
+
+
+def _id(value: str) -> int | None:
+    value = value.strip()
+    return int(value) if value.isdigit() else None
+
+
+def _user(number: str, res: Resources) -> str:
+    return f"user/{number}@{res.domain}"
+
+
+# --- local users -------------------------------------------------------------
+
+
+def _dest_user(t: Target, res: Resources) -> Plan:
+    # The hash entries are what vanilla FreeSWITCH keeps for pickup (*8),
+    # eavesdrop and call return; the func codes below read them.
+    return Plan(
+        actions=(
+            _a("set", f"dialed_extension={t.number}"),
+            _a("hash", f"insert/{res.domain}-last_dial_ext/{t.number}/${{uuid}}"),
+            _a("hash", f"insert/{res.domain}-last_dial/global/${{uuid}}"),
+            _a("hash", f"insert/{res.domain}-spymap/${{caller_id_number}}/${{uuid}}"),
+            _a("bridge", _user(t.number, res)),
+        )
+    )
+
+
+def _ring_list(t: Target) -> list[str] | str:
+    try:
+        items = json.loads(t.dest_uuid)
+    except ValueError:
+        return 'dest_uuid is not the JSON list [{"extn":"1001|domain"}]'
+    if not isinstance(items, list) or not items:
+        return "the ring group lists no extensions"
+    out = []
+    for item in items:
+        extn = item.get("extn") if isinstance(item, dict) else None
+        if not isinstance(extn, str) or not extn:
+            return f"ring group item {item!r} has no extn"
+        out.append(extn)
+    return out
+
+
+def _ring_group(separator: str) -> Builder:
+    def build(t: Target, res: Resources) -> Plan:
+        members = _ring_list(t)
+        if isinstance(members, str):
+            return _fail(members)
+        strings = []
+        for member in members:
+            extn, _, domain = member.partition("|")
+            strings.append(f"user/{extn}@{domain or res.domain}")
+        return Plan(
+            actions=(
+                _a("set", "hangup_after_bridge=true"),
+                _a("bridge", separator.join(strings)),
+            )
+        )
+
+    return build
+
+
+def _dest_usergw(t: Target, res: Resources) -> Plan:
+    ext = res.extensions.get(_id(t.dest_uuid) or -1)
+    if ext is None:
+        return _fail(f"extension {t.dest_uuid!r} (extension gateway) does not exist")
+    domain = ext.domain or res.domain
+    # The registered device is the gateway: dial its registered contact with
+    # the callee as the request user (sofia_contact gives sofia/<profile>/
+    # sip:<extn>@<host…>; the regex swaps the user part).
+    contact = f"${{sofia_contact(*/{ext.extn}@{domain})}}"
+    dial = f"${{regex({contact}|^(sofia/[^/]+/)(sip:)?[^@]+@(.*)$|%1%2{t.number}@%3)}}"
+    return Plan(actions=(_a("bridge", dial),), module="mod_sofia", via=("USERGW", str(ext.id)))
+
+
+# --- outbound ------------------------------------------------------------------
+
+
+def _dest_gateway(t: Target, res: Resources) -> Plan:
+    ids = [i for i in (_id(p) for p in t.dest_uuid.split(",")) if i is not None]
+    gws = [res.gateways[i] for i in ids if i in res.gateways and not res.gateways[i].disabled]
+    if not gws and t.body and not t.dest_uuid:
+        # XUI kept only the name in body.
+        gws = [Gateway(id=0, name=t.body)]
+    if not gws:
+        return _fail(f"gateway {t.dest_uuid or t.body!r} does not exist or is disabled")
+    # Primary then backup: a failed primary falls over to the next.
+    dial = "|".join(f"sofia/gateway/{g.name}/{t.number}" for g in gws)
+    return Plan(
+        actions=(_a("set", "hangup_after_bridge=true"), _a("bridge", dial)),
+        module="mod_sofia",
+        via=("GATEWAY", str(gws[0].id)),
+    )
+
+
+def _dest_ip(t: Target, res: Resources) -> Plan:
+    host = t.body.strip()
+    if not host:
+        return _fail("FS_DEST_IP needs the IP or host in body")
+    return Plan(actions=(_a("bridge", f"sofia/public/{t.number}@{host}"),), module="mod_sofia")
+
+
+def _trunk_dial(trunk: Trunk, number: str) -> str:
+    return f"sofia/{trunk.profile}/{number}@{trunk.host}"
+
+
+def _dest_trunk(t: Target, res: Resources) -> Plan:
+    trunk = res.trunks.get(_id(t.dest_uuid) or -1)
+    if trunk is None:
+        return _fail(f"trunk {t.dest_uuid!r} does not exist")
+    return Plan(
+        actions=(_a("set", "hangup_after_bridge=true"), _a("bridge", _trunk_dial(trunk, t.number))),
+        module="mod_sofia",
+        via=("TRUNK", str(trunk.id)),
+    )
+
+
+def _dest_trunk_group(t: Target, res: Resources) -> Plan:
+    group = res.trunk_groups.get(_id(t.dest_uuid) or -1)
+    if group is None:
+        return _fail(f"trunk group {t.dest_uuid!r} does not exist")
+    trunks = [res.trunks[i] for i in group.trunk_ids if i in res.trunks]
+    if not trunks:
+        return _fail(f"trunk group {group.name!r} has no trunks")
+    sep = "|" if group.sequential else ","
+    return Plan(
+        actions=(
+            _a("set", "hangup_after_bridge=true"),
+            _a("bridge", sep.join(_trunk_dial(tr, t.number) for tr in trunks)),
+        ),
+        module="mod_sofia",
+        via=("TRUNK_GROUP", str(group.id)),
+    )
+
+
+def _dest_distributor(t: Target, res: Resources) -> Plan:
+    dist = res.distributors.get(_id(t.dest_uuid) or -1)
+    if dist is None:
+        return _fail(f"distributor {t.dest_uuid!r} does not exist")
+    return Plan(
+        actions=(
+            _a("set", "hangup_after_bridge=true"),
+            _a("bridge", f"sofia/gateway/${{distributor({dist.name})}}/{t.number}"),
+        ),
+        module="mod_distributor",
+        note="mod_distributor is in the FreeSWITCH tree; load it and define the list",
+        via=("DISTRIBUTORS", str(dist.id)),
+    )
+
+
+# --- applications --------------------------------------------------------------
+
+
+def _dest_system(t: Target, res: Resources) -> Plan:
+    actions = []
+    for raw in t.body.replace("\r", "").split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        app, _, data = line.partition(" ")
+        actions.append(_a(app, data.strip()))
+    if not actions:
+        return _fail("FS_DEST_SYSTEM body has no 'app args' lines")
+    return Plan(actions=tuple(actions))
+
+
+def _dest_ivr(t: Target, res: Resources) -> Plan:
+    ivr = res.ivrs.get(_id(t.dest_uuid) or -1)
+    if ivr is None:
+        return _fail(f"IVR {t.dest_uuid!r} does not exist")
+    return Plan(actions=(_a("answer"), _a("sleep", "500"), _a("ivr", ivr.name)))
+
+
+def _dest_ivrblock(t: Target, res: Resources) -> Plan:
+    if _id(t.dest_uuid) is None:
+        return _fail("FS_DEST_IVRBLOCK needs the block id in dest_uuid")
+    return Plan(
+        actions=(_a("lua", f"${{script_dir}}/blocks/blocks-{t.dest_uuid.strip()}.lua"),),
+        module="mod_lua",
+        note="runs the Lua script XUI's block editor generates; Switchyard does not generate it",
+    )
+
+
+def _script_path(t: Target, res: Resources) -> str | None:
+    media = res.media.get(_id(t.dest_uuid) or -1)
+    return media.abs_path if media else None
+
+
+def _dest_script(t: Target, res: Resources) -> Plan:
+    path = _script_path(t, res)
+    if path is None:
+        return _fail(f"script {t.dest_uuid!r} does not exist")
+    return Plan(actions=(_a("lua", path),), module="mod_lua")
+
+
+def _dest_playback(t: Target, res: Resources) -> Plan:
+    path = _script_path(t, res) or t.body.strip()
+    if not path:
+        return _fail("FS_DEST_PLAYBACK needs a media file id in dest_uuid or a path in body")
+    return Plan(actions=(_a("answer"), _a("playback", path), _a("hangup", "NORMAL_CLEARING")))
+
+
+def _dest_transfer(t: Target, res: Resources) -> Plan:
+    # body: "<number> [context]"; an empty body transfers the dialled number
+    # to dest_uuid's context.
+    parts = t.body.split()
+    number = parts[0] if parts else t.number
+    context = parts[1] if len(parts) > 1 else (t.dest_uuid.strip() or "default")
+    return Plan(actions=(_a("transfer", f"{number} XML {context}"),))
+
+
+def _dest_voicemail(t: Target, res: Resources) -> Plan:
+    box = t.argument or t.body.strip() or t.number
+    return Plan(
+        actions=(_a("answer"), _a("voicemail", f"default {res.domain} {box}")),
+        module="mod_voicemail",
+    )
+
+
+def _queue(name: str) -> Plan:
+    return Plan(
+        actions=(_a("answer"), _a("callcenter", name)),
+        module="mod_callcenter",
+        note="mod_callcenter is in the FreeSWITCH tree; load it",
+    )
+
+
+def _dest_cti(t: Target, res: Resources) -> Plan:
+    queue = res.queues.get(_id(t.dest_uuid) or -1)
+    if queue is None:
+        return _fail(f"queue {t.dest_uuid!r} does not exist")
+    return _queue(queue.name)
+
+
+def _dest_num_queue(t: Target, res: Resources) -> Plan:
+    return _queue(f"{t.number}@{res.domain}")
+
+
+# --- conferences ---------------------------------------------------------------
+
+
+def _conference(room: str, res: Resources, profile: str = "default") -> Plan:
+    return Plan(
+        actions=(_a("answer"), _a("conference", f"{room}-{res.domain}@{profile}")),
+        module="mod_conference",
+    )
+
+
+def _dest_conference(t: Target, res: Resources) -> Plan:
+    room = res.rooms.get(_id(t.dest_uuid) or -1)
+    if room is not None:
+        return _conference(room.nbr, res, room.profile)
+    return _conference(t.number, res)
+
+
+def _dest_conference_room(t: Target, res: Resources) -> Plan:
+    room = res.rooms.get(_id(t.dest_uuid) or -1)
+    if room is None:
+        return _fail(f"conference room {t.dest_uuid!r} does not exist")
+    return _conference(room.nbr, res, room.profile)
+
+
+def _dest_user_conference(t: Target, res: Resources) -> Plan:
+    profile = res.profiles.get(_id(t.dest_uuid) or -1)
+    return _conference(t.argument or t.number, res, profile.name if profile else "default")
+
+
+def _dest_meeting(t: Target, res: Resources) -> Plan:
+    key = t.argument or t.dest_uuid.strip() or t.number
+    plan_ = _conference(f"meeting-{key}", res)
+    return msgspec.structs.replace(
+        plan_, note="scheduled meetings are plain conferences named meeting-<id>"
+    )
+
+
+def _dest_conference_cluster(t: Target, res: Resources) -> Plan:
+    nodes = [n.strip() for n in t.body.replace("\r", "").split("\n") if n.strip()]
+    if not nodes:
+        return _fail("FS_DEST_CONFERENCE_CLUSTER lists no nodes in body")
+    if len(nodes) == 1:
+        return _conference(t.number, res)
+    # As XUI: the first node is this server; a caller on any other node is
+    # bridged there without media.
+    return Plan(
+        actions=(
+            _a("set", "bypass_media=true"),
+            _a("bridge", "|".join(f"sofia/public/{t.number}@{ip}" for ip in nodes[1:])),
+        ),
+        module="mod_sofia",
+        note="the first node listed is taken as this server (XUI)",
+    )
+
+
+# --- pickup, barge, feature codes ------------------------------------------------
+
+
+def _spy(t: Target, res: Resources) -> str:
+    return f"${{hash(select/{res.domain}-spymap/{t.argument or t.number})}}"
+
+
+def _dest_last_intercept(t: Target, res: Resources) -> Plan:
+    return Plan(
+        actions=(
+            _a("answer"),
+            _a("intercept", f"${{hash(select/{res.domain}-last_dial/global)}}"),
+        )
+    )
+
+
+def _dest_intercept(t: Target, res: Resources) -> Plan:
+    target = t.argument or t.number
+    return Plan(
+        actions=(
+            _a("answer"),
+            _a("intercept", f"${{hash(select/{res.domain}-last_dial_ext/{target})}}"),
+        )
+    )
+
+
+def _dest_eavesdrop(t: Target, res: Resources) -> Plan:
+    return Plan(actions=(_a("answer"), _a("eavesdrop", _spy(t, res))))
+
+
+def _dest_force_insert(t: Target, res: Resources) -> Plan:
+    return Plan(actions=(_a("answer"), _a("three_way", _spy(t, res))))
+
+
+def _dest_force_breakdown(t: Target, res: Resources) -> Plan:
+    return Plan(
+        actions=(_a("answer"), _a("intercept", f"-bleg {_spy(t, res)}")),
+        note="takes the target's call over; the target's leg is hung up",
+    )
+
+
+def _confirm(*actions: Action) -> Plan:
+    return Plan(
+        actions=(
+            _a("answer"),
+            *actions,
+            _a("playback", "tone_stream://%(250,50,880);loops=2"),
+            _a("hangup", "NORMAL_CLEARING"),
+        ),
+        module="mod_db",
+        note="state kept with mod_db (realm per feature, key = caller number)",
+    )
+
+
+def _db_set(realm: str) -> Builder:
+    def build(t: Target, res: Resources) -> Plan:
+        if not t.argument:
+            return _fail(f"dial the forward target after the code ({realm})")
+        return _confirm(_a("db", f"insert/{realm}/${{caller_id_number}}/{t.argument}"))
+
+    return build
+
+
+def _db_clear(realm: str) -> Builder:
+    return lambda t, res: _confirm(_a("db", f"delete/{realm}/${{caller_id_number}}"))
+
+
+def _dest_dnd(t: Target, res: Resources) -> Plan:
+    return _confirm(_a("db", "insert/dnd/${caller_id_number}/1"))
+
+
+def _dest_extn(t: Target, res: Resources) -> Plan:
+    return Plan(
+        actions=(
+            _a("answer"),
+            _a("sleep", "500"),
+            _a("say", "en number iterated ${caller_id_number}"),
+            _a("hangup", "NORMAL_CLEARING"),
+        ),
+        module="mod_say_en",
+    )
+
+
+def _dest_fifo_back(t: Target, res: Resources) -> Plan:
+    slot = t.argument or "park"
+    return Plan(
+        actions=(_a("answer"), _a("fifo", f"{slot}@{res.domain} out nowait")), module="mod_fifo"
+    )
+
+
+def _dest_record(t: Target, res: Resources) -> Plan:
+    path = "${recordings_dir}/${caller_id_number}-${strftime(%Y%m%d-%H%M%S)}.wav"
+    return Plan(
+        actions=(
+            _a("answer"),
+            _a("playback", "tone_stream://%(500,0,880)"),
+            _a("record", f"{path} 300 200"),
+            _a("hangup", "NORMAL_CLEARING"),
+        )
+    )
+
+
+def _dest_check_voicemail(t: Target, res: Resources) -> Plan:
+    return Plan(
+        actions=(
+            _a("answer"),
+            _a("voicemail", f"check default {res.domain} ${{caller_id_number}}"),
+        ),
+        module="mod_voicemail",
+    )
+
+
+# --- types that need modules stock FreeSWITCH lacks -------------------------------
+
+
+def _external(module: str, app: str, note: str) -> Builder:
+    def build(t: Target, res: Resources) -> Plan:
+        data = " ".join(p for p in (t.dest_uuid.strip(), t.body.strip()) if p) or t.number
+        return Plan(
+            actions=(_a("answer"), _a(app, data)),
+            module=module,
+            stock=False,
+            note=note,
+        )
+
+    return build
+
+
+def _dest_tencent(t: Target, res: Resources) -> Plan:
+    host = t.body.strip()
+    if not host:
+        return _fail("FS_DEST_TENCENT needs the connector address in body")
+    return Plan(
+        actions=(_a("bridge", f"sofia/public/{t.number}@{host}"),),
+        module="mod_sofia",
+        note="Tencent Meeting's SIP connector is reached as a SIP peer",
+    )
+
+
+BUILDERS: dict[str, Builder] = {
+    "FS_DEST_USER": _dest_user,
+    "FS_DEST_USERGW": _dest_usergw,
+    "FS_DEST_RING_EXTNS": _ring_group(","),
+    "FS_DEST_SEQ_EXTNS": _ring_group("|"),
+    "FS_DEST_GATEWAY": _dest_gateway,
+    "FS_DEST_IP": _dest_ip,
+    "FS_DEST_CLUSTER_TRUNK": _dest_trunk,
+    "FS_DEST_TRUNK_OUT": _dest_trunk,
+    "FS_DEST_TRUNK_IN": _dest_trunk,
+    "FS_DEST_CLUSTER_TRUNK_GROUP": _dest_trunk_group,
+    "FS_DEST_TRUNK_GROUP_OUT": _dest_trunk_group,
+    "FS_DEST_TRUNK_GROUP_IN": _dest_trunk_group,
+    "FS_DEST_DISTRIBUTORS": _dest_distributor,
+    "FS_DEST_SYSTEM": _dest_system,
+    "FS_DEST_IVR": _dest_ivr,
+    "FS_DEST_IVRBLOCK": _dest_ivrblock,
+    "FS_DEST_SCRIPT": _dest_script,
+    "FS_DEST_PLAYBACK": _dest_playback,
+    "FS_DEST_TRANSFER": _dest_transfer,
+    "FS_DEST_VOICEMAIL": _dest_voicemail,
+    "FS_DEST_CTI": _dest_cti,
+    "FS_DEST_NUM_QUEUE": _dest_num_queue,
+    "FS_DEST_CONFERENCE": _dest_conference,
+    "FS_DEST_CONFERENCE_ROOM": _dest_conference_room,
+    "FS_DEST_USER_CONFERENCE": _dest_user_conference,
+    "FS_DEST_MEETING_ROOM": _dest_meeting,
+    "FS_DEST_MEETING": _dest_meeting,
+    "FS_DEST_TIMELY_MEETING": _dest_meeting,
+    "FS_DEST_CONFERENCE_CLUSTER": _dest_conference_cluster,
+    "FS_DEST_LAST_INTERCEPT": _dest_last_intercept,
+    "FS_DEST_DEST_INTERCEPT": _dest_intercept,
+    "FS_DEST_INTERCEPT": _dest_intercept,
+    "FS_DEST_EAVESDROP": _dest_eavesdrop,
+    "FS_DEST_FORCE_INSERT": _dest_force_insert,
+    "FS_DEST_FORCE_BREAKDOWN": _dest_force_breakdown,
+    "FS_DEST_FUNC_CALL_EXTN": _dest_extn,
+    "FS_DEST_FUNC_CALL_FORWARDING": _db_set("cf_all"),
+    "FS_DEST_FUNC_CALL_FORWARDING_CANCEL": _db_clear("cf_all"),
+    "FS_DEST_FUNC_CALL_FORWARD_BUSY": _db_set("cf_busy"),
+    "FS_DEST_FUNC_CALL_FORWARD_BUSY_CANCEL": _db_clear("cf_busy"),
+    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE": _db_set("cf_noanswer"),
+    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL": _db_clear("cf_noanswer"),
+    "FS_DEST_FUNC_CALL_DND": _dest_dnd,
+    "FS_DEST_FUNC_CALL_DND_CANCEL": _db_clear("dnd"),
+    "FS_DEST_FUNC_CALL_FIFO_BACK": _dest_fifo_back,
+    "FS_DEST_FUNC_CALL_RECORD": _dest_record,
+    "FS_DEST_FUNC_CALL_VOICEMAIL": _dest_check_voicemail,
+    "FS_DEST_TENCENT": _dest_tencent,
+    "FS_DEST_AGORA": _external(
+        "mod_agora (XSwitch)", "agora", "Agora RTC gateway; not in FreeSWITCH"
+    ),
+    "FS_DEST_CHATGPT": _external(
+        "mod_ai (XSwitch)", "ai", "AI robot <uuid> [topic]; not in FreeSWITCH"
+    ),
+    "FS_DEST_TEN": _external("mod_ten (XSwitch)", "ten", "TEN agent robot; not in FreeSWITCH"),
+    "FS_DEST_CALLFLOW": _external(
+        "XSwitch call-flow engine", "callflow", "XSwitch call flows; not in FreeSWITCH"
+    ),
+    "FS_DEST_MCASTS": _external(
+        "mod_mcast (XSwitch)", "mcast", "multicast paging; not in FreeSWITCH"
+    ),
+    "FS_DEST_MCAST_MEET": _external(
+        "mod_mcast (XSwitch)", "mcast_meet", "multicast broadcast; not in FreeSWITCH"
+    ),
+}

@@ -1,0 +1,62 @@
+"""The mod_xml_curl documents FreeSWITCH reads (freeswitch-wire.md section 3).
+
+Every attribute value goes through ``_attr``: XML-escaped, quotes included,
+and characters XML 1.0 cannot carry dropped, so nothing a route name, a
+number or a param value holds can change the document's structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from switchyard.config_api.routing.engine import Decision
+
+NOT_FOUND = (
+    '<document type="freeswitch/xml"><section name="result">'
+    '<result status="not found"/></section></document>'
+)
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&apos;",
+        "\t": "&#9;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+    }
+)
+
+
+def _attr(value: str) -> str:
+    return _ILLEGAL.sub("", value).translate(_ESCAPES)
+
+
+def dialplan_document(decision: Decision) -> str:
+    """The caller's context with one extension for this call, or FreeSWITCH's
+    not-found document when no route matched (FreeSWITCH then tries its next
+    binding and its static files)."""
+    if not decision.found:
+        return NOT_FOUND
+    # The context must be the caller's: FreeSWITCH does not fall back from a
+    # document naming another context, the call is simply not routed.
+    name = (
+        f"sy-route-{decision.route_id}"
+        if decision.route_id is not None
+        else f"sy-{decision.outcome}"
+    )
+    expression = "^" + re.escape(decision.dest_number) + "$"
+    actions = "".join(
+        f'<action application="{_attr(a.application)}" data="{_attr(a.data)}"/>'
+        for a in decision.actions
+    )
+    return (
+        '<document type="freeswitch/xml">'
+        '<section name="dialplan" description="Switchyard routing">'
+        f'<context name="{_attr(decision.context)}">'
+        f'<extension name="{_attr(name)}">'
+        f'<condition field="destination_number" expression="{_attr(expression)}">'
+        f"{actions}</condition></extension></context></section></document>"
+    )

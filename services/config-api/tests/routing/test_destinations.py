@@ -1,0 +1,215 @@
+"""Each FS_DEST_* type as the actions FreeSWITCH runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from switchyard.config_api.routing.destinations import BUILDERS, Action
+from switchyard.config_api.routing.engine import Decision, compile
+from switchyard.config_api.routing.model import (
+    ConferenceProfile,
+    ConferenceRoom,
+    Distributor,
+    Extension,
+    Gateway,
+    Ivr,
+    MediaFile,
+    Queue,
+    Route,
+    Snapshot,
+    Trunk,
+    TrunkGroup,
+)
+
+NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+RESOURCES = Snapshot(
+    domain="pbx.example",
+    gateways=(Gateway(id=1, name="carrier"), Gateway(id=2, name="off", disabled=True)),
+    extensions=(Extension(id=7, extn="1007", domain="gsm.example"),),
+    ivrs=(Ivr(id=1, name="welcome"),),
+    conference_rooms=(ConferenceRoom(id=1, name="Board", nbr="3000", profile="wideband"),),
+    conference_profiles=(ConferenceProfile(id=1, name="video"),),
+    queues=(Queue(id=1, name="support"),),
+    media_files=(MediaFile(id=1, name="s", abs_path="/var/lib/sy/scripts/s.lua"),),
+    trunks=(
+        Trunk(id=1, name="t1", host="10.0.0.1:5060"),
+        Trunk(id=2, name="t2", host="10.0.0.2", profile="internal"),
+    ),
+    trunk_groups=(TrunkGroup(id=1, name="both", trunk_ids=(1, 2)),),
+    distributors=(Distributor(id=1, name="carriers"),),
+)
+
+ALL_TYPES = [
+    "FS_DEST_USER", "FS_DEST_GATEWAY", "FS_DEST_USERGW", "FS_DEST_TRUNK_GROUP_OUT",
+    "FS_DEST_TRUNK_OUT", "FS_DEST_TRUNK_GROUP_IN", "FS_DEST_TRUNK_IN", "FS_DEST_SYSTEM",
+    "FS_DEST_IP", "FS_DEST_AGORA", "FS_DEST_IVRBLOCK", "FS_DEST_CALLFLOW",
+    "FS_DEST_CONFERENCE", "FS_DEST_CONFERENCE_ROOM", "FS_DEST_MEETING_ROOM",
+    "FS_DEST_USER_CONFERENCE", "FS_DEST_CONFERENCE_CLUSTER", "FS_DEST_CTI",
+    "FS_DEST_NUM_QUEUE", "FS_DEST_SCRIPT", "FS_DEST_IVR", "FS_DEST_CHATGPT",
+    "FS_DEST_LAST_INTERCEPT", "FS_DEST_DEST_INTERCEPT", "FS_DEST_INTERCEPT",
+    "FS_DEST_FORCE_INSERT", "FS_DEST_FORCE_BREAKDOWN", "FS_DEST_EAVESDROP",
+    "FS_DEST_MEETING", "FS_DEST_TIMELY_MEETING", "FS_DEST_FUNC_CALL_EXTN",
+    "FS_DEST_FUNC_CALL_FORWARDING", "FS_DEST_FUNC_CALL_FORWARDING_CANCEL",
+    "FS_DEST_FUNC_CALL_FORWARD_BUSY", "FS_DEST_FUNC_CALL_FORWARD_BUSY_CANCEL",
+    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE", "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL",
+    "FS_DEST_FUNC_CALL_DND", "FS_DEST_FUNC_CALL_DND_CANCEL", "FS_DEST_FUNC_CALL_FIFO_BACK",
+    "FS_DEST_FUNC_CALL_RECORD", "FS_DEST_FUNC_CALL_VOICEMAIL", "FS_DEST_VOICEMAIL",
+    "FS_DEST_PLAYBACK", "FS_DEST_TRANSFER", "FS_DEST_TEN", "FS_DEST_CLUSTER_TRUNK",
+    "FS_DEST_CLUSTER_TRUNK_GROUP", "FS_DEST_DISTRIBUTORS", "FS_DEST_RING_EXTNS",
+    "FS_DEST_SEQ_EXTNS", "FS_DEST_MCASTS", "FS_DEST_TENCENT", "FS_DEST_MCAST_MEET",
+]  # fmt: skip
+
+
+def route_to(dest_type: str, dest_uuid: str = "", body: str = "", number: str = "5551234",
+             prefix: str = "") -> Decision:  # fmt: skip
+    snap = Snapshot(
+        **{
+            f: getattr(RESOURCES, f)
+            for f in RESOURCES.__struct_fields__
+            if f not in ("routes",)
+        },
+        routes=(
+            Route(id=1, name="r", dest_type=dest_type, dest_uuid=dest_uuid, body=body,
+                  prefix=prefix, max_length=20),
+        ),
+    )  # fmt: skip
+    return compile(snap).lookup("default", number, "1001", NOW)
+
+
+def dest_actions(d: Decision) -> list[tuple[str, str]]:
+    # Drop the per-route variable every route sets.
+    return [(a.application, a.data) for a in d.actions if a.data != "sy_route_id=1"]
+
+
+def test_every_type_of_the_dict_is_handled() -> None:
+    assert len(ALL_TYPES) == 54
+    assert set(ALL_TYPES) <= set(BUILDERS)
+
+
+@pytest.mark.parametrize(
+    ("dest_type", "uuid", "body", "expected"),
+    [
+        ("FS_DEST_USER", "", "", ("bridge", "user/5551234@pbx.example")),
+        ("FS_DEST_GATEWAY", "1", "", ("bridge", "sofia/gateway/carrier/5551234")),
+        ("FS_DEST_GATEWAY", "", "legacy", ("bridge", "sofia/gateway/legacy/5551234")),
+        ("FS_DEST_IP", "", "10.1.1.1:5080", ("bridge", "sofia/public/5551234@10.1.1.1:5080")),
+        ("FS_DEST_CLUSTER_TRUNK", "2", "", ("bridge", "sofia/internal/5551234@10.0.0.2")),
+        ("FS_DEST_TRUNK_OUT", "1", "", ("bridge", "sofia/external/5551234@10.0.0.1:5060")),
+        (
+            "FS_DEST_CLUSTER_TRUNK_GROUP",
+            "1",
+            "",
+            ("bridge", "sofia/external/5551234@10.0.0.1:5060|sofia/internal/5551234@10.0.0.2"),
+        ),
+        (
+            "FS_DEST_DISTRIBUTORS",
+            "1",
+            "",
+            ("bridge", "sofia/gateway/${distributor(carriers)}/5551234"),
+        ),
+        ("FS_DEST_IVR", "1", "", ("ivr", "welcome")),
+        ("FS_DEST_SCRIPT", "1", "", ("lua", "/var/lib/sy/scripts/s.lua")),
+        ("FS_DEST_PLAYBACK", "", "/m/x.wav", ("playback", "/m/x.wav")),
+        ("FS_DEST_IVRBLOCK", "12", "", ("lua", "${script_dir}/blocks/blocks-12.lua")),
+        ("FS_DEST_CTI", "1", "", ("callcenter", "support")),
+        ("FS_DEST_NUM_QUEUE", "", "", ("callcenter", "5551234@pbx.example")),
+        ("FS_DEST_CONFERENCE", "", "", ("conference", "5551234-pbx.example@default")),
+        ("FS_DEST_CONFERENCE", "1", "", ("conference", "3000-pbx.example@wideband")),
+        ("FS_DEST_CONFERENCE_ROOM", "1", "", ("conference", "3000-pbx.example@wideband")),
+        ("FS_DEST_USER_CONFERENCE", "1", "", ("conference", "5551234-pbx.example@video")),
+        ("FS_DEST_TRANSFER", "", "8000 sales", ("transfer", "8000 XML sales")),
+        ("FS_DEST_VOICEMAIL", "", "", ("voicemail", "default pbx.example 5551234")),
+        ("FS_DEST_TENCENT", "", "meet.example", ("bridge", "sofia/public/5551234@meet.example")),
+        (
+            "FS_DEST_RING_EXTNS",
+            json.dumps([{"extn": "1001|pbx.example"}, {"extn": "1002|"}]),
+            "",
+            ("bridge", "user/1001@pbx.example,user/1002@pbx.example"),
+        ),
+        (
+            "FS_DEST_SEQ_EXTNS",
+            json.dumps([{"extn": "1001|a.example"}, {"extn": "1002|b.example"}]),
+            "",
+            ("bridge", "user/1001@a.example|user/1002@b.example"),
+        ),
+        ("FS_DEST_EAVESDROP", "", "", ("eavesdrop", "${hash(select/pbx.example-spymap/5551234)}")),
+    ],
+)
+def test_destination_actions(
+    dest_type: str, uuid: str, body: str, expected: tuple[str, str]
+) -> None:
+    d = route_to(dest_type, uuid, body)
+    assert d.outcome == "route" and d.stock
+    assert expected in dest_actions(d)
+
+
+def test_system_body_lines_become_actions() -> None:
+    body = "answer\r\n# a comment\n\nplayback /m/hello.wav\nhangup  NORMAL_CLEARING\n"
+    assert dest_actions(route_to("FS_DEST_SYSTEM", body=body)) == [
+        ("answer", ""),
+        ("playback", "/m/hello.wav"),
+        ("hangup", "NORMAL_CLEARING"),
+    ]
+
+
+def test_conference_cluster_first_node_is_here() -> None:
+    here = route_to("FS_DEST_CONFERENCE_CLUSTER", body="10.0.0.1\n")
+    assert ("conference", "5551234-pbx.example@default") in dest_actions(here)
+    remote = route_to("FS_DEST_CONFERENCE_CLUSTER", body="10.0.0.1\n10.0.0.2\n10.0.0.3")
+    assert dest_actions(remote)[-2:] == [
+        ("set", "bypass_media=true"),
+        ("bridge", "sofia/public/5551234@10.0.0.2|sofia/public/5551234@10.0.0.3"),
+    ]
+
+
+def test_extension_gateway_dials_the_device_with_the_callee() -> None:
+    d = route_to("FS_DEST_USERGW", "7")
+    [(_app, data)] = [x for x in dest_actions(d) if x[0] == "bridge"]
+    assert "sofia_contact(*/1007@gsm.example)" in data and "%1%25551234@%3" in data
+
+
+def test_func_types_reached_through_a_route_take_the_digits_after_the_prefix() -> None:
+    d = route_to("FS_DEST_FUNC_CALL_FORWARDING", number="*721005", prefix="*72")
+    assert ("db", "insert/cf_all/${caller_id_number}/1005") in dest_actions(d)
+    assert d.module == "mod_db"
+
+
+@pytest.mark.parametrize(
+    ("dest_type", "module"),
+    [
+        ("FS_DEST_AGORA", "mod_agora (XSwitch)"),
+        ("FS_DEST_CHATGPT", "mod_ai (XSwitch)"),
+        ("FS_DEST_TEN", "mod_ten (XSwitch)"),
+        ("FS_DEST_CALLFLOW", "XSwitch call-flow engine"),
+        ("FS_DEST_MCASTS", "mod_mcast (XSwitch)"),
+        ("FS_DEST_MCAST_MEET", "mod_mcast (XSwitch)"),
+    ],
+)
+def test_types_needing_foreign_modules_are_accepted_and_say_so(dest_type: str, module: str) -> None:
+    d = route_to(dest_type, "abc")
+    assert d.outcome == "route" and not d.stock and d.module == module
+    assert d.notes[0] == f"needs {module}, which stock FreeSWITCH does not have"
+    assert d.actions[-1].data == "abc"
+
+
+@pytest.mark.parametrize(
+    ("dest_type", "uuid", "why"),
+    [
+        ("FS_DEST_GATEWAY", "2", "disabled"),
+        ("FS_DEST_GATEWAY", "9", "does not exist"),
+        ("FS_DEST_IVR", "9", "IVR"),
+        ("FS_DEST_CTI", "", "queue"),
+        ("FS_DEST_RING_EXTNS", "not json", "JSON"),
+        ("FS_DEST_RING_EXTNS", "[]", "no extensions"),
+        ("FS_DEST_CLUSTER_TRUNK_GROUP", "5", "trunk group"),
+        ("FS_DEST_SYSTEM", "", "no 'app args'"),
+        ("FS_DEST_NOT_A_TYPE", "", "unknown destination type"),
+    ],
+)
+def test_dangling_references_hang_up_with_a_reason(dest_type: str, uuid: str, why: str) -> None:
+    d = route_to(dest_type, uuid)
+    assert d.actions[-1] == Action("hangup", "NO_ROUTE_DESTINATION")
+    assert why in d.reason and why in d.notes[0]
