@@ -1,0 +1,50 @@
+"""A real FreeSWITCH 1.10.12 dialplan fetch, routed end to end in memory."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+from switchyard.config_api.routing.engine import compile
+from switchyard.config_api.routing.model import Gateway, Route, Snapshot
+from switchyard.config_api.routing.request import dialplan_request, parse_form
+from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
+
+SAMPLE = Path(__file__).parent / "data" / "dialplan-request-loopback.form"
+
+
+def test_captured_request_routes_in_the_callers_context() -> None:
+    req = dialplan_request(parse_form(SAMPLE.read_bytes()))
+    assert (req.section, req.context, req.dest_number, req.caller_number) == (
+        "dialplan",
+        "context-1",
+        "7771234",
+        "1002",
+    )
+    router = compile(
+        Snapshot(
+            routes=(
+                Route(id=1, name="777", dest_type="FS_DEST_GATEWAY", dest_uuid="1",
+                      context="context-1", prefix="777", dnc="-777"),
+            ),
+            gateways=(Gateway(id=1, name="gw1"),),
+        )
+    )  # fmt: skip
+    at = datetime(2026, 11, 21, 13, 47, 9, tzinfo=UTC)
+    doc = dialplan_document(router.lookup(req.context, req.dest_number, req.caller_number, at))
+    root = ET.fromstring(doc)  # noqa: S314 - our own output
+    assert root.find("section/context").get("name") == "context-1"  # type: ignore[union-attr]
+    bridge = root.findall("section/context/extension/condition/action")[-1]
+    assert bridge.get("data") == "sofia/gateway/gw1/1234"
+    other = router.lookup("default", req.dest_number, req.caller_number, at)
+    assert dialplan_document(other) == NOT_FOUND
+
+
+def test_hunt_headers_win_over_caller_headers() -> None:
+    form = parse_form(
+        "section=dialplan&Caller-Context=public&Caller-Destination-Number=1"
+        "&Hunt-Context=default&Hunt-Destination-Number=2&Caller-Caller-ID-Number=%2B86100"
+    )
+    req = dialplan_request(form)
+    assert (req.context, req.dest_number, req.caller_number) == ("default", "2", "+86100")
