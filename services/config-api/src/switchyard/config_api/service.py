@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.config_api.outbox import Outbox
-from switchyard.config_api.resources import contexts, dicts, extensions, routes
+from switchyard.config_api.resources import (
+    blacklists,
+    contexts,
+    dicts,
+    dods,
+    extensions,
+    gateways,
+    ivrs,
+    routes,
+    simple,
+    trunks,
+)
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service
 
@@ -43,6 +54,12 @@ def _handlers() -> list[Any]:
         *contexts.route_handlers(),
         *extensions.route_handlers(),
         *routes.route_handlers(),
+        *gateways.route_handlers(),
+        *blacklists.route_handlers(),
+        *ivrs.route_handlers(),
+        *simple.route_handlers(),
+        *trunks.route_handlers(),
+        *dods.route_handlers(),
     ]
 
 

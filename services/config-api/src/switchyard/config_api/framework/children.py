@@ -14,12 +14,17 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from litestar import Request, delete, get, post, put
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 
-from switchyard.config_api.framework.crud import toggle_row
+from switchyard.config_api.framework.crud import body_of, toggle_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Resource, Values
-from switchyard.config_api.framework.tx import Tx
+from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.envelope import Created, Ok
 from switchyard.shared.http.errors import not_found
 
 
@@ -125,3 +130,62 @@ async def _owned(conn: asyncpg.Connection, child: Child, pid: int, cid: int) -> 
     if row is None:
         raise not_found()
     return row
+
+
+def child_handlers(
+    child: Child,
+    op: str,
+    *,
+    list_path: str = "",
+    create_path: str = "",
+    update_path: str = "",
+    delete_paths: tuple[str, ...] = (),
+    update_reply: str = "object",
+    delete_reply: str = "count",
+) -> list[HTTPRouteHandler]:
+    """Endpoints for a child at the paths its spec documents.
+
+    Paths use ``{pid:int}`` for the parent id and ``{cid:int}`` for the child id.
+    """
+    out: list[HTTPRouteHandler] = []
+
+    async def list_children(pid: FromPath[int], runtime: AppRuntime) -> list[dict[str, Any]]:
+        return await list_of(runtime.pool, child, pid)
+
+    async def create_child(
+        pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    ) -> Created:
+        data = await body_of(request)
+        async with write(runtime, request) as tx:
+            row = await add(tx, child, pid, data)
+        return Created(data=row["id"])
+
+    async def update_child(
+        pid: FromPath[int], cid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    ) -> Ok:
+        data = await body_of(request)
+        async with write(runtime, request) as tx:
+            row = await edit(tx, child, pid, cid, data)
+        return Ok(data=child.render(row) if update_reply == "object" else str(row["id"]))
+
+    async def delete_child(
+        pid: FromPath[int], cid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    ) -> Ok:
+        async with write(runtime, request) as tx:
+            row = await remove(tx, child, pid, cid)
+        data: Any = {"count": 1, "id_str": str(row["id"]), "empty": "{}"}[delete_reply]
+        return Ok(data=data)
+
+    if list_path:
+        out.append(get(list_path, operation_id=f"list_{op}")(list_children))
+    if create_path:
+        out.append(post(create_path, status_code=200, operation_id=f"create_{op}")(create_child))
+    if update_path:
+        out.append(put(update_path, status_code=200, operation_id=f"update_{op}")(update_child))
+    for i, path in enumerate(delete_paths):
+        out.append(
+            delete(path, status_code=200, operation_id=f"delete_{op}{'_' + str(i) if i else ''}")(
+                delete_child
+            )
+        )
+    return out

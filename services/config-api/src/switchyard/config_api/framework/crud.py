@@ -218,13 +218,15 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
 
     async def update_item(
         item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
-    ) -> Ok:
+    ) -> Any:
         data = await body_of(request)
         async with write(runtime, request) as tx:
             if resource.toggle and isinstance(data, dict) and data.get("action") == "toggle":
                 row = await toggle_row(tx, resource, item_id)
             else:
                 row = await update_row(tx, resource, item_id, decode(resource, struct, data))
+        if resource.update_reply == "bare_id":
+            return {"id": str(row["id"])}
         return Ok(data=reply(resource, resource.update_reply, row))
 
     async def delete_item(

@@ -53,6 +53,8 @@ def _truth(col: Col, value: Any) -> Any:
 
 def normalise(col: Col, value: Any) -> Any:
     """The spellings clients send, folded to one; UNSET for "not given"."""
+    if col.aliases and isinstance(value, str):
+        value = dict(col.aliases).get(value.strip().lower(), value)
     if value is None:
         return "" if col.kind in ("text", "csv", "json") else msgspec.UNSET
     if col.kind == "flag":

@@ -47,6 +47,8 @@ class Col:
     secret: bool = False  # never returned in clear
     writable: bool = True  # False: computed or generated, ignored on input
     searchable: bool = True
+    # Other spellings clients send for a value, e.g. ("inbound", 1).
+    aliases: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ Check = Callable[[Conn, Values, "Values | None"], Awaitable["Values | None"]]
 # Adds what a single GET shows beyond the row (gateway params, …).
 Detail = Callable[[Conn, Values], Awaitable[None]]
 
-Reply = Literal["id", "id_str", "object"]
+# What a create/update answers in `data` ("bare_id": `{"id":"22"}` unwrapped,
+# as trunk groups do).
+Reply = Literal["id", "id_str", "object", "bare_id"]
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,8 @@ async def resolve(conn: asyncpg.Connection, values: dict[str, Any]) -> dict[str,
 def uses_sql(dest_type: str) -> str:
     """Routes pointing at object $1 through dest_uuid (for delete refusals)."""
     if dest_type == "FS_DEST_GATEWAY":
-        cond = "$1::text = ANY(string_to_array(replace(dest_uuid, ' ', ''), ','))"
+        cond = "$1::bigint::text = ANY(string_to_array(replace(dest_uuid, ' ', ''), ','))"
     else:
-        cond = "dest_uuid = $1::text"
+        cond = "dest_uuid = $1::bigint::text"
     # dest_type comes from TARGETS, never from a request.
     return f"SELECT name FROM routes WHERE dest_type = '{dest_type}' AND {cond} ORDER BY id"  # noqa: S608

@@ -37,7 +37,7 @@ EXTENSIONS = Resource(
         Referrer(
             "routes",
             "SELECT name FROM routes WHERE dest_type = 'FS_DEST_USERGW' "
-            "AND dest_uuid = $1::text ORDER BY id",
+            "AND dest_uuid = $1::bigint::text ORDER BY id",
         ),
     ),
 )

@@ -1,0 +1,179 @@
+"""Blacklists (/api/blacklists) and their number lists, imports and multimodify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Request, post, put
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
+
+from switchyard.config_api.framework import children
+from switchyard.config_api.framework.crud import body_of, handlers, insert_row, require_object
+from switchyard.config_api.framework.imports import each_row, rows_of, translate
+from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
+from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
+from switchyard.config_api.framework.tx import write
+from switchyard.config_api.framework.wire import render
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.envelope import Ok
+from switchyard.shared.http.errors import ApiError, bad_request, not_found
+
+
+async def _detail(conn: asyncpg.Connection, out: Values) -> None:
+    out["params"] = await children.list_of(conn, NUMBERS, int(out["id"]))
+
+
+BLACKLISTS = Resource(
+    name="blacklists",
+    table="blacklists",
+    id_wire="str",
+    pin="str",  # CherryPBX compares list_type === "0"
+    cols=(
+        Col("name", required=True),
+        Col("description"),
+        Col("list_type", "flag", required=True),
+        Col("limit_user_type", "int", required=True, choices=(0, 1, 2)),
+    ),
+    filters=(Filter("name", "name", "like"), Filter("list_type", "list_type")),
+    detail=_detail,
+    referrers=(
+        Referrer(
+            "routes", "SELECT name FROM routes WHERE blacklist = $1::bigint::text ORDER BY id"
+        ),
+    ),
+)
+
+NUMBERS = children.Child(
+    parent=BLACKLISTS,
+    res=Resource(
+        name="blacklists",
+        table="blacklist_numbers",
+        cols=(Col("k"), Col("v", required=True), Col("disabled", "flag", default=0)),
+        toggle="disabled",
+    ),
+    fk="blacklist_id",
+    fk_out="ref_id",
+    realm="BLACKLIST",
+)
+_numbers_struct = struct_for(NUMBERS.res)
+_lists_struct = struct_for(BLACKLISTS)
+
+# The spreadsheet's column titles (the XSwitch export format).
+EXCEL = {
+    "名称": "name",
+    "名单类型": "list_type",
+    "限制用户类型": "limit_user_type",
+    "描述": "description",
+    "号码名称": "k",
+    "起始号码": "v",
+}
+
+
+@post("/api/blacklists/{pid:int}/import", status_code=200, operation_id="import_blacklist_numbers")
+async def import_numbers(
+    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Ok:
+    rows = rows_of(await body_of(request), "data")
+
+    async with write(runtime, request) as tx:
+        await children.parent_exists(tx.conn, NUMBERS, pid)
+
+        async def one(i: int, row: Any) -> dict[str, Any]:
+            values = with_defaults(NUMBERS.res, decode(NUMBERS.res, _numbers_struct, row))
+            return NUMBERS.render(await children.add_values(tx, NUMBERS, pid, values))
+
+        created = await each_row("data", rows, one)
+    return Ok(data=created)
+
+
+@post("/api/blacklists/import", status_code=200, operation_id="import_blacklists")
+async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    """Blacklists and their numbers from spreadsheet rows, one list per distinct name."""
+    rows = rows_of(await body_of(request), "lists")
+    lists: dict[str, Any] = {}
+
+    async with write(runtime, request) as tx:
+
+        async def one(i: int, raw: Any) -> None:
+            row = translate(raw, EXCEL, f"lists[{i}]")
+            name = str(row.get("name", "")).strip()
+            if not name:
+                raise bad_request("名称", "is required")
+            if name not in lists:
+                existing = await tx.conn.fetchrow("SELECT * FROM blacklists WHERE name = $1", name)
+                if existing is None:
+                    head = {
+                        k: row[k]
+                        for k in ("name", "list_type", "limit_user_type", "description")
+                        if k in row
+                    }
+                    values = with_defaults(BLACKLISTS, decode(BLACKLISTS, _lists_struct, head))
+                    existing = await insert_row(tx, BLACKLISTS, values)
+                lists[name] = existing
+            number = {k: row[k] for k in ("k", "v") if k in row}
+            values = with_defaults(NUMBERS.res, decode(NUMBERS.res, _numbers_struct, number))
+            await children.add_values(tx, NUMBERS, lists[name]["id"], values)
+
+        await each_row("lists", rows, one)
+    data = []
+    for row in lists.values():
+        item = render(BLACKLISTS, row)
+        data.append({
+            "list_type": int(item["list_type"]),
+            "name": item["name"],
+            "limit_user_type": int(item["limit_user_type"]),
+            "description": item["description"],
+            "id": row["id"],
+        })  # fmt: skip
+    return Ok(data=data)
+
+
+@put("/api/blacklists/{pid:int}/multimodify", status_code=200, operation_id="multimodify_blacklist")
+async def multimodify(
+    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Ok:
+    """Edit several numbers of one list; answers with the last one edited."""
+    rows = rows_of(require_object(await body_of(request)), "data")
+    last: list[dict[str, Any]] = []
+
+    async with write(runtime, request) as tx:
+        await children.parent_exists(tx.conn, NUMBERS, pid)
+
+        async def one(i: int, row: Any) -> None:
+            nid = str(row.get("id", "") if isinstance(row, dict) else "").strip()
+            if not nid.isdigit():
+                raise bad_request("id", "is required (the number list id)")
+            try:
+                edited = await children.edit(tx, NUMBERS, pid, int(nid), row)
+            except ApiError as exc:
+                if exc.status == 404:
+                    raise bad_request("id", f"no number {nid} in blacklist {pid}") from None
+                raise
+            last[:] = [NUMBERS.render(edited)]
+
+        await each_row("data", rows, one)
+    if not last:
+        raise not_found()
+    return Ok(data=last[0])
+
+
+def route_handlers() -> list[HTTPRouteHandler]:
+    b = "/api/blacklists/{pid:int}"
+    return [
+        *handlers(BLACKLISTS),
+        *children.child_handlers(
+            NUMBERS,
+            "blacklist_numbers",
+            list_path=f"{b}/lists",
+            create_path=f"{b}/lists",
+            update_path=f"{b}/lists/{{cid:int}}",
+            delete_paths=(f"{b}/lists/{{cid:int}}",),
+            update_reply="id_str",
+            delete_reply="id_str",
+        ),
+        import_numbers,
+        import_lists,
+        multimodify,
+    ]

@@ -1,0 +1,146 @@
+"""Gateways (/api/gateways) with their params and variables.
+
+The paths are the spec's, quirks included: edit at ``…/params/$pid`` but
+delete at ``…/param/$pid``; list a gateway's params at
+``/api/gateways/params/$id``. Passwords are masked in every answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Request, post
+from litestar.handlers import HTTPRouteHandler
+
+from switchyard.config_api.framework import children
+from switchyard.config_api.framework.crud import body_of, handlers, insert_row
+from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
+from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
+from switchyard.config_api.framework.tx import write
+from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.envelope import Created
+from switchyard.shared.http.errors import bad_request
+
+
+async def _detail(conn: asyncpg.Connection, out: Values) -> None:
+    gid = int(out["id"])
+    out["params"] = await children.list_of(conn, PARAMS, gid)
+    out["variables"] = await children.list_of(conn, VARIABLES, gid)
+
+
+GATEWAYS = Resource(
+    name="gateways",
+    table="gateways",
+    id_wire="str",
+    pin="str",  # CherryPBX compares gateway fields as strings (`disabled === "0"`)
+    cols=(
+        Col("name", required=True),
+        Col("realm"),
+        Col("username"),
+        Col("password", secret=True),
+        Col("profile_id"),
+        Col("register", default="yes", choices=("yes", "no", "true", "false")),
+        Col("description"),
+        Col("disabled", "flag", default=0),
+        Col("dnc"),
+        Col("sdnc"),
+    ),
+    filters=(Filter("name", "name", "like"), Filter("realm", "realm")),
+    detail=_detail,
+    toggle="disabled",
+    referrers=(
+        Referrer("routes", uses_sql("FS_DEST_GATEWAY")),
+        Referrer(
+            "route time rules",
+            "SELECT route_id FROM route_time_recurrences WHERE dest_type = 'FS_DEST_GATEWAY' "
+            "AND $1::bigint::text = ANY(string_to_array(replace(dest_uuid, ' ', ''), ',')) "
+            "ORDER BY id",
+        ),
+        Referrer(
+            "DODs",
+            "SELECT line_number FROM dods WHERE type = 'GATEWAY' AND ref_id = $1 ORDER BY id",
+        ),
+    ),
+    ops=frozenset({"list", "get", "update", "delete"}),
+)
+_struct = struct_for(GATEWAYS)
+
+_KV = (Col("k", required=True), Col("v"), Col("disabled", "flag", default=0))
+PARAMS = children.Child(
+    parent=GATEWAYS,
+    res=Resource(name="gateways", table="gateway_params", cols=_KV, toggle="disabled"),
+    fk="gateway_id",
+    fk_out="ref_id",
+    realm="GATEWAY",
+)
+VARIABLES = children.Child(
+    parent=GATEWAYS,
+    res=Resource(
+        name="gateways",
+        table="gateway_variables",
+        cols=(
+            *_KV,
+            Col(
+                "direction",
+                "int",
+                default=0,
+                choices=(0, 1, 2),
+                aliases=(("both", 0), ("all", 0), ("inbound", 1), ("outbound", 2)),
+            ),
+        ),
+        toggle="disabled",
+    ),
+    fk="gateway_id",
+)
+
+
+@post("/api/gateways", status_code=200, operation_id="create_gateways", summary="Create a gateway")
+async def create_gateway(request: Request[Any, Any, Any], runtime: AppRuntime) -> Created:
+    data = await body_of(request)
+    values = with_defaults(GATEWAYS, decode(GATEWAYS, _struct, data))
+    template = str(data.get("template", "") if isinstance(data, dict) else "").strip()
+    async with write(runtime, request) as tx:
+        row = await insert_row(tx, GATEWAYS, values)
+        # XUI's `template`: another gateway's id whose params and variables are copied.
+        if template and template != "default":
+            if not template.isdigit() or not await tx.conn.fetchval(
+                "SELECT 1 FROM gateways WHERE id = $1", int(template)
+            ):
+                raise bad_request("template", f"no gateway with id {template!r}")
+            for table, cols in (
+                ("gateway_params", "k, v, disabled"),
+                ("gateway_variables", "k, v, disabled, direction"),
+            ):
+                await tx.conn.execute(
+                    f"INSERT INTO {table} (gateway_id, {cols}) "  # noqa: S608 - fixed names
+                    f"SELECT $1, {cols} FROM {table} WHERE gateway_id = $2 ORDER BY id",
+                    row["id"],
+                    int(template),
+                )
+    return Created(data=row["id"])
+
+
+def route_handlers() -> list[HTTPRouteHandler]:
+    g = "/api/gateways/{pid:int}"
+    return [
+        *handlers(GATEWAYS),
+        create_gateway,
+        *children.child_handlers(
+            PARAMS,
+            "gateway_params",
+            list_path="/api/gateways/params/{pid:int}",
+            create_path=f"{g}/params",
+            update_path=f"{g}/params/{{cid:int}}",
+            delete_paths=(f"{g}/param/{{cid:int}}", f"{g}/params/{{cid:int}}"),
+        ),
+        *children.child_handlers(
+            VARIABLES,
+            "gateway_variables",
+            list_path="/api/gateways/variables/{pid:int}",
+            create_path=f"{g}/variables",
+            update_path=f"{g}/variables/{{cid:int}}",
+            delete_paths=(f"{g}/variable/{{cid:int}}", f"{g}/variables/{{cid:int}}"),
+        ),
+    ]
