@@ -18,7 +18,7 @@ from switchyard.shared.http.deps import AppRuntime
 async def _dicts(runtime: Any, realm: str | None, k: str | None) -> list[dict[str, Any]]:
     rows = await runtime.pool.fetch(
         """SELECT id, realm, k, v, d, o, created_at, updated_at FROM dicts
-           WHERE ($1::bigint::text IS NULL OR realm = $1) AND ($2::text IS NULL OR k = $2)
+           WHERE ($1::text IS NULL OR realm = $1) AND ($2::text IS NULL OR k = $2)
            ORDER BY realm, o, id""",
         realm,
         k,
