@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from switchyard.config_api.routing.destinations import BUILDERS, Action
@@ -213,3 +214,27 @@ def test_dangling_references_hang_up_with_a_reason(dest_type: str, uuid: str, wh
     d = route_to(dest_type, uuid)
     assert d.actions[-1] == Action("hangup", "NO_ROUTE_DESTINATION")
     assert why in d.reason and why in d.notes[0]
+
+
+def test_each_gateway_applies_its_own_dnc_after_the_routes() -> None:
+    snap = Snapshot(
+        routes=(
+            Route(id=1, name="r", dest_type="FS_DEST_GATEWAY", dest_uuid="1,2", prefix="0",
+                  dnc="-0"),
+        ),
+        gateways=(
+            Gateway(id=1, name="a", dnc="+0086"),
+            Gateway(id=2, name="b", dnc="/^(\\d+)$/$1${x}/"),
+            Gateway(id=3, name="c", dnc="nonsense"),
+        ),
+    )  # fmt: skip
+    d = compile(snap).lookup("default", "010555", "", NOW)
+    assert d.outcome == "route" and d.actions[-1] == Action("hangup", "NO_ROUTE_DESTINATION")
+    assert "gateway b dnc produced" in d.reason
+    ok = compile(
+        msgspec.structs.replace(
+            snap, routes=(msgspec.structs.replace(snap.routes[0], dest_uuid="1,3"),)
+        )
+    ).lookup("default", "010555", "", NOW)
+    assert ok.actions[-1] == Action("bridge", "sofia/gateway/a/008610555|sofia/gateway/c/10555")
+    assert "gateway c dnc not applied" in ok.notes[0]

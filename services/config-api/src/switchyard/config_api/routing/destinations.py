@@ -10,6 +10,7 @@ NO_ROUTE_DESTINATION`` and the reason, never a broken dial string.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -23,11 +24,17 @@ from switchyard.config_api.routing.model import (
     Gateway,
     Ivr,
     MediaFile,
+    NumberTranslation,
     Queue,
     Snapshot,
     Trunk,
     TrunkGroup,
 )
+from switchyard.config_api.routing.transform import Transform, compile_transform
+
+# Characters a number may have once it is put into a dial string: FreeSWITCH
+# expands ${…} there (API calls included) and reads ,|[]@/ as syntax.
+SAFE_NUMBER = re.compile(r"^[A-Za-z0-9*#+._-]{1,64}$")
 
 
 class Action(msgspec.Struct, frozen=True):
@@ -60,10 +67,13 @@ class Resources:
     trunk_groups: Mapping[int, TrunkGroup] = field(default_factory=dict)
     distributors: Mapping[int, Distributor] = field(default_factory=dict)
     extensions: Mapping[int, Extension] = field(default_factory=dict)
+    gateway_dnc: Mapping[int, Transform | str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, s: Snapshot) -> Resources:
+        tables = {t.id: t for t in s.number_translations}
         return cls(
+            gateway_dnc={g.id: _transform(g.dnc, tables) for g in s.gateways if g.dnc},
             domain=s.domain,
             gateways={g.id: g for g in s.gateways},
             ivrs={i.id: i for i in s.ivrs},
@@ -76,6 +86,13 @@ class Resources:
             distributors={d.id: d for d in s.distributors},
             extensions={e.id: e for e in s.extensions},
         )
+
+
+def _transform(spec: str, tables: Mapping[int, NumberTranslation]) -> Transform | str:
+    try:
+        return compile_transform(spec, tables)
+    except ValueError as exc:
+        return str(exc)
 
 
 class Target(msgspec.Struct, frozen=True):
@@ -191,11 +208,23 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
         gws = [Gateway(id=0, name=t.body)]
     if not gws:
         return _fail(f"gateway {t.dest_uuid or t.body!r} does not exist or is disabled")
+    legs = []
+    notes = []
+    for g in gws:
+        number = t.number
+        dnc = res.gateway_dnc.get(g.id)
+        if isinstance(dnc, str):
+            notes.append(f"gateway {g.name} dnc not applied: {dnc}")
+        elif dnc is not None:
+            number = dnc.apply(number)
+            if not SAFE_NUMBER.match(number):
+                return _fail(f"gateway {g.name} dnc produced {number!r}, not a dialable number")
+        legs.append(f"sofia/gateway/{g.name}/{number}")
     # Primary then backup: a failed primary falls over to the next.
-    dial = "|".join(f"sofia/gateway/{g.name}/{t.number}" for g in gws)
     return Plan(
-        actions=(_a("set", "hangup_after_bridge=true"), _a("bridge", dial)),
+        actions=(_a("set", "hangup_after_bridge=true"), _a("bridge", "|".join(legs))),
         module="mod_sofia",
+        note="; ".join(notes),
         via=("GATEWAY", str(gws[0].id)),
     )
 

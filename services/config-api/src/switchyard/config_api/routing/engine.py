@@ -31,7 +31,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from switchyard.config_api.routing.destinations import Action, Plan, Resources, Target, plan
+from switchyard.config_api.routing.destinations import (
+    SAFE_NUMBER,
+    Action,
+    Plan,
+    Resources,
+    Target,
+    plan,
+)
 from switchyard.config_api.routing.model import (
     Blacklist,
     Context,
@@ -47,7 +54,6 @@ from switchyard.config_api.routing.recurrence import Recurrence, parse_recurrenc
 from switchyard.config_api.routing.table import ContextTable
 from switchyard.config_api.routing.transform import Transform, compile_transform
 
-SAFE_NUMBER = re.compile(r"^[A-Za-z0-9*#+._-]{1,64}$")
 ROUTE_TYPES = ("emergency", "internal", "local", "domestic", "international")
 LIST_TYPES = ("black", "white")
 LIMITS = ("caller", "callee", "both")

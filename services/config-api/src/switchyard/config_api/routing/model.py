@@ -102,9 +102,13 @@ class FuncCode(msgspec.Struct, frozen=True):
 
 
 class Gateway(msgspec.Struct, frozen=True):
+    """``dnc`` rewrites the callee sent through this gateway (after the
+    route's own ``dnc``)."""
+
     id: int
     name: str
     disabled: bool = False
+    dnc: str = ""
 
 
 class Extension(msgspec.Struct, frozen=True):
