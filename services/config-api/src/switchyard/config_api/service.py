@@ -18,6 +18,7 @@ from switchyard.config_api.resources import (
     ivrs,
     routes,
     simple,
+    time_rules,
     trunks,
 )
 from switchyard.shared.runtime import Runtime
@@ -60,6 +61,7 @@ def _handlers() -> list[Any]:
         *simple.route_handlers(),
         *trunks.route_handlers(),
         *dods.route_handlers(),
+        *time_rules.route_handlers(),
     ]
 
 
