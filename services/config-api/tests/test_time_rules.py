@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (the spec's example bodies, kept on one line each)
+
 """Time rules and templates: the spec's examples, array bodies, and recurrence validation."""
 
 from __future__ import annotations

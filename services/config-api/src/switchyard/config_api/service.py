@@ -13,9 +13,11 @@ from switchyard.config_api.resources import (
     contexts,
     dicts,
     dods,
+    extended,
     extensions,
     gateways,
     ivrs,
+    ops,
     routes,
     simple,
     time_rules,
@@ -62,6 +64,8 @@ def _handlers() -> list[Any]:
         *trunks.route_handlers(),
         *dods.route_handlers(),
         *time_rules.route_handlers(),
+        *extended.route_handlers(),
+        *ops.route_handlers(),
     ]
 
 
