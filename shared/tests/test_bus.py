@@ -133,3 +133,13 @@ def test_subject_tokens_cannot_be_injected() -> None:
     for bad in ("fs.1", "*", ">", "a b", ""):
         with pytest.raises(ValueError):
             s.node_command(bad)
+
+
+def test_event_subjects_keep_subclasses_inside_one_token() -> None:
+    s = Subjects()
+    assert (
+        s.events("fs1", "CUSTOM", "ai::channel-state")
+        == "sy.fs.events.fs1.CUSTOM.ai::channel-state"
+    )
+    assert s.events("fs1", "CUSTOM", "x.y *>") == "sy.fs.events.fs1.CUSTOM.x_y___"
+    assert s.events("fs1", "CHANNEL_CREATE") == "sy.fs.events.fs1.CHANNEL_CREATE"

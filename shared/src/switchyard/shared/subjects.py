@@ -13,6 +13,7 @@ from typing import ClassVar
 import msgspec
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+_SUBCLASS_UNSAFE = re.compile(r"[^A-Za-z0-9_:-]")
 
 
 def _token(value: str, what: str) -> str:
@@ -60,8 +61,9 @@ class Subjects(msgspec.Struct, frozen=True):
     def events(self, node: str, event_name: str, subclass: str | None = None) -> str:
         subject = f"{self.prefix}.fs.events.{_token(node, 'node')}.{_token(event_name, 'event')}"
         if subclass:
-            # CUSTOM subclasses look like "ai::channel-state"; colons are fine in a token.
-            subject += "." + subclass.replace(".", "_")
+            # CUSTOM subclasses look like "ai::channel-state": colons are fine in a
+            # token; anything that could split or wildcard a subject is not.
+            subject += "." + _SUBCLASS_UNSAFE.sub("_", subclass)
         return subject
 
     def events_of_node(self, node: str) -> str:

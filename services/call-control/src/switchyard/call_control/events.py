@@ -1,0 +1,168 @@
+"""FreeSWITCH events into JetStream: in order, deduplicated, nothing lost.
+
+The owner of a node hands every event to ``EventPublisher.submit`` (never
+blocks the ESL reader). One pump publishes them in arrival order with
+``publish_async``, so NATS receives them in FreeSWITCH's order without
+waiting for each ack; a second task collects the acks in the same order.
+An event whose ack fails or times out is published again, synchronously,
+until JetStream takes it. Each message carries ``Nats-Msg-Id =
+<Core-UUID>:<Event-Sequence>``, so a retry, or another replica replaying
+after a fail-over, is dropped by the stream's duplicate window instead of
+stored twice.
+
+Trade-off, documented in docs/call-control.md: after a failed ack the
+retried event may land after events that followed it; consumers that need
+strict order sort by Event-Sequence, which every event carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import nats.errors
+import nats.js.errors
+from nats.js.api import StorageType, StreamConfig
+
+from switchyard.shared.bus import Bus
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW = 300.0  # seconds; longer than any retry or fail-over
+MAX_AGE = 7 * 24 * 3600.0
+
+
+def stream_config(bus: Bus) -> StreamConfig:
+    s = bus.subjects
+    return StreamConfig(
+        name=s.events_stream,
+        subjects=[s.events_all],
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW,
+        max_age=MAX_AGE,
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    subject: str
+    msg_id: str
+    payload: bytes
+
+
+class EventPublisher:
+    def __init__(
+        self,
+        bus: Bus,
+        *,
+        max_inflight: int = 2000,
+        ack_timeout: float = 5.0,
+        max_buffered: int = 500_000,
+    ) -> None:
+        self.bus = bus
+        self.ack_timeout = ack_timeout
+        self.max_buffered = max_buffered
+        self._queue: deque[Event] = deque()
+        self._wakeup = asyncio.Event()
+        # (event, ack future or None, deadline for the ack on the loop's clock)
+        self._inflight: asyncio.Queue[tuple[Event, asyncio.Future[object] | None, float]] = (
+            asyncio.Queue(max_inflight)
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.published = 0
+        self.retried = 0
+        self.dropped = 0
+
+    def submit(self, subject: str, msg_id: str, payload: bytes) -> None:
+        if len(self._queue) >= self.max_buffered:
+            # NATS has been gone for a long time: keep the newest, say so loudly.
+            self._queue.popleft()
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.error("event buffer full; %d events dropped so far", self.dropped)
+        self._queue.append(Event(subject, msg_id, payload))
+        self._idle.clear()
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._pump(), name="events:pump"),
+            asyncio.create_task(self._acks(), name="events:acks"),
+        ]
+
+    async def drain(self) -> None:
+        """Wait until every submitted event is stored in JetStream."""
+        await self._idle.wait()
+
+    async def stop(self, *, drain_timeout: float = 10.0) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), drain_timeout)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _pump(self) -> None:
+        js = self.bus.js
+        while True:
+            while not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            event = self._queue.popleft()
+            future: asyncio.Future[object] | None
+            try:
+                future = await js.publish_async(
+                    event.subject, event.payload, headers={"Nats-Msg-Id": event.msg_id}
+                )
+            except (nats.errors.Error, nats.js.errors.Error, OSError):
+                future = None  # the ack collector publishes it the slow way
+            deadline = asyncio.get_running_loop().time() + self.ack_timeout
+            await self._inflight.put((event, future, deadline))
+
+    async def _acks(self) -> None:
+        while True:
+            event, future, deadline = await self._inflight.get()
+            ok = False
+            if future is not None:
+                # The timeout runs from the publish, not from now: after an
+                # outage the acks that will never come fail together, quickly.
+                remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+                try:
+                    await asyncio.wait_for(asyncio.shield(future), remaining)
+                    ok = True
+                except asyncio.CancelledError:
+                    # nats-py cancels pending acks when the connection drops;
+                    # only our own cancellation (stop) ends this task.
+                    if not future.cancelled():
+                        raise
+                except Exception:
+                    future.cancel()
+            if not ok:
+                await self._publish_until_stored(event)
+            self.published += 1
+            if not self._queue and self._inflight.empty():
+                self._idle.set()
+
+    async def _publish_until_stored(self, event: Event) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await self.bus.js.publish(
+                    event.subject,
+                    event.payload,
+                    headers={"Nats-Msg-Id": event.msg_id},
+                    timeout=self.ack_timeout,
+                )
+                self.retried += 1
+                return
+            except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+                log.warning("event %s not stored yet (%s); retrying", event.msg_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
