@@ -22,6 +22,7 @@ import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import nats.errors
 import nats.js.errors
@@ -68,7 +69,7 @@ class EventPublisher:
         self._queue: deque[Event] = deque()
         self._wakeup = asyncio.Event()
         # (event, ack future or None, deadline for the ack on the loop's clock)
-        self._inflight: asyncio.Queue[tuple[Event, asyncio.Future[object] | None, float]] = (
+        self._inflight: asyncio.Queue[tuple[Event, asyncio.Future[Any] | None, float]] = (
             asyncio.Queue(max_inflight)
         )
         self._tasks: list[asyncio.Task[None]] = []
@@ -116,7 +117,7 @@ class EventPublisher:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             event = self._queue.popleft()
-            future: asyncio.Future[object] | None
+            future: asyncio.Future[Any] | None
             try:
                 future = await js.publish_async(
                     event.subject, event.payload, headers={"Nats-Msg-Id": event.msg_id}
