@@ -1,0 +1,602 @@
+"""API commands (mod_commands, mod_sofia, mod_conference subsets) with FreeSWITCH's replies."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from switchyard.fssim import apps
+from switchyard.fssim.causes import normalize
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.dialplan import route
+from switchyard.fssim.node import VERSION, VERSION_LINE, Gateway, new_uuid
+from switchyard.fssim.originate import dial, split_vars
+
+if TYPE_CHECKING:
+    from switchyard.fssim.node import Node
+
+Handler = Callable[["Node", str], Awaitable[str]]
+NO_CHANNEL = "-ERR No such channel!\n"
+SHOW_COLUMNS = (
+    "uuid",
+    "direction",
+    "created",
+    "created_epoch",
+    "name",
+    "state",
+    "cid_name",
+    "cid_num",
+    "ip_addr",
+    "dest",
+    "application",
+    "application_data",
+    "dialplan",
+    "context",
+    "read_codec",
+    "read_rate",
+    "read_bit_rate",
+    "write_codec",
+    "write_rate",
+    "write_bit_rate",
+    "secure",
+    "hostname",
+    "presence_id",
+    "presence_data",
+    "accountcode",
+    "callstate",
+    "callee_name",
+    "callee_num",
+    "callee_direction",
+    "call_uuid",
+    "sent_callee_name",
+    "sent_callee_num",
+    "initial_cid_name",
+    "initial_cid_num",
+    "initial_ip_addr",
+    "initial_dest",
+    "initial_dialplan",
+    "initial_context",
+)
+
+
+async def execute(node: Node, line: str) -> str:
+    """Run ``<cmd> <args>`` as api_exec does; an unknown command is answered FreeSWITCH's way."""
+    cmd, _, args = line.strip().partition(" ")
+    handler = node.api_handlers.get(cmd.lower())
+    if handler is None:
+        return f"-ERR {cmd} Command not found!\n"
+    out = await handler(node, args.strip())
+    return out or "-ERR no reply\n"
+
+
+def _words(args: str) -> list[str]:
+    try:
+        return shlex.split(args)
+    except ValueError:
+        return args.split()
+
+
+def _originate_tokens(args: str) -> list[str]:
+    # The dial string may carry spaces inside {...}; the rest splits on blanks.
+    vars_part, rest = "", args.strip()
+    while rest.startswith(("{", "[")):
+        _, after = split_vars(rest, rest[0], "}" if rest[0] == "{" else "]")
+        if after == rest:
+            break
+        vars_part += rest[: len(rest) - len(after)]
+        rest = after
+    words = rest.split()
+    if words:
+        words[0] = vars_part + words[0]
+    return words
+
+
+async def originate(node: Node, args: str) -> str:
+    t = _originate_tokens(args)
+    if len(t) < 2:
+        return (
+            "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
+            "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"
+        )
+    url, exten = t[0], t[1]
+    dialplan = t[2] if len(t) > 2 else "XML"
+    context = t[3] if len(t) > 3 else "default"
+    extra: dict[str, str] = {}
+    if len(t) > 4 and t[4] not in ("undef", "_undef_"):
+        extra["origination_caller_id_name"] = t[4]
+    if len(t) > 5 and t[5] not in ("undef", "_undef_"):
+        extra["origination_caller_id_number"] = t[5]
+    timeout = 60.0
+    if len(t) > 6:
+        with contextlib.suppress(ValueError):
+            timeout = float(t[6])
+    result = await dial(node, url, timeout=timeout, extra_vars=extra)
+    if isinstance(result, str):
+        return f"-ERR {result}\n"
+    a = result
+    if exten.startswith("&"):
+        app = exten[1:]
+        name, _, data = app.partition("(")
+        data = data.removesuffix(")") if data else ""
+        if not data and " " in name:
+            name, _, data = name.partition(" ")
+        node.spawn_app_session(a, lambda: _run_app(node, a, name, data))
+    else:
+        a.profile.destination_number = exten
+        a.profile.context = context
+        a.profile.dialplan = dialplan
+        node.spawn_app_session(a, lambda: route(node, a))
+    return f"+OK {a.uuid}\n"
+
+
+async def _run_app(node: Node, ch: Channel, app: str, data: str) -> None:
+    node.set_running_state(ch, "CS_EXECUTE")
+    await apps.execute(node, ch, app, data)
+    await apps.run_pending(node, ch)
+    if ch.transfer_to is not None and ch.is_up:
+        apps.apply_transfer(node, ch)
+        await route(node, ch)
+    elif ch.is_up:
+        node.hangup(ch, "NORMAL_CLEARING")
+
+
+async def uuid_kill(node: Node, args: str) -> str:
+    w = args.split()
+    if not w:
+        return "-USAGE: <uuid> [cause]\n"
+    ch = node.find(w[0])
+    if ch is None:
+        return NO_CHANNEL
+    node.hangup(ch, normalize(w[1]) if len(w) > 1 else "NORMAL_CLEARING")
+    return "+OK\n"
+
+
+async def uuid_bridge(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 2:
+        return "-USAGE: <uuid> <other_uuid>\n"
+    a, b = node.find(w[0]), node.find(w[1])
+    if a is None or b is None or a is b:
+        return "-ERR Invalid uuid\n"
+    for ch in (a, b):
+        old = ch.peer
+        if old is not None:
+            node.unbridge(ch)
+            if not old.continue_after_bridge:
+                node.hangup(old, "NORMAL_CLEARING")
+    node.answer(a)
+    node.answer(b)
+    a.continue_after_bridge = b.continue_after_bridge = False
+    node.bridge(a, b)
+    return f"+OK {b.uuid}\n"
+
+
+async def uuid_transfer(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 2:
+        return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+    ch = node.find(w[0])
+    if ch is None:
+        return NO_CHANNEL
+    targets = [ch]
+    rest = w[1:]
+    if rest[0] in ("-bleg", "-both"):
+        peer = ch.peer
+        if rest[0] == "-bleg":
+            if peer is None:
+                return "-ERR\n"
+            targets = [peer]
+        elif peer is not None:
+            targets.append(peer)
+        rest = rest[1:]
+    if not rest:
+        return "-ERR\n"
+    for t in targets:
+        t.transfer_to = (
+            rest[0],
+            rest[1] if len(rest) > 1 else "",
+            rest[2] if len(rest) > 2 else "",
+        )
+        if t.peer is not None:
+            other = t.peer
+            node.unbridge(t)
+            if other not in targets:
+                other.continue_after_bridge = False
+                node.hangup(other, "NORMAL_CLEARING")
+        if t.task is None or t.task.done():
+            node.spawn_app_session(t, lambda t=t: apps.idle(node, t))  # type: ignore[misc]
+        t.wake()
+    return "+OK\n"
+
+
+async def uuid_broadcast(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 2:
+        return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+    ch = node.find(w[0])
+    if ch is None:
+        return "-ERR invalid uuid\n"
+    legs = w[2] if len(w) > 2 else "aleg"
+    targets = []
+    if legs in ("aleg", "both", "holdb"):
+        targets.append(ch)
+    if legs in ("bleg", "both") and ch.peer is not None:
+        targets.append(ch.peer)
+    what = w[1]
+    app, data = ("playback", what)
+    if "::" in what:
+        app, _, data = what.partition("::")
+    for t in targets:
+        t.pending.append((app, data.replace("\\s", " ") if False else data, new_uuid()))
+        _ensure_runner(node, t)
+        t.wake()
+    return "+OK Message sent\n"
+
+
+def _ensure_runner(node: Node, ch: Channel) -> None:
+    if ch.task is None or ch.task.done():
+        node.spawn_app_session(ch, lambda: apps.idle(node, ch))
+
+
+async def uuid_setvar(node: Node, args: str) -> str:
+    parts = args.split(None, 2)
+    if len(parts) < 2:
+        return "-USAGE: <uuid> <var> [value]\n"
+    ch = node.find(parts[0])
+    if ch is None:
+        return NO_CHANNEL
+    if len(parts) > 2 and parts[2] not in ("", "undef", "_undef_"):
+        ch.variables[parts[1]] = parts[2]
+    else:
+        ch.variables.pop(parts[1], None)
+    return "+OK\n"
+
+
+async def uuid_getvar(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 2:
+        return "-USAGE: <uuid> <var>\n"
+    ch = node.find(w[0])
+    if ch is None:
+        return NO_CHANNEL
+    return ch.variables.get(w[1]) or "_undef_"
+
+
+async def uuid_exists(node: Node, args: str) -> str:
+    return "true" if node.find(args.split()[0] if args.split() else "") else "false"
+
+
+async def uuid_answer(node: Node, args: str) -> str:
+    ch = node.find(args.split()[0] if args.split() else "")
+    if ch is None:
+        return NO_CHANNEL
+    node.answer(ch)
+    return "+OK\n"
+
+
+async def uuid_record(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 3:
+        return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+    ch = node.find(w[0])
+    if ch is None:
+        return "-ERR Cannot locate session!\n"
+    action, path = w[1], w[2]
+    recordings = [p for p in ch.variables.get("_recordings", "").split("\n") if p]
+    if action == "start":
+        recordings.append(path)
+        node.channel_event(
+            ch,
+            "RECORD_START",
+            "switch_ivr_async.c",
+            "record_callback",
+            1302,
+            bottom=[("Record-File-Path", path)],
+        )
+    elif action == "stop":
+        stop = recordings if path == "all" else [p for p in recordings if p == path]
+        if not stop:
+            return "-ERR Cannot stop record session!\n"
+        for p in stop:
+            recordings.remove(p)
+            node.channel_event(
+                ch,
+                "RECORD_STOP",
+                "switch_ivr_async.c",
+                "record_callback",
+                1335,
+                bottom=[("Record-File-Path", p)],
+            )
+    elif action not in ("pause", "resume", "mask", "unmask"):
+        return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+    ch.variables["_recordings"] = "\n".join(recordings)
+    if not recordings:
+        ch.variables.pop("_recordings")
+    return "+OK Success\n"
+
+
+async def uuid_audio(node: Node, args: str) -> str:
+    w = args.split()
+    usage = "-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n"
+    if len(w) < 2:
+        return usage
+    ch = node.find(w[0])
+    if ch is None:
+        return NO_CHANNEL
+    if w[1] == "stop":
+        ch.muted.clear()
+        return "+OK\n"
+    if w[1] != "start" or len(w) < 5 or w[2] not in ("read", "write", "both"):
+        return usage
+    on = w[4] != "0"
+    for direction in ("read", "write") if w[2] == "both" else (w[2],):
+        ch.muted[direction] = on if w[3] == "mute" else False
+    return "+OK\n"
+
+
+async def uuid_write_png(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 2:
+        return "-USAGE: <uuid> <path>\n"
+    return "+OK\n" if node.find(w[0]) else NO_CHANNEL
+
+
+async def show(node: Node, args: str) -> str:
+    w = args.lower().split()
+    if not w or w[0] not in ("channels", "calls"):
+        return "-USAGE: show channels|calls [as json]\n"
+    rows = [
+        c.show_row(node.hostname)
+        for c in sorted(node.channels.values(), key=lambda c: c.created_us)
+    ]
+    if w[-2:] == ["as", "json"]:
+        if not rows:
+            return '{"row_count": 0}\n'
+        return json.dumps(
+            {"row_count": len(rows), "rows": rows}, separators=(",", ":"), ensure_ascii=False
+        )
+    lines = [",".join(SHOW_COLUMNS)]
+    lines += [",".join(r[k] for k in SHOW_COLUMNS) for r in rows]
+    return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+
+async def status(node: Node, args: str) -> str:
+    up = time.time() - node.started
+    from switchyard.fssim.node import _uptime
+
+    n = len(node.channels)
+    return (
+        f"UP {_uptime(up)}\n"
+        f"FreeSWITCH (Version {VERSION_LINE}) is ready\n"
+        f"{node.sessions_since_start} session(s) since startup\n"
+        f"{n} session(s) - peak {node.peak}, last 5min {node.peak} \n"
+        f"0 session(s) per Sec out of max 500, peak 0, last 5min 0 \n"
+        "2000 session(s) max\n"
+        "min idle cpu 0.00/98.00\n"
+        "Current Stack Size/Max 240K/8192K\n"
+    )
+
+
+async def version(node: Node, args: str) -> str:
+    return f"FreeSWITCH Version {VERSION} (git a88d069 2024-08-02 21:02:27Z 64bit)\n"
+
+
+async def hupall(node: Node, args: str) -> str:
+    w = args.split()
+    cause = normalize(w[0]) if w else "MANAGER_REQUEST"
+    var, val = (w[1], w[2]) if len(w) > 2 else ("", "")
+    for ch in list(node.channels.values()):
+        if not var or ch.variables.get(var) == val:
+            node.hangup(ch, cause)
+    if var:
+        return f"+OK hangup all channels matching [{var}]=[{val}] with cause: {cause}\n"
+    return f"+OK hangup all channels with cause {cause}\n"
+
+
+async def reloadxml(node: Node, args: str) -> str:
+    return "+OK [Success]\n"
+
+
+async def reloadacl(node: Node, args: str) -> str:
+    return "+OK acl reloaded\n"
+
+
+def _row(name: str, kind: str, data: str, state: str) -> str:
+    return f"{name:>25}\t{kind}\t  {data:>40}\t{state}\n"
+
+
+async def sofia(node: Node, args: str) -> str:
+    w = args.split()
+    if not w:
+        return "-ERR Usage: sofia help\n"
+    if w[0] == "status" and len(w) == 1:
+        sep = "=" * 97 + "\n"
+        out = _row("Name", "   Type", "Data", "State") + sep
+        out += _row("127.0.0.1", "  alias", "internal", "ALIASED")
+        for name, url in node.profiles.items():
+            calls = sum(1 for c in node.channels.values() if c.name.startswith(f"sofia/{name}/"))
+            out += _row(name, "profile", url, f"RUNNING ({calls})")
+            for gw in node.gateways.values():
+                if gw.profile == name:
+                    out += _row(
+                        f"{name}::{gw.name}", "gateway", f"sip:{gw.username}@{gw.realm}", gw.state
+                    )
+        return out + sep + f"{len(node.profiles)} profile 1 alias\n"
+    if w[0] == "xmlstatus" and len(w) >= 3 and w[1] == "gateway":
+        found = node.gateways.get(w[2])
+        return _gateway_xml(node, found) if found else "Invalid Gateway!\n"
+    if w[0] == "profile" and len(w) >= 3:
+        return _sofia_profile(node, w[1], w[2], w[3] if len(w) > 3 else "")
+    return "-ERR Usage: sofia help\n"
+
+
+def _sofia_profile(node: Node, profile: str, action: str, gw_name: str) -> str:
+    if profile not in node.profiles:
+        return f"Invalid Profile [{profile}]"
+    if action == "killgw":
+        if not gw_name:
+            return "-ERR missing gw name\n"
+        if gw_name == "_all_":
+            for name in [n for n, g in node.gateways.items() if g.profile == profile]:
+                node.killed_gateways[name] = node.gateways.pop(name)
+            return "+OK every gateway marked for deletion.\n"
+        gw = node.gateways.get(gw_name)
+        if gw is None:
+            return "-ERR no such gateway.\n"
+        node.killed_gateways[gw_name] = node.gateways.pop(gw_name)
+        return "+OK gateway marked for deletion.\n"
+    if action == "startgw":
+        if gw_name not in node.gateways:
+            old = node.killed_gateways.pop(gw_name, None)
+            if old is not None:
+                node.gateways[gw_name] = Gateway(
+                    gw_name,
+                    profile=old.profile,
+                    realm=old.realm,
+                    username=old.username,
+                    behaviour=old.behaviour,
+                )
+        return f"Reload XML [Success]\n+OK start gateway {gw_name} complete\n"
+    if action in ("register", "unregister"):
+        gw = node.gateways.get(gw_name)
+        if gw is None:
+            return "Invalid gateway!\n"
+        if action == "register":
+            node.set_gateway(gw_name, "TRYING")
+            node.set_gateway(gw_name, "REGED")
+        else:
+            node.set_gateway(gw_name, "UNREGED")
+        return "+OK\n"
+    return "-ERR Usage: sofia help\n"
+
+
+def _gateway_xml(node: Node, gw: Gateway) -> str:
+    uptime = int(time.time() * 1_000_000) - gw.started_us
+    fields = [
+        ("name", gw.name),
+        ("profile", gw.profile),
+        ("scheme", "Digest"),
+        ("realm", gw.realm),
+        ("username", gw.username),
+        ("password", "yes"),
+        ("from", f"&lt;sip:{gw.username}@{gw.realm}&gt;"),
+        ("contact", f"&lt;sip:gw+{gw.name}@127.0.0.1:5060;transport=udp;gw={gw.name}&gt;"),
+        ("exten", gw.username),
+        ("to", f"sip:{gw.username}@{gw.realm}"),
+        ("proxy", f"sip:{gw.realm}"),
+        ("context", "default"),
+        ("expires", "3600"),
+        ("freq", "3600"),
+        ("ping", "0"),
+        ("pingfreq", "0"),
+        ("pingmin", "0"),
+        ("pingcount", "0"),
+        ("pingmax", "0"),
+        ("pingtime", "0.00"),
+        ("pinging", "0"),
+        ("state", gw.state),
+        ("status", gw.status),
+        ("uptime-usec", str(uptime)),
+        ("calls-in", str(gw.calls_in)),
+        ("calls-out", str(gw.calls_out)),
+        ("failed-calls-in", str(gw.failed_in)),
+        ("failed-calls-out", str(gw.failed_out)),
+    ]
+    body = "".join(f"    <{k}>{v}</{k}>\n" for k, v in fields)
+    return f'<?xml version="1.0" encoding="ISO-8859-1"?>\n  <gateway>\n{body}  </gateway>\n'
+
+
+async def conference(node: Node, args: str) -> str:
+    w = args.split()
+    if len(w) < 2:
+        return "-ERR Conference command, not enough args\n"
+    room, action, rest = w[0], w[1], w[2:]
+    members = node.conferences.get(room)
+    if members is None:
+        return f"-ERR Conference {room} not found\n"
+    if action == "json_list":
+        return json.dumps(
+            [
+                {
+                    "conference_name": room,
+                    "member_count": len(members),
+                    "members": [
+                        {
+                            "type": "caller",
+                            "id": m.id,
+                            "uuid": m.channel.uuid,
+                            "caller_id_name": m.channel.profile.caller_id_name,
+                            "caller_id_number": m.channel.profile.caller_id_number,
+                            "flags": {
+                                "can_hear": True,
+                                "can_speak": not m.flags.get("mute", False),
+                            },
+                        }
+                        for m in members
+                    ],
+                }
+            ],
+            separators=(",", ":"),
+        )
+    if action == "play":
+        return (
+            f"+OK Playing file {' '.join(rest)}\n"
+            if rest
+            else "-ERR Conference command, not enough args\n"
+        )
+    selected = _members(members, rest[0] if rest else "")
+    if not selected:
+        return "-ERR Non-Existant ID\n"
+    out = ""
+    for m in selected:
+        if action in ("mute", "unmute"):
+            m.flags["mute"] = action == "mute"
+            out += f"+OK {action} {m.id}\n"
+        elif action in ("kick", "hup"):
+            members.remove(m)
+            m.channel.wake()
+            if action == "hup":
+                node.hangup(m.channel, "NORMAL_CLEARING")
+            out += f"+OK {'kicked' if action == 'kick' else 'hup'} {m.id}\n"
+        else:
+            return f"-ERR Unknown conference command {action}\n"
+    return out
+
+
+def _members(members: list, which: str) -> list:  # type: ignore[type-arg]
+    if which == "all":
+        return list(members)
+    if which == "last":
+        return members[-1:]
+    return [m for m in members if str(m.id) == which]
+
+
+def install(node: Node) -> None:
+    node.api_handlers.update(
+        {
+            "originate": originate,
+            "uuid_kill": uuid_kill,
+            "uuid_bridge": uuid_bridge,
+            "uuid_transfer": uuid_transfer,
+            "uuid_broadcast": uuid_broadcast,
+            "uuid_setvar": uuid_setvar,
+            "uuid_getvar": uuid_getvar,
+            "uuid_exists": uuid_exists,
+            "uuid_answer": uuid_answer,
+            "uuid_record": uuid_record,
+            "uuid_audio": uuid_audio,
+            "uuid_write_png": uuid_write_png,
+            "show": show,
+            "status": status,
+            "version": version,
+            "hupall": hupall,
+            "reloadxml": reloadxml,
+            "reloadacl": reloadacl,
+            "sofia": sofia,
+            "conference": conference,
+        }
+    )

@@ -1,0 +1,317 @@
+"""Dialplan applications (mod_dptools subset) as the simulator runs them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from switchyard.fssim.causes import normalize
+from switchyard.fssim.dialplan import expand
+from switchyard.fssim.node import Member, new_uuid
+
+if TYPE_CHECKING:
+    from switchyard.fssim.channel import Channel
+    from switchyard.fssim.node import Node
+
+log = logging.getLogger("switchyard.fssim.apps")
+
+App = Callable[["Node", "Channel", str], Awaitable[str]]
+
+
+async def run_actions(node: Node, ch: Channel, actions: list[tuple[str, str]]) -> None:
+    for app, data in actions:
+        await run_pending(node, ch)
+        if ch.interrupted:
+            return
+        await execute(node, ch, app, expand(ch, data))
+    await run_pending(node, ch)
+
+
+async def run_pending(node: Node, ch: Channel) -> None:
+    """Apps queued by sendmsg / uuid_broadcast, run between other apps as FreeSWITCH does."""
+    while ch.pending and not ch.interrupted:
+        app, data, app_uuid = ch.pending.popleft()
+        await execute(node, ch, app, data, app_uuid)
+
+
+async def execute(node: Node, ch: Channel, app: str, data: str, app_uuid: str = "") -> None:
+    impl = APPS.get(app.lower())
+    if impl is None:
+        log.warning("Invalid Application %s", app)
+        return
+    app_uuid = app_uuid or new_uuid()
+    saved = (ch.application, ch.application_data, ch.variables.get("_app_uuid"))
+    node.execute_event(ch, app, data, app_uuid)
+    ch.variables["_executing"] = "1"
+    ch.variables["_app_uuid"] = app_uuid
+    response = await impl(node, ch, data)
+    # A hangup during the app already reported its EXECUTE_COMPLETE.
+    if ch.variables.pop("_executing", None) == "1" and ch.is_up:
+        ch.variables.pop("_app_uuid", None)
+        node.execute_event(ch, app, data, app_uuid, response=response)
+    if saved[2] is not None and ch.is_up:
+        # An app run from inside park: park is still the current application.
+        ch.application, ch.application_data = saved[0], saved[1]
+        ch.variables["_executing"] = "1"
+        ch.variables["_app_uuid"] = saved[2]
+
+
+def apply_transfer(node: Node, ch: Channel) -> None:
+    assert ch.transfer_to is not None
+    dest, dialplan, context = ch.transfer_to
+    ch.transfer_to = None
+    ch.profile.transfer_source = f"{ch.profile.destination_number}:{ch.uuid}:bl_xfer"
+    ch.profile.destination_number = dest
+    ch.profile.dialplan = dialplan or ch.profile.dialplan
+    ch.profile.context = context or ch.profile.context
+    from switchyard.fssim.channel import now_us
+
+    ch.times["transfer"] = now_us()
+
+
+async def idle(node: Node, ch: Channel) -> None:
+    """A leg with no dialplan (a bridged B leg): it still runs queued apps until hung up."""
+    while ch.is_up:
+        await run_pending(node, ch)
+        if ch.transfer_to is not None:
+            from switchyard.fssim.dialplan import route
+
+            ch.peer = None
+            apply_transfer(node, ch)
+            await route(node, ch)
+            return
+        await ch.pause(None)
+
+
+# --- the apps ------------------------------------------------------------------------
+
+
+async def _answer(node: Node, ch: Channel, data: str) -> str:
+    node.answer(ch)
+    return "_none_"
+
+
+async def _pre_answer(node: Node, ch: Channel, data: str) -> str:
+    node.pre_answer(ch)
+    return "_none_"
+
+
+async def _park(node: Node, ch: Channel, data: str) -> str:
+    ch.parked = True
+    node.channel_event(ch, "CHANNEL_PARK", "switch_ivr.c", "switch_ivr_park", 1002)
+    while ch.is_up and ch.transfer_to is None:
+        if ch.pending:
+            await run_pending(node, ch)
+            continue
+        await ch.pause(None)
+    if ch.parked and ch.is_up:
+        ch.parked = False
+        node.channel_event(ch, "CHANNEL_UNPARK", "switch_ivr.c", "switch_ivr_park", 1213)
+    return "_none_"
+
+
+async def _wait_until_interrupted(node: Node, ch: Channel, data: str) -> str:
+    while ch.is_up and ch.transfer_to is None:
+        if ch.pending:
+            await run_pending(node, ch)
+            continue
+        await ch.pause(None)
+    return "_none_"
+
+
+async def _hangup(node: Node, ch: Channel, data: str) -> str:
+    node.hangup(ch, normalize(data) if data.strip() else "NORMAL_CLEARING")
+    return "_none_"
+
+
+async def _playback(node: Node, ch: Channel, data: str) -> str:
+    seconds = node.playback_seconds
+    if data.startswith("silence_stream://"):
+        with contextlib.suppress(ValueError):
+            seconds = int(data.split("://", 1)[1].split(",")[0]) / 1000
+    start = node.channel_event(
+        ch,
+        "PLAYBACK_START",
+        "switch_ivr_play_say.c",
+        "switch_ivr_play_file",
+        1566,
+        bottom=[("Playback-File-Path", data)],
+    )
+    del start
+    finished = await ch.pause(seconds)
+    if ch.is_up:
+        node.channel_event(
+            ch,
+            "PLAYBACK_STOP",
+            "switch_ivr_play_say.c",
+            "switch_ivr_play_file",
+            2082,
+            bottom=[
+                ("Playback-File-Path", data),
+                ("Playback-Status", "done" if finished else "break"),
+            ],
+        )
+    return "FILE PLAYED" if finished else "FILE NOT FOUND"
+
+
+async def _sleep(node: Node, ch: Channel, data: str) -> str:
+    try:
+        ms = int(data.strip() or "0")
+    except ValueError:
+        ms = 0
+    await ch.pause(ms / 1000)
+    return "_none_"
+
+
+async def _set(node: Node, ch: Channel, data: str) -> str:
+    name, _, value = data.partition("=")
+    if name:
+        if value:
+            ch.variables[name.strip()] = value
+        else:
+            ch.variables.pop(name.strip(), None)
+    return "_none_"
+
+
+async def _export(node: Node, ch: Channel, data: str) -> str:
+    await _set(node, ch, data.removeprefix("nolocal:"))
+    name = data.partition("=")[0].strip()
+    exported = [v for v in ch.variables.get("export_vars", "").split(",") if v]
+    if name and name not in exported:
+        ch.variables["export_vars"] = ",".join([*exported, name])
+    return "_none_"
+
+
+async def _record_session(node: Node, ch: Channel, data: str) -> str:
+    path = data.split()[0] if data.split() else ""
+    ch.variables["record_session_path"] = path
+    node.channel_event(
+        ch,
+        "RECORD_START",
+        "switch_ivr_async.c",
+        "record_callback",
+        1302,
+        bottom=[("Record-File-Path", path)],
+    )
+    return "_none_"
+
+
+async def _bridge(node: Node, ch: Channel, data: str) -> str:
+    from switchyard.fssim.originate import dial
+
+    exports = {
+        k: ch.variables[k]
+        for k in ch.variables.get("export_vars", "").split(",")
+        if k and k in ch.variables
+    }
+    result = await dial(
+        node,
+        data,
+        timeout=float(ch.variables.get("call_timeout", "60")),
+        originator=ch,
+        extra_vars=exports,
+    )
+    if isinstance(result, str):
+        ch.variables["originate_disposition"] = result
+        ch.variables["DIALSTATUS"] = result
+        return "_none_"
+    b = result
+    if not ch.is_up:
+        node.hangup(b, "ORIGINATOR_CANCEL")
+        return "_none_"
+    await b.answered_evt.wait()
+    node.answer(ch)
+    ch.continue_after_bridge = ch.variables.get("hangup_after_bridge") != "true"
+    node.bridge(ch, b)
+    ch.variables["originate_disposition"] = "SUCCESS"
+    ch.variables["DIALSTATUS"] = "SUCCESS"
+    while ch.is_up and ch.peer is b and ch.transfer_to is None:
+        await ch.pause(None)
+    if ch.peer is b:
+        node.unbridge(ch)
+    ch.continue_after_bridge = False
+    return "_none_"
+
+
+async def _transfer(node: Node, ch: Channel, data: str) -> str:
+    parts = data.split()
+    if parts and parts[0] == "-bleg":
+        parts = parts[1:]
+    if parts:
+        ch.transfer_to = (
+            parts[0],
+            parts[1] if len(parts) > 1 else "",
+            parts[2] if len(parts) > 2 else "",
+        )
+        ch.wake()
+    return "_none_"
+
+
+async def _eavesdrop(node: Node, ch: Channel, data: str) -> str:
+    target = node.find(data.strip())
+    if target is None:
+        log.info("Usage: eavesdrop: no such channel %s", data)
+        return "_none_"
+    node.answer(ch)
+    while ch.is_up and target.is_up and ch.transfer_to is None:
+        await ch.pause(0.5)
+    return "_none_"
+
+
+async def _intercept(node: Node, ch: Channel, data: str) -> str:
+    args = data.split()
+    target = node.find(args[-1]) if args else None
+    if target is None:
+        return "_none_"
+    caller = target.originator or target.partner
+    if caller is None or not caller.is_up:
+        return "_none_"
+    node.answer(ch)
+    target.originator = None
+    node.hangup(target, "PICKED_OFF")
+    node.answer(caller)
+    ch.continue_after_bridge = False
+    node.bridge(ch, caller)
+    while ch.is_up and ch.peer is caller:
+        await ch.pause(None)
+    return "_none_"
+
+
+async def _conference(node: Node, ch: Channel, data: str) -> str:
+    room = data.split("@")[0].split("+")[0].strip() or "default"
+    node.answer(ch)
+    node.member_ids += 1
+    members = node.conferences.setdefault(room, [])
+    members.append(Member(node.member_ids, ch))
+    ch.conference = room
+    ch.variables["conference_name"] = room
+    ch.variables["conference_member_id"] = str(node.member_ids)
+    while ch.is_up and ch.transfer_to is None and any(m.channel is ch for m in members):
+        await ch.pause(None)
+    node._leave_conference(ch)
+    ch.conference = ""
+    return "_none_"
+
+
+APPS: dict[str, App] = {
+    "answer": _answer,
+    "pre_answer": _pre_answer,
+    "park": _park,
+    "echo": _wait_until_interrupted,
+    "hangup": _hangup,
+    "playback": _playback,
+    "sleep": _sleep,
+    "set": _set,
+    "export": _export,
+    "record_session": _record_session,
+    "bridge": _bridge,
+    "transfer": _transfer,
+    "eavesdrop": _eavesdrop,
+    "three_way": _eavesdrop,
+    "intercept": _intercept,
+    "conference": _conference,
+}
+
+__all__ = ["APPS", "apply_transfer", "execute", "idle", "run_actions"]

@@ -1,0 +1,181 @@
+"""fssim's HTTP control port: what tests in another process use instead of the Python API.
+
+POST /nodes/<node>/calls          {"caller","destination","context","caller_name","sip_headers"}
+POST /nodes/<node>/users          {"extension","domain","mode","ring_seconds","early_media","cause"}
+DELETE /nodes/<node>/users/<ext>
+POST /nodes/<node>/gateways/<gw>    {"state","mode","ring_seconds","early_media","cause"}
+POST /nodes/<node>/channels/<uuid>/answer | /reject {"cause"}
+POST /nodes/<node>/drop             cut every ESL connection
+POST /nodes/<node>/restart          new Core-UUID, channels gone
+POST /nodes/<node>/heartbeat        fire a HEARTBEAT now
+GET  /nodes                         the nodes and their ESL ports
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import msgspec
+
+from switchyard.fssim.behaviour import Behaviour
+from switchyard.fssim.node import Node
+from switchyard.fssim.simulator import Simulator
+
+MAX_BODY = 1 << 20
+
+
+class CallIn(msgspec.Struct, forbid_unknown_fields=True):
+    caller: str
+    destination: str
+    context: str = "public"
+    caller_name: str = ""
+    sip_headers: dict[str, str] = {}
+
+
+class UserIn(msgspec.Struct, forbid_unknown_fields=True):
+    extension: str
+    domain: str = ""
+    mode: str = "answer"
+    ring_seconds: float = 0.0
+    early_media: bool = False
+    cause: str = "USER_BUSY"
+
+
+class GatewayIn(msgspec.Struct, forbid_unknown_fields=True):
+    state: str | None = None
+    mode: str | None = None
+    ring_seconds: float = 0.0
+    early_media: bool = False
+    cause: str = "USER_BUSY"
+
+
+class RejectIn(msgspec.Struct):
+    cause: str = "CALL_REJECTED"
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _behaviour(mode: str, ring: float, early: bool, cause: str) -> Behaviour:
+    if mode not in ("answer", "reject", "silent"):
+        raise HttpError(400, "mode: must be answer, reject or silent")
+    return Behaviour(mode=mode, ring_seconds=ring, early_media=early, cause=cause)  # type: ignore[arg-type]
+
+
+class ControlServer:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._server: asyncio.Server | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        self._server = await asyncio.start_server(self._serve, host, port)
+        port_: int = self._server.sockets[0].getsockname()[1]
+        return port_
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = lines[0].split(" ", 2)
+            length = 0
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value.strip())
+            if length > MAX_BODY:
+                raise HttpError(413, "body too large")
+            body = await reader.readexactly(length) if length else b""
+            status, out = 200, await self._route(method, path, body)
+        except HttpError as exc:
+            status, out = exc.status, {"error": str(exc)}
+        except msgspec.ValidationError as exc:
+            status, out = 400, {"error": str(exc)}
+        except (ValueError, asyncio.IncompleteReadError, TimeoutError):
+            status, out = 400, {"error": "bad request"}
+        payload = json.dumps(out).encode()
+        writer.write(
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
+        )
+        with contextlib.suppress(Exception):
+            await writer.drain()
+            writer.close()
+
+    def _node(self, name: str) -> Node:
+        try:
+            return self.sim.node(name)
+        except KeyError:
+            raise HttpError(404, f"no node {name}") from None
+
+    async def _route(self, method: str, path: str, body: bytes) -> Any:
+        parts = [p for p in path.split("?")[0].split("/") if p]
+        if parts == ["nodes"] and method == "GET":
+            return [
+                {"name": n.name, "esl_port": n.port, "core_uuid": n.core_uuid}
+                for n in self.sim.nodes
+            ]
+        if len(parts) < 3 or parts[0] != "nodes":
+            raise HttpError(404, "not found")
+        node = self._node(parts[1])
+        what = parts[2:]
+        if method == "POST" and what == ["calls"]:
+            c = msgspec.json.decode(body, type=CallIn)
+            ch = node.inject_call(
+                c.caller,
+                c.destination,
+                context=c.context,
+                caller_name=c.caller_name,
+                sip_headers=c.sip_headers,
+            )
+            return {"uuid": ch.uuid}
+        if method == "POST" and what == ["users"]:
+            u = msgspec.json.decode(body, type=UserIn)
+            node.register_user(
+                u.extension, u.domain, _behaviour(u.mode, u.ring_seconds, u.early_media, u.cause)
+            )
+            return {"ok": True}
+        if method == "DELETE" and len(what) == 2 and what[0] == "users":
+            node.unregister_user(what[1])
+            return {"ok": True}
+        if method == "POST" and len(what) == 2 and what[0] == "gateways":
+            g = msgspec.json.decode(body or b"{}", type=GatewayIn)
+            kw: dict[str, object] = {}
+            if g.mode is not None:
+                kw["behaviour"] = _behaviour(g.mode, g.ring_seconds, g.early_media, g.cause)
+            gw = node.set_gateway(what[1], g.state, **kw)
+            return {"name": gw.name, "state": gw.state, "status": gw.status}
+        if method == "POST" and len(what) == 3 and what[0] == "channels":
+            if what[2] == "answer":
+                found = node.answer_leg(what[1])
+            elif what[2] == "reject":
+                found = node.reject_leg(
+                    what[1], msgspec.json.decode(body or b"{}", type=RejectIn).cause
+                )
+            else:
+                raise HttpError(404, "not found")
+            if not found:
+                raise HttpError(404, f"no channel {what[1]}")
+            return {"ok": True}
+        if method == "POST" and what == ["drop"]:
+            await node.drop_connections()
+            return {"ok": True}
+        if method == "POST" and what == ["restart"]:
+            await node.restart()
+            return {"core_uuid": node.core_uuid}
+        if method == "POST" and what == ["heartbeat"]:
+            node.heartbeat()
+            return {"ok": True}
+        raise HttpError(404, "not found")

@@ -1,0 +1,625 @@
+"""Inbound ESL exactly as mod_event_socket speaks it.
+
+One task per connection handles packets strictly in order; events offered
+by the node land in the same inbox, so they go out only between replies and
+an ``api`` that blocks delays the events raised meanwhile until after its
+``api/response`` -- what FreeSWITCH's listener thread does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from switchyard.fssim import api
+from switchyard.fssim.event import Event
+from switchyard.fssim.node import new_uuid
+
+if TYPE_CHECKING:
+    from switchyard.fssim.node import Node
+
+log = logging.getLogger("switchyard.fssim.esl")
+
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+AUTH_TIMEOUT = 25.0
+GREETING = b"Content-Type: auth/request\n\n"
+BYE = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+DISCONNECT_NOTICE = b"Content-Type: text/disconnect-notice\nContent-Length: %d\n\n" % len(BYE) + BYE
+
+# switch_event_types_t names (switch_event.c EVENT_NAMES).
+EVENT_NAMES = frozenset(
+    [
+        "CUSTOM",
+        "CLONE",
+        "CHANNEL_CREATE",
+        "CHANNEL_DESTROY",
+        "CHANNEL_STATE",
+        "CHANNEL_CALLSTATE",
+        "CHANNEL_ANSWER",
+        "CHANNEL_HANGUP",
+        "CHANNEL_HANGUP_COMPLETE",
+        "CHANNEL_EXECUTE",
+        "CHANNEL_EXECUTE_COMPLETE",
+        "CHANNEL_HOLD",
+        "CHANNEL_UNHOLD",
+        "CHANNEL_BRIDGE",
+        "CHANNEL_UNBRIDGE",
+        "CHANNEL_PROGRESS",
+        "CHANNEL_PROGRESS_MEDIA",
+        "CHANNEL_OUTGOING",
+        "CHANNEL_PARK",
+        "CHANNEL_UNPARK",
+        "CHANNEL_APPLICATION",
+        "CHANNEL_ORIGINATE",
+        "CHANNEL_UUID",
+        "API",
+        "LOG",
+        "INBOUND_CHAN",
+        "OUTBOUND_CHAN",
+        "STARTUP",
+        "SHUTDOWN",
+        "PUBLISH",
+        "UNPUBLISH",
+        "TALK",
+        "NOTALK",
+        "SESSION_CRASH",
+        "MODULE_LOAD",
+        "MODULE_UNLOAD",
+        "DTMF",
+        "MESSAGE",
+        "PRESENCE_IN",
+        "NOTIFY_IN",
+        "PRESENCE_OUT",
+        "PRESENCE_PROBE",
+        "MESSAGE_WAITING",
+        "MESSAGE_QUERY",
+        "ROSTER",
+        "CODEC",
+        "BACKGROUND_JOB",
+        "DETECTED_SPEECH",
+        "DETECTED_TONE",
+        "PRIVATE_COMMAND",
+        "HEARTBEAT",
+        "TRAP",
+        "ADD_SCHEDULE",
+        "DEL_SCHEDULE",
+        "EXE_SCHEDULE",
+        "RE_SCHEDULE",
+        "RELOADXML",
+        "NOTIFY",
+        "PHONE_FEATURE",
+        "PHONE_FEATURE_SUBSCRIBE",
+        "SEND_MESSAGE",
+        "RECV_MESSAGE",
+        "REQUEST_PARAMS",
+        "CHANNEL_DATA",
+        "GENERAL",
+        "COMMAND",
+        "SESSION_HEARTBEAT",
+        "CLIENT_DISCONNECTED",
+        "SERVER_DISCONNECTED",
+        "SEND_INFO",
+        "RECV_INFO",
+        "RECV_RTCP_MESSAGE",
+        "SEND_RTCP_MESSAGE",
+        "CALL_SECURE",
+        "NAT",
+        "RECORD_START",
+        "RECORD_STOP",
+        "PLAYBACK_START",
+        "PLAYBACK_STOP",
+        "CALL_UPDATE",
+        "FAILURE",
+        "SOCKET_DATA",
+        "MEDIA_BUG_START",
+        "MEDIA_BUG_STOP",
+        "CONFERENCE_DATA_QUERY",
+        "CONFERENCE_DATA",
+        "CALL_SETUP_REQ",
+        "CALL_SETUP_RESULT",
+        "CALL_DETAIL",
+        "DEVICE_STATE",
+        "TEXT",
+        "SHUTDOWN_REQUESTED",
+        "ALL",
+    ]
+)
+LOG_LEVELS = {
+    "console": 0,
+    "alert": 1,
+    "crit": 2,
+    "err": 3,
+    "error": 3,
+    "warning": 4,
+    "notice": 5,
+    "info": 6,
+    "debug": 7,
+}
+
+
+@dataclass
+class Packet:
+    command: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None
+
+
+class BadPacket(Exception):
+    pass
+
+
+async def read_packet(reader: asyncio.StreamReader) -> Packet | None:
+    """One client packet (read_packet, MES 1242-1350); None at EOF."""
+    lines: list[str] = []
+    while True:
+        raw = await reader.readline()
+        if not raw:
+            return None
+        line = raw.decode(errors="replace").replace("\r", "").rstrip("\n")
+        if not line:
+            if lines:
+                break
+            continue  # leading blank lines are skipped
+        lines.append(line)
+    packet = Packet(lines[0].strip())
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            packet.headers.append((name.strip(), value.lstrip(" ")))
+    length = packet.header("Content-Length")
+    if length is not None:
+        try:
+            n = int(length)
+        except ValueError:
+            raise BadPacket(length) from None
+        if n < 0 or n > MAX_CONTENT_LENGTH:
+            raise BadPacket(length)
+        packet.body = await reader.readexactly(n)
+    return packet
+
+
+class EslServer:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._sessions: set[EslSession] = set()
+
+    async def start(self, host: str, port: int) -> int:
+        self.host = host
+        self._server = await asyncio.start_server(self._accept, host, port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self.drop_all()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+            self._server = None
+
+    async def drop_all(self) -> None:
+        sessions = list(self._sessions)
+        for s in sessions:
+            s.abort()
+        for s in sessions:
+            if s.task is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(asyncio.shield(s.task), 2)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = EslSession(self.node, reader, writer)
+        self._sessions.add(session)
+        session.task = asyncio.current_task()
+        try:
+            await session.run()
+        finally:
+            self._sessions.discard(session)
+
+
+class EslSession:
+    def __init__(
+        self, node: Node, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.node = node
+        self.reader = reader
+        self.writer = writer
+        self.task: asyncio.Task[None] | None = None
+        self.authed = False
+        self.fmt = "plain"
+        self.events: set[str] = set()
+        self.subclasses: set[str] = set()
+        self.all_events = False
+        self.filters: list[tuple[str, str]] = []
+        self.myevents_uuid = ""
+        self.log_level = -1
+        self.inbox: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        self.closed = False
+
+    @property
+    def listening(self) -> bool:
+        return (
+            self.all_events
+            or bool(self.events)
+            or bool(self.subclasses)
+            or bool(self.myevents_uuid)
+        )
+
+    # --- delivery -------------------------------------------------------------------
+
+    def offer(self, event: Event) -> None:
+        if self.authed and not self.closed and self.wants(event):
+            self.inbox.put_nowait(("event", event))
+
+    def wants(self, event: Event) -> bool:
+        name = event.name
+        if self.myevents_uuid:
+            if event.get("Unique-ID") != self.myevents_uuid and not (
+                name == "BACKGROUND_JOB" and event.get("Job-Owner-UUID") == self.myevents_uuid
+            ):
+                return False
+        elif name == "CUSTOM":
+            sub = event.subclass
+            if not (
+                self.all_events or sub in self.subclasses or (not sub and "CUSTOM" in self.events)
+            ):
+                return False
+        elif not (self.all_events or name in self.events):
+            return False
+        return self._filters_pass(event)
+
+    def _filters_pass(self, event: Event) -> bool:
+        if not self.filters:
+            return True
+        send = False
+        for name, value in self.filters:
+            hval = event.get_ci(name)
+            if hval is None:
+                continue
+            comp, pos = value, True
+            while comp and comp[0] in "+- ":
+                if comp[0] == "+":
+                    pos = True
+                elif comp[0] == "-":
+                    pos = False
+                comp = comp[1:]
+            if send and pos:
+                continue
+            if not comp:
+                continue
+            if value.startswith("/"):
+                try:
+                    matched = re.search(comp.strip("/"), hval) is not None
+                except re.error:
+                    matched = False
+            else:
+                matched = hval.lower() == comp.lower()
+            if matched:
+                if pos:
+                    send = True
+                else:
+                    return False
+        return send
+
+    # --- connection -----------------------------------------------------------------------
+
+    def abort(self) -> None:
+        self.closed = True
+        self.node.sessions.discard(self)
+        with contextlib.suppress(Exception):
+            self.writer.transport.abort()
+        self.inbox.put_nowait(("eof", None))
+
+    async def run(self) -> None:
+        self.node.sessions.add(self)
+        reader_task = asyncio.create_task(self._read())
+        try:
+            self.writer.write(GREETING)
+            await self._process()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            reader_task.cancel()
+            self.closed = True
+            self.node.sessions.discard(self)
+            with contextlib.suppress(Exception):
+                self.writer.close()
+
+    async def _read(self) -> None:
+        first = True
+        try:
+            while True:
+                if first:
+                    try:
+                        packet = await asyncio.wait_for(read_packet(self.reader), AUTH_TIMEOUT)
+                    except TimeoutError:
+                        self.inbox.put_nowait(("timeout", None))
+                        return
+                    first = False
+                else:
+                    packet = await read_packet(self.reader)
+                if packet is None:
+                    break
+                self.inbox.put_nowait(("packet", packet))
+        except (BadPacket, asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass
+        self.inbox.put_nowait(("eof", None))
+
+    async def _process(self) -> None:
+        while True:
+            kind, item = await self.inbox.get()
+            if kind == "eof" or self.closed:
+                return
+            if kind == "timeout":
+                self.writer.write(DISCONNECT_NOTICE)
+                await self.writer.drain()
+                return
+            if kind == "event":
+                assert isinstance(item, Event)
+                self.writer.write(item.frame(self.fmt))
+                if self.writer.transport.get_write_buffer_size() > 1 << 20:
+                    await self.writer.drain()
+                continue
+            assert isinstance(item, Packet)
+            if not await self._handle(item):
+                await self.writer.drain()
+                return
+
+    def reply(self, text: str) -> None:
+        self.writer.write(f"Content-Type: command/reply\nReply-Text: {text}\n\n".encode())
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def _handle(self, p: Packet) -> bool:
+        """Answer one packet; False closes the connection."""
+        cmd = p.command
+        word, _, rest = cmd.partition(" ")
+        word = word.lower()
+        rest = rest.strip()
+        if word in ("exit", "..."):
+            self.reply("+OK bye")
+            self.writer.write(DISCONNECT_NOTICE)
+            return False
+        if not self.authed:
+            if word == "auth":
+                if rest.split("\r")[0].split("\n")[0] == self.node.password:
+                    self.authed = True
+                    self.reply("+OK accepted")
+                    return True
+                self.reply("-ERR invalid")
+                self.writer.write(DISCONNECT_NOTICE)
+                return False
+            if word == "userauth":
+                self.reply("-ERR invalid")
+                self.writer.write(DISCONNECT_NOTICE)
+                return False
+            self.reply("-ERR command not found")
+            return True
+        handler = getattr(self, f"_cmd_{word}", None)
+        if handler is None:
+            self.reply("-ERR command not found")
+            return True
+        await handler(rest, p)
+        return True
+
+    def _api_event(self, line: str) -> None:
+        cmd, _, args = line.partition(" ")
+        e = self.node.event("API", "switch_loadable_module.c", "switch_api_execute", 2954)
+        e.add("API-Command", cmd)
+        e.add("API-Command-Argument", args.strip())
+        self.node.fire(e)
+
+    async def _cmd_api(self, rest: str, p: Packet) -> None:
+        self._api_event(rest)
+        out = (await api.execute(self.node, rest)).encode()
+        self.writer.write(b"Content-Type: api/response\nContent-Length: %d\n\n" % len(out) + out)
+
+    async def _cmd_bgapi(self, rest: str, p: Packet) -> None:
+        job = p.header("Job-UUID") or new_uuid()
+        self.writer.write(
+            b"Content-Type: command/reply\nReply-Text: +OK Job-UUID: %s\nJob-UUID: %s\n\n"
+            % (job.encode(), job.encode())
+        )
+        node = self.node
+
+        async def run() -> None:
+            self._api_event(rest)
+            out = await api.execute(node, rest)
+            cmd, _, args = rest.partition(" ")
+            e = node.event("BACKGROUND_JOB", "mod_event_socket.c", "api_exec", 1572)
+            e.add("Job-UUID", job)
+            e.add("Job-Command", cmd)
+            e.add("Job-Command-Arg", args.strip())
+            e.body = out
+            node.fire(e)
+
+        node.spawn(run())
+
+    async def _cmd_event(self, rest: str, p: Packet) -> None:
+        words = rest.split()
+        if words and words[0].lower() in ("plain", "json", "xml"):
+            self.fmt = words.pop(0).lower()
+        custom = False
+        added = False
+        for w in words:
+            if custom:
+                self.subclasses.add(w)
+                added = True
+                continue
+            name = w.upper()
+            if name not in EVENT_NAMES:
+                continue
+            added = True
+            if name == "ALL":
+                self.all_events = True
+            elif name == "CUSTOM":
+                custom = True
+                self.events.add("CUSTOM")
+            else:
+                self.events.add(name)
+        if not added:
+            self.reply("-ERR no keywords supplied")
+            return
+        self.reply(f"+OK event listener enabled {self.fmt}")
+
+    async def _cmd_nixevent(self, rest: str, p: Packet) -> None:
+        words = rest.split()
+        custom, done = False, False
+        for w in words:
+            if custom:
+                self.subclasses.discard(w)
+                done = True
+                continue
+            name = w.upper()
+            if name not in EVENT_NAMES:
+                continue
+            done = True
+            if name == "ALL":
+                self.all_events = False
+                self.events.clear()
+                self.subclasses.clear()
+            elif name == "CUSTOM":
+                custom = True
+            else:
+                self.events.discard(name)
+        self.reply("+OK events nixed" if done else "-ERR no keywords supplied")
+
+    async def _cmd_noevents(self, rest: str, p: Packet) -> None:
+        if not self.listening:
+            self.reply("-ERR not listening for events")
+            return
+        self.all_events = False
+        self.events.clear()
+        self.subclasses.clear()
+        self.myevents_uuid = ""
+        # Events already queued are discarded with the listener's queue.
+        kept = [i for i in self._drain() if i[0] != "event"]
+        for item in kept:
+            self.inbox.put_nowait(item)
+        self.reply("+OK no longer listening for events")
+
+    def _drain(self) -> list[tuple[str, object]]:
+        items = []
+        while not self.inbox.empty():
+            items.append(self.inbox.get_nowait())
+        return items
+
+    async def _cmd_filter(self, rest: str, p: Packet) -> None:
+        words = rest.split(None, 1)
+        if words and words[0].lower() == "delete":
+            args = words[1].split(None, 1) if len(words) > 1 else []
+            if not args:
+                self.reply("-ERR invalid syntax")
+                return
+            if args[0].lower() == "all":
+                self.filters.clear()
+                self.reply("+OK filter deleted. [all][]")
+                return
+            value = args[1] if len(args) > 1 else ""
+            self.filters = [
+                (h, v) for h, v in self.filters if not (h == args[0] and (not value or v == value))
+            ]
+            self.reply(f"+OK filter deleted. [{args[0]}][{value}]")
+            return
+        if words and words[0].lower() == "add":
+            rest = words[1] if len(words) > 1 else ""
+        header, _, value = rest.strip().partition(" ")
+        value = value.strip()
+        if not header or not value:
+            self.reply("-ERR invalid syntax")
+            return
+        self.filters.append((header, value))
+        self.reply(f"+OK filter added. [{header}]=[{value}]")
+
+    async def _cmd_myevents(self, rest: str, p: Packet) -> None:
+        words = rest.split()
+        if self.myevents_uuid:
+            self.reply("-ERR aready enabled.")
+            return
+        if not words or self.node.find(words[0]) is None:
+            self.reply("-ERR invalid uuid")
+            return
+        if len(words) > 1 and words[1].lower() in ("plain", "json", "xml"):
+            self.fmt = words[1].lower()
+        self.myevents_uuid = words[0]
+        self.reply("+OK Events Enabled")
+
+    async def _cmd_log(self, rest: str, p: Packet) -> None:
+        level = rest.strip() or "debug"
+        n = LOG_LEVELS.get(level.lower(), int(level) if level.isdigit() else -1)
+        if n < 0 or n > 7:
+            self.reply("-ERR invalid log level")
+            return
+        self.log_level = n
+        self.reply(f"+OK log level {level} [{n}]")
+
+    async def _cmd_nolog(self, rest: str, p: Packet) -> None:
+        if self.log_level < 0:
+            self.reply("-ERR not loging")
+            return
+        self.log_level = -1
+        self.reply("+OK no longer logging")
+
+    async def _cmd_linger(self, rest: str, p: Packet) -> None:
+        self.reply("-ERR not controlling a session")
+
+    async def _cmd_nolinger(self, rest: str, p: Packet) -> None:
+        self.reply("-ERR not controlling a session")
+
+    async def _cmd_sendmsg(self, rest: str, p: Packet) -> None:
+        uuid = rest.strip() or (p.header("Unique-ID") or "")
+        ch = self.node.find(uuid) if uuid else None
+        if ch is None:
+            self.reply(f"-ERR invalid session id [{uuid}]")
+            return
+        command = (p.header("call-command") or "").lower()
+        if command == "execute":
+            app = p.header("execute-app-name") or ""
+            arg = p.header("execute-app-arg") or ""
+            if p.body:
+                arg = p.body.decode(errors="replace")
+            loops = int(p.header("loops") or "1") if (p.header("loops") or "1").isdigit() else 1
+            for _ in range(max(loops, 1)):
+                ch.pending.append((app, arg, p.header("Event-UUID") or new_uuid()))
+            from switchyard.fssim.api import _ensure_runner
+
+            _ensure_runner(self.node, ch)
+            ch.wake()
+        elif command == "hangup":
+            from switchyard.fssim.causes import normalize
+
+            self.node.hangup(ch, normalize(p.header("hangup-cause") or "NORMAL_CLEARING"))
+        self.reply("+OK")
+
+    async def _cmd_sendevent(self, rest: str, p: Packet) -> None:
+        name = (rest.split() or ["CUSTOM"])[0].upper()
+        event_uuid = new_uuid()
+        e = self.node.event(
+            name if name in EVENT_NAMES else "CUSTOM", "mod_event_socket.c", "parse_command", 2009
+        )
+        standard = e.headers
+        caller = [(k, v) for k, v in p.headers if k.lower() not in ("event-name", "content-length")]
+        subclass = p.header("Event-Subclass") or ""
+        if subclass:
+            caller = [(k, v) for k, v in caller if k.lower() != "event-subclass"]
+            standard = [h for h in standard if h[0] != "Event-Subclass"]
+            caller.insert(0, ("Event-Subclass", subclass))
+        # The sender's headers come first; the standard ones are appended after them.
+        e.headers = [*caller, ("Event-UUID", event_uuid), *standard]
+        if p.body:
+            e.body = p.body.decode(errors="replace")
+        self.node.fire(e)
+        self.reply(f"+OK {event_uuid}")

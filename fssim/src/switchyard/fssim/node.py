@@ -1,0 +1,672 @@
+"""One simulated FreeSWITCH: core identity, event sequence, channels and their state machine.
+
+The channel transitions fire the events FreeSWITCH fires, in its order
+(captured from 1.10.12): an outbound leg goes OUTGOING, STATE(CS_INIT),
+CREATE, ORIGINATE, STATE(CS_ROUTING), STATE(CS_CONSUME_MEDIA), PROGRESS,
+CALLSTATE(RINGING), [PROGRESS_MEDIA, CALLSTATE(EARLY)], ANSWER,
+CALLSTATE(ACTIVE); a hangup goes HANGUP, [UNPARK], CALLSTATE(HANGUP),
+STATE(CS_HANGUP), [EXECUTE_COMPLETE], STATE(CS_REPORTING),
+HANGUP_COMPLETE, STATE(CS_DESTROY), DESTROY. PROGRESS, PROGRESS_MEDIA and
+ANSWER carry the previous callstate, as FreeSWITCH's do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+import uuid as uuidlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import TYPE_CHECKING
+
+from switchyard.fssim.behaviour import ANSWER, Behaviour
+from switchyard.fssim.causes import Q850
+from switchyard.fssim.channel import CALLSTATE, VARIABLE_EVENTS, Channel, Profile, now_us
+from switchyard.fssim.event import Event
+
+if TYPE_CHECKING:
+    from switchyard.fssim.esl_server import EslServer, EslSession
+
+log = logging.getLogger("switchyard.fssim")
+
+VERSION = "1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit"
+VERSION_LINE = "1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit"
+
+
+@dataclass
+class Gateway:
+    name: str
+    profile: str = "internal"
+    realm: str = "127.0.0.1:15999"
+    username: str = "test"
+    state: str = "NOREG"
+    status: str = "UP"
+    behaviour: Behaviour = ANSWER
+    calls_in: int = 0
+    calls_out: int = 0
+    failed_in: int = 0
+    failed_out: int = 0
+    started_us: int = field(default_factory=now_us)
+
+
+@dataclass
+class User:
+    extension: str
+    domain: str
+    behaviour: Behaviour = ANSWER
+
+
+@dataclass
+class Member:
+    id: int
+    channel: Channel
+    flags: dict[str, bool] = field(default_factory=dict)
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class Node:
+    """A FreeSWITCH double. Everything a test controls is a method here."""
+
+    def __init__(
+        self,
+        name: str = "fssim",
+        *,
+        password: str = "ClueCon",  # noqa: S107 - FreeSWITCH's stock default
+        hostname: str | None = None,
+        xml_curl_url: str | None = None,
+        heartbeat_seconds: float = 20.0,
+        ai_events: bool = False,
+        playback_seconds: float = 0.2,
+        ipv4: str = "127.0.0.1",
+    ) -> None:
+        self.name = name
+        self.password = password
+        self.hostname = hostname or name
+        self.xml_curl_url = xml_curl_url
+        self.heartbeat_seconds = heartbeat_seconds
+        self.ai_events = ai_events
+        self.playback_seconds = playback_seconds
+        self.ipv4 = ipv4
+        self.core_uuid = new_uuid()
+        self.sequence = 0
+        self.started = time.time()
+        self.sessions_since_start = 0
+        self.peak = 0
+        self.channels: dict[str, Channel] = {}
+        self.users: dict[str, User] = {}
+        self.profiles = {"internal": "sip:mod_sofia@127.0.0.1:5060"}
+        self.gateways: dict[str, Gateway] = {"example": Gateway("example")}
+        self.killed_gateways: dict[str, Gateway] = {}
+        self.remote_behaviour = ANSWER
+        # Far-end behaviour per dialled number, for gateway and SIP URI legs.
+        self.number_behaviours: dict[str, Behaviour] = {}
+        self.conferences: dict[str, list[Member]] = {}
+        self.member_ids = 0
+        self.sessions: set[EslSession] = set()
+        self.server: EslServer | None = None
+        self.xml_curl_requests: list[dict[str, str]] = []
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.api_handlers: dict[str, Callable[[Node, str], Awaitable[str]]] = {}
+        from switchyard.fssim import api
+
+        api.install(self)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        from switchyard.fssim.esl_server import EslServer
+
+        self.server = EslServer(self)
+        port = await self.server.start(host, port)
+        self._heartbeat = asyncio.create_task(self._heartbeats())
+        return port
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    @property
+    def esl_url(self) -> str:
+        return f"esl://{self.password}@127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self._heartbeat:
+            self._heartbeat.cancel()
+        for ch in list(self.channels.values()):
+            self.hangup(ch, "SYSTEM_SHUTDOWN")
+        for task in list(self._tasks):
+            task.cancel()
+        if self.server:
+            await self.server.stop()
+
+    def spawn(self, coro: Awaitable[object]) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("fssim task failed", exc_info=task.exception())
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            self.heartbeat()
+
+    # --- control interface -----------------------------------------------------------
+
+    def register_user(
+        self, extension: str, domain: str = "", behaviour: Behaviour = ANSWER
+    ) -> None:
+        self.users[extension] = User(extension, domain or self.ipv4, behaviour)
+
+    def unregister_user(self, extension: str) -> None:
+        self.users.pop(extension, None)
+
+    def set_gateway(self, name: str, state: str | None = None, **kw: object) -> Gateway:
+        gw = self.gateways.get(name) or Gateway(name)
+        self.gateways[name] = gw
+        for key, value in kw.items():
+            setattr(gw, key, value)
+        if state is not None and state != gw.state:
+            gw.state = state
+            gw.status = "DOWN" if state in ("FAILED", "FAIL_WAIT", "DOWN", "TIMEOUT") else "UP"
+            self.gateway_state_event(gw)
+        return gw
+
+    def gateway_state_event(self, gw: Gateway, phrase: str = "") -> None:
+        e = self.event(
+            "CUSTOM",
+            "sofia_reg.c",
+            "sofia_reg_fire_custom_gateway_state_event",
+            153,
+            subclass="sofia::gateway_state",
+        )
+        e.add("Gateway", gw.name)
+        e.add("State", gw.state)
+        e.add("Ping-Status", gw.status)
+        e.add("Phrase", phrase)
+        e.add("Status", gw.status)
+        self.fire(e)
+
+    def inject_call(
+        self,
+        caller: str,
+        destination: str,
+        *,
+        context: str = "public",
+        caller_name: str = "",
+        sip_headers: dict[str, str] | None = None,
+        uuid: str | None = None,
+    ) -> Channel:
+        """A call arriving from a SIP phone or trunk; it runs the dialplan (mod_xml_curl first)."""
+        uuid = uuid or new_uuid()
+        profile = Profile(
+            caller_id_name=caller_name or caller,
+            caller_id_number=caller,
+            orig_caller_id_name=caller_name or caller,
+            orig_caller_id_number=caller,
+            network_addr="127.0.0.1",
+            ani=caller,
+            destination_number=destination,
+            source="mod_sofia",
+            context=context,
+            username=caller,
+        )
+        variables = {
+            "direction": "inbound",
+            "uuid": uuid,
+            "session_id": "",
+            "sip_from_user": caller,
+            "sip_from_host": self.ipv4,
+            "sip_to_user": destination,
+            "sip_to_host": self.ipv4,
+            "sip_req_user": destination,
+            "sip_call_id": secrets.token_hex(12),
+            "sip_network_ip": "127.0.0.1",
+            "sip_network_port": "5062",
+            "channel_name": f"sofia/internal/{caller}@{self.ipv4}",
+        }
+        for name, value in (sip_headers or {}).items():
+            variables[f"sip_h_{name}"] = value
+        ch = self.new_channel(
+            f"sofia/internal/{caller}@{self.ipv4}",
+            "inbound",
+            profile,
+            variables,
+            uuid=uuid,
+            codec=("PCMU", "8000", "64000"),
+        )
+        self.set_running_state(ch, "CS_INIT", next_state="CS_ROUTING")
+        self.channel_event(
+            ch, "CHANNEL_CREATE", "switch_core_state_machine.c", "switch_core_session_run", 626
+        )
+        from switchyard.fssim.dialplan import route
+
+        ch.task = self.spawn(route(self, ch))  # type: ignore[assignment]
+        return ch
+
+    def answer_leg(self, uuid: str) -> bool:
+        ch = self.channels.get(uuid)
+        if ch is None or not ch.is_up:
+            return False
+        self.answer(ch)
+        return True
+
+    def reject_leg(self, uuid: str, cause: str = "CALL_REJECTED") -> bool:
+        ch = self.channels.get(uuid)
+        if ch is None:
+            return False
+        self.hangup(ch, cause)
+        return True
+
+    async def drop_connections(self) -> None:
+        """Cut every ESL socket, as a crash or a network failure would."""
+        for session in list(self.sessions):
+            session.abort()
+        if self.server:
+            await self.server.drop_all()
+
+    async def restart(self, *, down_seconds: float = 0.0) -> None:
+        """A FreeSWITCH restart: sockets cut, channels gone, a new Core-UUID."""
+        assert self.server is not None
+        port = self.server.port
+        host = self.server.host
+        await self.server.stop()
+        for ch in list(self.channels.values()):
+            ch.hungup.set()
+            if ch.task:
+                ch.task.cancel()
+        self.channels.clear()
+        self.conferences.clear()
+        self.core_uuid = new_uuid()
+        self.sequence = 0
+        self.started = time.time()
+        if down_seconds:
+            await asyncio.sleep(down_seconds)
+        await self.server.start(host, port)
+
+    # --- events -------------------------------------------------------------------
+
+    def event(self, name: str, file: str, function: str, line: int, *, subclass: str = "") -> Event:
+        """A new event carrying FreeSWITCH's standard headers, in prep_for_delivery order."""
+        self.sequence += 1
+        now = time.time()
+        e = Event()
+        if subclass:
+            e.headers.append(("Event-Subclass", subclass))
+        h = e.headers
+        h.append(("Event-Name", name))
+        h.append(("Core-UUID", self.core_uuid))
+        h.append(("FreeSWITCH-Hostname", self.hostname))
+        h.append(("FreeSWITCH-Switchname", self.hostname))
+        h.append(("FreeSWITCH-IPv4", self.ipv4))
+        h.append(("FreeSWITCH-IPv6", "::1"))
+        h.append(("Event-Date-Local", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))))
+        h.append(("Event-Date-GMT", formatdate(now, usegmt=True)))
+        h.append(("Event-Date-Timestamp", str(int(now * 1_000_000))))
+        h.append(("Event-Calling-File", file))
+        h.append(("Event-Calling-Function", function))
+        h.append(("Event-Calling-Line-Number", str(line)))
+        h.append(("Event-Sequence", str(self.sequence)))
+        return e
+
+    def fire(self, event: Event) -> None:
+        for session in list(self.sessions):
+            session.offer(event)
+
+    def channel_event(
+        self,
+        ch: Channel,
+        name: str,
+        file: str,
+        function: str,
+        line: int,
+        *,
+        top: list[tuple[str, str]] | None = None,
+        bottom: list[tuple[str, str]] | None = None,
+        subclass: str = "",
+    ) -> Event:
+        e = self.event(name, file, function, line, subclass=subclass)
+        for key, value in top or ():
+            e.add(key, value)
+        ch.add_basic_data(e, with_vars=name in VARIABLE_EVENTS)
+        for key, value in bottom or ():
+            e.add(key, value)
+        self.fire(e)
+        return e
+
+    def heartbeat(self) -> None:
+        up = time.time() - self.started
+        e = self.event("HEARTBEAT", "switch_core.c", "send_heartbeat", 95)
+        e.add("Event-Info", "System Ready")
+        e.add("Up-Time", _uptime(up))
+        e.add("FreeSWITCH-Version", VERSION)
+        e.add("Uptime-msec", int(up * 1000))
+        e.add("Session-Count", len(self.channels))
+        e.add("Max-Sessions", 2000)
+        e.add("Session-Per-Sec", 500)
+        e.add("Session-Per-Sec-Last", 0)
+        e.add("Session-Per-Sec-Max", 0)
+        e.add("Session-Per-Sec-FiveMin", 0)
+        e.add("Session-Since-Startup", self.sessions_since_start)
+        e.add("Session-Peak-Max", self.peak)
+        e.add("Session-Peak-FiveMin", self.peak)
+        e.add("Idle-CPU", "98.000000")
+        self.fire(e)
+
+    def ai_state(self, ch: Channel, state: str) -> None:
+        """CUSTOM ai::channel-state as XSwitch's mod_ai would send it (when enabled)."""
+        if not self.ai_events:
+            return
+        e = self.event("CUSTOM", "mod_ai.c", "ai_channel_state", 1, subclass="ai::channel-state")
+        e.add("Unique-ID", ch.uuid)
+        e.add("State", state)
+        e.add("Call-Direction", ch.direction)
+        e.add("Caller-Caller-ID-Number", ch.profile.caller_id_number)
+        e.add("Caller-Destination-Number", ch.profile.destination_number)
+        e.add("Hangup-Cause", ch.hangup_cause)
+        self.fire(e)
+
+    # --- channel state machine ---------------------------------------------------------
+
+    def new_channel(
+        self,
+        name: str,
+        direction: str,
+        profile: Profile,
+        variables: dict[str, str],
+        *,
+        uuid: str | None = None,
+        codec: tuple[str, str, str] = ("L16", "8000", "128000"),
+    ) -> Channel:
+        uuid = uuid or new_uuid()
+        self.sessions_since_start += 1
+        ch = Channel(uuid=uuid, name=name, direction=direction, profile=profile, codec=codec)
+        ch.session_id = self.sessions_since_start
+        ch.created_local = time.strftime("%Y-%m-%d %H:%M:%S")
+        ch.initial = Profile(**vars(profile))
+        ch.variables = {"direction": direction, "uuid": uuid}
+        if direction == "outbound":
+            ch.variables["is_outbound"] = "true"
+        ch.variables["session_id"] = str(ch.session_id)
+        ch.variables["channel_name"] = name
+        ch.variables.update({k: v for k, v in variables.items() if v and k not in ch.variables})
+        ch.variables["call_uuid"] = uuid
+        self.channels[uuid] = ch
+        self.peak = max(self.peak, len(self.channels))
+        return ch
+
+    def set_running_state(self, ch: Channel, state: str, *, next_state: str | None = None) -> None:
+        ch.running_state = state
+        ch.state = next_state or state
+        if state not in ("CS_NEW", "CS_INIT", "CS_HANGUP", "CS_REPORTING", "CS_DESTROY"):
+            ch.shown_state = state
+        self.channel_event(
+            ch,
+            "CHANNEL_STATE",
+            "switch_channel.c",
+            "switch_channel_perform_set_running_state",
+            2408,
+        )
+
+    def set_callstate(self, ch: Channel, callstate: str) -> None:
+        old = ch.callstate
+        if old == callstate:
+            return
+        ch.callstate = callstate
+        if callstate not in ("DOWN", "HANGUP"):
+            ch.shown_callstate = callstate
+        self.channel_event(
+            ch,
+            "CHANNEL_CALLSTATE",
+            "switch_channel.c",
+            "switch_channel_perform_set_callstate",
+            301,
+            top=[
+                ("Original-Channel-Call-State", old),
+                ("Channel-Call-State-Number", str(CALLSTATE[callstate])),
+            ],
+        )
+
+    def ring(self, ch: Channel) -> None:
+        if not ch.is_up or ch.time("progress"):
+            return
+        ch.times["progress"] = now_us()
+        self.channel_event(
+            ch,
+            "CHANNEL_PROGRESS",
+            "switch_channel.c",
+            "switch_channel_perform_mark_ring_ready_value",
+            3507,
+        )
+        self.set_callstate(ch, "RINGING")
+        self.ai_state(ch, "RINGING")
+
+    def pre_answer(self, ch: Channel) -> None:
+        if not ch.is_up or ch.answer_state in ("early", "answered"):
+            return
+        ch.times["progress_media"] = now_us()
+        ch.answer_state = "early"
+        self.channel_event(
+            ch,
+            "CHANNEL_PROGRESS_MEDIA",
+            "switch_channel.c",
+            "switch_channel_perform_mark_pre_answered",
+            3587,
+        )
+        self.set_callstate(ch, "EARLY")
+        ch.media_evt.set()
+        self.ai_state(ch, "EARLY")
+        if ch.partner is not None:
+            self.pre_answer(ch.partner)
+
+    def answer(self, ch: Channel) -> None:
+        if not ch.is_up or ch.answer_state == "answered":
+            return
+        ch.times["answered"] = now_us()
+        ch.answer_state = "answered"
+        ch.variables["endpoint_disposition"] = "ANSWER"
+        self.channel_event(
+            ch, "CHANNEL_ANSWER", "switch_channel.c", "switch_channel_perform_mark_answered", 3846
+        )
+        self.set_callstate(ch, "ACTIVE")
+        ch.answered_evt.set()
+        ch.media_evt.set()
+        self.ai_state(ch, "ANSWERED")
+        if ch.partner is not None:
+            self.answer(ch.partner)
+
+    def bridge(self, a: Channel, b: Channel) -> None:
+        a.peer, b.peer = b, a
+        stamp = now_us()
+        a.times["bridged"] = b.times["bridged"] = stamp
+        a.variables["bridge_uuid"] = b.uuid
+        b.variables["bridge_uuid"] = a.uuid
+        a.variables["last_bridge_to"] = b.uuid
+        b.variables["last_bridge_to"] = a.uuid
+        self.channel_event(
+            a,
+            "CHANNEL_BRIDGE",
+            "switch_ivr_bridge.c",
+            "audio_bridge_on_exchange_media",
+            0,
+            top=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)],
+        )
+        self.ai_state(a, "BRIDGE")
+
+    def unbridge(self, a: Channel) -> None:
+        b = a.peer
+        if b is None:
+            return
+        self.channel_event(
+            a,
+            "CHANNEL_UNBRIDGE",
+            "switch_ivr_bridge.c",
+            "audio_bridge_thread",
+            0,
+            top=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)],
+        )
+        a.peer = None
+        if b.peer is a:
+            b.peer = None
+        a.wake()
+        b.wake()
+        self.ai_state(a, "UNBRIDGE")
+
+    def execute_event(
+        self, ch: Channel, app: str, data: str, app_uuid: str, response: str | None = None
+    ) -> None:
+        bottom = [("Application", app), ("Application-Data", data)]
+        if response is None:
+            ch.variables["current_application"] = app
+            if data:
+                ch.variables["current_application_data"] = data
+            ch.application, ch.application_data = app, data
+            name, line = "CHANNEL_EXECUTE", 2944
+        else:
+            bottom.append(("Application-Response", response or "_none_"))
+            name, line = "CHANNEL_EXECUTE_COMPLETE", 2967
+        bottom.append(("Application-UUID", app_uuid))
+        self.channel_event(
+            ch, name, "switch_core_session.c", "switch_core_session_exec", line, bottom=bottom
+        )
+
+    def hangup(self, ch: Channel, cause: str = "NORMAL_CLEARING") -> None:
+        """Hang ``ch`` up with ``cause`` and run it to CS_DESTROY, firing every event on the way."""
+        if not ch.is_up:
+            return
+        stamp = now_us()
+        ch.hangup_cause = cause
+        ch.times["hangup"] = stamp
+        ch.answer_state = "hangup"
+        ch.state = "CS_HANGUP"
+        ch.hungup.set()
+        ch.wake()
+        ch.variables["hangup_cause"] = cause
+        ch.variables["hangup_cause_q850"] = str(Q850.get(cause, 16))
+        self.channel_event(
+            ch, "CHANNEL_HANGUP", "switch_channel.c", "switch_channel_perform_hangup", 3445
+        )
+        self.ai_state(ch, "HANGUP")
+        peer = ch.peer
+        if peer is not None:
+            self.unbridge(ch)
+            if not peer.continue_after_bridge:
+                self.hangup(peer, cause if cause != "ORIGINATOR_CANCEL" else "NORMAL_CLEARING")
+        if ch.parked:
+            ch.parked = False
+            self.channel_event(ch, "CHANNEL_UNPARK", "switch_ivr.c", "switch_ivr_park", 1213)
+        self.set_callstate(ch, "HANGUP")
+        self.set_running_state(ch, "CS_HANGUP")
+        if ch.application and ch.variables.get("_executing") == "1":
+            ch.variables.pop("_executing", None)
+            self.execute_event(
+                ch,
+                ch.application,
+                ch.application_data,
+                ch.variables.pop("_app_uuid", new_uuid()),
+                response="_none_",
+            )
+        self.set_running_state(ch, "CS_REPORTING")
+        self._cdr_variables(ch, stamp)
+        self.channel_event(
+            ch,
+            "CHANNEL_HANGUP_COMPLETE",
+            "switch_core_state_machine.c",
+            "switch_core_session_reporting_state",
+            943,
+            top=[("Hangup-Cause", cause)],
+        )
+        ch.state = "CS_DESTROY"
+        self.set_running_state(ch, "CS_DESTROY")
+        ch.running_state = "CS_REPORTING"
+        self.channel_event(
+            ch,
+            "CHANNEL_DESTROY",
+            "switch_core_session.c",
+            "switch_core_session_perform_destroy",
+            1584,
+        )
+        self.channels.pop(ch.uuid, None)
+        self._leave_conference(ch)
+        if ch.partner is not None and ch.partner.is_up:
+            self.hangup(ch.partner, cause)
+        if ch.task is not None and ch.task is not asyncio.current_task():
+            ch.task.cancel()
+
+    def _leave_conference(self, ch: Channel) -> None:
+        if ch.conference:
+            members = self.conferences.get(ch.conference, [])
+            members[:] = [m for m in members if m.channel is not ch]
+            if not members:
+                self.conferences.pop(ch.conference, None)
+
+    def _cdr_variables(self, ch: Channel, end: int) -> None:
+        v = ch.variables
+        start = ch.created_us
+        answered = ch.time("answered")
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(start / 1e6))
+        v["digits_dialed"] = "none"
+        v["start_stamp"] = stamp
+        v["profile_start_stamp"] = stamp
+        if answered:
+            v["answer_stamp"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(answered / 1e6))
+        v["end_stamp"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(end / 1e6))
+        v["start_epoch"] = str(start // 1_000_000)
+        v["start_uepoch"] = str(start)
+        v["answer_epoch"] = str(answered // 1_000_000)
+        v["answer_uepoch"] = str(answered)
+        v["bridge_epoch"] = str(ch.time("bridged") // 1_000_000)
+        v["bridge_uepoch"] = str(ch.time("bridged"))
+        v["progress_epoch"] = str(ch.time("progress") // 1_000_000)
+        v["progress_uepoch"] = str(ch.time("progress"))
+        v["end_epoch"] = str(end // 1_000_000)
+        v["end_uepoch"] = str(end)
+        v["caller_id"] = ch.profile.caller_id_number
+        duration = (end - start) // 1_000_000
+        billsec = (end - answered) // 1_000_000 if answered else 0
+        v["duration"] = str(duration)
+        v["billsec"] = str(billsec)
+        v["answersec"] = str((answered - start) // 1_000_000 if answered else 0)
+        v["waitsec"] = v["answersec"]
+        v["mduration"] = str((end - start) // 1000)
+        v["billmsec"] = str((end - answered) // 1000 if answered else 0)
+        v["uduration"] = str(end - start)
+        v["billusec"] = str(end - answered if answered else 0)
+
+    def find(self, uuid: str) -> Channel | None:
+        ch = self.channels.get(uuid.strip())
+        return ch if ch is not None and ch.is_up else None
+
+    def spawn_app_session(self, ch: Channel, body: Callable[[], Awaitable[None]]) -> None:
+        async def run() -> None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await body()
+
+        ch.task = self.spawn(run())  # type: ignore[assignment]
+
+
+def _uptime(seconds: float) -> str:
+    us = int(seconds * 1_000_000)
+    s, us = divmod(us, 1_000_000)
+    ms, us = divmod(us, 1000)
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    d, h = divmod(h, 24)
+    y, d = divmod(d, 365)
+    return (
+        f"{y} years, {d} days, {h} hours, {m} minutes, {s} seconds, "
+        f"{ms} milliseconds, {us} microseconds"
+    )

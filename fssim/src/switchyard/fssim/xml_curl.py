@@ -1,0 +1,78 @@
+"""mod_xml_curl as a client: POST FreeSWITCH's form for a dialplan fetch, return the document.
+
+None means "this binding returned nothing", and FreeSWITCH then falls back
+to the static XML: a non-200 answer, a transport error, a body over
+``response-max-bytes`` (1 MiB) or a ``<result status="not found"/>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import httpx
+
+from switchyard.fssim.event import Event, url_encode
+
+if TYPE_CHECKING:
+    from switchyard.fssim.channel import Channel
+    from switchyard.fssim.node import Node
+
+log = logging.getLogger("switchyard.fssim.xml_curl")
+
+MAX_BYTES = 1024 * 1024
+# FreeSWITCH's default is no timeout at all; a simulator must not hang a test run.
+TIMEOUT_SECONDS = 10.0
+_NOT_FOUND = re.compile(r"<result\s+status\s*=\s*\"not found\"")
+
+
+def dialplan_params(node: Node, ch: Channel) -> Event:
+    """The REQUEST_PARAMS event mod_dialplan_xml builds: channel data, variables, Hunt-* profile."""
+    e = node.event("REQUEST_PARAMS", "mod_dialplan_xml.c", "dialplan_xml_locate", 610)
+    ch.add_basic_data(e, with_vars=True)
+    ch.add_profile(e, "Hunt", ch.profile, ch.name, ch.direction, times=True)
+    return e
+
+
+def form_body(node: Node, section: str, params: Event) -> str:
+    # The five basic fields are written raw; every event header is URL-encoded.
+    head = f"hostname={node.hostname}&section={section}&tag_name=&key_name=&key_value="
+    return head + "".join(f"&{k}={url_encode(v)}" for k, v in params.headers)
+
+
+async def fetch_dialplan(node: Node, ch: Channel) -> str | None:
+    assert node.xml_curl_url
+    body = form_body(node, "dialplan", dialplan_params(node, ch))
+    node.xml_curl_requests.append(dict(_pairs(body)))
+    try:
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT_SECONDS, follow_redirects=True, max_redirects=10
+        ) as client:
+            response = await client.post(
+                node.xml_curl_url,
+                content=body.encode(),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "User-Agent": "freeswitch-xml/1.0",
+                },
+            )
+    except httpx.HTTPError as exc:
+        log.warning("xml_curl fetch failed: %s", type(exc).__name__)
+        return None
+    if response.status_code != 200 or len(response.content) > MAX_BYTES:
+        return None
+    text = response.text
+    if _NOT_FOUND.search(text):
+        return None
+    return text
+
+
+def _pairs(body: str) -> list[tuple[str, str]]:
+    from urllib.parse import unquote
+
+    out = []
+    for part in body.split("&"):
+        key, _, value = part.partition("=")
+        out.append((key, unquote(value)))
+    return out

@@ -1,0 +1,314 @@
+"""The ESL client call-control uses: one node, reconnecting, events delivered in order.
+
+The client keeps the wanted subscription (event names, CUSTOM subclasses,
+filters) and replays it on every new connection, after re-authenticating.
+Connection attempts back off exponentially with jitter. The owner learns
+about each (re)connection through ``on_connect`` -- delivered in the same
+ordered stream as events, before any event of the new connection -- so it
+can reconcile its view with ``show channels as json``.
+
+Calls never wait for a connection: while disconnected, and for every call in
+flight when the socket drops, they fail at once with ConnectionLost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from switchyard.call_control.esl.connection import EslConnection
+from switchyard.call_control.esl.errors import AuthFailed, CommandError, ConnectionLost
+from switchyard.call_control.esl.frames import EslEvent, Reply
+
+log = logging.getLogger("switchyard.call_control.esl")
+
+EventHandler = Callable[[EslEvent], Awaitable[None] | None]
+ConnectHandler = Callable[["EslClient", bool], Awaitable[None] | None]
+
+_CONNECTED = object()
+
+
+def parse_esl_url(url: str) -> tuple[str, int, str]:
+    """``esl://password@host:port`` -> (host, port, password)."""
+    parts = urlsplit(url)
+    if parts.scheme != "esl" or not parts.hostname:
+        raise ValueError(f"not an esl:// URL: {url!r}")
+    password = unquote(parts.password or parts.username or "ClueCon")
+    return parts.hostname, parts.port or 8021, password
+
+
+class EslClient:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        password: str,
+        *,
+        on_event: EventHandler | None = None,
+        on_connect: ConnectHandler | None = None,
+        events: tuple[str, ...] = (),
+        subclasses: tuple[str, ...] = (),
+        connect_timeout: float = 5.0,
+        command_timeout: float = 30.0,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 10.0,
+    ) -> None:
+        self.host, self.port, self._password = host, port, password
+        self.on_event = on_event
+        self.on_connect = on_connect
+        # BACKGROUND_JOB is always wanted: bgapi results arrive as that event.
+        self._events: set[str] = {"BACKGROUND_JOB", *(e.upper() for e in events)}
+        self._subclasses: set[str] = set(subclasses)
+        self._filters: list[tuple[str, str]] = []
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self._conn: EslConnection | None = None
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._closing = False
+        self.connections = 0  # successful connections so far (1 + reconnections)
+
+    @classmethod
+    def from_url(cls, url: str, **kw: Any) -> EslClient:
+        host, port, password = parse_esl_url(url)
+        return cls(host, port, password, **kw)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, *, wait: float | None = None) -> None:
+        """Start connecting (and reconnecting); with ``wait``, await the first connection."""
+        if self._supervisor is None:
+            self._dispatcher = asyncio.create_task(self._dispatch_loop())
+            self._supervisor = asyncio.create_task(self._supervise())
+        if wait is not None:
+            await self.wait_connected(wait)
+
+    async def wait_connected(self, timeout: float) -> None:
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    async def close(self) -> None:
+        self._closing = True
+        conn = self._conn
+        if conn is not None and conn.is_open:
+            with contextlib.suppress(Exception):
+                await conn.command("exit", timeout=1.0)
+            conn.close()
+        for task in (self._supervisor, self._dispatcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def __aenter__(self) -> EslClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _backoff(self, attempt: int) -> float:
+        cap: float = min(self.backoff_max, self.backoff_initial * 2.0 ** min(attempt, 30))
+        return cap / 2 + random.uniform(0, cap / 2)  # noqa: S311 - jitter, not crypto
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while not self._closing:
+            try:
+                conn = await EslConnection.open(
+                    self.host,
+                    self.port,
+                    self._password,
+                    self._queue.put_nowait,
+                    timeout=self.connect_timeout,
+                    default_timeout=self.command_timeout,
+                )
+            except (OSError, TimeoutError, ConnectionLost, AuthFailed) as exc:
+                delay = self._backoff(attempt)
+                attempt += 1
+                log.warning(
+                    "ESL %s:%d unavailable (%s); retrying in %.2fs",
+                    self.host,
+                    self.port,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            attempt = 0
+            first = self.connections == 0
+            self.connections += 1
+            self._conn = conn
+            # Queued before re-subscribing: the owner hears "connected" before any
+            # event of this connection, and its reconcile api calls queue up
+            # behind the subscription commands on the same FIFO.
+            self._queue.put_nowait((_CONNECTED, first))
+            try:
+                await self._subscribe_all(conn)
+            except (ConnectionLost, CommandError, TimeoutError) as exc:
+                log.warning("ESL re-subscription failed: %s", exc)
+                conn.close()
+            else:
+                self._connected.set()
+            reason = await conn.wait_closed()
+            self._connected.clear()
+            self._conn = None
+            if not self._closing:
+                log.warning("ESL %s:%d lost (%s); reconnecting", self.host, self.port, reason)
+
+    async def _subscribe_all(self, conn: EslConnection) -> None:
+        await self._send_event_command(conn)
+        for header, value in self._filters:
+            await self._checked(conn.command(f"filter {header} {value}"), "filter")
+
+    async def _send_event_command(self, conn: EslConnection) -> None:
+        words = sorted(self._events - {"CUSTOM"})
+        if self._subclasses or "CUSTOM" in self._events:
+            words += ["CUSTOM", *sorted(self._subclasses)]
+        await self._checked(conn.command("event json " + " ".join(words)), "event")
+
+    @staticmethod
+    async def _checked(call: Awaitable[Reply], what: str) -> Reply:
+        reply = await call
+        if not reply.ok:
+            raise CommandError(what, reply.text)
+        return reply
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, tuple) and item[0] is _CONNECTED:
+                    if self.on_connect is not None:
+                        result = self.on_connect(self, item[1])
+                        if inspect.isawaitable(result):
+                            await result
+                elif self.on_event is not None:
+                    result = self.on_event(item)
+                    if inspect.isawaitable(result):
+                        await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("ESL event handler failed")
+
+    # --- commands ------------------------------------------------------------------------
+
+    def _live(self) -> EslConnection:
+        conn = self._conn
+        if conn is None or not conn.is_open:
+            raise ConnectionLost(f"not connected to FreeSWITCH at {self.host}:{self.port}")
+        return conn
+
+    async def api(self, cmd: str, *, timeout: float | None = None) -> str:
+        return await self._live().api(cmd, timeout=timeout)
+
+    async def bgapi(self, cmd: str, *, timeout: float | None = None) -> str:
+        """Run ``cmd`` in the background and return its output (the BACKGROUND_JOB body)."""
+        return (await self._live().bgapi(cmd, timeout=timeout)).body
+
+    async def command(
+        self,
+        line: str,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Reply:
+        return await self._live().command(line, headers, body, timeout=timeout)
+
+    async def subscribe(self, *events: str, subclasses: tuple[str, ...] = ()) -> None:
+        """Add events (and CUSTOM subclasses) to the subscription, now and on every reconnect."""
+        self._events.update(e.upper() for e in events)
+        self._subclasses.update(subclasses)
+        if self.connected:
+            await self._send_event_command(self._live())
+
+    async def unsubscribe(self, *events: str, subclasses: tuple[str, ...] = ()) -> None:
+        names = {e.upper() for e in events} - {"BACKGROUND_JOB"}
+        self._events -= names
+        self._subclasses -= set(subclasses)
+        if self.connected:
+            words = sorted(names)
+            if subclasses:
+                words += ["CUSTOM", *subclasses]
+            if words:
+                await self._checked(self._live().command("nixevent " + " ".join(words)), "nixevent")
+
+    async def add_filter(self, header: str, value: str) -> None:
+        """Add a filter. FreeSWITCH drops events lacking the header, so the first
+        filter also lets BACKGROUND_JOB through, or bgapi would never complete."""
+        wanted = [(header, value)]
+        if not self._filters and (header, value) != ("Event-Name", "BACKGROUND_JOB"):
+            wanted.insert(0, ("Event-Name", "BACKGROUND_JOB"))
+        for h, v in wanted:
+            if (h, v) not in self._filters:
+                self._filters.append((h, v))
+                if self.connected:
+                    await self._checked(self._live().command(f"filter {h} {v}"), "filter")
+
+    async def delete_filter(self, header: str, value: str = "") -> None:
+        self._filters = [
+            (h, v) for h, v in self._filters if not (h == header and (not value or v == value))
+        ]
+        if self.connected:
+            line = f"filter delete {header} {value}".rstrip()
+            await self._checked(self._live().command(line), "filter delete")
+
+    async def sendmsg(
+        self,
+        uuid: str,
+        command: str,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+    ) -> Reply:
+        h = {"call-command": command, **(headers or {})}
+        if body is not None:
+            h["content-type"] = "text/plain"
+        return await self._checked(self._live().command(f"sendmsg {uuid}", h, body), "sendmsg")
+
+    async def execute(
+        self,
+        uuid: str,
+        app: str,
+        arg: str = "",
+        *,
+        event_lock: bool = False,
+        event_uuid: str | None = None,
+    ) -> Reply:
+        """Queue ``app(arg)`` on a channel (long or multi-line args travel as a body)."""
+        headers = {"execute-app-name": app}
+        if event_lock:
+            headers["event-lock"] = "true"
+        if event_uuid:
+            headers["Event-UUID"] = event_uuid
+        if arg and ("\n" in arg or len(arg) > 1024):
+            return await self.sendmsg(uuid, "execute", headers, body=arg)
+        if arg:
+            headers["execute-app-arg"] = arg
+        return await self.sendmsg(uuid, "execute", headers)
+
+    async def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> Reply:
+        return await self.sendmsg(uuid, "hangup", {"hangup-cause": cause})
+
+    async def linger(self, seconds: int | None = None) -> Reply:
+        return await self.command("linger" + (f" {seconds}" if seconds is not None else ""))
+
+    async def nolinger(self) -> Reply:
+        return await self.command("nolinger")
+
+    async def exit(self) -> Reply:
+        return await self.command("exit")
