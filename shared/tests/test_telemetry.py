@@ -48,4 +48,3 @@ async def test_spans_are_exported_when_an_otlp_endpoint_is_set(
             break
         await asyncio.sleep(0.1)
     assert "/v1/traces" in posted
-
