@@ -207,18 +207,19 @@ class EslServer:
         if self._server is not None:
             self._server.close()
             await self.drop_all()
+            # A session still inside a blocking api (an originate ringing for a
+            # minute) would outlive the server; FreeSWITCH's would die with it.
+            for s in list(self._sessions):
+                if s.task is not None:
+                    s.task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
             self._server = None
 
     async def drop_all(self) -> None:
-        sessions = list(self._sessions)
-        for s in sessions:
+        """Cut every socket. As in FreeSWITCH, a blocking api keeps running to its end."""
+        for s in list(self._sessions):
             s.abort()
-        for s in sessions:
-            if s.task is not None:
-                with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(asyncio.shield(s.task), 2)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = EslSession(self.node, reader, writer)
