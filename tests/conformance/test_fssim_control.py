@@ -1,0 +1,223 @@
+"""The simulator's control interface: what only fssim can do (skipped on a real FreeSWITCH)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from switchyard.call_control.esl import EslClient, EslEvent
+from switchyard.fssim import Behaviour, Simulator
+from switchyard.fssim.control import ControlServer
+from tests.conformance.conftest import TIMEOUT, RawEsl, Target, body_of
+
+pytestmark = pytest.mark.fssim_only
+
+
+class Events:
+    def __init__(self) -> None:
+        self.items: list[EslEvent] = []
+        self.changed = asyncio.Event()
+
+    def __call__(self, e: EslEvent) -> None:
+        self.items.append(e)
+        self.changed.set()
+
+    async def wait(self, pred: object, timeout: float = TIMEOUT) -> EslEvent:
+        async def loop() -> EslEvent:
+            while True:
+                for e in self.items:
+                    if pred(e):  # type: ignore[operator]
+                        return e
+                self.changed.clear()
+                await self.changed.wait()
+
+        return await asyncio.wait_for(loop(), timeout)
+
+
+async def _client(
+    t: Target, events: Events, *names: str, subclasses: tuple[str, ...] = ()
+) -> EslClient:
+    c = EslClient(t.host, t.port, t.password, on_event=events, events=names, subclasses=subclasses)
+    await c.start(wait=TIMEOUT)
+    return c
+
+
+async def test_users_answer_reject_or_stay_silent(target: Target, client: EslClient) -> None:
+    sim = target.sim
+    sim.register_user("1000")
+    sim.register_user("1001", behaviour=Behaviour(mode="reject", cause="USER_BUSY"))
+    sim.register_user("1002", behaviour=Behaviour(mode="silent"))
+    sim.register_user(
+        "1003", behaviour=Behaviour(mode="reject", cause="CALL_REJECTED", ring_seconds=0.05)
+    )
+    ok = await client.api("originate user/1000 &park")
+    assert ok.startswith("+OK ")
+    assert await client.api("originate user/1001 &park") == "-ERR USER_BUSY\n"
+    assert await client.api("originate {originate_timeout=0.2}user/1002 &park") == (
+        "-ERR NO_ANSWER\n"
+    )
+    assert await client.api("originate user/1003 &park") == "-ERR CALL_REJECTED\n"
+    assert await client.api("originate user/1999 &park") == "-ERR USER_NOT_REGISTERED\n"
+    await client.api(f"uuid_kill {ok[4:].strip()}")
+
+
+async def test_early_media_counts_as_success_unless_ignored(
+    target: Target, client: EslClient
+) -> None:
+    target.sim.register_user("1010", behaviour=Behaviour(mode="silent", early_media=True))
+    early = await client.api("originate user/1010 &park")
+    assert early.startswith("+OK ")
+    assert (
+        await client.api("originate {ignore_early_media=true,originate_timeout=0.2}user/1010 &park")
+        == "-ERR NO_ANSWER\n"
+    )
+    await client.api(f"uuid_kill {early[4:].strip()}")
+
+
+async def test_a_ringing_leg_answered_or_rejected_from_the_control_interface(
+    target: Target, client: EslClient
+) -> None:
+    sim = target.sim
+    sim.register_user("1020", behaviour=Behaviour(mode="silent"))
+    events = Events()
+    c = await _client(target, events, "CHANNEL_PROGRESS")
+    job = asyncio.create_task(c.bgapi("originate user/1020 &park"))
+    ringing = await events.wait(lambda e: e.name == "CHANNEL_PROGRESS")
+    assert sim.answer_leg(ringing.unique_id)
+    assert (await asyncio.wait_for(job, TIMEOUT)) == f"+OK {ringing.unique_id}\n"
+    job = asyncio.create_task(c.bgapi("originate user/1020 &park"))
+    ringing = await events.wait(
+        lambda e: (
+            e.name == "CHANNEL_PROGRESS"
+            and sim.find(e.unique_id) is not None
+            and sim.find(e.unique_id).answer_state == "ringing"
+        )  # type: ignore[union-attr]
+    )
+    assert sim.reject_leg(ringing.unique_id, "CALL_REJECTED")
+    assert (await asyncio.wait_for(job, TIMEOUT)) == "-ERR CALL_REJECTED\n"
+    await c.close()
+
+
+async def test_gateway_state_changes_fire_events_and_gate_calls(
+    target: Target, client: EslClient
+) -> None:
+    events = Events()
+    c = await _client(target, events, subclasses=("sofia::gateway_state",))
+    target.sim.set_gateway("example", "FAILED")
+    e = await events.wait(lambda e: e.subclass == "sofia::gateway_state")
+    assert (e.get("Gateway"), e.get("State"), e.get("Ping-Status")) == ("example", "FAILED", "DOWN")
+    assert await client.api("originate sofia/gateway/example/123 &park") == "-ERR GATEWAY_DOWN\n"
+    assert "<state>FAILED</state>" in await client.api("sofia xmlstatus gateway example")
+    assert await client.api("sofia profile internal register example") == "+OK\n"
+    await events.wait(lambda e: e.get("State") == "REGED")
+    ok = await client.api("originate sofia/gateway/example/123 &park")
+    assert ok.startswith("+OK ")
+    await client.api(f"uuid_kill {ok[4:].strip()}")
+    await c.close()
+
+
+async def test_an_injected_inbound_call_runs_the_dialplan(
+    target: Target, client: EslClient
+) -> None:
+    events = Events()
+    c = await _client(target, events, "CHANNEL_CREATE", "CHANNEL_PARK")
+    ch = target.sim.inject_call(
+        "13800000000", "9999", context="default", sip_headers={"X-Tenant": "acme"}
+    )
+    create = await events.wait(lambda e: e.name == "CHANNEL_CREATE" and e.unique_id == ch.uuid)
+    assert create.get("Call-Direction") == "inbound"
+    assert create.get("variable_sip_h_X-Tenant") == "acme"
+    await events.wait(lambda e: e.name == "CHANNEL_PARK" and e.unique_id == ch.uuid)
+    assert await client.api(f"uuid_getvar {ch.uuid} sip_h_X-Tenant") == "acme"
+    await c.close()
+
+
+async def test_drop_and_restart(target: Target) -> None:
+    raw = await RawEsl.connect(target)
+    await target.sim.drop_connections()
+    assert await asyncio.wait_for(raw.reader.read(1), TIMEOUT) == b""
+    old = target.sim.core_uuid
+    await target.sim.restart()
+    raw = await RawEsl.connect(target)
+    await raw.reply("event plain HEARTBEAT")
+    target.sim.heartbeat()
+    frame = (await raw.events_until(lambda f: b"HEARTBEAT" in f))[-1]
+    assert f"Core-UUID: {target.sim.core_uuid}".encode() in body_of(frame)
+    assert target.sim.core_uuid != old
+    await raw.close()
+
+
+async def test_several_nodes_in_one_process_and_the_http_control_port() -> None:
+    async with Simulator() as sim:
+        a = await sim.add_node("fs-a", heartbeat_seconds=3600)
+        b = await sim.add_node("fs-b", heartbeat_seconds=3600)
+        assert a.port != b.port and a.core_uuid != b.core_uuid
+        assert sim.fs_nodes == f"fs-a={a.esl_url},fs-b={b.esl_url}"
+        control = ControlServer(sim)
+        port = await control.start()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as http:
+            nodes = (await http.get("/nodes")).json()
+            assert [n["name"] for n in nodes] == ["fs-a", "fs-b"]
+            r = await http.post(
+                "/nodes/fs-b/users",
+                json={"extension": "2000", "mode": "reject", "cause": "USER_BUSY"},
+            )
+            assert r.status_code == 200
+            r = await http.post("/nodes/fs-b/users", json={"extension": "2001", "mode": "nope"})
+            assert r.status_code == 400 and "mode" in r.json()["error"]
+            r = await http.post(
+                "/nodes/fs-b/calls",
+                json={"caller": "100", "destination": "9999", "context": "default"},
+            )
+            uuid = r.json()["uuid"]
+            assert b.find(uuid) is not None and a.find(uuid) is None
+            assert (await http.post("/nodes/fs-x/drop")).status_code == 404
+            assert (
+                await http.post("/nodes/fs-b/gateways/example", json={"state": "REGED"})
+            ).json()["state"] == "REGED"
+        client = EslClient("127.0.0.1", b.port, "ClueCon")
+        await client.start(wait=TIMEOUT)
+        assert await client.api("originate user/2000 &park") == "-ERR USER_BUSY\n"
+        rows = json.loads(await client.api("show channels as json"))
+        assert rows["row_count"] == 1
+        await client.close()
+        await control.stop()
+
+
+async def test_bridge_and_mod_ai_channel_state_events(target: Target, client: EslClient) -> None:
+    target.sim.ai_events = True
+    target.sim.register_user("1030")
+    events = Events()
+    c = await _client(
+        target, events, "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", subclasses=("ai::channel-state",)
+    )
+    ok = await client.api("originate loopback/9999 &bridge(user/1030)")
+    a_leg = ok[4:].strip()
+    bridge = await events.wait(lambda e: e.name == "CHANNEL_BRIDGE")
+    b_leg = bridge.get("Bridge-B-Unique-ID")
+    assert bridge.get("Bridge-A-Unique-ID") == a_leg
+    await events.wait(lambda e: e.subclass == "ai::channel-state" and e.get("State") == "ANSWERED")
+    assert await client.api(f"uuid_kill {b_leg}") == "+OK\n"
+    await events.wait(lambda e: e.name == "CHANNEL_UNBRIDGE")
+    await events.wait(lambda e: e.subclass == "ai::channel-state" and e.get("State") == "HANGUP")
+    await client.api(f"uuid_kill {a_leg}")
+    await c.close()
+
+
+async def test_conference_members_and_commands(target: Target, client: EslClient) -> None:
+    legs = [
+        (await client.api("originate loopback/9999 &conference(room1)"))[4:].strip()
+        for _ in range(2)
+    ]
+    listing = json.loads(await client.api("conference room1 json_list"))
+    assert listing[0]["member_count"] == 2
+    assert {m["uuid"] for m in listing[0]["members"]} == set(legs)
+    first = listing[0]["members"][0]["id"]
+    assert await client.api(f"conference room1 mute {first}") == f"+OK mute {first}\n"
+    assert await client.api(f"conference room1 hup {first}") == f"+OK hup {first}\n"
+    assert await client.api("conference nope json_list") == "-ERR Conference nope not found\n"
+    for u in legs:
+        await client.api(f"uuid_kill {u}")
