@@ -169,8 +169,8 @@ class Bus:
     async def serve(
         self,
         subject: str,
-        request_type: type[T],
-        handler: Callable[[T], Awaitable[Any]],
+        request_type: Any,  # a Struct type, or a union of tagged Structs
+        handler: Callable[[Any], Awaitable[Any]],
         *,
         queue: str = "",
     ) -> Subscription:

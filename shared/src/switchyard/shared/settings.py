@@ -33,6 +33,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = Path(".switchyard")
     # FreeSWITCH nodes: comma-separated ``name=esl://password@host:port``.
     fs_nodes: str = ""
+    # Extra ESL events to relay, comma separated (``CUSTOM foo::bar`` for subclasses),
+    # on top of call-control's defaults.
+    fs_events: str = ""
+    # Lease on a FreeSWITCH node: a dead replica's nodes move after about this long.
+    node_lease: float = 6.0
     # Comma-separated service names this process serves; "all" for every installed one.
     services: str = "all"
     db_pool_min: int = 1

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from switchyard.call_control import channels_http
+from switchyard.call_control.replica import Replica, replica_lifespan
 from switchyard.shared.service import Service
 
-service = Service(name="call-control")
+
+async def ready(replica: Replica | None) -> str | None:
+    if replica is None:
+        return "starting"
+    return None
+
+
+service = Service(
+    name="call-control",
+    route_handlers=channels_http.route_handlers,
+    lifespan=replica_lifespan,
+    ready=ready,
+)

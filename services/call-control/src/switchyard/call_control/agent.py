@@ -1,0 +1,230 @@
+"""The owner's side of one FreeSWITCH node: its ESL connection and its commands.
+
+A replica runs one ``NodeAgent`` per node it owns. The agent relays every
+subscribed event to JetStream (through the replica's EventPublisher), keeps
+the channel-location KV current, answers the node's command subject, and on
+every (re)connection reconciles with ``show channels as json`` so channels
+that began or ended while it was away are accounted for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.aio.subscription import Subscription
+from nats.js.kv import KeyValue
+
+from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClient, EslEvent
+from switchyard.call_control.events import EventPublisher
+from switchyard.call_control.nodes import NodeConfig
+from switchyard.call_control.originate import UnsafeValue, originate_line
+from switchyard.call_control.protocol import (
+    Api,
+    ApiResult,
+    ChannelApi,
+    ChannelList,
+    Hangup,
+    ListChannels,
+    NodeCommand,
+    Originate,
+    OriginateResult,
+)
+from switchyard.shared.bus import Bus, BusError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EVENTS = (
+    "CHANNEL_CREATE",
+    "CHANNEL_PROGRESS",
+    "CHANNEL_PROGRESS_MEDIA",
+    "CHANNEL_ANSWER",
+    "CHANNEL_BRIDGE",
+    "CHANNEL_UNBRIDGE",
+    "CHANNEL_PARK",
+    "CHANNEL_CALLSTATE",
+    "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_DESTROY",
+    "DTMF",
+    "RECORD_START",
+    "RECORD_STOP",
+    "HEARTBEAT",
+)
+DEFAULT_SUBCLASSES = ("sofia::gateway_state", "ai::channel-state", "callcenter::info")
+
+_json = msgspec.json.Encoder()
+_show_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def event_payload(event: EslEvent) -> bytes:
+    """FreeSWITCH's own ``event json`` shape: headers, body under ``_body``."""
+    if event.body:
+        return _json.encode({**event.headers, "_body": event.body})
+    return _json.encode(event.headers)
+
+
+def parse_show_channels(text: str) -> list[dict[str, str]]:
+    # With no channel FreeSWITCH answers {"row_count": 0} and no "rows" at all.
+    data = _show_decoder.decode(text)
+    rows = data.get("rows") or []
+    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
+
+
+class NodeAgent:
+    def __init__(
+        self,
+        bus: Bus,
+        node: NodeConfig,
+        publisher: EventPublisher,
+        locations: KeyValue,
+        *,
+        events: tuple[str, ...] = DEFAULT_EVENTS,
+        subclasses: tuple[str, ...] = DEFAULT_SUBCLASSES,
+    ) -> None:
+        self.bus = bus
+        self.node = node
+        self.publisher = publisher
+        self.locations = locations
+        self.channels: set[str] = set()
+        self.client = EslClient(
+            node.host,
+            node.port,
+            node.password,
+            on_event=self._on_event,
+            on_connect=self._on_connect,
+            events=events,
+            subclasses=subclasses,
+        )
+        self._sub: Subscription | None = None
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    async def start(self) -> None:
+        await self.client.start()
+        self._sub = await self.bus.serve(
+            self.bus.subjects.node_command(self.name),
+            NodeCommand,
+            self.handle,  # type: ignore[arg-type]
+        )
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+        await self.client.close()
+
+    # --- events ----------------------------------------------------------------------
+
+    async def _on_event(self, event: EslEvent) -> None:
+        name = event.name
+        if name == "BACKGROUND_JOB":
+            return  # a reply to our own bgapi, not news about the node
+        seq = event.get("Event-Sequence")
+        if seq:
+            self.publisher.submit(
+                self.bus.subjects.events(self.name, name, event.subclass or None),
+                f"{event.core_uuid}:{seq}",
+                event_payload(event),
+            )
+        uuid = event.unique_id
+        if name == "CHANNEL_CREATE" and uuid:
+            self.channels.add(uuid)
+            await self._locate(uuid)
+        elif name == "CHANNEL_DESTROY" and uuid:
+            self.channels.discard(uuid)
+            await self._forget(uuid)
+
+    async def _locate(self, uuid: str) -> None:
+        with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
+            await self.locations.put(uuid, self.name.encode())
+
+    async def _forget(self, uuid: str) -> None:
+        with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
+            await self.locations.delete(uuid)
+
+    async def _on_connect(self, client: EslClient, reconnected: bool) -> None:
+        """Reconcile: channels that began or ended while we were not listening."""
+        try:
+            rows = parse_show_channels(await client.api("show channels as json", timeout=10))
+        except (ConnectionLost, CommandTimeout, msgspec.DecodeError) as exc:
+            log.warning("node %s: could not reconcile channels: %s", self.name, exc)
+            return
+        live = {r["uuid"] for r in rows if r.get("uuid")}
+        for uuid in live - self.channels:
+            await self._locate(uuid)
+        for uuid in self.channels - live:
+            await self._forget(uuid)
+        # Entries a previous owner left for channels that are gone.
+        for uuid in await self._located_here() - live:
+            await self._forget(uuid)
+        self.channels = live
+        log.info("node %s: connected, %d live channel(s)", self.name, len(live))
+
+    async def _located_here(self) -> set[str]:
+        try:
+            keys = await self.locations.keys()
+        except nats.js.errors.NoKeysError:
+            return set()
+        here = set()
+        for key in keys:
+            with contextlib.suppress(nats.js.errors.KeyNotFoundError):
+                entry = await self.locations.get(key)
+                if entry.value == self.name.encode():
+                    here.add(key)
+        return here
+
+    # --- commands ----------------------------------------------------------------------
+
+    async def handle(self, cmd: NodeCommand) -> Any:
+        try:
+            return await self._dispatch(cmd)
+        except ConnectionLost as exc:
+            raise BusError("node_unavailable", f"node {self.name}: {exc}") from None
+        except CommandTimeout as exc:
+            raise BusError("timeout", f"node {self.name}: {exc}") from None
+
+    async def _dispatch(self, cmd: NodeCommand) -> Any:
+        if isinstance(cmd, Originate):
+            return await self.originate(cmd)
+        if isinstance(cmd, Hangup):
+            body = await self.client.api(f"uuid_kill {cmd.uuid} {cmd.cause}")
+            return self._result(body, not_found=True)
+        if isinstance(cmd, ChannelApi):
+            body = await self.client.api(f"{cmd.command} {cmd.args}".strip())
+            if body.startswith("-ERR") and "No such channel" in body:
+                raise BusError("not_found", f"no channel {cmd.uuid}")
+            return ApiResult(self.name, body)
+        if isinstance(cmd, ListChannels):
+            rows = parse_show_channels(await self.client.api("show channels as json"))
+            return ChannelList(self.name, rows)
+        assert isinstance(cmd, Api)
+        return ApiResult(self.name, await self.client.api(f"{cmd.command} {cmd.args}".strip()))
+
+    def _result(self, body: str, *, not_found: bool = False) -> ApiResult:
+        if not_found and body.startswith("-ERR") and "No such channel" in body:
+            raise BusError("not_found", body.removeprefix("-ERR").strip())
+        return ApiResult(self.name, body)
+
+    async def originate(self, cmd: Originate) -> OriginateResult:
+        try:
+            line = originate_line(cmd)
+        except UnsafeValue as exc:
+            raise BusError("invalid", str(exc)) from None
+        if cmd.background:
+            # bgapi answers at once; the call's fate arrives as events.
+            await self.client.command(f"bgapi originate {line}", {"Job-UUID": cmd.uuid})
+            return OriginateResult(True, cmd.uuid, self.name)
+        # Never `api originate`: it would block this node's whole ESL connection
+        # (events and every other command) until the far end answers.
+        body = (await self.client.bgapi(f"originate {line}", timeout=cmd.timeout + 5)).strip()
+        if body.startswith("+OK"):
+            return OriginateResult(True, body.removeprefix("+OK").strip() or cmd.uuid, self.name)
+        return OriginateResult(False, cmd.uuid, self.name, body.removeprefix("-ERR").strip())

@@ -1,0 +1,251 @@
+"""``/api/channels``: originate, list, hang up, and the per-channel actions.
+
+Every handler forwards over NATS (DESIGN section 4): originate on the
+node-agnostic subject served by any replica owning a node, per-channel
+commands to the owner of the node the channel lives on (found in the
+channel-location KV). So any replica's HTTP serves any request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import msgspec
+import nats.js.errors
+from litestar import Request, Response, delete, get, post, put
+from litestar.params import FromPath
+
+from switchyard.call_control.nodes import configured_nodes
+from switchyard.call_control.originate import UnsafeValue, check_name, check_value
+from switchyard.call_control.protocol import (
+    ApiResult,
+    App,
+    ChannelApi,
+    ChannelList,
+    Hangup,
+    ListChannels,
+    Originate,
+    OriginateResult,
+)
+from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.http.body import read_body
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.errors import ApiError, bad_request
+
+# What may follow user/ or sofia/gateway/<gw>/: a dialled number or SIP user.
+_NUMBER = re.compile(r"^[0-9A-Za-z*#+._@-]{1,64}$")
+_UUID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+# Slack over FreeSWITCH's own originate timeout before the bus gives up.
+_ORIGINATE_SLACK = 5
+
+
+class AppBody(msgspec.Struct):
+    app: str
+    args: str = ""
+
+
+class OriginateBody(msgspec.Struct):
+    destNumber: str = ""
+    app: str = ""
+    args: str = ""
+    apps: list[AppBody] = msgspec.field(default_factory=list)
+    autoAnswer: bool = False
+    earlyMedia: bool = True
+    cidName: str = ""
+    cidNumber: str = ""
+    userGateway: str = ""
+    async_: bool = msgspec.field(default=False, name="async")
+    timeout: int = 60
+
+
+class OriginateReply(msgspec.Struct):
+    result: str
+    uuid: str
+    node: str | None = None
+    reason: str | None = None
+
+
+def originate_command(body: OriginateBody) -> Originate:
+    """Validate the spec's originate body into a bus command (400s name the field)."""
+    dest = body.destNumber.strip()
+    if not dest:
+        raise bad_request("destNumber", "is required")
+    if not _NUMBER.match(dest):
+        raise bad_request("destNumber", "may hold digits, letters and * # + . _ @ - only")
+    if body.userGateway and not _NUMBER.match(body.userGateway):
+        raise bad_request("userGateway", "is not a gateway name")
+    if not 1 <= body.timeout <= 600:
+        raise bad_request("timeout", "must be between 1 and 600 seconds")
+    apps = [AppBody(body.app, body.args)] if body.app else []
+    apps += body.apps
+    variables: list[tuple[str, str]] = []
+    if body.cidName:
+        variables.append(("origination_caller_id_name", body.cidName))
+    if body.cidNumber:
+        variables.append(("origination_caller_id_number", body.cidNumber))
+    if body.autoAnswer:
+        variables.append(("sip_auto_answer", "true"))
+    try:
+        for i, a in enumerate(apps):
+            where = "app" if body.app and i == 0 else f"apps[{i - bool(body.app)}]"
+            check_name(f"{where}.app" if where != "app" else "app", a.app)
+            check_value("args" if where == "app" else f"{where}.args", a.args)
+        for name, value in variables:
+            check_value(_SPEC_NAME[name], value)
+    except UnsafeValue as exc:
+        raise bad_request(exc.field, exc.reason) from None
+    # XUI's dial string: the user directory, or a user registered as a gateway.
+    dial = f"sofia/gateway/{body.userGateway}/{dest}" if body.userGateway else f"user/{dest}"
+    return Originate(
+        uuid=str(uuid.uuid4()),
+        dial=dial,
+        apps=tuple(App(a.app, a.args) for a in apps),
+        variables=tuple(variables),
+        ignore_early_media=not body.earlyMedia,
+        background=body.async_,
+        timeout=body.timeout,
+    )
+
+
+_SPEC_NAME = {
+    "origination_caller_id_name": "cidName",
+    "origination_caller_id_number": "cidNumber",
+    "sip_auto_answer": "autoAnswer",
+}
+
+
+@post("/api/channels", status_code=200, oplog_resource="channels")
+async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> OriginateReply:
+    cmd = originate_command(await read_body(request, OriginateBody))
+    bus = runtime.bus
+    result = await bus.request(
+        bus.subjects.any_node_command,
+        cmd,
+        OriginateResult,
+        timeout=cmd.timeout + _ORIGINATE_SLACK,
+    )
+    if not result.ok:
+        # The call was placed and failed: a fact about the call, not the request.
+        return OriginateReply("error", result.uuid, result.node, result.cause)
+    return OriginateReply("ok", result.uuid, result.node)
+
+
+async def node_of(bus: Bus, channel: str) -> str:
+    if not _UUID.match(channel):
+        raise bad_request("uuid", "is not a channel uuid")
+    kv = await bus.js.key_value(bus.subjects.channel_location_bucket)
+    try:
+        entry = await kv.get(channel)
+    except nats.js.errors.KeyNotFoundError:
+        raise ApiError(404, "no such channel") from None
+    assert entry.value is not None
+    return entry.value.decode()
+
+
+class HangupBody(msgspec.Struct):
+    hangupCause: str = "NORMAL_CLEARING"
+
+
+class ResultReply(msgspec.Struct):
+    result: str
+    uuid: str
+
+
+@delete("/api/channels/{channel:str}", status_code=200, oplog_resource="channels")
+async def hangup(
+    channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> ResultReply:
+    body = await read_body(request, HangupBody)
+    if not re.match(r"^[A-Z_]{1,64}$", body.hangupCause):
+        raise bad_request("hangupCause", "is not a FreeSWITCH hangup cause")
+    bus = runtime.bus
+    node = await node_of(bus, channel)
+    await bus.request(bus.subjects.node_command(node), Hangup(channel, body.hangupCause), ApiResult)
+    return ResultReply("ok", channel)
+
+
+@get("/api/channels")
+async def list_channels(runtime: AppRuntime) -> list[dict[str, str]]:
+    """Live channels of every node, in ``show channels as json`` rows plus ``node``."""
+    bus = runtime.bus
+    nodes = configured_nodes(runtime.settings)
+
+    async def one(node: str) -> list[dict[str, str]]:
+        try:
+            answer = await bus.request(bus.subjects.node_command(node), ListChannels(), ChannelList)
+        except BusError:
+            return []  # a node without a live owner has no channels we can see
+        return [{**row, "node": answer.node} for row in answer.rows]
+
+    per_node = await asyncio.gather(*(one(n) for n in nodes))
+    return [row for rows in per_node for row in rows]
+
+
+class ChannelActionBody(msgspec.Struct):
+    action: str = ""
+    deaf: str = ""
+    record: str = ""
+    file_name: str = ""
+    png_name: str = ""
+
+
+class SpecReply(msgspec.Struct, omit_defaults=True):
+    code: int
+    msg: str | None = None
+    reason: str | None = None
+    file: str | None = None
+
+
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+RECORDINGS = "/usr/local/freeswitch/storage/recordings"
+SNAPSHOTS = "/usr/local/freeswitch/storage/snapshot"
+
+
+def _spec_error(reason: str) -> Response[SpecReply]:
+    # The spec's failure body for this endpoint: {"code":400,"reason":...}.
+    return Response(SpecReply(code=400, reason=reason), status_code=400)
+
+
+@put("/api/channels/{channel:str}", status_code=200, oplog_resource="channels")
+async def channel_action(
+    channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Response[SpecReply]:
+    body = await read_body(request, ChannelActionBody)
+    if body.action == "deaf":
+        if body.deaf not in ("on", "off"):
+            return _spec_error("missing mute param in json body")
+        # Stock FreeSWITCH has no uuid_deaf: mute what the channel hears.
+        verb = "start" if body.deaf == "on" else "stop"
+        cmd = ChannelApi(channel, "uuid_audio", f"{channel} {verb} write mute 0")
+        reply = SpecReply(code=200, msg="ok")
+    elif body.action == "record":
+        if body.record not in ("on", "off"):
+            return _spec_error("record param should be on or off")
+        if not _SAFE_FILE.match(body.file_name) or not body.file_name.endswith(".mp4"):
+            return _spec_error("file_name should be a plain file name ending in .mp4")
+        path = f"{RECORDINGS}/{body.file_name}"
+        verb = "start" if body.record == "on" else "stop"
+        cmd = ChannelApi(channel, "uuid_record", f"{channel} {verb} {path}")
+        reply = SpecReply(code=200, msg="ok", file=path)
+    elif body.action == "snapshot":
+        if not _SAFE_FILE.match(body.png_name):
+            return _spec_error("png_name should be a plain file name")
+        cmd = ChannelApi(channel, "uuid_write_png", f"{channel} {SNAPSHOTS}/{body.png_name}")
+        reply = SpecReply(code=200, msg="ok")
+    else:
+        return _spec_error("action should be deaf, record or snapshot")
+    bus = runtime.bus
+    try:
+        node = await node_of(bus, channel)
+    except ApiError:
+        return Response(SpecReply(code=404, msg="Could not locate session."), status_code=404)
+    answer = await bus.request(bus.subjects.node_command(node), cmd, ApiResult)
+    if answer.body.startswith("-ERR"):
+        return _spec_error(answer.body.removeprefix("-ERR").strip())
+    return Response(reply)
+
+
+route_handlers = [originate, hangup, list_channels, channel_action]

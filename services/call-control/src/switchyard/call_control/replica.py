@@ -1,0 +1,129 @@
+"""One call-control replica: owns a fair share of the nodes and serves their commands."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+
+import nats.errors
+from nats.aio.subscription import Subscription
+from nats.js.api import KeyValueConfig
+
+from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
+from switchyard.call_control.events import EventPublisher, stream_config
+from switchyard.call_control.nodes import NodeConfig, parse_nodes
+from switchyard.call_control.ownership import Ownership
+from switchyard.call_control.protocol import Originate, OriginateResult
+from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def replica_id() -> str:
+    # Unique per process even when several share a pod name or a host.
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def event_names(extra: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    events = list(DEFAULT_EVENTS)
+    subclasses = list(DEFAULT_SUBCLASSES)
+    for item in (part.strip() for part in extra.split(",")):
+        if item.upper().startswith("CUSTOM "):
+            subclasses.append(item.split(None, 1)[1])
+        elif item:
+            events.append(item.upper())
+    return tuple(dict.fromkeys(events)), tuple(dict.fromkeys(subclasses))
+
+
+class Replica:
+    def __init__(
+        self, bus: Bus, nodes: list[NodeConfig], *, lease: float = 6.0, fs_events: str = ""
+    ) -> None:
+        self.bus = bus
+        self.nodes = {n.name: n for n in nodes}
+        self.id = replica_id()
+        self.events, self.subclasses = event_names(fs_events)
+        self.publisher = EventPublisher(bus)
+        self.agents: dict[str, NodeAgent] = {}
+        self.ownership = Ownership(
+            bus,
+            self.id,
+            list(self.nodes),
+            ttl=lease,
+            on_acquire=self._acquired,
+            on_release=self._released,
+        )
+        self._any: Subscription | None = None
+
+    async def start(self) -> None:
+        await self.bus.ensure_stream(stream_config(self.bus))
+        self.locations = await self.bus.ensure_kv(
+            KeyValueConfig(bucket=self.bus.subjects.channel_location_bucket, history=1)
+        )
+        await self.publisher.start()
+        if self.nodes:
+            await self.ownership.start()
+
+    async def stop(self) -> None:
+        # Release first so the nodes move to other replicas at once, then flush events.
+        await self.ownership.stop(release=True)
+        await self.publisher.stop()
+
+    async def _acquired(self, name: str) -> None:
+        agent = NodeAgent(
+            self.bus,
+            self.nodes[name],
+            self.publisher,
+            self.locations,
+            events=self.events,
+            subclasses=self.subclasses,
+        )
+        await agent.start()
+        self.agents[name] = agent
+        if self._any is None:
+            self._any = await self.bus.serve(
+                self.bus.subjects.any_node_command,
+                Originate,
+                self._originate_anywhere,
+                queue=self.bus.subjects.call_control_queue,
+            )
+
+    async def _released(self, name: str) -> None:
+        agent = self.agents.pop(name, None)
+        if not self.agents and self._any is not None:
+            # A replica without nodes must not take node-agnostic requests.
+            with contextlib.suppress(nats.errors.Error):
+                await self._any.unsubscribe()
+            self._any = None
+        if agent is not None:
+            await agent.stop()
+
+    async def _originate_anywhere(self, cmd: Originate) -> OriginateResult:
+        live = [a for a in self.agents.values() if a.client.connected]
+        if not live:
+            raise BusError("node_unavailable", "no connected FreeSWITCH node on this replica")
+        agent = min(live, key=lambda a: len(a.channels))
+        result: OriginateResult = await agent.handle(cmd)
+        return result
+
+
+@contextlib.asynccontextmanager
+async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
+    settings = runtime.settings
+    replica = Replica(
+        runtime.bus,
+        parse_nodes(settings.fs_nodes),
+        lease=settings.node_lease,
+        fs_events=settings.fs_events,
+    )
+    await replica.start()
+    log.info("call-control replica %s serving %d node(s)", replica.id, len(replica.nodes))
+    try:
+        yield replica
+    finally:
+        await replica.stop()

@@ -1,0 +1,50 @@
+"""Test support: serve an app on the caller's own event loop.
+
+Litestar's AsyncTestClient runs the app in a portal thread and blocks the
+calling loop for each request, so anything else on that loop (a FreeSWITCH
+simulator, a webhook receiver) cannot answer meanwhile. ``serving`` runs the
+lifespan and every request on the current loop instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Litestar, **client_kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Start ``app``'s lifespan, yield an httpx client bound to it, shut down on exit."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def receive() -> dict[str, Any]:
+        return await inbox.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        await outbox.put(message)
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, receive, send))  # type: ignore[arg-type]
+
+    async def step(kind: str) -> None:
+        await inbox.put({"type": f"lifespan.{kind}"})
+        message = await asyncio.wait_for(outbox.get(), 60)
+        if message["type"] != f"lifespan.{kind}.complete":
+            raise RuntimeError(f"lifespan {kind} failed: {message.get('message', message)}")
+
+    await step("startup")
+    try:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", **client_kwargs
+        ) as client:
+            yield client
+    finally:
+        await step("shutdown")
+        await task
