@@ -9,10 +9,12 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 
+import asyncpg
 import nats.errors
 from nats.aio.subscription import Subscription
 from nats.js.api import KeyValueConfig
 
+from switchyard.call_control import config_sync
 from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
 from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
@@ -42,9 +44,16 @@ def event_names(extra: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 class Replica:
     def __init__(
-        self, bus: Bus, nodes: list[NodeConfig], *, lease: float = 6.0, fs_events: str = ""
+        self,
+        bus: Bus,
+        nodes: list[NodeConfig],
+        *,
+        pool: asyncpg.Pool | None = None,
+        lease: float = 6.0,
+        fs_events: str = "",
     ) -> None:
         self.bus = bus
+        self.pool = pool
         self.nodes = {n.name: n for n in nodes}
         self.id = replica_id()
         self.events, self.subclasses = event_names(fs_events)
@@ -59,6 +68,7 @@ class Replica:
             on_release=self._released,
         )
         self._any: Subscription | None = None
+        self._config: Subscription | None = None
 
     async def start(self) -> None:
         await self.bus.ensure_stream(stream_config(self.bus))
@@ -66,10 +76,18 @@ class Replica:
             KeyValueConfig(bucket=self.bus.subjects.channel_location_bucket, history=1)
         )
         await self.publisher.start()
+        if self.pool is not None:
+            self._config = await self.bus.nc.subscribe(
+                self.bus.subjects.config_changed_all,
+                cb=config_sync.subscriber(lambda: list(self.agents.values()), self.pool),
+            )
         if self.nodes:
             await self.ownership.start()
 
     async def stop(self) -> None:
+        if self._config is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._config.unsubscribe()
         # Release first so the nodes move to other replicas at once, then flush events.
         await self.ownership.stop(release=True)
         await self.publisher.stop()
@@ -118,6 +136,7 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
     replica = Replica(
         runtime.bus,
         parse_nodes(settings.fs_nodes),
+        pool=runtime.pool,
         lease=settings.node_lease,
         fs_events=settings.fs_events,
     )

@@ -1,0 +1,98 @@
+"""Configuration changes FreeSWITCH must hear about, turned into commands.
+
+Most configuration reaches FreeSWITCH through mod_xml_curl on the next call
+and needs no command. What FreeSWITCH caches or loads once does: the ACL
+(IP blacklist), the XML cache (directory, IVR menus), and the gateways,
+which are reconciled against the configured rows: a disabled gateway is
+killed, a changed one restarted, a new one started. Gateways the table does
+not know (static XML on a real FreeSWITCH) are never touched; so a gateway
+row that was deleted stays loaded until the node restarts or an operator
+kills it (PUT /api/gateways/control). Each replica does this for the nodes
+it owns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import msgspec
+from nats.aio.msg import Msg
+
+from switchyard.call_control.agent import NodeAgent
+from switchyard.call_control.sofia import parse_sofia_status
+
+log = logging.getLogger(__name__)
+
+
+class Notice(msgspec.Struct):
+    resource: str = ""
+    action: str = ""
+    ids: list[Any] = msgspec.field(default_factory=list)
+
+
+# resource -> plain API commands to run on every owned node
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "iptables": ("reloadacl",),
+    "extensions": ("reloadxml",),
+    "ivrs": ("reloadxml",),
+    "ivr_actions": ("reloadxml",),
+    "contexts": ("reloadxml",),
+}
+GATEWAY_RESOURCES = ("gateways", "gateway_params", "gateway_variables")
+
+
+async def sync_gateways(agent: NodeAgent, pool: asyncpg.Pool, changed: set[str]) -> list[str]:
+    """Bring the node's loaded gateways in line with the table; return the commands run."""
+    status = parse_sofia_status(await agent.client.api("sofia status"))
+    rows = await pool.fetch("SELECT name, profile_id, disabled FROM gateways")
+    wanted = {r["name"]: r["profile_id"] for r in rows if not r["disabled"]}
+    disabled = {r["name"] for r in rows if r["disabled"]}
+    loaded = {g.name: g.profile for g in status.gateways}
+    default_profile = status.profiles[0] if status.profiles else None
+    run: list[str] = []
+    for name, profile in loaded.items():
+        if name in disabled or name in changed:
+            run.append(f"sofia profile {profile} killgw {name}")
+    for name, profile in wanted.items():
+        if name not in loaded or name in changed:
+            target = profile if profile in status.profiles else default_profile
+            if target is not None:
+                run.append(f"sofia profile {target} startgw {name}")
+    for command in run:
+        log.info("node %s: %s", agent.name, command)
+        await agent.client.api(command)
+    return run
+
+
+def subscriber(
+    agents: Callable[[], list[NodeAgent]], pool: asyncpg.Pool
+) -> Callable[[Msg], Awaitable[None]]:
+    async def on_notice(msg: Msg) -> None:
+        try:
+            notice = msgspec.json.decode(msg.data, type=Notice)
+        except msgspec.DecodeError:
+            return
+        for agent in agents():
+            if not agent.client.connected:
+                continue
+            try:
+                for command in COMMANDS.get(notice.resource, ()):
+                    await agent.client.api(command)
+                if notice.resource in GATEWAY_RESOURCES:
+                    changed = await _gateway_names(pool, notice)
+                    await sync_gateways(agent, pool, changed)
+            except Exception:
+                log.exception("node %s: applying %s change failed", agent.name, notice.resource)
+
+    return on_notice
+
+
+async def _gateway_names(pool: asyncpg.Pool, notice: Notice) -> set[str]:
+    if notice.resource != "gateways" or notice.action != "update":
+        return set()
+    ids = [int(i) for i in notice.ids if str(i).isdigit()]
+    rows = await pool.fetch("SELECT name FROM gateways WHERE id = ANY($1::bigint[])", ids)
+    return {r["name"] for r in rows}

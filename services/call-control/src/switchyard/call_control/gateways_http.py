@@ -1,0 +1,142 @@
+"""Gateway status and control (XSwitch: /api/gateways/list1, …/control).
+
+Gateways live on every FreeSWITCH node, so a status lists each node's view
+and a control command goes to every node that answers; the configured rows
+come from config-api's ``gateways`` table, which call-control only reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, get, put
+from litestar.params import FromPath
+
+from switchyard.call_control.nodes import configured_nodes
+from switchyard.call_control.protocol import Api, ApiResult
+from switchyard.call_control.sofia import parse_gateway_xml, parse_sofia_status
+from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.http.body import convert, read_body
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.envelope import Ok
+from switchyard.shared.http.errors import ApiError, bad_request, not_found
+
+ACTIONS = ("start", "killgw", "register", "unregister")
+_GW_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class GatewayStatus(msgspec.Struct):
+    gateway_status: str
+    name: str
+    gateway_state: str
+    node: str
+
+
+class ControlBody(msgspec.Struct):
+    action: str = ""
+    gwname: str = ""
+
+
+async def _api(bus: Bus, node: str, command: str, args: str = "") -> str | None:
+    """The node's answer, or None when it has no live owner right now."""
+    try:
+        return (
+            await bus.request(bus.subjects.node_command(node), Api(command, args), ApiResult)
+        ).body
+    except BusError:
+        return None
+
+
+async def node_gateways(bus: Bus, node: str) -> list[GatewayStatus]:
+    text = await _api(bus, node, "sofia", "status")
+    if text is None:
+        return []
+    rows = []
+    for gw in parse_sofia_status(text).gateways:
+        detail = parse_gateway_xml(
+            await _api(bus, node, "sofia", f"xmlstatus gateway {gw.name}") or ""
+        )
+        status = (detail or {}).get("status", "DOWN")
+        rows.append(GatewayStatus(status, gw.name, (detail or {}).get("state", gw.state), node))
+    return rows
+
+
+@get("/api/gateways/list1")
+async def gateway_status(runtime: AppRuntime) -> list[GatewayStatus]:
+    per_node = await asyncio.gather(
+        *(node_gateways(runtime.bus, n) for n in configured_nodes(runtime.settings))
+    )
+    return [row for rows in per_node for row in rows]
+
+
+async def control(runtime: AppRuntime, gateway: str, action: str) -> Ok:
+    if action not in ACTIONS:
+        raise bad_request("action", f"must be one of {', '.join(ACTIONS)}")
+    if not _GW_NAME.match(gateway):
+        raise bad_request("gwname", "is not a gateway name")
+    configured = await runtime.pool.fetchrow(
+        "SELECT name, profile_id FROM gateways WHERE name = $1", gateway
+    )
+    bus = runtime.bus
+    results = await asyncio.gather(
+        *(
+            _control_on(bus, n, gateway, action, configured)
+            for n in configured_nodes(runtime.settings)
+        )
+    )
+    if not any(results):
+        raise not_found(f"gateway {gateway} not found on any node")
+    return Ok()
+
+
+async def _control_on(bus: Bus, node: str, gateway: str, action: str, configured: Any) -> bool:
+    text = await _api(bus, node, "sofia", "status")
+    if text is None:
+        return False
+    status = parse_sofia_status(text)
+    profile = status.profile_of(gateway)
+    if profile is None:
+        if action != "start" or not status.profiles:
+            return False
+        # A stopped gateway is not listed: start it on its configured profile,
+        # or on the node's first profile when the configuration names none it has.
+        wanted = configured["profile_id"] if configured is not None else None
+        profile = wanted if wanted in status.profiles else status.profiles[0]
+    verb = "startgw" if action == "start" else action
+    answer = await _api(bus, node, "sofia", f"profile {profile} {verb} {gateway}") or ""
+    return "+OK" in answer
+
+
+@put("/api/gateways/control", status_code=200, oplog_resource="gateways", oplog_action="control")
+async def control_by_name(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    # The spec sends it as a JSON body or as query parameters.
+    body = await read_body(request, ControlBody)
+    if not body.action and not body.gwname:
+        body = convert(dict(request.query_params), ControlBody)
+    if not body.gwname:
+        raise bad_request("gwname", "is required")
+    return await control(runtime, body.gwname, body.action)
+
+
+@put(
+    "/api/gateways/{gateway_id:int}/control",
+    status_code=200,
+    oplog_resource="gateways",
+    oplog_action="control",
+)
+async def control_by_id(
+    gateway_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Ok:
+    body = await read_body(request, ControlBody)
+    if not body.action:
+        body = convert(dict(request.query_params), ControlBody)
+    name = await runtime.pool.fetchval("SELECT name FROM gateways WHERE id = $1", gateway_id)
+    if name is None:
+        raise ApiError(404, "not found")
+    return await control(runtime, name, body.action)
+
+
+route_handlers = [gateway_status, control_by_name, control_by_id]

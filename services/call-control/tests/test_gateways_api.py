@@ -1,0 +1,113 @@
+"""Gateway status and control, and config changes reaching FreeSWITCH, against fssim."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+import pytest_asyncio
+
+from switchyard.call_control.service import service as call_control
+from switchyard.fssim import Simulator
+from switchyard.shared.bus import Bus
+from switchyard.shared.runner import create_app
+from switchyard.shared.settings import Settings
+from switchyard.shared.testing import serving
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.02)
+    return result
+
+
+@pytest_asyncio.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator() as s:
+        await s.add_node("fs1")
+        await s.add_node("fs2")
+        yield s
+
+
+@pytest_asyncio.fixture
+async def client(
+    settings: Settings, sim: Simulator, api_token: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    s = msgspec.structs.replace(settings, fs_nodes=sim.fs_nodes, node_lease=2.0)
+    app = create_app(s, [call_control])
+    async with serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as c:
+        replica = app.state["call-control"]
+        await eventually(
+            lambda: (
+                len(replica.agents) == 2
+                and all(a.client.connected for a in replica.agents.values())
+            )
+        )
+        yield c
+
+
+async def test_list1_shows_every_nodes_gateways(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/gateways/list1")
+    assert r.status_code == 200
+    assert sorted(r.json(), key=lambda g: g["node"]) == [
+        {"gateway_status": "UP", "name": "example", "gateway_state": "NOREG", "node": "fs1"},
+        {"gateway_status": "UP", "name": "example", "gateway_state": "NOREG", "node": "fs2"},
+    ]
+
+
+async def test_control_by_name_in_body_or_query(client: httpx.AsyncClient, sim: Simulator) -> None:
+    r = await client.put("/api/gateways/control", json={"action": "killgw", "gwname": "example"})
+    assert r.json() == {"code": 200, "message": "success", "data": {}}
+    assert all("example" not in n.gateways for n in sim.nodes)
+    assert (await client.get("/api/gateways/list1")).json() == []
+
+    r = await client.put("/api/gateways/control?gwname=example&action=start")
+    assert r.status_code == 200
+    assert all("example" in n.gateways for n in sim.nodes)
+
+    r = await client.put("/api/gateways/control", json={"action": "register", "gwname": "example"})
+    assert r.status_code == 200
+    states = {g["gateway_state"] for g in (await client.get("/api/gateways/list1")).json()}
+    assert states == {"REGED"}
+
+
+async def test_control_failures(client: httpx.AsyncClient) -> None:
+    r = await client.put("/api/gateways/control", json={"action": "killgw", "gwname": "nope"})
+    assert r.status_code == 404
+    r = await client.put("/api/gateways/control", json={"action": "explode", "gwname": "example"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "action"
+    r = await client.put("/api/gateways/control", json={"action": "start"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "gwname"
+    r = await client.put("/api/gateways/999/control", json={"action": "start"})
+    assert r.status_code == 404
+
+
+async def test_control_by_id_and_config_changes_reach_the_nodes(
+    client: httpx.AsyncClient, sim: Simulator, db: asyncpg.Pool, bus: Bus
+) -> None:
+    gw_id = await db.fetchval(
+        "INSERT INTO gateways (name, profile_id) VALUES ('example', 'internal') RETURNING id"
+    )
+    r = await client.put(f"/api/gateways/{gw_id}/control", json={"action": "killgw"})
+    assert r.status_code == 200
+    assert all("example" not in n.gateways for n in sim.nodes)
+    r = await client.put(f"/api/gateways/{gw_id}/control", json={"action": "start"})
+    assert all("example" in n.gateways for n in sim.nodes)
+
+    # Disabling the row in configuration stops it on every node...
+    await db.execute("UPDATE gateways SET disabled = 1 WHERE id = $1", gw_id)
+    notice = {"resource": "gateways", "action": "update", "ids": [gw_id]}
+    await bus.publish(bus.subjects.config_changed("gateways"), notice)
+    await eventually(lambda: all("example" not in n.gateways for n in sim.nodes))
+    # ...and enabling it starts it again.
+    await db.execute("UPDATE gateways SET disabled = 0 WHERE id = $1", gw_id)
+    await bus.publish(bus.subjects.config_changed("gateways"), notice)
+    await eventually(lambda: all("example" in n.gateways for n in sim.nodes))
