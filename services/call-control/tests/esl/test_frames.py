@@ -64,3 +64,14 @@ def test_event_sequence_and_identity_accessors() -> None:
     assert event.sequence == 815
     assert event.core_uuid == "b52de70d-62a6-43ba-a84a-8c1a2a8d92f1"
     assert event.unique_id == "28b66685-c86f-4107-a641-b9e089a4352b"
+
+
+def test_header_names_are_never_decoded_and_cr_lf_survive_in_values() -> None:
+    # A SIP header name may carry '%' (it is a SIP token character).
+    event = parse_plain(
+        b"Event-Name: CHANNEL_CREATE\n"
+        b"variable_sip_h_X-A%3A%20Unique-ID: v%0d%0Ax\n"
+        b"Unique-ID: real-uuid\n\n"
+    )
+    assert event.unique_id == "real-uuid"
+    assert event.get("variable_sip_h_X-A%3A%20Unique-ID") == "v\r\nx"

@@ -1,8 +1,8 @@
 """ESL frames and events as they come off the wire.
 
-Plain events are split into lines *before* any URL-decoding, and each value
-is decoded on its own: a caller name carrying ``%0AUnique-ID%3A%20x``
-stays inside its own header. JSON events are decoded with msgspec.
+Plain events are never URL-decoded before their lines are split: encoded
+line breaks are set aside first, so a caller name carrying
+``%0AUnique-ID%3A%20x`` stays inside its own header. JSON events are decoded with msgspec.
 """
 
 from __future__ import annotations
@@ -71,14 +71,37 @@ def parse_headers(block: bytes) -> dict[str, str]:
     return headers
 
 
+# Stand-ins for encoded CR/LF while the header block is decoded in one pass:
+# lone surrogates, which no UTF-8 decoding can ever produce.
+_LF, _CR = "\ud800", "\ud801"
+
+
 def parse_plain(payload: bytes) -> EslEvent:
     text = payload.decode("utf-8", "replace")
     head, _, rest = text.partition("\n\n")
     headers: dict[str, str] = {}
-    for line in head.split("\n"):
-        name, _, value = line.partition(": ")
-        # Decode each value only after the split: a decoded %0A can never start a header.
-        headers[name] = unquote(value) if "%" in value else value
+    if "%" in head:
+        # Encoded line breaks are parked first, so the single decode below can
+        # never create a line: a caller name with %0AUnique-ID%3A%20x stays inside
+        # its own value. Names are split off raw and never decoded.
+        if "%0" in head:
+            head = (
+                head.replace("%0A", _LF).replace("%0a", _LF).replace("%0D", _CR).replace("%0d", _CR)
+            )
+        names: list[str] = []
+        values: list[str] = []
+        for line in head.split("\n"):
+            name, _, value = line.partition(": ")
+            names.append(name)
+            values.append(value)
+        for name, value in zip(names, unquote("\n".join(values)).split("\n"), strict=True):
+            if _LF in value or _CR in value:
+                value = value.replace(_LF, "\n").replace(_CR, "\r")
+            headers[name] = value
+    else:
+        for line in head.split("\n"):
+            name, _, value = line.partition(": ")
+            headers[name] = value
     body = ""
     if headers.pop("Content-Length", None) is not None:
         body = rest

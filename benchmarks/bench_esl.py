@@ -1,0 +1,318 @@
+"""ESL: event ingest (ours vs greenswitch, same stream) and command round trips against fssim.
+
+Ingest: fssim produces a realistic call's channel events (150+ headers each,
+from a loopback call carrying SIP headers); a separate "blaster" process
+replays those frames as fast as a socket takes them, the way a busy
+FreeSWITCH would, so neither reader shares a CPU slice with the producer.
+Our client (JSON, its production format, and plain) and greenswitch (plain,
+the only format it parses, in its own process) read the same bytes.
+
+Round trip: fssim runs as its own process (``switchyard fssim``); our client
+does ``api`` calls in sequence, then many ``bgapi`` jobs in flight at once.
+The baseline is a bare asyncio socket doing the same api calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.harness import Context, latencies, rate
+from switchyard.call_control.esl import EslClient, EslEvent
+from switchyard.fssim import Node
+from switchyard.fssim.event import Event
+from switchyard.shared.embedded import free_port
+
+EVENTS = 20_000
+API_CALLS = 3_000
+BGAPI_JOBS = 3_000
+BGAPI_IN_FLIGHT = 50
+
+
+class _Collector:
+    """Stands in for an ESL session: keeps every event the node fires."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def offer(self, event: Event) -> None:
+        self.events.append(event)
+
+
+async def _call_frames(fmt: str) -> tuple[bytes, int, float]:
+    """One call's channel events as wire frames; returns (frames, count, mean headers)."""
+    node = Node("bench", heartbeat_seconds=3600)
+    collector = _Collector()
+    node.sessions.add(collector)  # type: ignore[arg-type]
+    sip = {f"X-Bench-{i}": f"value {i} with spaces & symbols" for i in range(75)}
+    ch = node.inject_call(
+        "13800000000", "9999", context="default", caller_name="Bench Caller", sip_headers=sip
+    )
+    for _ in range(100):
+        await asyncio.sleep(0.005)
+        if ch.parked:
+            break
+    node.hangup(ch, "NORMAL_CLEARING")
+    # The events that carry the channel's variables (CREATE, ANSWER, EXECUTE, PARK,
+    # HANGUP, HANGUP_COMPLETE, DESTROY...): what a call-control consumer reads.
+    channel = [e for e in collector.events if e.get("variable_uuid")]
+    mean = statistics.mean(len(e.headers) for e in channel)
+    return b"".join(e.frame(fmt) for e in channel), len(channel), mean
+
+
+def blast(port: int, frames_file: str, count: int) -> None:
+    """The blaster process: greet, accept auth and event commands, then write ``count`` events."""
+    frames = Path(frames_file).read_bytes()
+    per_call = int(Path(frames_file + ".n").read_text())
+    calls = -(-count // per_call)
+    srv = socket.create_server(("127.0.0.1", port))
+    while True:
+        conn, _ = srv.accept()
+        # OSError: the readiness probe, or a reader that went away.
+        with contextlib.suppress(OSError):
+            _serve_blast(conn, frames, calls)
+        conn.close()
+
+
+def _serve_blast(conn: socket.socket, frames: bytes, calls: int) -> None:
+    conn.sendall(b"Content-Type: auth/request\n\n")
+    buf, subscribed = b"", False
+    while not subscribed:
+        data = conn.recv(65536)
+        if not data:
+            break
+        buf += data
+        while b"\n\n" in buf:
+            packet, buf = buf.split(b"\n\n", 1)
+            subscribed = subscribed or packet.startswith(b"event ")
+            reply = b"+OK accepted" if packet.startswith(b"auth") else b"+OK event listener"
+            conn.sendall(b"Content-Type: command/reply\nReply-Text: " + reply + b"\n\n")
+    for _ in range(calls):
+        conn.sendall(frames)
+    while conn.recv(65536):
+        pass
+
+
+GREENSWITCH_READER = r"""
+import sys, time, gevent, greenswitch
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fs = greenswitch.InboundESL(host=host, port=port, password="ClueCon")
+fs.connect()
+seen = [0]
+done = gevent.event.Event()
+def count(event):
+    seen[0] += 1
+    if seen[0] >= n:
+        done.set()
+fs.register_handle("*", count)
+start = time.perf_counter()
+fs.send("event plain ALL")
+done.wait(120)
+print(seen[0], time.perf_counter() - start)
+"""
+
+
+async def _blaster(fmt: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int, int, float]:
+    frames, n, mean = await _call_frames(fmt)
+    path = tmp / f"frames.{fmt}"
+    # Set-up, outside any measured window.
+    path.write_bytes(frames)  # noqa: ASYNC240
+    Path(str(path) + ".n").write_text(str(n))  # noqa: ASYNC240
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - set-up, outside any measured window
+        [
+            sys.executable,
+            "-c",
+            f"from benchmarks.bench_esl import blast; blast({port}, {str(path)!r}, {EVENTS})",
+        ],
+        cwd=Path(__file__).parents[1],
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            await asyncio.sleep(0.02)
+    return proc, port, n, mean
+
+
+async def _our_ingest(port: int) -> float:
+    got = 0
+    done = asyncio.Event()
+
+    def on_event(e: EslEvent) -> None:
+        nonlocal got
+        got += 1
+        if got >= EVENTS:
+            done.set()
+
+    client = EslClient("127.0.0.1", port, "ClueCon", on_event=on_event, events=("ALL",))
+    start = time.perf_counter()
+    await client.start()
+    await asyncio.wait_for(done.wait(), 120)
+    elapsed = time.perf_counter() - start
+    await client.close()
+    return got / elapsed
+
+
+def _greenswitch_ingest(port: int) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", GREENSWITCH_READER, "127.0.0.1", str(port), str(EVENTS)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout.split()
+    return int(out[0]) / float(out[1])
+
+
+async def _ingest(ctx: Context, tmp: Path) -> None:
+    results: dict[str, float] = {}
+    for fmt in ("json", "plain"):
+        proc, port, per_call, mean = await _blaster(fmt, tmp)
+        try:
+            results[f"ours-{fmt}"] = await _our_ingest(port)
+            if fmt == "plain":
+                results["greenswitch"] = await asyncio.to_thread(_greenswitch_ingest, port)
+        finally:
+            proc.kill()
+            proc.wait()
+    print(
+        f"  stream: {per_call} channel events per call, {mean:.0f} headers on average, "
+        f"{EVENTS:,} events per reader",
+        flush=True,
+    )
+    base = results["greenswitch"]
+    ctx.report("greenswitch, plain (baseline)", base, "events/s")
+    ctx.report(
+        "EslClient, plain",
+        results["ours-plain"],
+        "events/s",
+        baseline=base,
+        baseline_name="greenswitch",
+    )
+    ctx.report(
+        "EslClient, json",
+        results["ours-json"],
+        "events/s",
+        baseline=base,
+        baseline_name="greenswitch",
+    )
+
+
+async def _round_trip(ctx: Context) -> None:
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - set-up, outside any measured window
+        [
+            sys.executable,
+            "-m",
+            "switchyard.shared.cli",
+            "fssim",
+            "--esl-port",
+            str(port),
+            "--users",
+            "",
+            "--heartbeat",
+            "3600",
+        ],
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "SWITCHYARD_LOG_FORMAT": "text"},
+    )
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        client = EslClient("127.0.0.1", port, "ClueCon")
+        await client.start(wait=10)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await reader.readuntil(b"\n\n")
+        writer.write(b"auth ClueCon\n\n")
+        await reader.readuntil(b"\n\n")
+
+        async def bare() -> bytes:
+            writer.write(b"api uuid_exists x\n\n")
+            head = await reader.readuntil(b"\n\n")
+            n = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+            return await reader.readexactly(n)
+
+        async def ours() -> str:
+            return await client.api("uuid_exists x")
+
+        await rate(300, bare)
+        await rate(300, ours)
+        bare_rate = await rate(API_CALLS, bare)
+        our_rate = await rate(API_CALLS, ours)
+        ctx.report("bare socket api (baseline)", bare_rate, "calls/s")
+        ctx.report(
+            "EslClient.api, one connection",
+            our_rate,
+            "calls/s",
+            baseline=bare_rate,
+            baseline_name="bare",
+        )
+        p50, p99 = await latencies(API_CALLS, ours)
+        b50, b99 = await latencies(API_CALLS, bare)
+        ctx.report(
+            "EslClient.api p50",
+            p50,
+            "ms",
+            baseline=b50,
+            baseline_name="bare p50",
+            higher_is_better=False,
+        )
+        ctx.report(
+            "EslClient.api p99",
+            p99,
+            "ms",
+            baseline=b99,
+            baseline_name="bare p99",
+            higher_is_better=False,
+        )
+
+        samples: list[float] = []
+        sem = asyncio.Semaphore(BGAPI_IN_FLIGHT)
+
+        async def job() -> None:
+            async with sem:
+                t = time.perf_counter()
+                await client.bgapi("uuid_exists x")
+                samples.append((time.perf_counter() - t) * 1000)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(job() for _ in range(BGAPI_JOBS)))
+        jobs_rate = BGAPI_JOBS / (time.perf_counter() - start)
+        q = statistics.quantiles(samples, n=100)
+        ctx.report(
+            f"EslClient.bgapi, {BGAPI_IN_FLIGHT} in flight",
+            jobs_rate,
+            "jobs/s",
+            baseline=our_rate,
+            baseline_name="sequential api",
+        )
+        ctx.report("EslClient.bgapi p50 (in flight)", q[49], "ms")
+        ctx.report("EslClient.bgapi p99 (in flight)", q[98], "ms")
+        writer.close()
+        await client.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def run(ctx: Context) -> None:
+    with tempfile.TemporaryDirectory(prefix="sy-bench-esl-") as tmp:
+        print(" event ingest:", flush=True)
+        await _ingest(ctx, Path(tmp))
+    print(" command round trip (fssim in its own process):", flush=True)
+    await _round_trip(ctx)
