@@ -125,7 +125,7 @@ async def _blaster(fmt: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int, i
     frames, n, mean = await _call_frames(fmt)
     path = tmp / f"frames.{fmt}"
     # Set-up, outside any measured window.
-    path.write_bytes(frames)  # noqa: ASYNC240
+    path.write_bytes(frames)
     Path(str(path) + ".n").write_text(str(n))  # noqa: ASYNC240
     port = free_port()
     proc = subprocess.Popen(  # noqa: ASYNC220 - set-up, outside any measured window
