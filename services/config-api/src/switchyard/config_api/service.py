@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from switchyard.config_api import demo
 from switchyard.config_api.outbox import Outbox
 from switchyard.config_api.resources import (
     blacklists,
@@ -36,6 +37,8 @@ class State:
 
 @asynccontextmanager
 async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
+    if runtime.settings.demo:
+        await demo.seed(runtime)
     outbox = Outbox(runtime)
     outbox.start()
     outbox.kick()  # notices left by a previous run
