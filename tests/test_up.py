@@ -167,3 +167,14 @@ def test_run_refuses_an_unknown_service() -> None:
     )
     assert r.returncode != 0
     assert "unknown service nope" in r.stderr
+
+
+def test_a_killed_up_leaves_no_worker_behind(start_up) -> None:  # type: ignore[no-untyped-def]
+    up = start_up()
+    up.wait_for(r"token:? (\S+)")
+    up.wait_ready()
+    children = up.descendants()
+    up.proc.send_signal(signal.SIGKILL)
+    up.proc.wait(timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], f"orphans: {[(p.pid, p.name()) for p in alive]}"

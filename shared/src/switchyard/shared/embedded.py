@@ -26,7 +26,8 @@ from typing import Self
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Ask the kernel to SIGTERM this process when its parent dies (Linux)."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -159,7 +160,7 @@ class EmbeddedPostgres(_Child):
             stderr=log,
             user=user,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log.close()
         wait_for_port(self.host, self.port, 60, self.proc, "postgres")
@@ -237,7 +238,7 @@ class EmbeddedNats(_Child):
             stdout=log,
             stderr=log,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log.close()
         wait_for_port(self.host, self.port, 30, self.proc, "nats-server")

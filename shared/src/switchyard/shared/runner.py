@@ -22,6 +22,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 
 from switchyard.shared.bus import Bus
 from switchyard.shared.db import create_pool, redact_dsn
+from switchyard.shared.embedded import die_with_parent
 from switchyard.shared.http import sessions
 from switchyard.shared.http.auth import EXCLUDE_OPT, auth_middleware
 from switchyard.shared.http.errors import exception_handlers
@@ -149,5 +150,9 @@ def create_app(
 
 def app_from_env() -> Litestar:
     """The ASGI factory granian loads: settings and services from the environment."""
+    # This runs in granian's worker process: if the `switchyard` process that
+    # spawned it is killed outright, the worker must not live on as an orphan
+    # still holding node leases and ports.
+    die_with_parent()
     settings = Settings.from_env()
     return create_app(settings, select(discover(), settings.service_names), own_logging=True)

@@ -85,7 +85,11 @@ class NodeAgent:
         *,
         events: tuple[str, ...] = DEFAULT_EVENTS,
         subclasses: tuple[str, ...] = DEFAULT_SUBCLASSES,
+        standby: bool = False,
     ) -> None:
+        # A standby only relays events (same dedupe ids as the owner's, so
+        # JetStream keeps one copy); it serves no command and writes no KV.
+        self.standby = standby
         self.bus = bus
         self.node = node
         self.publisher = publisher
@@ -108,6 +112,8 @@ class NodeAgent:
 
     async def start(self) -> None:
         await self.client.start()
+        if self.standby:
+            return
         self._sub = await self.bus.serve(
             self.bus.subjects.node_command(self.name),
             NodeCommand,
@@ -135,6 +141,8 @@ class NodeAgent:
                 event_payload(event),
             )
         uuid = event.unique_id
+        if self.standby:
+            return
         if name == "CHANNEL_CREATE" and uuid:
             self.channels.add(uuid)
             await self._locate(uuid)
@@ -152,6 +160,8 @@ class NodeAgent:
 
     async def _on_connect(self, client: EslClient, reconnected: bool) -> None:
         """Reconcile: channels that began or ended while we were not listening."""
+        if self.standby:
+            return
         try:
             rows = parse_show_channels(await client.api("show channels as json", timeout=10))
         except (ConnectionLost, CommandTimeout, msgspec.DecodeError) as exc:

@@ -42,6 +42,7 @@ OWNER = "owner."
 MEMBER = "member."
 
 NodeCallback = Callable[[str], Awaitable[None]]
+StandbyCallback = Callable[[set[str]], Awaitable[None]]
 
 
 def assign(nodes: Sequence[str], members: Sequence[str]) -> dict[str, str]:
@@ -72,6 +73,23 @@ def assign(nodes: Sequence[str], members: Sequence[str]) -> dict[str, str]:
     return target
 
 
+def standbys(nodes: Sequence[str], members: Sequence[str]) -> dict[str, str]:
+    """For each node, the replica that listens to its events besides the owner.
+
+    The next member in the node's rendezvous order after its target owner,
+    so that a crashed owner leaves no gap in the event stream; none when
+    only one member is alive.
+    """
+    target = assign(nodes, members)
+    out: dict[str, str] = {}
+    for node in nodes:
+        for member in _ranked(node, members):
+            if member != target.get(node):
+                out[node] = member
+                break
+    return out
+
+
 def _ranked(node: str, members: Sequence[str]) -> list[str]:
     return sorted(members, key=lambda m: _score(node, m), reverse=True)
 
@@ -94,6 +112,8 @@ class Ownership:
     ttl: float = 6.0
     on_acquire: NodeCallback | None = None
     on_release: NodeCallback | None = None
+    # Told, every round, the nodes whose events this replica should also relay.
+    on_standby: StandbyCallback | None = None
     # Safety margin against clock-rate drift and scheduling delay.
     margin: float = 0.25
     _kv: KeyValue | None = None
@@ -159,6 +179,9 @@ class Ownership:
             await self._renew(kv, node)
         members = await self._members(kv)
         target = assign(self.nodes, members)
+        if self.on_standby is not None:
+            watching = {n for n, m in standbys(self.nodes, members).items() if m == self.replica}
+            await self.on_standby(watching)
         for node in self.nodes:
             mine = target.get(node) == self.replica
             if mine and node not in self._leases:

@@ -66,7 +66,9 @@ class Replica:
             ttl=lease,
             on_acquire=self._acquired,
             on_release=self._released,
+            on_standby=self._standby,
         )
+        self.taps: dict[str, NodeAgent] = {}
         self._any: Subscription | None = None
         self._config: Subscription | None = None
 
@@ -90,17 +92,32 @@ class Replica:
                 await self._config.unsubscribe()
         # Release first so the nodes move to other replicas at once, then flush events.
         await self.ownership.stop(release=True)
+        await self._standby(set())
         await self.publisher.stop()
 
-    async def _acquired(self, name: str) -> None:
-        agent = NodeAgent(
+    def _agent(self, name: str, *, standby: bool) -> NodeAgent:
+        return NodeAgent(
             self.bus,
             self.nodes[name],
             self.publisher,
             self.locations,
             events=self.events,
             subclasses=self.subclasses,
+            standby=standby,
         )
+
+    async def _standby(self, names: set[str]) -> None:
+        """Keep an event-only connection to the nodes we stand by for (not those we own)."""
+        wanted = names - set(self.agents)
+        for name in set(self.taps) - wanted:
+            await self.taps.pop(name).stop()
+        for name in wanted - set(self.taps):
+            tap = self._agent(name, standby=True)
+            await tap.start()
+            self.taps[name] = tap
+
+    async def _acquired(self, name: str) -> None:
+        agent = self._agent(name, standby=False)
         await agent.start()
         self.agents[name] = agent
         if self._any is None:
