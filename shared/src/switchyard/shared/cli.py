@@ -16,6 +16,7 @@ import getpass
 import logging
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -24,7 +25,13 @@ import asyncpg
 
 from switchyard.shared import accounts
 from switchyard.shared.db import migrate
-from switchyard.shared.embedded import EmbeddedNats, EmbeddedPostgres
+from switchyard.shared.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    die_with_parent,
+    free_port,
+    wait_for_port,
+)
 from switchyard.shared.service import UnknownService, discover, select
 from switchyard.shared.settings import ENV_PREFIX, Settings, SettingsError
 from switchyard.shared.telemetry import configure_logging
@@ -121,7 +128,50 @@ def _backing_services(settings: Settings) -> Iterator[Settings]:
             nats = stack.enter_context(EmbeddedNats(data / "nats"))
             log.info("embedded nats-server on port %d", nats.port)
             changes["nats_url"] = nats.url
+        if not settings.fs_nodes:
+            changes["fs_nodes"] = stack.enter_context(_fssim(settings))
+            log.info("FreeSWITCH simulator: %s", changes["fs_nodes"].split("@")[-1])
         yield _replace(settings, **changes)
+
+
+@contextlib.contextmanager
+def _fssim(settings: Settings) -> Iterator[str]:
+    """The FreeSWITCH simulator as a child process; yields its SWITCHYARD_FS_NODES value.
+
+    It POSTs dialplan fetches to this stack's /fs/xml, and dies with us (even
+    on SIGKILL) like the embedded servers.
+    """
+    host = "127.0.0.1"
+    port = free_port()
+    web = host if settings.http_host in ("0.0.0.0", "::") else settings.http_host  # noqa: S104
+    out = open(settings.data_dir / "fssim.log", "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "switchyard.shared.cli",
+            "fssim",
+            "--esl-port",
+            str(port),
+            "--xml-curl-url",
+            f"http://{web}:{settings.http_port}/fs/xml",
+        ],
+        stdout=out,
+        stderr=out,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
+    out.close()
+    try:
+        wait_for_port(host, port, 30, proc, "fssim")
+        yield f"fssim=esl://ClueCon@{host}:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _replace(settings: Settings, **changes: object) -> Settings:
