@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -143,3 +144,24 @@ async def test_sofia_status_and_gateway_xml(raw: RawEsl, client: EslClient) -> N
     assert await client.api("sofia profile nope killgw x") == "Invalid Profile [nope]"
     assert await client.api("sofia profile internal killgw nope") == "-ERR no such gateway.\n"
     assert await client.api("sofia profile internal killgw") == "-ERR missing gw name\n"
+
+
+async def test_originate_to_the_inline_dialplan_and_a_quoted_app(client: EslClient) -> None:
+    chosen = str(uuid.uuid4())
+    out = await client.api(
+        f"originate {{origination_uuid={chosen},sy_v='a b'}}loopback/9999 "
+        "'^^;set:sy_inline=x,y;park' inline"
+    )
+    assert out == f"+OK {chosen}\n"
+    try:
+        for _ in range(50):
+            if await client.api(f"uuid_getvar {chosen} sy_inline") == "x,y":
+                break
+            await asyncio.sleep(0.02)
+        assert await client.api(f"uuid_getvar {chosen} sy_inline") == "x,y"
+        assert await client.api(f"uuid_getvar {chosen} sy_v") == "a b"
+    finally:
+        await client.api(f"uuid_kill {chosen}")
+    out = await client.api("originate loopback/9999 '&playback(silence_stream://5000)'")
+    assert out.startswith("+OK ")
+    await client.api(f"uuid_kill {out[4:].strip()}")

@@ -77,7 +77,6 @@ async def test_originate_parks_a_channel_that_list_and_hangup_see(
     assert not [row for row in (await client.get("/api/channels")).json() if row["uuid"] == uuid]
 
 
-@pytest.mark.xfail(strict=True, reason="fssim does not run the inline dialplan yet")
 async def test_an_app_runs_after_answer_and_json_apps_run_in_order(
     client: Client, sim: Simulator
 ) -> None:

@@ -89,9 +89,30 @@ def _originate_tokens(args: str) -> list[str]:
             break
         vars_part += rest[: len(rest) - len(after)]
         rest = after
-    words = rest.split()
+    words = _separate(rest)
     if words:
         words[0] = vars_part + words[0]
+    return words
+
+
+def _separate(text: str) -> list[str]:
+    """switch_separate_string: blanks split, single quotes group (and are removed)."""
+    words: list[str] = []
+    cur: list[str] = []
+    quoted = started = False
+    for c in text:
+        if c == "'":
+            quoted = not quoted
+            started = True
+        elif c.isspace() and not quoted:
+            if started:
+                words.append("".join(cur))
+            cur, started = [], False
+        else:
+            cur.append(c)
+            started = True
+    if started:
+        words.append("".join(cur))
     return words
 
 

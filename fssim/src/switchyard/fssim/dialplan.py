@@ -114,7 +114,22 @@ def _extension(ch: Channel, ext: ET.Element) -> tuple[bool, list[Action]]:
     return ok, actions if ok or actions else []
 
 
+def inline_actions(text: str) -> list[Action]:
+    """The ``inline`` dialplan: ``app:args,app2`` (``^^<sep>`` picks another separator)."""
+    sep = ","
+    if text.startswith("^^") and len(text) > 2:
+        sep, text = text[2], text[3:]
+    actions: list[Action] = []
+    for step in text.split(sep):
+        if step.strip():
+            app, _, data = step.partition(":")
+            actions.append((app.strip(), data))
+    return actions
+
+
 async def lookup(node: Node, ch: Channel) -> list[Action] | None:
+    if ch.profile.dialplan.lower() == "inline":
+        return inline_actions(ch.profile.destination_number) or None
     if node.xml_curl_url:
         document = await xml_curl.fetch_dialplan(node, ch)
         if document is not None:
