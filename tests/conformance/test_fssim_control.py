@@ -221,3 +221,48 @@ async def test_conference_members_and_commands(target: Target, client: EslClient
     assert await client.api("conference nope json_list") == "-ERR Conference nope not found\n"
     for u in legs:
         await client.api(f"uuid_kill {u}")
+
+
+async def test_silence_after_connecting_gets_the_notice_and_a_close(target: Target) -> None:
+    target.sim.auth_timeout = 0.2
+    raw = await RawEsl.connect(target, auth=False)
+    notice = await raw.frame()
+    assert notice.startswith(b"Content-Type: text/disconnect-notice\n")
+    assert await asyncio.wait_for(raw.reader.read(1), TIMEOUT) == b""
+
+
+async def test_an_acl_refusal_is_a_rude_rejection_and_auth_failed(target: Target) -> None:
+    from switchyard.call_control.esl import AuthFailed, EslConnection
+
+    target.sim.accept_connections = False
+    r, w = await asyncio.open_connection(target.host, target.port)
+    data = await asyncio.wait_for(r.read(), TIMEOUT)
+    assert data == (
+        b"Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n"
+    )
+    w.close()
+    with pytest.raises(AuthFailed, match="Access Denied"):
+        await EslConnection.open(target.host, target.port, target.password, lambda e: None)
+
+
+async def test_a_listener_that_falls_behind_loses_events_then_is_killed(target: Target) -> None:
+    sim = target.sim
+    sim.max_queued_events = 10
+    sim.register_user("1040", behaviour=Behaviour(mode="silent"))
+    raw = await RawEsl.connect(target)
+    await raw.reply("event plain CUSTOM test::flood")
+    # A blocking api holds the listener, so its queue fills while we fire.
+    await raw.send("api originate {originate_timeout=0.3}user/1040 &park")
+    await asyncio.sleep(0.05)
+    for i in range(600):
+        e = sim.event("CUSTOM", "t.c", "t", 1, subclass="test::flood")
+        e.add("N", str(i))
+        sim.fire(e)
+    frames = [await raw.frame() for _ in range(12)]
+    assert body_of(frames[0]) == b"-ERR NO_ANSWER\n"
+    assert len([f for f in frames if b"test%3A%3Aflood" in f]) == 10
+    assert frames[-1] == (
+        b"Content-Type: text/disconnect-notice\nContent-Length: 39\n\n"
+        b"killed listener because of lost events\n"
+    )
+    assert await asyncio.wait_for(raw.reader.read(1), TIMEOUT) == b""

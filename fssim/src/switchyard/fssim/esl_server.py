@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("switchyard.fssim.esl")
 
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-AUTH_TIMEOUT = 25.0
+# mod_event_socket's per-listener queue (MES 36-37, 387-410).
+MAX_LOST_EVENTS = 500
+KILLED_BODY = b"killed listener because of lost events\n"
+KILLED_NOTICE = (
+    b"Content-Type: text/disconnect-notice\nContent-Length: %d\n\n" % len(KILLED_BODY) + KILLED_BODY
+)
+RUDE = b"Access Denied, go away.\n"
+RUDE_REJECTION = b"Content-Type: text/rude-rejection\nContent-Length: %d\n\n" % len(RUDE) + RUDE
 GREETING = b"Content-Type: auth/request\n\n"
 BYE = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 DISCONNECT_NOTICE = b"Content-Type: text/disconnect-notice\nContent-Length: %d\n\n" % len(BYE) + BYE
@@ -249,6 +256,9 @@ class EslSession:
         self.log_level = -1
         self.inbox: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         self.closed = False
+        self.queued = 0
+        self.lost = 0
+        self.killed = False
 
     @property
     def listening(self) -> bool:
@@ -262,8 +272,17 @@ class EslSession:
     # --- delivery -------------------------------------------------------------------
 
     def offer(self, event: Event) -> None:
-        if self.authed and not self.closed and self.wants(event):
-            self.inbox.put_nowait(("event", event))
+        if not (self.authed and not self.closed and self.wants(event)):
+            return
+        if self.queued >= self.node.max_queued_events:
+            # A reader that does not keep up loses events, then its listener.
+            self.lost += 1
+            if self.lost > MAX_LOST_EVENTS and not self.killed:
+                self.killed = True
+                self.inbox.put_nowait(("killed", None))
+            return
+        self.queued += 1
+        self.inbox.put_nowait(("event", event))
 
     def wants(self, event: Event) -> bool:
         name = event.name
@@ -328,6 +347,10 @@ class EslSession:
         self.node.sessions.add(self)
         reader_task = asyncio.create_task(self._read())
         try:
+            if not self.node.accept_connections:
+                self.writer.write(RUDE_REJECTION)  # what the ACL check answers
+                await self.writer.drain()
+                return
             self.writer.write(GREETING)
             await self._process()
         except (ConnectionError, OSError):
@@ -345,7 +368,9 @@ class EslSession:
             while True:
                 if first:
                     try:
-                        packet = await asyncio.wait_for(read_packet(self.reader), AUTH_TIMEOUT)
+                        packet = await asyncio.wait_for(
+                            read_packet(self.reader), self.node.auth_timeout
+                        )
                     except TimeoutError:
                         self.inbox.put_nowait(("timeout", None))
                         return
@@ -364,12 +389,13 @@ class EslSession:
             kind, item = await self.inbox.get()
             if kind == "eof" or self.closed:
                 return
-            if kind == "timeout":
-                self.writer.write(DISCONNECT_NOTICE)
+            if kind in ("timeout", "killed"):
+                self.writer.write(DISCONNECT_NOTICE if kind == "timeout" else KILLED_NOTICE)
                 await self.writer.drain()
                 return
             if kind == "event":
                 assert isinstance(item, Event)
+                self.queued -= 1
                 self.writer.write(item.frame(self.fmt))
                 if self.writer.transport.get_write_buffer_size() > 1 << 20:
                     await self.writer.drain()

@@ -112,6 +112,10 @@ class Node:
         self.sessions: set[EslSession] = set()
         self.server: EslServer | None = None
         self.xml_curl_requests: list[dict[str, str]] = []
+        # ESL knobs a test may turn: FreeSWITCH's values by default.
+        self.auth_timeout = 25.0
+        self.max_queued_events = 100_000
+        self.accept_connections = True  # False: the ACL refuses everyone
         self._tasks: set[asyncio.Task[object]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self.api_handlers: dict[str, Callable[[Node, str], Awaitable[str]]] = {}
