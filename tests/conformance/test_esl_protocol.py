@@ -130,3 +130,29 @@ async def test_sendevent_fires_a_custom_event_to_subscribers(raw: RawEsl, target
     assert b"Event-Name: CUSTOM\n" in payload
     assert b"Event-UUID: " + event_uuid in payload
     await listener.close()
+
+
+async def test_myevents_ties_the_socket_to_the_channel(target: Target, client: object) -> None:
+    from switchyard.call_control.esl import EslClient
+
+    assert isinstance(client, EslClient)
+    a_leg = (await client.api("originate loopback/9999 &park"))[4:].strip()
+    raw = await RawEsl.connect(target)
+    assert await raw.reply(f"myevents {a_leg} plain") == (
+        b"Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n"
+    )
+    assert await raw.reply(f"myevents {a_leg} plain") == (
+        b"Content-Type: command/reply\nReply-Text: -ERR aready enabled.\n\n"
+    )
+    assert await raw.reply("nolinger") == (
+        b"Content-Type: command/reply\nReply-Text: +OK will not linger\n\n"
+    )
+    await client.api(f"uuid_kill {a_leg}")
+    frames = await raw.events_until(lambda f: b"text/disconnect-notice" in f)
+    names = [f for f in frames if b"Event-Name: CHANNEL_DESTROY" in f]
+    assert names, "the channel's own events come first"
+    assert all(a_leg.encode() in f for f in frames)
+    notice = frames[-1]
+    assert f"Controlled-Session-UUID: {a_leg}\n".encode() in notice
+    assert b"Content-Disposition: disconnect\n" in notice
+    assert await _closed(raw)

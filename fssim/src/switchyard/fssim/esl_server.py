@@ -257,6 +257,7 @@ class EslSession:
         self.inbox: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         self.closed = False
         self.queued = 0
+        self.linger = 0  # seconds; -1: until exit
         self.lost = 0
         self.killed = False
 
@@ -393,6 +394,12 @@ class EslSession:
                 self.writer.write(DISCONNECT_NOTICE if kind == "timeout" else KILLED_NOTICE)
                 await self.writer.drain()
                 return
+            if kind == "session_gone":
+                uuid, name = item  # type: ignore[misc]
+                if not self._write_session_gone(uuid, name):
+                    await self.writer.drain()
+                    return
+                continue
             if kind == "event":
                 assert isinstance(item, Event)
                 self.queued -= 1
@@ -601,10 +608,49 @@ class EslSession:
         self.reply("+OK no longer logging")
 
     async def _cmd_linger(self, rest: str, p: Packet) -> None:
-        self.reply("-ERR not controlling a session")
+        if not self.myevents_uuid:
+            self.reply("-ERR not controlling a session")
+            return
+        secs = rest.strip()
+        if secs.isdigit() and int(secs) > 0:
+            self.linger = int(secs)
+            self.reply(f"+OK will linger {secs} seconds")
+        else:
+            self.linger = -1  # until exit
+            self.reply("+OK will linger")
 
     async def _cmd_nolinger(self, rest: str, p: Packet) -> None:
-        self.reply("-ERR not controlling a session")
+        if not self.myevents_uuid:
+            self.reply("-ERR not controlling a session")
+            return
+        self.linger = 0
+        self.reply("+OK will not linger")
+
+    def session_gone(self, uuid: str, channel_name: str) -> None:
+        """The channel this socket controls (myevents) was destroyed."""
+        if self.myevents_uuid == uuid and not self.closed:
+            self.inbox.put_nowait(("session_gone", (uuid, channel_name)))
+
+    def _write_session_gone(self, uuid: str, channel_name: str) -> bool:
+        """The notice FreeSWITCH sends when the controlled channel ends; False closes."""
+        if self.linger:
+            self.writer.write(
+                f"Content-Type: text/disconnect-notice\nControlled-Session-UUID: {uuid}\n"
+                f"Content-Disposition: linger\nChannel-Name: {channel_name}\n"
+                f"Linger-Time: {self.linger if self.linger > 0 else 'forever'}\n"
+                "Content-Length: 0\n\n".encode()
+            )
+            if self.linger > 0:
+                asyncio.get_running_loop().call_later(
+                    self.linger, self.inbox.put_nowait, ("eof", None)
+                )
+            return True
+        self.writer.write(
+            f"Content-Type: text/disconnect-notice\nControlled-Session-UUID: {uuid}\n"
+            f"Content-Disposition: disconnect\nContent-Length: {len(BYE)}\n\n".encode()
+            + BYE
+        )
+        return False
 
     async def _cmd_sendmsg(self, rest: str, p: Packet) -> None:
         uuid = rest.strip() or (p.header("Unique-ID") or "")

@@ -604,6 +604,8 @@ class Node:
             1584,
         )
         self.channels.pop(ch.uuid, None)
+        for session in list(self.sessions):
+            session.session_gone(ch.uuid, ch.name)
         self._leave_conference(ch)
         if ch.partner is not None and ch.partner.is_up:
             self.hangup(ch.partner, cause)
