@@ -395,8 +395,9 @@ class EslSession:
                 await self.writer.drain()
                 return
             if kind == "session_gone":
-                uuid, name = item  # type: ignore[misc]
-                if not self._write_session_gone(uuid, name):
+                assert isinstance(item, tuple)
+                gone_uuid, gone_name = item
+                if not self._write_session_gone(str(gone_uuid), str(gone_name)):
                     await self.writer.drain()
                     return
                 continue
