@@ -266,3 +266,45 @@ async def test_a_listener_that_falls_behind_loses_events_then_is_killed(target: 
         b"killed listener because of lost events\n"
     )
     assert await asyncio.wait_for(raw.reader.read(1), TIMEOUT) == b""
+
+
+async def test_the_switchyard_fssim_command_serves_esl_and_control() -> None:
+    import os
+    import signal
+    import sys
+
+    from switchyard.shared.embedded import free_port
+
+    esl, ctl = free_port(), free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "switchyard.shared.cli",
+        "fssim",
+        "--esl-port",
+        str(esl),
+        "--control-port",
+        str(ctl),
+        "--nodes",
+        "2",
+        "--users",
+        "1000",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "SWITCHYARD_LOG_FORMAT": "text"},
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [await asyncio.wait_for(proc.stdout.readline(), 20) for _ in range(3)]
+        assert b"control on" in lines[-1], lines
+        for port in (esl, esl + 1):
+            client = EslClient("127.0.0.1", port, "ClueCon")
+            await client.start(wait=TIMEOUT)
+            assert (await client.api("status")).startswith("UP ")
+            await client.close()
+        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+            nodes = (await http.get(f"http://127.0.0.1:{ctl}/nodes")).json()
+        assert [(n["name"], n["esl_port"]) for n in nodes] == [("fssim1", esl), ("fssim2", esl + 1)]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
