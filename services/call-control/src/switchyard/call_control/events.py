@@ -131,7 +131,10 @@ class EventPublisher:
         while True:
             event, future, deadline = await self._inflight.get()
             ok = False
-            if future is not None:
+            if future is not None and future.done():
+                # The common case under load: the ack came while we were busy.
+                ok = not future.cancelled() and future.exception() is None
+            elif future is not None:
                 # The timeout runs from the publish, not from now: after an
                 # outage the acks that will never come fail together, quickly.
                 remaining = max(0.0, deadline - asyncio.get_running_loop().time())

@@ -1,0 +1,309 @@
+"""call-control: what the control plane adds on top of bare ESL, measured in one run.
+
+Originate: ``POST /api/channels`` through the whole path (HTTP to a
+``switchyard run call-control`` process, NATS, the node owner, ESL) against
+a bare ESL client sending the same ``bgapi originate`` to the same simulated
+node; in sequence (latency) and with 16 in flight (throughput). The node
+runs in its own process and its users answer at once, so ringing time does
+not hide the overhead.
+
+Event ingest: channel events (150+ headers, unique sequence numbers) from a
+blaster process, through a node agent and the JetStream publisher until
+every event is acknowledged by JetStream, against the bare client only
+parsing the same stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from benchmarks.harness import Context
+from switchyard.call_control.agent import NodeAgent
+from switchyard.call_control.esl import EslClient
+from switchyard.call_control.events import EventPublisher, stream_config
+from switchyard.call_control.nodes import NodeConfig
+from switchyard.fssim import Node
+from switchyard.fssim.event import Event
+from switchyard.shared import accounts
+from switchyard.shared.bus import Bus
+from switchyard.shared.db import migrate
+from switchyard.shared.embedded import free_port, wait_for_port
+from switchyard.shared.subjects import Subjects
+
+SEQUENTIAL = 300
+CONCURRENT = 600
+IN_FLIGHT = 16
+EVENTS = 20_000
+
+FSSIM = r"""
+import asyncio, sys
+from switchyard.fssim import Behaviour, Simulator
+async def main(port):
+    async with Simulator() as sim:
+        node = await sim.add_node("bench", port=port, heartbeat_seconds=3600)
+        for ext in range(1000, 1100):
+            node.register_user(str(ext), behaviour=Behaviour())
+        await asyncio.Event().wait()
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def _spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).parents[1],
+    )
+
+
+async def _timed(n: int, in_flight: int, one: object) -> tuple[float, list[float]]:
+    sem = asyncio.Semaphore(in_flight)
+    samples: list[float] = []
+
+    async def run() -> None:
+        async with sem:
+            t = time.perf_counter()
+            await one()  # type: ignore[operator]
+            samples.append((time.perf_counter() - t) * 1000)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(run() for _ in range(n)))
+    return n / (time.perf_counter() - start), samples
+
+
+def _p(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100)[q - 1]
+
+
+async def _originate(ctx: Context) -> None:
+    esl_port = free_port()
+    fssim = _spawn([sys.executable, "-c", FSSIM, str(esl_port)])
+    namespace = "bench" + secrets.token_hex(3)
+    db_name = "sy_bench_" + secrets.token_hex(4)
+    admin = await asyncpg.connect(ctx.pg_url)
+    await admin.execute(f"CREATE DATABASE {db_name}")
+    await admin.close()
+    db_url = ctx.pg_url.rsplit("/", 1)[0] + "/" + db_name
+    await migrate(db_url)
+    conn = await asyncpg.connect(db_url)
+    _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")
+    await conn.close()
+    http_port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
+    env.update(
+        SWITCHYARD_DATABASE_URL=db_url,
+        SWITCHYARD_NATS_URL=ctx.nats_url,
+        SWITCHYARD_NATS_NAMESPACE=namespace,
+        SWITCHYARD_FS_NODES=f"bench=esl://ClueCon@127.0.0.1:{esl_port}",
+        SWITCHYARD_HTTP_PORT=str(http_port),
+        SWITCHYARD_LOG_LEVEL="WARNING",
+    )
+    replica = _spawn([sys.executable, "-m", "switchyard.shared.cli", "run", "call-control"], env)
+    client = EslClient("127.0.0.1", esl_port, "ClueCon")
+    try:
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", esl_port, 30, fssim, "fssim")
+        await client.start(wait=10)
+        url = f"http://127.0.0.1:{http_port}"
+        async with httpx.AsyncClient(
+            base_url=url, headers={"X-XTRA-AUTH-ID": token}, timeout=30
+        ) as http:
+            for _ in range(300):
+                try:
+                    r = await http.post("/api/channels", data={"destNumber": "1000"})
+                    if r.status_code == 200 and r.json()["result"] == "ok":
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+
+            async def bare() -> None:
+                body = await client.bgapi("originate user/1000 &park()", timeout=10)
+                assert body.startswith("+OK"), body
+
+            async def full() -> None:
+                r = await http.post("/api/channels", data={"destNumber": "1000"})
+                assert r.json()["result"] == "ok", r.text
+
+            async def clear() -> None:
+                await client.api("hupall NORMAL_CLEARING")
+
+            await _timed(50, 1, bare)  # warm both paths
+            await _timed(50, 1, full)
+            await clear()
+            bare_seq, bare_s = await _timed(SEQUENTIAL, 1, bare)
+            await clear()
+            full_seq, full_s = await _timed(SEQUENTIAL, 1, full)
+            await clear()
+            bare_par, _ = await _timed(CONCURRENT, IN_FLIGHT, bare)
+            await clear()
+            full_par, _ = await _timed(CONCURRENT, IN_FLIGHT, full)
+            await clear()
+    finally:
+        await client.close()
+        replica.terminate()
+        replica.wait(15)
+        fssim.kill()
+        fssim.wait()
+    ctx.report("bare ESL bgapi originate, sequential (baseline)", bare_seq, "calls/s")
+    ctx.report(
+        "POST /api/channels, sequential",
+        full_seq,
+        "calls/s",
+        baseline=bare_seq,
+        baseline_name="bare",
+    )
+    ctx.report("bare ESL originate p50", _p(bare_s, 50), "ms", higher_is_better=False)
+    ctx.report(
+        "POST /api/channels p50",
+        _p(full_s, 50),
+        "ms",
+        baseline=_p(bare_s, 50),
+        baseline_name="bare p50",
+        higher_is_better=False,
+    )
+    ctx.report(
+        "POST /api/channels p99",
+        _p(full_s, 99),
+        "ms",
+        baseline=_p(bare_s, 99),
+        baseline_name="bare p99",
+        higher_is_better=False,
+    )
+    ctx.report(f"bare ESL, {IN_FLIGHT} in flight (baseline)", bare_par, "calls/s")
+    ctx.report(
+        f"POST /api/channels, {IN_FLIGHT} in flight",
+        full_par,
+        "calls/s",
+        baseline=bare_par,
+        baseline_name="bare",
+    )
+
+
+class _Collector:
+    """Stands in for an ESL session: keeps every event the node fires."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def offer(self, event: Event) -> None:
+        self.events.append(event)
+
+    def session_gone(self, uuid: str, name: str) -> None:
+        pass
+
+
+async def _unique_frames(tmp: Path) -> tuple[Path, float]:
+    """EVENTS json frames of real channel events, each with its own Event-Sequence."""
+    node = Node("bench", heartbeat_seconds=3600)
+    collector = _Collector()
+    node.sessions.add(collector)  # type: ignore[arg-type]
+    ch = node.inject_call(
+        "13800000000",
+        "9999",
+        context="default",
+        caller_name="Bench",
+        sip_headers={f"X-Bench-{i}": f"v {i}" for i in range(75)},
+    )
+    for _ in range(100):
+        await asyncio.sleep(0.005)
+        if ch.parked:
+            break
+    node.hangup(ch, "NORMAL_CLEARING")
+    template = [e for e in collector.events if e.get("variable_uuid")]
+    mean = statistics.mean(len(e.headers) for e in template)
+    frames = []
+    for i in range(EVENTS):
+        src = template[i % len(template)]
+        headers = [(k, str(i + 1) if k == "Event-Sequence" else v) for k, v in src.headers]
+        frames.append(Event(headers, src.body).frame("json"))
+    path = tmp / "unique.json"
+    path.write_bytes(b"".join(frames))
+    Path(str(path) + ".n").write_text(str(EVENTS))  # noqa: ASYNC240 - set-up, not measured
+    return path, mean
+
+
+async def _ingest(ctx: Context) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="sy-bench-cc-"))
+    path, mean = await _unique_frames(tmp)
+
+    def blaster() -> tuple[subprocess.Popen[bytes], int]:
+        port = free_port()
+        code = f"from benchmarks.bench_esl import blast; blast({port}, {str(path)!r}, {EVENTS})"
+        proc = _spawn([sys.executable, "-c", code])
+        wait_for_port("127.0.0.1", port, 30, proc, "blaster")
+        return proc, port
+
+    # Baseline: the bare client parsing and delivering the stream.
+    proc, port = await asyncio.to_thread(blaster)
+    got = 0
+    done = asyncio.Event()
+
+    def count(_: object) -> None:
+        nonlocal got
+        got += 1
+        if got >= EVENTS:
+            done.set()
+
+    client = EslClient("127.0.0.1", port, "ClueCon", on_event=count, events=("ALL",))
+    start = time.perf_counter()
+    await client.start()
+    await asyncio.wait_for(done.wait(), 120)
+    bare = EVENTS / (time.perf_counter() - start)
+    await client.close()
+    proc.kill()
+    proc.wait()
+
+    # The agent: parse, encode, publish to JetStream, wait for every ack.
+    proc, port = await asyncio.to_thread(blaster)
+    bus = await Bus.connect(ctx.nats_url, Subjects("bench" + secrets.token_hex(3)))
+    await bus.ensure_stream(stream_config(bus))
+    publisher = EventPublisher(bus)
+    await publisher.start()
+    agent = NodeAgent(
+        bus,
+        NodeConfig("bench", "127.0.0.1", port),
+        publisher,
+        None,  # type: ignore[arg-type]
+        events=("ALL",),
+        subclasses=(),
+        standby=True,
+    )
+    start = time.perf_counter()
+    await agent.start()
+    # Polling a counter: 10 ms granularity is noise against a window of seconds.
+    while publisher.published < EVENTS:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    full = EVENTS / (time.perf_counter() - start)
+    await agent.stop()
+    await publisher.stop()
+    await bus.js.delete_stream(bus.subjects.events_stream)
+    await bus.close()
+    proc.kill()
+    proc.wait()
+    print(f"  stream: {EVENTS:,} channel events, {mean:.0f} headers on average", flush=True)
+    ctx.report("EslClient parse + deliver (baseline)", bare, "events/s")
+    ctx.report(
+        "agent -> JetStream, every event acked",
+        full,
+        "events/s",
+        baseline=bare,
+        baseline_name="bare parse",
+    )
+
+
+async def run(ctx: Context) -> None:
+    await _originate(ctx)
+    await _ingest(ctx)
