@@ -202,3 +202,26 @@ async def test_without_nodes_originate_is_503(settings: Settings, api_token: str
 async def test_channels_need_a_token(client: Client, path: str) -> None:
     del client.headers["X-XTRA-AUTH-ID"]
     assert (await client.get(path)).status_code == 401
+
+
+async def test_early_media_off_and_user_gateway_reach_the_channel(
+    client: Client, sim: Simulator
+) -> None:
+    node = sim.node("fs1")
+    r = await client.post("/api/channels", json={"destNumber": "1000", "earlyMedia": "false"})
+    channel = await eventually(lambda: node.find(r.json()["uuid"]))
+    assert channel.variables.get("ignore_early_media") == "true"
+
+    r = await client.post(
+        "/api/channels",
+        data={
+            "destNumber": "8000",
+            "userGateway": "example",
+            "app": "playback",
+            "args": "/tmp/t.wav",
+        },
+    )
+    body = r.json()
+    assert body["result"] == "ok", body
+    channel = await eventually(lambda: node.find(body["uuid"]))
+    assert channel.name.startswith("sofia/") and "8000" in channel.name
