@@ -86,6 +86,12 @@ class Subjects(msgspec.Struct, frozen=True):
     def config_changed_all(self) -> str:
         return f"{self.prefix}.config.changed.>"
 
+    @property
+    def route_lookup(self) -> str:
+        """Resolve a number as a dialled call would be; served by config-api
+        (queue group "config-api"), reply shape in docs/routing.md."""
+        return f"{self.prefix}.config.route"
+
     # --- media ------------------------------------------------------------------
     @property
     def tts_request(self) -> str:

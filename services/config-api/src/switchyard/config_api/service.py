@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.config_api import demo
+from switchyard.config_api.fsxml import endpoint
+from switchyard.config_api.live import Live, RoutingSettings
 from switchyard.config_api.outbox import Outbox
 from switchyard.config_api.resources import (
     blacklists,
@@ -20,6 +22,7 @@ from switchyard.config_api.resources import (
     ivrs,
     ops,
     routes,
+    routing_api,
     simple,
     time_rules,
     trunks,
@@ -33,6 +36,11 @@ class State:
     """What the lifespan keeps on ``app.state["config-api"]``."""
 
     outbox: Outbox
+    live: Live
+
+
+# Replicas share sy.config.route requests through this queue group.
+QUEUE = "config-api"
 
 
 @asynccontextmanager
@@ -42,15 +50,29 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
     outbox = Outbox(runtime)
     outbox.start()
     outbox.kick()  # notices left by a previous run
+    live = Live(runtime, RoutingSettings.from_env())
     try:
-        yield State(outbox=outbox)
+        await live.start()  # compiled before the first request is served
+        sub = await runtime.bus.serve(
+            runtime.subjects.route_lookup,
+            routing_api.RouteRequest,
+            routing_api.lookup_handler(live),
+            queue=QUEUE,
+        )
+        try:
+            yield State(outbox=outbox, live=live)
+        finally:
+            await sub.unsubscribe()
     finally:
+        await live.stop()
         await outbox.stop()
 
 
 async def ready(state: Any) -> str | None:
     if not isinstance(state, State) or not state.outbox.running:
         return "config outbox worker not running"
+    if not state.live.running:
+        return "routing configuration not compiled or its worker stopped"
     return None
 
 
@@ -59,6 +81,7 @@ def _handlers() -> list[Any]:
         *dicts.route_handlers(),
         *contexts.route_handlers(),
         *extensions.route_handlers(),
+        *routing_api.route_handlers(),
         *routes.route_handlers(),
         *gateways.route_handlers(),
         *blacklists.route_handlers(),
@@ -69,6 +92,7 @@ def _handlers() -> list[Any]:
         *time_rules.route_handlers(),
         *extended.route_handlers(),
         *ops.route_handlers(),
+        *endpoint.route_handlers(),
     ]
 
 

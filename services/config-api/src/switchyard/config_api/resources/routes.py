@@ -22,7 +22,9 @@ from switchyard.config_api.framework.inputs import decode, struct_for
 from switchyard.config_api.framework.spec import Col, Filter, Resource, Values
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
+from switchyard.config_api.fsxml.endpoint import live_of
 from switchyard.config_api.resources.destinations import resolve
+from switchyard.config_api.resources.routing_api import DEFAULT_CONTEXT, checked_route_id
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import bad_request
@@ -118,17 +120,15 @@ PARAMS = children.Child(
 )
 
 
-async def route_check(conn: asyncpg.Pool, query: Any, dest_number: str) -> ListPage[dict[str, Any]]:
-    """Which route a call to ``destNumber`` in ``context`` takes (DESIGN section 7 order)."""
-    context = query.get("context") or "context-1"
-    rows = await conn.fetch(
-        """SELECT * FROM routes
-           WHERE context = $1 AND disabled = 0
-             AND left($2, length(prefix)) = prefix AND length($2) <= max_length
-           ORDER BY max_length ASC, length(prefix) DESC, id ASC
-           LIMIT 1""",
-        context,
-        dest_number,
+async def route_check(
+    request: Request[Any, Any, Any], pool: asyncpg.Pool, dest_number: str
+) -> ListPage[dict[str, Any]]:
+    """Which route a call to ``destNumber`` in ``context`` takes, decided by the
+    routing engine (DESIGN section 7 order), shown as the route's row."""
+    context = request.query_params.get("context") or DEFAULT_CONTEXT
+    route_id = await checked_route_id(live_of(request), context, dest_number)
+    rows = (
+        [] if route_id is None else await pool.fetch("SELECT * FROM routes WHERE id = $1", route_id)
     )
     data = [render(ROUTES, r) for r in rows]
     return ListPage(page=1, pageCount=1, rowCount=len(data), data=data)
@@ -144,7 +144,7 @@ async def list_routes(
 ) -> ListPage[dict[str, Any]]:
     query = request.query_params
     if dest_number := query.get("destNumber"):
-        return await route_check(runtime.pool, query, dest_number)
+        return await route_check(request, runtime.pool, dest_number)
     where: list[str] = []
     args: list[Any] = []
     if dest := query.get("dest"):

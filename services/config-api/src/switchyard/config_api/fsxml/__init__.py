@@ -1,0 +1,1 @@
+"""FreeSWITCH directory and configuration documents (mod_xml_curl)."""

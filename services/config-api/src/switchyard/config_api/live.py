@@ -1,0 +1,204 @@
+"""The compiled configuration every request is answered from, kept current.
+
+At start the configuration is loaded and compiled before the app serves.
+Afterwards one worker task reloads whenever it is woken: by a
+``sy.config.changed.>`` notice (bursts collapse into one reload, see
+DEBOUNCE), by the poll of ``config_version`` every POLL seconds (a replica
+whose notice was lost still converges), or by ``fresh()``. Loading reads
+Postgres; compiling runs in a thread (``asyncio.to_thread``) so a large
+configuration does not stall the loop; the new ``Compiled`` replaces the
+old one by a single reference assignment, so a request sees either the old
+or the new configuration, never a mix.
+
+The promise (issue 5): once a write is acknowledged, every replica serves
+it within one second. Its version was committed before the ack; a replica
+sees it at the latest on its next poll (0.5 s), then loads and compiles it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from switchyard.config_api import loader
+from switchyard.config_api.fsxml.documents import FsIndex
+from switchyard.config_api.routing.engine import Router, compile
+from switchyard.shared.runtime import Runtime
+from switchyard.shared.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+POLL = 0.5
+# After a notice, wait this long for the rest of a burst (an import, a batch
+# update) before reloading; never longer than DEBOUNCE_MAX from the first.
+DEBOUNCE = 0.05
+DEBOUNCE_MAX = 0.2
+DEFAULT_DOMAIN = "$${domain}"
+
+
+class RoutingSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """config-api's own settings (``SWITCHYARD_SIP_DOMAIN``, ``SWITCHYARD_TIMEZONE``).
+
+    ``sip_domain`` is the domain of ``user/<ext>@<domain>`` dial strings and of
+    the directory's gateway answer; the default is FreeSWITCH's own
+    ``$${domain}`` variable, expanded by FreeSWITCH when it reads the
+    document. ``timezone`` is the zone time rules are evaluated in.
+    """
+
+    sip_domain: str = DEFAULT_DOMAIN
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RoutingSettings:
+        env = os.environ if environ is None else environ
+        zone = env.get("SWITCHYARD_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise SettingsError(f"SWITCHYARD_TIMEZONE: unknown time zone {zone!r}") from None
+        return cls(
+            sip_domain=env.get("SWITCHYARD_SIP_DOMAIN") or DEFAULT_DOMAIN,
+            timezone=zone,
+        )
+
+
+@dataclass(frozen=True)
+class Compiled:
+    version: int
+    router: Router
+    fs: FsIndex
+    loaded_at: float  # time.time() of the load
+
+
+def build(loaded: loader.Loaded) -> Compiled:
+    """Compile a loaded configuration (CPU only; run in a thread)."""
+    return Compiled(loaded.version, compile(loaded.snapshot), FsIndex(loaded.fs), time.time())
+
+
+class Live:
+    def __init__(self, runtime: Runtime, settings: RoutingSettings) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self._current: Compiled | None = None
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._sub: Any = None
+        self.reloads = 0
+
+    @property
+    def current(self) -> Compiled:
+        if self._current is None:
+            raise RuntimeError("configuration not compiled yet")
+        return self._current
+
+    @property
+    def running(self) -> bool:
+        return (
+            self._current is not None
+            and bool(self._tasks)
+            and not any(t.done() for t in self._tasks)
+        )
+
+    async def start(self) -> None:
+        # Subscribe first: a change committed while the first load runs then
+        # still wakes the worker.
+        self._sub = await self.runtime.bus.nc.subscribe(
+            self.runtime.subjects.config_changed_all, cb=self._on_notice
+        )
+        await self._reload()
+        self._tasks = [
+            asyncio.create_task(self._worker(), name="config-live-worker"),
+            asyncio.create_task(self._poll(), name="config-live-poll"),
+        ]
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def fresh(self, timeout: float = 2.0) -> Compiled:
+        """The compiled configuration once it holds every committed write
+        (read-your-writes for the API; never used on the mod_xml_curl path)."""
+        target = await loader.current_version(self.runtime.pool)
+        if self.current.version >= target:
+            return self.current
+        self.kick()
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: self.current.version >= target), timeout
+            )
+        return self.current
+
+    async def _on_notice(self, msg: Any) -> None:
+        self._wake.set()
+
+    async def _worker(self) -> None:
+        while True:
+            await self._wake.wait()
+            first = time.monotonic()
+            # Collapse a burst of notices into one reload.
+            while True:
+                self._wake.clear()
+                await asyncio.sleep(DEBOUNCE)
+                if not self._wake.is_set() or time.monotonic() - first >= DEBOUNCE_MAX:
+                    break
+            self._wake.clear()
+            try:
+                await self._reload()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Postgres away: keep serving the last good configuration; the
+                # poll wakes us again.
+                log.warning("configuration reload failed (%s)", type(exc).__name__)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL)
+            try:
+                version = await loader.current_version(self.runtime.pool)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("config_version poll failed (%s)", type(exc).__name__)
+                continue
+            if self._current is None or version > self._current.version:
+                self._wake.set()
+
+    async def _reload(self) -> None:
+        if self._current is not None:
+            version = await loader.current_version(self.runtime.pool)
+            if version <= self._current.version:
+                return
+        loaded = await loader.load(
+            self.runtime.pool, domain=self.settings.sip_domain, timezone=self.settings.timezone
+        )
+        compiled = await asyncio.to_thread(build, loaded)
+        if self._current is not None and compiled.version <= self._current.version:
+            return
+        self._current = compiled  # the swap: one reference assignment
+        self.reloads += 1
+        for p in compiled.router.problems:
+            log.info("route %s: %s refused: %s", p.route_id, p.field, p.message)
+        async with self._changed:
+            self._changed.notify_all()

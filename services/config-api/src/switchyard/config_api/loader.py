@@ -1,0 +1,304 @@
+"""Postgres rows → the routing ``Snapshot`` and the ``FsConfig`` FreeSWITCH's
+other fetches are answered from, with the configuration version they hold.
+
+Everything is read in one REPEATABLE READ transaction, so the rows and
+``config_version`` describe the same moment: a replica that compiled
+version N has every write that was acknowledged before N was committed.
+The conversions are the ones docs/routing.md lists ("For the loader").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from switchyard.config_api.fsxml.model import (
+    DirUser,
+    FsConfig,
+    GatewayConf,
+    GatewayVar,
+    IvrEntry,
+    IvrMenu,
+)
+from switchyard.config_api.routing.model import (
+    Blacklist,
+    Context,
+    Dod,
+    Extension,
+    FuncCode,
+    Gateway,
+    Hotline,
+    Ivr,
+    NumberTranslation,
+    Route,
+    RouteParam,
+    Snapshot,
+    TimeRule,
+    Trunk,
+    TrunkGroup,
+)
+
+# Strategies that ring every trunk of a group at once; the rest try them in turn.
+_PARALLEL = frozenset({"ALL", "SIMUL", "PARALLEL"})
+
+
+class Loaded(msgspec.Struct, frozen=True):
+    version: int
+    snapshot: Snapshot
+    fs: FsConfig
+
+
+async def current_version(pool: asyncpg.Pool) -> int:
+    """The committed configuration version: one indexed single-row read."""
+    value = await pool.fetchval("SELECT version FROM config_version WHERE id")
+    return int(value or 0)
+
+
+async def load(pool: asyncpg.Pool, *, domain: str, timezone: str) -> Loaded:
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        version = int(await conn.fetchval("SELECT version FROM config_version WHERE id") or 0)
+        q = conn.fetch
+        routes = await q("SELECT * FROM routes ORDER BY id")
+        params = await q("SELECT * FROM route_params ORDER BY id")
+        rules = await q("SELECT * FROM route_time_recurrences ORDER BY id")
+        contexts = await q("SELECT id, key, name, hotline_enabled FROM contexts ORDER BY id")
+        blacklists = await q("SELECT * FROM blacklists ORDER BY id")
+        numbers = await q(
+            "SELECT blacklist_id, v FROM blacklist_numbers WHERE disabled = 0 ORDER BY id"
+        )
+        hotlines = await q("SELECT id, line_number, numbers FROM hotlines ORDER BY id")
+        dods = await q("SELECT id, extn, line_number, type, ref_id FROM dods ORDER BY id")
+        func_codes = await q("SELECT id, func_code, func_type, disabled FROM func_codes")
+        gateways = await q("SELECT * FROM gateways ORDER BY id")
+        gw_params = await q(
+            "SELECT gateway_id, k, v FROM gateway_params WHERE disabled = 0 ORDER BY id"
+        )
+        gw_vars = await q(
+            "SELECT gateway_id, k, v, direction FROM gateway_variables "
+            "WHERE disabled = 0 ORDER BY id"
+        )
+        extensions = await q("SELECT * FROM extensions ORDER BY id")
+        ivrs = await q("SELECT * FROM ivrs ORDER BY id")
+        ivr_actions = await q("SELECT * FROM ivr_actions ORDER BY id")
+        trunks = await q("SELECT id, name, remote_addr, enabled FROM trunks ORDER BY id")
+        groups = await q("SELECT id, name, strategy, params FROM trunk_groups ORDER BY id")
+        nts = await q("SELECT id, name, type FROM number_translations ORDER BY id")
+        nt_numbers = await q(
+            "SELECT table_id, original_number, nts_number "
+            "FROM number_translation_numbers ORDER BY id"
+        )
+        denied = await q("SELECT DISTINCT target_ip FROM iptables_rules ORDER BY target_ip")
+
+    params_by = _group(params, "route_id")
+    rules_by = _group(rules, "route_id")
+    numbers_by = _group(numbers, "blacklist_id")
+    snapshot = Snapshot(
+        timezone=timezone,
+        domain=domain,
+        routes=tuple(
+            _route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in routes
+        ),
+        contexts=tuple(
+            Context(key=c["key"], name=c["name"], hotline_enabled=bool(c["hotline_enabled"]))
+            for c in contexts
+        ),
+        blacklists=tuple(
+            Blacklist(
+                id=b["id"],
+                name=b["name"],
+                list_type=b["list_type"],
+                limit_user_type=b["limit_user_type"],
+                numbers=tuple(n["v"] for n in numbers_by.get(b["id"], [])),
+            )
+            for b in blacklists
+        ),
+        hotlines=tuple(Hotline(h["id"], h["line_number"], h["numbers"]) for h in hotlines),
+        dods=tuple(
+            Dod(d["id"], d["extn"], d["line_number"], d["type"], str(d["ref_id"])) for d in dods
+        ),
+        func_codes=tuple(
+            FuncCode(f["id"], f["func_code"], f["func_type"], bool(f["disabled"]))
+            for f in func_codes
+        ),
+        gateways=tuple(
+            Gateway(g["id"], g["name"], bool(g["disabled"]), g["dnc"]) for g in gateways
+        ),
+        extensions=tuple(
+            Extension(
+                id=e["id"],
+                extn=e["extn"],
+                context=e["context"],
+                domain=e["domain"],
+                disabled=bool(e["disabled"]),
+            )
+            for e in extensions
+        ),
+        ivrs=tuple(Ivr(i["id"], i["name"]) for i in ivrs),
+        # A disabled trunk is left out: a route to it hangs up NO_ROUTE_DESTINATION.
+        trunks=tuple(Trunk(t["id"], t["name"], t["remote_addr"]) for t in trunks if t["enabled"]),
+        trunk_groups=tuple(
+            TrunkGroup(
+                id=g["id"],
+                name=g["name"],
+                trunk_ids=_member_ids(g["params"]),
+                sequential=(g["strategy"] or "").upper() not in _PARALLEL,
+            )
+            for g in groups
+        ),
+        number_translations=_translations(nts, nt_numbers),
+    )
+    fs = _fs_config(domain, contexts, extensions, gateways, gw_params, gw_vars, ivrs, ivr_actions)
+    return Loaded(
+        version=version,
+        snapshot=snapshot,
+        fs=msgspec.structs.replace(fs, denied=tuple(r["target_ip"] for r in denied)),
+    )
+
+
+def _group(rows: Iterable[asyncpg.Record], key: str) -> dict[Any, list[asyncpg.Record]]:
+    out: dict[Any, list[asyncpg.Record]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
+def _route(r: Mapping[str, Any], params: list[Any], rules: list[Any]) -> Route:
+    blacklist = (r["blacklist"] or "").strip()
+    bill: Decimal = r["bill_rate"]
+    return Route(
+        id=r["id"],
+        name=r["name"],
+        dest_type=r["dest_type"],
+        context=r["context"],
+        prefix=r["prefix"],
+        max_length=r["max_length"],
+        dest_uuid=r["dest_uuid"],
+        body=r["body"],
+        disabled=bool(r["disabled"]),
+        auto_record=bool(r["auto_record"]),
+        proxy_media=bool(r["proxy_media"]),
+        media_codec=r["media_codec"],
+        cid_number=r["cid_number"],
+        route_type=r["route_type"],
+        # 0 is the column's default, "no rate": not worth a channel variable.
+        bill_rate=str(bill) if bill else "",
+        dnc=r["dnc"],
+        sdnc=r["sdnc"],
+        blacklist=int(blacklist) if blacklist.isdigit() else None,
+        params=tuple(
+            RouteParam(p["id"], p["k"], p["v"], bool(p["disabled"]), p["o"]) for p in params
+        ),
+        time_rules=tuple(
+            TimeRule(t["id"], t["time_recurrence"], t["dest_type"], t["dest_uuid"], t["body"])
+            for t in rules
+        ),
+    )
+
+
+def _member_ids(params: str) -> tuple[int, ...]:
+    """Trunk group members, when the group's ``params`` JSON lists them
+    (``{"trunk_ids": [1, 2]}`` or ``{"trunks": [...]}``); the schema has no
+    membership table yet."""
+    try:
+        data = json.loads(params) if params else None
+    except ValueError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    ids = data.get("trunk_ids", data.get("trunks"))
+    if not isinstance(ids, list):
+        return ()
+    return tuple(int(i) for i in ids if isinstance(i, int | str) and str(i).isdigit())
+
+
+def _translations(
+    tables: list[asyncpg.Record], numbers: list[asyncpg.Record]
+) -> tuple[NumberTranslation, ...]:
+    by = _group(numbers, "table_id")
+    return tuple(
+        NumberTranslation(
+            id=t["id"],
+            name=t["name"],
+            type=t["type"],
+            numbers=tuple((n["original_number"], n["nts_number"]) for n in by.get(t["id"], [])),
+        )
+        for t in tables
+    )
+
+
+def _fs_config(
+    domain: str,
+    contexts: list[asyncpg.Record],
+    extensions: list[asyncpg.Record],
+    gateways: list[asyncpg.Record],
+    gw_params: list[asyncpg.Record],
+    gw_vars: list[asyncpg.Record],
+    ivrs: list[asyncpg.Record],
+    ivr_actions: list[asyncpg.Record],
+) -> FsConfig:
+    params_by = _group(gw_params, "gateway_id")
+    vars_by = _group(gw_vars, "gateway_id")
+    actions_by = _group(ivr_actions, "ivr_menu_id")
+    return FsConfig(
+        domain=domain,
+        users=tuple(
+            DirUser(
+                id=e["id"],
+                extn=e["extn"],
+                password=e["password"],
+                context=e["context"],
+                domain=e["domain"],
+                name=e["name"],
+                cid_name=e["cid_name"],
+                cid_number=e["cid_number"],
+                disabled=bool(e["disabled"]),
+            )
+            for e in extensions
+        ),
+        gateways=tuple(
+            GatewayConf(
+                id=g["id"],
+                name=g["name"],
+                realm=g["realm"],
+                username=g["username"],
+                password=g["password"],
+                profile=g["profile_id"],
+                register=g["register"],
+                disabled=bool(g["disabled"]),
+                params=tuple((p["k"], p["v"]) for p in params_by.get(g["id"], [])),
+                variables=tuple(
+                    GatewayVar(v["k"], v["v"], v["direction"]) for v in vars_by.get(g["id"], [])
+                ),
+            )
+            for g in gateways
+        ),
+        ivrs=tuple(_menu(i, actions_by.get(i["id"], [])) for i in ivrs),
+        context_keys=tuple((c["id"], c["key"]) for c in contexts),
+    )
+
+
+_MENU_FIELDS = tuple(f for f in IvrMenu.__struct_fields__ if f not in ("id", "name", "entries"))
+
+
+def _menu(row: Mapping[str, Any], actions: list[asyncpg.Record]) -> IvrMenu:
+    return IvrMenu(
+        id=row["id"],
+        name=row["name"],
+        entries=tuple(
+            IvrEntry(
+                id=a["id"],
+                digits=a["digits"],
+                action=a["action"],
+                match_prefix=bool(a["match_prefix"]),
+                args=a["args"],
+                body=a["body"],
+            )
+            for a in actions
+        ),
+        **{f: row[f] for f in _MENU_FIELDS},
+    )

@@ -1,0 +1,150 @@
+"""The routing engine over HTTP and NATS: the route check, the explanation,
+and ``sy.config.route`` for call-control's originates.
+
+All three answer from the compiled configuration (live.py). The HTTP ones
+first wait until it holds every committed write (``Live.fresh``), so an
+operator who just saved a route sees it at once; the NATS one does not
+wait (it is on the path of a call, like mod_xml_curl).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Request, get
+from litestar.handlers import HTTPRouteHandler
+
+from switchyard.config_api.fsxml.endpoint import live_of
+from switchyard.config_api.live import Live
+from switchyard.config_api.routing.destinations import Action
+from switchyard.config_api.routing.engine import Decision
+from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
+from switchyard.shared.bus import BusError
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.envelope import Ok
+from switchyard.shared.http.errors import bad_request
+
+DEFAULT_CONTEXT = "context-1"
+
+
+async def checked_route_id(live: Live, context: str, dest_number: str) -> int | None:
+    """The route a call to ``dest_number`` in ``context`` takes (DESIGN 7)."""
+    compiled = await live.fresh()
+    table = compiled.router.tables.get(context)
+    route = table.select(dest_number) if table is not None else None
+    return None if route is None else route.id
+
+
+def parse_at(value: str, tz: str) -> datetime:
+    """``at`` as ISO 8601; without an offset it is local time of the
+    configured timezone (what an operator reads off a wall clock)."""
+    if not value:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request("at", "must be ISO 8601, like 2026-05-04T09:30:00+08:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment
+
+
+class Explanation(msgspec.Struct, frozen=True):
+    """The decision with its reasons, the document FreeSWITCH would get and
+    the configuration version it was computed from."""
+
+    decision: Decision
+    xml: str
+    version: int
+    problems: list[dict[str, Any]]
+
+
+@get(
+    "/api/routes/explain",
+    operation_id="explain_route",
+    summary="Why a call to destNumber in context goes where it goes",
+)
+async def explain(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    q = request.query_params
+    dest = q.get("destNumber", "")
+    if not dest:
+        raise bad_request("destNumber", "is required")
+    context = q.get("context") or DEFAULT_CONTEXT
+    live = live_of(request)
+    compiled = await live.fresh()
+    at = parse_at(q.get("at", ""), compiled.router.snapshot.timezone)
+    decision = compiled.router.lookup(context, dest, q.get("callerNumber", ""), at, explain=True)
+    # Problems of the routes this call considered (a refused dnc, a bad time rule).
+    ids = {c.route_id for c in decision.candidates}
+    problems = [msgspec.to_builtins(p) for p in compiled.router.problems if p.route_id in ids]
+    return Ok(
+        data=Explanation(
+            decision=decision,
+            xml=dialplan_document(decision) if decision.found else NOT_FOUND,
+            version=compiled.version,
+            problems=problems,
+        )
+    )
+
+
+# --- sy.config.route (NATS request/reply) -----------------------------------------
+
+
+class RouteRequest(msgspec.Struct, frozen=True):
+    """Resolve ``number`` dialled in ``context`` by ``caller`` as a call would be."""
+
+    context: str
+    number: str
+    caller: str = ""
+
+
+class RouteReply(msgspec.Struct, frozen=True):
+    """What the dialplan would do. ``dial_string`` is the data of the first
+    ``bridge`` action when the destination is a bridge (``None`` otherwise:
+    an IVR, a conference, a hangup …); ``actions`` are every dialplan action
+    in order, to run them as FreeSWITCH would."""
+
+    outcome: str  # route, func_code, did, rejected, invalid
+    reason: str
+    context: str
+    callee: str
+    caller: str
+    actions: list[Action]
+    dial_string: str | None = None
+    route_id: int | None = None
+    dest_type: str = ""
+    version: int = 0
+
+
+def route_reply(decision: Decision, version: int) -> RouteReply:
+    if not decision.found:
+        raise BusError("not_found", decision.reason or "no route matches")
+    bridge = next((a.data for a in decision.actions if a.application == "bridge"), None)
+    return RouteReply(
+        outcome=decision.outcome,
+        reason=decision.reason,
+        context=decision.context,
+        callee=decision.callee,
+        caller=decision.caller,
+        actions=list(decision.actions),
+        dial_string=bridge,
+        route_id=decision.route_id,
+        dest_type=decision.dest_type,
+        version=version,
+    )
+
+
+def lookup_handler(live: Live) -> Any:
+    async def handle(req: RouteRequest) -> RouteReply:
+        compiled = live.current
+        decision = compiled.router.lookup(req.context, req.number, req.caller, datetime.now(UTC))
+        return route_reply(decision, compiled.version)
+
+    return handle
+
+
+def route_handlers() -> list[HTTPRouteHandler]:
+    return [explain]
