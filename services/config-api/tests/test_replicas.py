@@ -1,0 +1,135 @@
+"""Two config-api replicas on one database and NATS namespace: a write
+acknowledged by one is served by the other within a second, notices or not;
+and sy.config.route answers as a dialled call would be routed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from switchyard.config_api.live import Live
+from switchyard.config_api.service import service
+from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.runner import create_app
+from switchyard.shared.settings import Settings
+from switchyard.shared.testing import serving
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# The issue's promise: acknowledged writes are served everywhere within this.
+PROMISE = 1.0
+
+
+class Replica:
+    def __init__(self, client: httpx.AsyncClient, live: Live) -> None:
+        self.client = client
+        self.live = live
+
+
+@pytest_asyncio.fixture
+async def replicas(settings: Settings, api_token: str) -> AsyncIterator[list[Replica]]:
+    async with AsyncExitStack() as stack:
+        out = []
+        for _ in range(2):
+            app = create_app(settings, [service])
+            client = await stack.enter_async_context(
+                serving(app, headers={"X-XTRA-AUTH-ID": api_token})
+            )
+            out.append(Replica(client, app.state["config-api"].live))
+        yield out
+
+
+async def bridge_of(r: Replica, number: str) -> str | None:
+    body = urlencode(
+        {"section": "dialplan", "Caller-Context": "context-1",
+         "Caller-Destination-Number": number, "Caller-Caller-ID-Number": "1000"}
+    )  # fmt: skip
+    resp = await r.client.post("/fs/xml", content=body, headers=FORM)
+    assert resp.status_code == 200
+    if 'application="bridge"' not in resp.text:
+        return None
+    return resp.text.split('application="bridge" data="')[1].split('"')[0]
+
+
+async def served_within(r: Replica, number: str, expected: str, start: float) -> float:
+    """Seconds from ``start`` until ``r`` answers ``expected``; fails after PROMISE."""
+    while True:
+        if await bridge_of(r, number) == expected:
+            return time.monotonic() - start
+        assert time.monotonic() - start < PROMISE, f"not served within {PROMISE}s"
+        await asyncio.sleep(0.01)
+
+
+async def write_route(r: Replica, name: str, prefix: str, gateway_id: int) -> float:
+    resp = await r.client.post(
+        "/api/routes",
+        json={"name": name, "prefix": prefix, "max_length": 12, "context": "context-1",
+              "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gateway_id)},
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    return time.monotonic()  # the moment the client has its acknowledgement
+
+
+async def gateway(r: Replica, name: str) -> int:
+    resp = await r.client.post("/api/gateways", json={"name": name, "realm": "x"})
+    assert resp.status_code == 200, resp.text
+    return int(resp.json()["data"])
+
+
+async def test_the_other_replica_serves_an_acknowledged_write_within_a_second(
+    replicas: list[Replica],
+) -> None:
+    a, b = replicas
+    gid = await gateway(a, "gw-a")
+    assert await bridge_of(b, "5551") is None
+    acked = await write_route(a, "r1", "555", gid)
+    await served_within(b, "5551", "sofia/gateway/gw-a/5551", acked)
+    await served_within(a, "5551", "sofia/gateway/gw-a/5551", acked)
+
+
+async def test_a_replica_whose_notice_was_lost_still_converges(replicas: list[Replica]) -> None:
+    a, b = replicas
+    # B stops hearing sy.config.changed.*: only its config_version poll is left.
+    await b.live._sub.unsubscribe()
+    gid = await gateway(a, "gw-b")
+    before = b.live.reloads
+    acked = await write_route(a, "r2", "556", gid)
+    await served_within(b, "5561", "sofia/gateway/gw-b/5561", acked)
+    assert b.live.reloads > before
+
+
+async def test_route_lookup_over_nats(replicas: list[Replica], bus: Bus) -> None:
+    a, _ = replicas
+    gid = await gateway(a, "gw-c")
+    await write_route(a, "r3", "557", gid)
+    await a.client.get("/api/routes/explain?destNumber=0")  # a has compiled the write
+    ask: dict[str, Any] = {"context": "context-1", "number": "5571", "caller": "1000"}
+    reply: dict[str, Any] = {}
+    deadline = time.monotonic() + PROMISE
+    while True:  # either replica may answer (queue group); b compiles within a second
+        try:
+            reply = await bus.request(bus.subjects.route_lookup, ask, dict, timeout=2)
+            break
+        except BusError as exc:
+            assert exc.code == "not_found" and time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+    assert reply["dial_string"] == "sofia/gateway/gw-c/5571"
+    assert reply["outcome"] == "route" and reply["callee"] == "5571"
+    assert ("bridge", "sofia/gateway/gw-c/5571") in [
+        (x["application"], x["data"]) for x in reply["actions"]
+    ]
+    with pytest.raises(BusError) as err:
+        await bus.request(
+            bus.subjects.route_lookup, {"context": "public", "number": "1"}, dict, timeout=2
+        )
+    assert err.value.code == "not_found"
+    with pytest.raises(BusError) as bad:
+        await bus.request(bus.subjects.route_lookup, {"number": "1"}, dict, timeout=2)
+    assert bad.value.code == "invalid"
