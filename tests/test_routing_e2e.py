@@ -1,0 +1,236 @@
+"""Calls through the FreeSWITCH simulator, routed by config-api over real HTTP.
+
+config-api is served on a real port in this test's event loop (granian's
+embedded server), fssim's mod_xml_curl client POSTs its dialplan fetches
+there, and the configuration is written through the REST API first. What a
+caller would notice is asserted: where the call ends up bridged, that it is
+rejected, that the time of day changes where it goes, that the IVR's
+greeting plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+import pytest_asyncio
+from granian.constants import Interfaces
+from granian.server.embed import Server
+
+from switchyard.config_api.service import service
+from switchyard.fssim import Node, apps
+from switchyard.fssim.channel import Channel
+from switchyard.shared.embedded import free_port
+from switchyard.shared.runner import create_app
+from switchyard.shared.settings import Settings
+
+DOMAIN = "127.0.0.1"  # fssim registers users in its node's IPv4 domain
+WAIT = 5.0
+
+
+@dataclass
+class Stack:
+    api: httpx.AsyncClient
+    node: Node
+    xml_url: str
+    played: list[tuple[str, str]] = field(default_factory=list)
+
+    async def create(self, path: str, body: Any) -> Any:
+        r = await self.api.post(path, json=body)
+        assert r.status_code == 200, (path, r.text)
+        return r.json()["data"]
+
+    async def settle(self) -> None:
+        # The API's routing answers wait for every acknowledged write;
+        # /fs/xml (what FreeSWITCH asks) serves it within a second anyway.
+        r = await self.api.get("/api/routes/explain?destNumber=0")
+        assert r.status_code == 200
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    # fssim exposes no event for "bridged" or "played": poll its state.
+    for _ in range(int(WAIT / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def bridged_to(ch: Channel) -> str:
+    """Where the call is bridged: ``gateway <name> <number>`` or the B leg's channel name."""
+    await until(lambda: ch.peer is not None or not ch.is_up, "the bridge")
+    peer = ch.peer
+    assert peer is not None, f"call ended with {ch.hangup_cause} instead of bridging"
+    if gw := peer.variables.get("sip_gateway_name"):
+        return f"gateway {gw} {peer.profile.destination_number}"
+    return peer.name
+
+
+@pytest_asyncio.fixture
+async def stack(
+    settings: Settings, api_token: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Stack]:
+    monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
+    monkeypatch.setenv("SWITCHYARD_TIMEZONE", "UTC")
+    logging.getLogger("_granian").setLevel(logging.WARNING)
+    port = free_port()
+    server = Server(
+        create_app(settings, [service]),
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.ASGI,
+        log_enabled=False,
+    )
+    serving = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+    node = Node("fs-e2e", xml_curl_url=f"{base}/fs/xml", heartbeat_seconds=3600)
+    await node.start()
+    async with httpx.AsyncClient(
+        base_url=base, headers={"X-XTRA-AUTH-ID": api_token}, timeout=10
+    ) as api:
+
+        async def ready() -> None:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await api.get("/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(ready(), 30)
+        s = Stack(api, node, f"{base}/fs/xml")
+        # Calls from outside (trunks, SIP peers) arrive in "public".
+        await s.create("/api/contexts", {"name": "Public", "key": "public"})
+        _install_ivr_app(monkeypatch, s)
+        try:
+            yield s
+        finally:
+            await node.stop()
+            server.stop()
+            await asyncio.wait_for(serving, 10)
+
+
+def _install_ivr_app(monkeypatch: pytest.MonkeyPatch, s: Stack) -> None:
+    """fssim has no mod_dptools ``ivr``; this stand-in does what it does first:
+    fetch ``ivr.conf`` for the menu (mod_xml_curl, ``Menu-Name``) and play
+    its greeting. ``playback`` is wrapped to record what a caller hears."""
+    real_playback = apps.APPS["playback"]
+
+    async def playback(node: Node, ch: Channel, data: str) -> str:
+        s.played.append((ch.uuid, data))
+        return await real_playback(node, ch, data)
+
+    async def ivr(node: Node, ch: Channel, data: str) -> str:
+        form = {"hostname": node.hostname, "section": "configuration",
+                "tag_name": "configuration", "key_name": "name", "key_value": "ivr.conf",
+                "Menu-Name": data, "Unique-ID": ch.uuid}  # fmt: skip
+        async with httpx.AsyncClient(timeout=5) as client:
+            r = await client.post(s.xml_url, content=urlencode(form))
+        root = ET.fromstring(r.text)  # noqa: S314 - config-api's own document
+        menu = next((m for m in root.iter("menu") if m.get("name") == data), None)
+        if menu is None:
+            return "-ERR menu not found"
+        await apps.execute(node, ch, "playback", menu.get("greet-long", ""))
+        return "+OK"
+
+    monkeypatch.setitem(apps.APPS, "playback", playback)
+    monkeypatch.setitem(apps.APPS, "ivr", ivr)
+
+
+async def test_routed_numbers_end_bridged_to_their_destination(stack: Stack) -> None:
+    stack.node.set_gateway("carrier")
+    gid = await stack.create("/api/gateways", {"name": "carrier", "realm": "sip.carrier.net"})
+    await stack.create(
+        "/api/routes",
+        {"name": "out", "prefix": "0", "max_length": 12, "context": "context-1",
+         "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gid), "dnc": "-0+86"},
+    )  # fmt: skip
+    await stack.create(
+        "/api/routes",
+        {"name": "local", "prefix": "1", "max_length": 4, "context": "context-1",
+         "dest_type": "FS_DEST_USER"},
+    )  # fmt: skip
+    await stack.settle()
+    stack.node.register_user("1001", domain=DOMAIN)
+
+    out = stack.node.inject_call("1000", "0201234", context="context-1")
+    assert await bridged_to(out) == "gateway carrier 86201234"
+    local = stack.node.inject_call("1000", "1001", context="context-1")
+    assert await bridged_to(local) == f"sofia/internal/1001@{DOMAIN}"
+    # No route in this context: FreeSWITCH gets not-found and its static
+    # dialplan has nothing either.
+    lost = stack.node.inject_call("1000", "0201234", context="public")
+    await asyncio.wait_for(lost.hungup.wait(), WAIT)
+    assert lost.hangup_cause == "NO_ROUTE_DESTINATION"
+
+
+async def test_a_blacklisted_caller_is_rejected(stack: Stack) -> None:
+    bid = await stack.create(
+        "/api/blacklists", {"name": "spam", "list_type": "0", "limit_user_type": "0"}
+    )
+    await stack.create(f"/api/blacklists/{bid}/lists", {"k": "robocaller", "v": "0666"})
+    await stack.create(
+        "/api/routes",
+        {"name": "in", "prefix": "1", "max_length": 4, "context": "public",
+         "dest_type": "FS_DEST_USER", "blacklist": str(bid)},
+    )  # fmt: skip
+    await stack.settle()
+    stack.node.register_user("1001", domain=DOMAIN)
+
+    spam = stack.node.inject_call("06661234567", "1001", context="public")
+    await asyncio.wait_for(spam.hungup.wait(), WAIT)
+    assert spam.hangup_cause == "CALL_REJECTED" and spam.peer is None
+    fine = stack.node.inject_call("02012345678", "1001", context="public")
+    assert await bridged_to(fine) == f"sofia/internal/1001@{DOMAIN}"
+
+
+async def test_a_time_rule_switches_the_destination(stack: Stack) -> None:
+    route = await stack.create(
+        "/api/routes",
+        {"name": "desk", "prefix": "8000", "max_length": 4, "context": "public",
+         "dest_type": "FS_DEST_USER", "dnc": "@1001"},
+    )  # fmt: skip
+    await stack.settle()
+    stack.node.register_user("1001", domain=DOMAIN)
+    stack.node.register_user("1002", domain=DOMAIN)
+    day = stack.node.inject_call("02000000000", "8000", context="public")
+    assert await bridged_to(day) == f"sofia/internal/1001@{DOMAIN}"
+
+    # A daily window around the present moment: active now, whatever the clock says.
+    start = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y%m%dT%H%M%S")
+    r = await stack.api.post(
+        "/api/time_recurrence",
+        json=[{"route_id": str(route["id"]), "dest_type": "FS_DEST_SYSTEM",
+               "body": "bridge user/1002@" + DOMAIN, "time_recurrence": f"{start}|PT2H|daily"}],
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    await stack.settle()
+    night = stack.node.inject_call("02000000000", "8000", context="public")
+    assert await bridged_to(night) == f"sofia/internal/1002@{DOMAIN}"
+    why = await stack.api.get(
+        "/api/routes/explain?destNumber=8000&context=public&callerNumber=02000000000"
+    )
+    assert why.json()["data"]["decision"]["time_rule_id"] is not None
+
+
+async def test_an_ivr_route_plays_the_configured_menu(stack: Stack) -> None:
+    greeting = '{"media_id":3,"media_path":"/var/media/welcome-e2e.wav","media_type":"UPLOAD"}'
+    ivr = await stack.create("/api/ivrs", {"name": "front-desk", "greet_long": greeting})
+    await stack.create(
+        "/api/routes",
+        {"name": "menu", "prefix": "6000", "max_length": 4, "context": "public",
+         "dest_type": "FS_DEST_IVR", "dest_uuid": str(ivr)},
+    )  # fmt: skip
+    await stack.settle()
+    call = stack.node.inject_call("02000000000", "6000", context="public")
+    await until(lambda: any(u == call.uuid for u, _ in stack.played), "the greeting")
+    assert (call.uuid, "/var/media/welcome-e2e.wav") in stack.played
+    assert call.answer_state == "answered" or call.times.get("answered")
