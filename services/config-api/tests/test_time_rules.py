@@ -1,4 +1,3 @@
-
 """Time rules and templates: the spec's examples, array bodies, and recurrence validation."""
 
 from __future__ import annotations
