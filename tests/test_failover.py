@@ -33,7 +33,7 @@ LEASE = 2.0
 
 
 class Replica:
-    def __init__(self, settings: Settings, fs_nodes: str) -> None:
+    def __init__(self, settings: Settings, fs_nodes: str, service: str = "call-control") -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
         env.update(settings.to_env())
@@ -44,7 +44,7 @@ class Replica:
             SWITCHYARD_LOG_FORMAT="text",
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "switchyard.shared.cli", "run", "call-control"],
+            [sys.executable, "-m", "switchyard.shared.cli", "run", service],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -121,11 +121,13 @@ async def test_killing_a_replica_loses_no_request_and_no_event(
         node.fire = record  # type: ignore[method-assign]
 
     _, token = (await accounts.issue_token(db, kind="api", name="failover"))[:2]
+    # config-api resolves originate numbers (sy.config.route); it is not the victim.
+    config_api = Replica(settings, sim.fs_nodes, "config-api")
     replicas = [Replica(settings, sim.fs_nodes), Replica(settings, sim.fs_nodes)]
     headers = {"X-XTRA-AUTH-ID": token}
     try:
         async with httpx.AsyncClient(headers=headers, timeout=30) as http:
-            for r in replicas:
+            for r in [config_api, *replicas]:
                 await r.ready(http)
             deadline = time.monotonic() + 30
             while len(set((await _owners(bus)).values())) < 2 or len(await _owners(bus)) < 3:
@@ -207,5 +209,5 @@ async def test_killing_a_replica_loses_no_request_and_no_event(
         assert len(stored) == len(set(stored)), "an event was stored twice"
         assert calls >= 5
     finally:
-        for r in replicas:
+        for r in [*replicas, config_api]:
             r.stop()

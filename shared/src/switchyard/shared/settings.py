@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Extra ESL events to relay, comma separated (``CUSTOM foo::bar`` for subclasses),
     # on top of call-control's defaults.
     fs_events: str = ""
+    # The context POST /api/channels routes destNumber in, as if dialled from there.
+    originate_context: str = "context-1"
     # Lease on a FreeSWITCH node: a dead replica's nodes move after about this long.
     node_lease: float = 6.0
     # Comma-separated service names this process serves; "all" for every installed one.

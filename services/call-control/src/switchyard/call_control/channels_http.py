@@ -97,8 +97,7 @@ def originate_command(body: OriginateBody) -> Originate:
             check_value(_SPEC_NAME[name], value)
     except UnsafeValue as exc:
         raise bad_request(exc.field, exc.reason) from None
-    # XUI's dial string: the user directory, or a user registered as a gateway.
-    dial = f"sofia/gateway/{body.userGateway}/{dest}" if body.userGateway else f"user/{dest}"
+    dial = f"sofia/gateway/{body.userGateway}/{dest}" if body.userGateway else ""
     return Originate(
         uuid=str(uuid.uuid4()),
         dial=dial,
@@ -117,10 +116,63 @@ _SPEC_NAME = {
 }
 
 
+class RouteRequest(msgspec.Struct):
+    context: str
+    number: str
+    caller: str = ""
+
+
+class RouteReply(msgspec.Struct):
+    outcome: str
+    dial_string: str | None = None
+    reason: str = ""
+    actions: list[dict[str, str]] = msgspec.field(default_factory=list)
+
+
+async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
+    """Where a call dialled from ``context`` to ``number`` would go, as a dial string.
+
+    Asks config-api's routing engine (``sy.config.route``). A route that
+    bridges to a plain dial string is dialled directly. One that does not
+    bridge (IVR, conference …), or whose dial string needs FreeSWITCH to
+    expand it (``$${domain}``, ``${sofia_contact(…)}``: expanded only when
+    FreeSWITCH reads a dialplan document), is reached through a loopback leg
+    that runs the very same dialplan. No route at all dials the user
+    directory, as XSwitch does for its extensions. A number the engine
+    refuses (blacklist, invalid) is refused here too.
+    """
+    try:
+        route = await bus.request(
+            bus.subjects.route_lookup, RouteRequest(context, number, caller), RouteReply
+        )
+    except BusError as exc:
+        if exc.code == "not_found":
+            return f"user/{number}"
+        raise
+    if route.outcome in ("rejected", "invalid"):
+        cause = next(
+            (a.get("data", "") for a in route.actions if a.get("application") == "hangup"), ""
+        )
+        raise ApiError(
+            403 if route.outcome == "rejected" else 400,
+            f"destNumber: {route.reason or route.outcome}",
+            {"field": "destNumber", "reason": cause or route.outcome},
+        )
+    if route.dial_string and "$" not in route.dial_string:
+        return route.dial_string
+    return f"loopback/{number}/{context}"
+
+
 @post("/api/channels", status_code=200, oplog_resource="channels")
 async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> OriginateReply:
-    cmd = originate_command(await read_body(request, OriginateBody))
+    body = await read_body(request, OriginateBody)
+    cmd = originate_command(body)
     bus = runtime.bus
+    if not cmd.dial:
+        dial = await resolve_dial(
+            bus, runtime.settings.originate_context, body.destNumber.strip(), body.cidNumber
+        )
+        cmd = msgspec.structs.replace(cmd, dial=dial)
     result = await bus.request(
         bus.subjects.any_node_command,
         cmd,

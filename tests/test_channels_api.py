@@ -1,4 +1,4 @@
-"""/api/channels end to end: HTTP -> NATS -> owning replica -> ESL -> fssim, and back."""
+"""/api/channels end to end: HTTP, NATS, the owning replica, ESL, fssim; config-api routes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
 from switchyard.fssim import Behaviour, Simulator
 from switchyard.shared.bus import Bus
 from switchyard.shared.runner import create_app
@@ -45,7 +46,7 @@ async def sim() -> AsyncIterator[Simulator]:
 @pytest_asyncio.fixture
 async def client(settings: Settings, sim: Simulator, api_token: str) -> AsyncIterator[Client]:
     s = msgspec.structs.replace(settings, fs_nodes=sim.fs_nodes, node_lease=2.0)
-    app = create_app(s, [call_control])
+    app = create_app(s, [config_api, call_control])
     async with serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as c:
         replica = app.state["call-control"]
         c.app_state = app.state  # type: ignore[attr-defined]
@@ -190,7 +191,7 @@ async def test_every_event_of_a_call_lands_in_the_stream(
 
 
 async def test_without_nodes_originate_is_503(settings: Settings, api_token: str) -> None:
-    async with serving(create_app(settings, [call_control])) as c:
+    async with serving(create_app(settings, [config_api, call_control])) as c:
         r = await c.post(
             "/api/channels", data={"destNumber": "1000"}, headers={"X-XTRA-AUTH-ID": api_token}
         )
@@ -225,3 +226,40 @@ async def test_early_media_off_and_user_gateway_reach_the_channel(
     assert body["result"] == "ok", body
     channel = await eventually(lambda: node.find(body["uuid"]))
     assert channel.name.startswith("sofia/") and "8000" in channel.name
+
+
+async def test_dest_number_is_routed_as_a_dialled_call_would_be(
+    client: Client, sim: Simulator, db: Any
+) -> None:
+    node = sim.node("fs1")
+    gw = await db.fetchval("INSERT INTO gateways (name) VALUES ('example') RETURNING id")
+    r = await client.post(
+        "/api/routes",
+        json={
+            "name": "out",
+            "prefix": "9",
+            "max_length": "12",
+            "context": "context-1",
+            "dest_type": "FS_DEST_GATEWAY",
+            "dest_uuid": str(gw),
+            "dnc": "-9",
+        },
+    )
+    assert r.status_code == 200, r.text
+    # The engine answers from memory once it has compiled the new route.
+    for _ in range(100):
+        body = (await client.post("/api/channels", data={"destNumber": "9123456"})).json()
+        if body["result"] == "ok":
+            channel = node.find(body["uuid"])
+            # FreeSWITCH names a gateway leg sofia/<gateway's profile>/<number>@<proxy>.
+            if channel is not None and channel.name.startswith("sofia/internal/"):
+                break
+        await asyncio.sleep(0.05)
+    else:
+        explain = (
+            await client.get(
+                "/api/routes/explain", params={"destNumber": "9123456", "context": "context-1"}
+            )
+        ).json()
+        raise AssertionError(f"never routed through the gateway: {body} {channel.name} {explain}")
+    assert channel.name.startswith("sofia/internal/123456@")  # the route's dnc stripped the 9

@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from switchyard.call_control.replica import Replica
 from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
 from switchyard.fssim import Behaviour, Simulator
 from switchyard.fssim import api as fs_api
 from switchyard.shared.bus import Bus
@@ -46,7 +47,7 @@ async def stack(
     settings: Settings, sim: Simulator, api_token: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Replica]]:
     s = msgspec.structs.replace(settings, fs_nodes=sim.fs_nodes, node_lease=2.0)
-    app = create_app(s, [call_control])
+    app = create_app(s, [config_api, call_control])
     async with serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as c:
         replica: Replica = app.state["call-control"]
         await eventually(lambda: "fs1" in replica.agents and replica.agents["fs1"].client.connected)
