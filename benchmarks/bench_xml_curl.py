@@ -78,7 +78,8 @@ async def _seed(db_url: str) -> list[tuple[str, str]]:
             "INSERT INTO contexts (name, key) VALUES ($1, $1)",
             [(f"ctx{c}",) for c in range(CONTEXTS)],
         )
-        rows, seen = [], set()
+        rows: list[tuple[str, str, int, str, str]] = []
+        seen: set[tuple[str, str, int]] = set()
         while len(rows) < ROUTES:
             ctx = f"ctx{rng.randrange(CONTEXTS)}"
             prefix = str(rng.randrange(10, 10 ** rng.randint(2, 6)))
