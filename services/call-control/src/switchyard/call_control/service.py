@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchyard.call_control import channels_http, gateways_http
+from switchyard.call_control import channels_http, gateways_http, trunks_http
 from switchyard.call_control.replica import Replica, replica_lifespan
 from switchyard.shared.service import Service
 
@@ -15,7 +15,11 @@ async def ready(replica: Replica | None) -> str | None:
 
 service = Service(
     name="call-control",
-    route_handlers=[*channels_http.route_handlers, *gateways_http.route_handlers],
+    route_handlers=[
+        *channels_http.route_handlers,
+        *gateways_http.route_handlers,
+        *trunks_http.route_handlers,
+    ],
     lifespan=replica_lifespan,
     ready=ready,
 )
