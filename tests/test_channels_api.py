@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,20 +18,9 @@ from switchyard.fssim import Behaviour, Simulator
 from switchyard.shared.bus import Bus
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import serving
+from switchyard.shared.testing import eventually, serving
 
 Client = httpx.AsyncClient
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.02)
 
 
 @pytest_asyncio.fixture

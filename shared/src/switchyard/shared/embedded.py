@@ -83,6 +83,28 @@ class _Child:
             proc.wait()
 
     stop_signal = signal.SIGTERM
+    data_dir: Path
+
+    host: str
+    port: int
+
+    def _spawn(
+        self, argv: list[str], *, name: str, timeout: float, user: str | None = None
+    ) -> None:
+        """Start the server and wait for its port. It logs to ``server.log``, runs in
+        its own session (a terminal's Ctrl-C reaches only us, and we stop it in
+        order), and dies with us."""
+        with open(self.data_dir / "server.log", "ab") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=log,
+                user=user,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
+        self.proc = proc
+        wait_for_port(self.host, self.port, timeout, proc, name)
 
     @property
     def pid(self) -> int | None:
@@ -139,8 +161,7 @@ class EmbeddedPostgres(_Child):
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and not _pid_alive(stale):
             stale.unlink()
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
+        self._spawn(
             [
                 str(bin_dir / "postgres"),
                 "-D",
@@ -156,14 +177,10 @@ class EmbeddedPostgres(_Child):
                 "-c",
                 "max_connections=200",
             ],
-            stdout=log,
-            stderr=log,
+            name="postgres",
+            timeout=60,
             user=user,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
         )
-        log.close()
-        wait_for_port(self.host, self.port, 60, self.proc, "postgres")
         self._wait_accepting(bin_dir)
 
     def _wait_accepting(self, bin_dir: Path, timeout: float = 60) -> None:
@@ -223,8 +240,7 @@ class EmbeddedNats(_Child):
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
+        self._spawn(
             [
                 self.binary(),
                 "-a",
@@ -235,13 +251,9 @@ class EmbeddedNats(_Child):
                 "-sd",
                 str(self.data_dir),
             ],
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
+            name="nats-server",
+            timeout=30,
         )
-        log.close()
-        wait_for_port(self.host, self.port, 30, self.proc, "nats-server")
 
 
 def postgres_bin_dir() -> Path:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import httpx
 from litestar import Litestar
+
+T = TypeVar("T")
 
 
 @contextlib.asynccontextmanager
@@ -48,3 +51,17 @@ async def serving(app: Litestar, **client_kwargs: Any) -> AsyncIterator[httpx.As
     finally:
         await step("shutdown")
         await task
+
+
+async def eventually(check: Callable[[], T | None], timeout: float = 10) -> T:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    For conditions that live in another component (a simulator's channel
+    table, a KV entry) and announce no event a test could wait on.
+    """
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {timeout:g}s")
+        await asyncio.sleep(0.02)
+    return result
