@@ -161,7 +161,7 @@ async def _run_app(node: Node, ch: Channel, app: str, data: str) -> None:
     if ch.transfer_to is not None and ch.is_up:
         apps.apply_transfer(node, ch)
         await route(node, ch)
-    elif ch.is_up:
+    elif ch.is_up and not ch.intercepted:
         node.hangup(ch, "NORMAL_CLEARING")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -62,6 +62,7 @@ def apply_transfer(node: Node, ch: Channel) -> None:
     assert ch.transfer_to is not None
     dest, dialplan, context = ch.transfer_to
     ch.transfer_to = None
+    ch.intercepted = False  # a transfer gives an intercepted channel a dialplan again
     ch.profile.transfer_source = f"{ch.profile.destination_number}:{ch.uuid}:bl_xfer"
     ch.profile.destination_number = dest
     ch.profile.dialplan = dialplan or ch.profile.dialplan
@@ -75,6 +76,8 @@ async def idle(node: Node, ch: Channel) -> None:
     """A leg with no dialplan (a bridged B leg): it still runs queued apps until hung up."""
     while ch.is_up:
         await run_pending(node, ch)
+        if ch.intercepted and ch.transfer_to is None:
+            return  # bridged by intercept; it lives on in that bridge
         if ch.transfer_to is not None:
             from switchyard.fssim.dialplan import route
 
@@ -101,7 +104,7 @@ async def _pre_answer(node: Node, ch: Channel, data: str) -> str:
 async def _park(node: Node, ch: Channel, data: str) -> str:
     ch.parked = True
     node.channel_event(ch, "CHANNEL_PARK", "switch_ivr.c", "switch_ivr_park", 1002)
-    while ch.is_up and ch.transfer_to is None:
+    while not ch.interrupted:
         if ch.pending:
             await run_pending(node, ch)
             continue
@@ -113,7 +116,7 @@ async def _park(node: Node, ch: Channel, data: str) -> str:
 
 
 async def _wait_until_interrupted(node: Node, ch: Channel, data: str) -> str:
-    while ch.is_up and ch.transfer_to is None:
+    while not ch.interrupted:
         if ch.pending:
             await run_pending(node, ch)
             continue
@@ -127,33 +130,16 @@ async def _hangup(node: Node, ch: Channel, data: str) -> str:
 
 
 async def _playback(node: Node, ch: Channel, data: str) -> str:
-    seconds = node.playback_seconds
-    if data.startswith("silence_stream://"):
-        with contextlib.suppress(ValueError):
-            seconds = int(data.split("://", 1)[1].split(",")[0]) / 1000
-    start = node.channel_event(
-        ch,
-        "PLAYBACK_START",
-        "switch_ivr_play_say.c",
-        "switch_ivr_play_file",
-        1566,
-        bottom=[("Playback-File-Path", data)],
-    )
-    del start
-    finished = await ch.pause(seconds)
-    if ch.is_up:
-        node.channel_event(
-            ch,
-            "PLAYBACK_STOP",
-            "switch_ivr_play_say.c",
-            "switch_ivr_play_file",
-            2082,
-            bottom=[
-                ("Playback-File-Path", data),
-                ("Playback-Status", "done" if finished else "break"),
-            ],
-        )
+    from switchyard.fssim.media import play_file
+
+    finished, _ = await play_file(node, ch, data, "terminators")
     return "FILE PLAYED" if finished else "FILE NOT FOUND"
+
+
+async def _ivr(node: Node, ch: Channel, data: str) -> str:
+    from switchyard.fssim import ivr
+
+    return await ivr.run(node, ch, data)
 
 
 async def _sleep(node: Node, ch: Channel, data: str) -> str:
@@ -221,7 +207,20 @@ async def _bridge(node: Node, ch: Channel, data: str) -> str:
     if not ch.is_up:
         node.hangup(b, "ORIGINATOR_CANCEL")
         return "_none_"
-    await b.answered_evt.wait()
+    if not b.answered_evt.is_set():
+        waits = [
+            asyncio.ensure_future(b.answered_evt.wait()),
+            asyncio.ensure_future(b.hungup.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        if not b.is_up:
+            ch.variables["originate_disposition"] = b.hangup_cause
+            ch.variables["DIALSTATUS"] = b.hangup_cause
+            return "_none_"
     node.answer(ch)
     ch.continue_after_bridge = ch.variables.get("hangup_after_bridge") != "true"
     node.bridge(ch, b)
@@ -255,26 +254,61 @@ async def _eavesdrop(node: Node, ch: Channel, data: str) -> str:
         log.info("Usage: eavesdrop: no such channel %s", data)
         return "_none_"
     node.answer(ch)
-    while ch.is_up and target.is_up and ch.transfer_to is None:
+    while not ch.interrupted and target.is_up:
         await ch.pause(0.5)
     return "_none_"
 
 
+def partner_of(node: Node, ch: Channel) -> Channel | None:
+    """switch_channel_get_partner_uuid: the leg bridged to ``ch`` or, while it
+    originates, the leg it is ringing (``originate_signal_bond``)."""
+    if ch.peer is not None:
+        return ch.peer
+    ringing = [c for c in node.channels.values() if c.originator is ch and c.is_up]
+    if ringing:
+        return ringing[0]
+    return ch.originator if ch.originator is not None and ch.originator.is_up else None
+
+
 async def _intercept(node: Node, ch: Channel, data: str) -> str:
-    args = data.split()
-    target = node.find(args[-1]) if args else None
-    if target is None:
+    """switch_ivr_intercept_session: take over ``<uuid>`` (a call still ringing
+    somewhere, or already bridged) and hang its partner up with PICKED_OFF.
+    ``-bleg <uuid>`` names the partner instead (the ringing leg)."""
+    uuid = data.strip()
+    if uuid.lower().startswith("-bleg"):
+        leg = node.find(uuid[5:].strip())
+        found = partner_of(node, leg) if leg is not None else None
+        if found is None:
+            log.warning("no uuid bridged to %s", uuid[5:].strip())
+            return "_none_"
+        uuid = found.uuid
+    r = node.find(uuid) if uuid else None
+    if r is None or r is ch:
+        log.error("no uuid %s", uuid)
         return "_none_"
-    caller = target.originator or target.partner
-    if caller is None or not caller.is_up:
+    b = partner_of(node, r)
+    if b is ch:
+        b = None
+    if ch.variables.get("intercept_unbridged_only") == "true" and r.peer is not None:
+        return "_none_"
+    if ch.variables.get("intercept_unanswered_only") == "true" and r.answer_state == "answered":
         return "_none_"
     node.answer(ch)
-    target.originator = None
-    node.hangup(target, "PICKED_OFF")
-    node.answer(caller)
-    ch.continue_after_bridge = False
-    node.bridge(ch, caller)
-    while ch.is_up and ch.peer is caller:
+    node.answer(r)
+    # CF_TRANSFER + CS_PARK: r leaves its bridge or dialplan for the new bridge.
+    r.intercepted = True
+    if r.peer is not None:
+        node.unbridge(r)
+    others = [c for c in node.channels.values() if c.originator is r and c.is_up and c is not b]
+    ch.continue_after_bridge = r.continue_after_bridge = False
+    node.bridge(ch, r)
+    r.wake()
+    if b is not None:
+        node.hangup(b, "PICKED_OFF")
+    # The rest of r's originate is abandoned as when its caller goes away.
+    for leg in others:
+        node.hangup(leg, "ORIGINATOR_CANCEL")
+    while ch.is_up and ch.peer is r:
         await ch.pause(None)
     return "_none_"
 
@@ -288,7 +322,7 @@ async def _conference(node: Node, ch: Channel, data: str) -> str:
     ch.conference = room
     ch.variables["conference_name"] = room
     ch.variables["conference_member_id"] = str(node.member_ids)
-    while ch.is_up and ch.transfer_to is None and any(m.channel is ch for m in members):
+    while not ch.interrupted and any(m.channel is ch for m in members):
         await ch.pause(None)
     node._leave_conference(ch)
     ch.conference = ""
@@ -312,6 +346,7 @@ APPS: dict[str, App] = {
     "three_way": _eavesdrop,
     "intercept": _intercept,
     "conference": _conference,
+    "ivr": _ivr,
 }
 
 __all__ = ["APPS", "apply_transfer", "execute", "idle", "run_actions"]

@@ -124,6 +124,15 @@ class Channel:
     muted: dict[str, bool] = field(default_factory=dict)
     conference: str = ""
     session_id: int = 0
+    # DTMF received from the far end and not yet read (digit, duration in samples).
+    dtmf: deque[tuple[str, int]] = field(default_factory=deque)
+    dtmf_evt: asyncio.Event = field(default_factory=asyncio.Event)
+    # True while an app reads digits itself (ivr); otherwise they are read at once.
+    reads_dtmf: bool = False
+    # Every file played to this channel, in order, for tests to see what a caller heard.
+    played: list[str] = field(default_factory=list)
+    # CF_INTERCEPTED: taken out of its dialplan by ``intercept`` and bridged elsewhere.
+    intercepted: bool = False
 
     @property
     def is_up(self) -> bool:
@@ -131,7 +140,7 @@ class Channel:
 
     @property
     def interrupted(self) -> bool:
-        return self.hungup.is_set() or self.transfer_to is not None
+        return self.hungup.is_set() or self.transfer_to is not None or self.intercepted
 
     async def pause(self, seconds: float | None) -> bool:
         """Wait ``seconds`` (None: until woken); False when hung up or transferred meanwhile."""
@@ -144,6 +153,27 @@ class Channel:
 
     def wake(self) -> None:
         self.wakeup.set()
+
+    async def wait_dtmf(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a queued digit; False on timeout or when interrupted."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self.dtmf:
+            left = deadline - loop.time()
+            if self.interrupted or left <= 0:
+                return False
+            self.dtmf_evt.clear()
+            self.wakeup.clear()
+            waits = [
+                asyncio.ensure_future(self.dtmf_evt.wait()),
+                asyncio.ensure_future(self.wakeup.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+        return not self.interrupted
 
     def time(self, key: str) -> int:
         return self.times.get(key, 0)

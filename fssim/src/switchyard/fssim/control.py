@@ -5,6 +5,7 @@ POST /nodes/<node>/users          {"extension","domain","mode","ring_seconds","e
 DELETE /nodes/<node>/users/<ext>
 POST /nodes/<node>/gateways/<gw>    {"state","mode","ring_seconds","early_media","cause"}
 POST /nodes/<node>/channels/<uuid>/answer | /reject {"cause"}
+POST /nodes/<node>/channels/<uuid>/dtmf  {"digits","duration"}  the far end keys digits
 POST /nodes/<node>/drop             cut every ESL connection
 POST /nodes/<node>/restart          new Core-UUID, channels gone
 POST /nodes/<node>/heartbeat        fire a HEARTBEAT now
@@ -21,7 +22,7 @@ from typing import Any
 import msgspec
 
 from switchyard.fssim.behaviour import Behaviour
-from switchyard.fssim.node import Node
+from switchyard.fssim.node import DTMF_DIGITS, Node
 from switchyard.fssim.simulator import Simulator
 
 MAX_BODY = 1 << 20
@@ -54,6 +55,11 @@ class GatewayIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class RejectIn(msgspec.Struct):
     cause: str = "CALL_REJECTED"
+
+
+class DtmfIn(msgspec.Struct, forbid_unknown_fields=True):
+    digits: str
+    duration: int = 2000
 
 
 class HttpError(Exception):
@@ -164,6 +170,13 @@ class ControlServer:
                 found = node.reject_leg(
                     what[1], msgspec.json.decode(body or b"{}", type=RejectIn).cause
                 )
+            elif what[2] == "dtmf":
+                d = msgspec.json.decode(body, type=DtmfIn)
+                if not d.digits or any(c.upper() not in DTMF_DIGITS for c in d.digits):
+                    raise HttpError(400, "digits: must be 0-9, *, #, A-D")
+                if not 1 <= d.duration <= 64000:
+                    raise HttpError(400, "duration: must be 1-64000 samples")
+                found = node.send_dtmf(what[1], d.digits, duration=d.duration)
             else:
                 raise HttpError(404, "not found")
             if not found:

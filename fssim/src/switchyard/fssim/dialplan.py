@@ -161,5 +161,7 @@ async def route(node: Node, ch: Channel) -> None:
         if ch.transfer_to is not None and ch.is_up:
             apps.apply_transfer(node, ch)
             continue
+        if ch.intercepted:
+            return  # bridged by intercept: its dialplan is over, the call is not
         if ch.is_up:
             node.hangup(ch, "NORMAL_CLEARING")

@@ -35,6 +35,7 @@ log = logging.getLogger("switchyard.fssim")
 
 VERSION = "1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit"
 VERSION_LINE = "1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit"
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 
 @dataclass
@@ -274,6 +275,46 @@ class Node:
             return False
         self.hangup(ch, cause)
         return True
+
+    def send_dtmf(self, uuid: str, digits: str, *, duration: int = 2000) -> bool:
+        """The far end keys ``digits`` (RFC 2833) on a live channel; False when there is none.
+
+        As in FreeSWITCH the digits queue on the channel and each fires a DTMF
+        event when the channel reads it: at once, unless an app (``ivr``)
+        reads them itself, in which case they wait for it. ``duration`` is in
+        8 kHz samples (2000 = 250 ms) as FreeSWITCH reports it.
+        """
+        ch = self.find(uuid)
+        if ch is None:
+            return False
+        for digit in digits:
+            if digit.upper() in DTMF_DIGITS:
+                ch.dtmf.append((digit.upper(), duration))
+        if ch.reads_dtmf:
+            ch.dtmf_evt.set()
+        else:
+            while self.read_dtmf(ch) is not None:
+                pass
+        return True
+
+    def read_dtmf(self, ch: Channel) -> str | None:
+        """switch_channel_dequeue_dtmf: take the next queued digit and fire its DTMF event."""
+        if not ch.dtmf:
+            return None
+        digit, duration = ch.dtmf.popleft()
+        self.channel_event(
+            ch,
+            "DTMF",
+            "switch_channel.c",
+            "switch_channel_dequeue_dtmf",
+            582,
+            bottom=[
+                ("DTMF-Digit", digit),
+                ("DTMF-Duration", str(duration)),
+                ("DTMF-Source", "RTP"),
+            ],
+        )
+        return digit
 
     async def drop_connections(self) -> None:
         """Cut every ESL socket, as a crash or a network failure would."""

@@ -83,6 +83,8 @@ async def dial(
     variables = {**(extra_vars or {}), **global_vars}
     cause = "NO_ANSWER"
     for group in _split_top(rest, "|"):
+        if originator is not None and originator.interrupted:
+            break  # the caller went away or was taken elsewhere: no further attempts
         legs = _split_top(group, ",")
         tasks = [
             asyncio.ensure_future(_dial_leg(node, leg, variables, timeout, originator))

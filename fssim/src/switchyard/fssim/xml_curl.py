@@ -1,4 +1,4 @@
-"""mod_xml_curl as a client: POST FreeSWITCH's form for a dialplan fetch, return the document.
+"""mod_xml_curl as a client: POST FreeSWITCH's form for a fetch, return the document.
 
 None means "this binding returned nothing", and FreeSWITCH then falls back
 to the static XML: a non-200 answer, a transport error, a body over
@@ -35,15 +35,43 @@ def dialplan_params(node: Node, ch: Channel) -> Event:
     return e
 
 
-def form_body(node: Node, section: str, params: Event) -> str:
+def form_body(
+    node: Node,
+    section: str,
+    params: Event,
+    *,
+    tag_name: str = "",
+    key_name: str = "",
+    key_value: str = "",
+) -> str:
     # The five basic fields are written raw; every event header is URL-encoded.
-    head = f"hostname={node.hostname}&section={section}&tag_name=&key_name=&key_value="
+    head = (
+        f"hostname={node.hostname}&section={section}&tag_name={tag_name}"
+        f"&key_name={key_name}&key_value={key_value}"
+    )
     return head + "".join(f"&{k}={url_encode(v)}" for k, v in params.headers)
 
 
 async def fetch_dialplan(node: Node, ch: Channel) -> str | None:
+    return await fetch(node, form_body(node, "dialplan", dialplan_params(node, ch)))
+
+
+async def fetch_configuration(node: Node, name: str, params: Event) -> str | None:
+    """switch_xml_open_cfg(name): section/tag ``configuration``, ``key_name=name``."""
+    body = form_body(
+        node,
+        "configuration",
+        params,
+        tag_name="configuration",
+        key_name="name",
+        key_value=name,
+    )
+    return await fetch(node, body)
+
+
+async def fetch(node: Node, body: str) -> str | None:
+    """POST one form to the binding's URL; None when FreeSWITCH would try its next binding."""
     assert node.xml_curl_url
-    body = form_body(node, "dialplan", dialplan_params(node, ch))
     node.xml_curl_requests.append(dict(_pairs(body)))
     try:
         async with httpx.AsyncClient(
