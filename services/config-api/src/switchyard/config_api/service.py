@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.config_api import demo
+from switchyard.config_api.framework import openapi
 from switchyard.config_api.fsxml import endpoint
 from switchyard.config_api.live import Live, RoutingSettings
 from switchyard.config_api.outbox import Outbox
@@ -77,23 +78,25 @@ async def ready(state: Any) -> str | None:
 
 
 def _handlers() -> list[Any]:
-    return [
-        *dicts.route_handlers(),
-        *contexts.route_handlers(),
-        *extensions.route_handlers(),
-        *routing_api.route_handlers(),
-        *routes.route_handlers(),
-        *gateways.route_handlers(),
-        *blacklists.route_handlers(),
-        *ivrs.route_handlers(),
-        *simple.route_handlers(),
-        *trunks.route_handlers(),
-        *dods.route_handlers(),
-        *time_rules.route_handlers(),
-        *extended.route_handlers(),
-        *ops.route_handlers(),
-        *endpoint.route_handlers(),
-    ]
+    return openapi.document(
+        [
+            *dicts.route_handlers(),
+            *contexts.route_handlers(),
+            *extensions.route_handlers(),
+            *routing_api.route_handlers(),
+            *routes.route_handlers(),
+            *gateways.route_handlers(),
+            *blacklists.route_handlers(),
+            *ivrs.route_handlers(),
+            *simple.route_handlers(),
+            *trunks.route_handlers(),
+            *dods.route_handlers(),
+            *time_rules.route_handlers(),
+            *extended.route_handlers(),
+            *ops.route_handlers(),
+            *endpoint.route_handlers(),
+        ]
+    )
 
 
 service = Service(name="config-api", route_handlers=_handlers(), lifespan=lifespan, ready=ready)

@@ -16,11 +16,11 @@ import asyncpg
 import msgspec
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
+from switchyard.config_api.framework import openapi
 from switchyard.config_api.framework.crud import body_of, toggle_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Resource, Values
+from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
 from switchyard.shared.http.deps import AppRuntime
@@ -46,6 +46,23 @@ class Child:
         if self.realm:
             out["realm"] = self.realm
         return out
+
+    @property
+    def schema(self) -> openapi.Schema:
+        """One child row as ``render`` writes it."""
+        schema = openapi.output_schema(self.res)
+        extra: dict[str, openapi.Schema] = {self.fk_out or self.fk: {"type": "integer"}}
+        if self.realm:
+            extra["realm"] = {"type": "string", "const": self.realm}
+        schema["properties"].update(extra)
+        schema["required"].extend(extra)
+        return schema
+
+    def body(self, *, create: bool) -> openapi.Schema:
+        schema = openapi.input_schema(self.res, create=create)
+        if not create and self.res.toggle:
+            schema["properties"]["action"] = {"type": "string", "enum": ["toggle"]}
+        return schema
 
 
 async def parent_exists(conn: asyncpg.Connection | asyncpg.Pool, child: Child, pid: int) -> None:
@@ -149,11 +166,11 @@ def child_handlers(
     """
     out: list[HTTPRouteHandler] = []
 
-    async def list_children(pid: FromPath[int], runtime: AppRuntime) -> list[dict[str, Any]]:
+    async def list_children(pid: PathId, runtime: AppRuntime) -> list[dict[str, Any]]:
         return await list_of(runtime.pool, child, pid)
 
     async def create_child(
-        pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+        pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
     ) -> Created:
         data = await body_of(request)
         async with write(runtime, request) as tx:
@@ -161,7 +178,7 @@ def child_handlers(
         return Created(data=row["id"])
 
     async def update_child(
-        pid: FromPath[int], cid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+        pid: PathId, cid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
     ) -> Ok:
         data = await body_of(request)
         async with write(runtime, request) as tx:
@@ -169,23 +186,57 @@ def child_handlers(
         return Ok(data=child.render(row) if update_reply == "object" else str(row["id"]))
 
     async def delete_child(
-        pid: FromPath[int], cid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+        pid: PathId, cid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
     ) -> Ok:
         async with write(runtime, request) as tx:
             row = await remove(tx, child, pid, cid)
         data: Any = {"count": 1, "id_str": str(row["id"]), "empty": "{}"}[delete_reply]
         return Ok(data=data)
 
+    row = child.schema
     if list_path:
-        out.append(get(list_path, operation_id=f"list_{op}")(list_children))
+        out.append(
+            get(list_path, operation_id=f"list_{op}", opt=openapi.doc(reply=openapi.array_of(row)))(
+                list_children
+            )
+        )
     if create_path:
-        out.append(post(create_path, status_code=200, operation_id=f"create_{op}")(create_child))
+        out.append(
+            post(
+                create_path,
+                status_code=200,
+                operation_id=f"create_{op}",
+                opt=openapi.doc(
+                    body=child.body(create=True),
+                    reply=openapi.envelope({"type": "integer"}, "Created"),
+                ),
+            )(create_child)
+        )
     if update_path:
-        out.append(put(update_path, status_code=200, operation_id=f"update_{op}")(update_child))
+        out.append(
+            put(
+                update_path,
+                status_code=200,
+                operation_id=f"update_{op}",
+                opt=openapi.doc(
+                    body=child.body(create=False),
+                    reply=openapi.envelope(row if update_reply == "object" else {"type": "string"}),
+                ),
+            )(update_child)
+        )
+    deleted_replies: dict[str, openapi.Schema] = {
+        "count": {"type": "integer", "const": 1},
+        "id_str": {"type": "string"},
+        "empty": {"type": "string", "const": "{}"},
+    }
+    deleted = deleted_replies[delete_reply]
     for i, path in enumerate(delete_paths):
         out.append(
-            delete(path, status_code=200, operation_id=f"delete_{op}{'_' + str(i) if i else ''}")(
-                delete_child
-            )
+            delete(
+                path,
+                status_code=200,
+                operation_id=f"delete_{op}{'_' + str(i) if i else ''}",
+                opt=openapi.doc(reply=openapi.envelope(deleted)),
+            )(delete_child)
         )
     return out

@@ -13,10 +13,10 @@ import asyncpg
 import msgspec
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
-from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Resource, Values
+from switchyard.config_api.framework import openapi
+from switchyard.config_api.framework.inputs import NUL_REASON, decode, struct_for, with_defaults
+from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
 from switchyard.shared.http.body import decode_body
@@ -34,6 +34,13 @@ async def body_of(request: Request[Any, Any, Any]) -> Any:
     if not raw.strip():
         return {}
     return decode_body(raw, request.content_type[0], Any)  # type: ignore[arg-type]
+
+
+def no_nul(query: Mapping[str, Any]) -> None:
+    """A query value Postgres cannot take (U+0000) is the client's error, named."""
+    for name, value in query.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise bad_request(name, NUL_REASON)
 
 
 def where_of(
@@ -66,6 +73,7 @@ async def list_rows(
     where: Sequence[str] = (),
     args: Sequence[Any] = (),
 ) -> ListPage[dict[str, Any]]:
+    no_nul(query)
     paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
     fw, fa = where_of(resource, query, start=len(args) + 1)
     page = await fetch_page(
@@ -181,6 +189,17 @@ async def delete_row(tx: Tx, resource: Resource, item_id: int) -> asyncpg.Record
     return row
 
 
+def reply_schema(resource: Resource, kind: str) -> openapi.Schema:
+    """What ``reply`` writes, for the OpenAPI document."""
+    if kind == "object":
+        return openapi.output_schema(resource)
+    if kind == "id_str":
+        return {"type": "string"}
+    if kind == "bare_id":
+        return {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    return {"type": "integer"}
+
+
 def reply(resource: Resource, kind: str, row: asyncpg.Record) -> Any:
     if kind == "object":
         return render(resource, row)
@@ -207,7 +226,7 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
     ) -> ListPage[dict[str, Any]]:
         return await list_rows(runtime.pool, resource, request.query_params)
 
-    async def get_item(item_id: FromPath[int], runtime: AppRuntime) -> dict[str, Any]:
+    async def get_item(item_id: PathId, runtime: AppRuntime) -> dict[str, Any]:
         return await get_one(runtime.pool, resource, item_id)
 
     async def create_item(request: Request[Any, Any, Any], runtime: AppRuntime) -> Created:
@@ -217,7 +236,7 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
         return Created(data=reply(resource, resource.create_reply, row))
 
     async def update_item(
-        item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+        item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
     ) -> Any:
         data = await body_of(request)
         async with write(runtime, request) as tx:
@@ -230,33 +249,80 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
         return Ok(data=reply(resource, resource.update_reply, row))
 
     async def delete_item(
-        item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+        item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
     ) -> Ok:
         async with write(runtime, request) as tx:
             row = await delete_row(tx, resource, item_id)
         return Ok(data=str(row["id"]))
 
+    row_schema = openapi.output_schema(resource)
+    update_body = openapi.input_schema(resource, create=False)
+    if resource.toggle:
+        update_body["properties"]["action"] = {
+            "type": "string",
+            "enum": ["toggle"],
+            "description": f"flip {resource.toggle} instead of setting fields",
+        }
     if "list" in resource.ops:
-        out.append(get(base, operation_id=f"list_{op}", summary=f"List {name}")(list_items))
+        out.append(
+            get(
+                base,
+                operation_id=f"list_{op}",
+                summary=f"List {name}",
+                opt=openapi.doc(
+                    reply=openapi.list_page(row_schema), query=openapi.list_params(resource)
+                ),
+            )(list_items)
+        )
     if "get" in resource.ops:
-        out.append(get(one, operation_id=f"get_{op}", summary=f"One of {name}")(get_item))
+        out.append(
+            get(
+                one,
+                operation_id=f"get_{op}",
+                summary=f"One of {name}",
+                opt=openapi.doc(reply=row_schema),
+            )(get_item)
+        )
     if "create" in resource.ops:
         out.append(
-            post(base, status_code=200, operation_id=f"create_{op}", summary=f"Create {name}")(
-                create_item
-            )
+            post(
+                base,
+                status_code=200,
+                operation_id=f"create_{op}",
+                summary=f"Create {name}",
+                opt=openapi.doc(
+                    body=openapi.input_schema(resource, create=True),
+                    reply=openapi.envelope(
+                        reply_schema(resource, resource.create_reply), "Created"
+                    ),
+                ),
+            )(create_item)
         )
     if "update" in resource.ops:
+        update_reply = reply_schema(resource, resource.update_reply)
         out.append(
-            put(one, status_code=200, operation_id=f"update_{op}", summary=f"Update {name}")(
-                update_item
-            )
+            put(
+                one,
+                status_code=200,
+                operation_id=f"update_{op}",
+                summary=f"Update {name}",
+                opt=openapi.doc(
+                    body=update_body,
+                    reply=update_reply
+                    if resource.update_reply == "bare_id"
+                    else openapi.envelope(update_reply),
+                ),
+            )(update_item)
         )
     if "delete" in resource.ops:
         out.append(
-            delete(one, status_code=200, operation_id=f"delete_{op}", summary=f"Delete {name}")(
-                delete_item
-            )
+            delete(
+                one,
+                status_code=200,
+                operation_id=f"delete_{op}",
+                summary=f"Delete {name}",
+                opt=openapi.doc(reply=openapi.envelope({"type": "string"})),
+            )(delete_item)
         )
     return out
 

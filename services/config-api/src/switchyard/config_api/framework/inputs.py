@@ -28,6 +28,12 @@ _PY_TYPES: dict[str, Any] = {
     "json": str,
 }
 
+# Whole-number columns are Postgres integers.
+MAX_INT = 2**31 - 1
+
+# Postgres text cannot hold U+0000; JSON can carry it.
+NUL_REASON = "must not contain a NUL character (U+0000)"
+
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
 
@@ -97,6 +103,8 @@ def decode(resource: Resource, struct: type[msgspec.Struct], data: Any) -> Value
 
 
 def validate(col: Col, value: Any) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise bad_request(col.name, NUL_REASON)
     if col.required and isinstance(value, str) and not value.strip():
         raise bad_request(col.name, "is required")
     if col.choices is not None and value not in col.choices:
@@ -105,6 +113,8 @@ def validate(col: Col, value: Any) -> None:
         raise bad_request(col.name, f"must be at most {col.max_len} characters")
     if col.kind == "int" and col.choices is None and isinstance(value, int) and value < 0:
         raise bad_request(col.name, "must not be negative")
+    if col.kind == "int" and isinstance(value, int) and value > MAX_INT:
+        raise bad_request(col.name, f"must be at most {MAX_INT}")
 
 
 def with_defaults(resource: Resource, values: Values) -> Values:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 import asyncpg
+from litestar.params import PathParameter
 
 # How a column is read from a request and stored.
 #   text  any scalar, stored as text
@@ -130,3 +131,9 @@ class Resource:
             "id",
             *(c.name for c in self.cols if c.searchable and not c.secret),
         ]
+
+
+# A row id in a path: Postgres ids are bigint, so a larger number is a 400
+# naming the parameter rather than a driver overflow.
+MAX_ID = 2**63 - 1
+PathId: TypeAlias = Annotated[int, PathParameter(ge=-MAX_ID - 1, le=MAX_ID)]

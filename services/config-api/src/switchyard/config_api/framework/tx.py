@@ -68,6 +68,12 @@ async def write(runtime: Runtime, request: Request[Any, Any, Any]) -> AsyncItera
             raise bad_request(exc.column_name or "body", "out of range") from None
         except asyncpg.NumericValueOutOfRangeError:
             raise bad_request("body", "a number is out of range") from None
+        except asyncpg.exceptions._base.DataError as exc:
+            # A value the driver cannot bind (a number beyond the column's type).
+            raise bad_request("body", f"a value is out of range ({exc})") from None
+        except (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError):
+            # Columns are checked one by one on the way in; this catches the rest.
+            raise bad_request("body", "text must not contain a NUL character (U+0000)") from None
     if tx.notices and (outbox := outbox_of(request)) is not None:
         outbox.kick()
 

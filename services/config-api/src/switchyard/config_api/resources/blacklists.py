@@ -7,13 +7,12 @@ from typing import Any
 import asyncpg
 from litestar import Request, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row, require_object
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource, Values
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.shared.http.deps import AppRuntime
@@ -72,9 +71,7 @@ EXCEL = {
 
 
 @post("/api/blacklists/{pid:int}/import", status_code=200, operation_id="import_blacklist_numbers")
-async def import_numbers(
-    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Ok:
+async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     rows = rows_of(await body_of(request), "data")
 
     async with write(runtime, request) as tx:
@@ -131,9 +128,7 @@ async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
 
 
 @put("/api/blacklists/{pid:int}/multimodify", status_code=200, operation_id="multimodify_blacklist")
-async def multimodify(
-    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Ok:
+async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     """Edit several numbers of one list; answers with the last one edited."""
     rows = rows_of(require_object(await body_of(request)), "data")
     last: list[dict[str, Any]] = []

@@ -8,13 +8,12 @@ from typing import Any
 import msgspec
 from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row, require_object
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import plain, render
 from switchyard.shared.http.deps import AppRuntime
@@ -60,7 +59,7 @@ N = "/api/number_translation/{pid:int}"
 
 @get(f"{N}/numbers", operation_id="list_translation_numbers")
 async def list_numbers(
-    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, Any]:
     table = await runtime.pool.fetchrow(
         "SELECT name, description, type FROM number_translations WHERE id = $1", pid
@@ -86,9 +85,7 @@ async def list_numbers(
 
 
 @post(f"{N}/import", status_code=200, operation_id="import_translation_numbers")
-async def import_numbers(
-    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Ok:
+async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     rows = rows_of(await body_of(request), "data")
     async with write(runtime, request) as tx:
         await children.parent_exists(tx.conn, NTS, pid)
@@ -164,7 +161,7 @@ _sensor_device_struct = struct_for(SENSOR_DEVICES.res)
 
 @get("/api/extn_alarms/{pid:int}/alarms", operation_id="list_sensor_devices")
 async def list_sensor_devices(
-    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Any:
     await children.parent_exists(runtime.pool, SENSOR_DEVICES, pid)
     paging = parse_paging(
@@ -185,7 +182,7 @@ async def list_sensor_devices(
 
 @post("/api/extn_alarms/{pid:int}/import", status_code=200, operation_id="import_sensor_devices")
 async def import_sensor_devices(
-    pid: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:
     rows = rows_of(await body_of(request), "data")
     async with write(runtime, request) as tx:
@@ -205,7 +202,7 @@ async def import_sensor_devices(
     "/api/extn_alarms/alarm/{item_id:int}", status_code=200, operation_id="delete_sensor_device"
 )
 async def delete_sensor_device(
-    item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:
     async with write(runtime, request) as tx:
         sensor = await tx.conn.fetchval(

@@ -12,11 +12,10 @@ from typing import Any
 
 from litestar import get
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework.crud import handlers
-from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
 from switchyard.config_api.resources.destinations import uses_sql
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import not_found
@@ -89,9 +88,7 @@ ACTIONS = children.Child(
 
 
 @get("/api/ivrs/{pid:int}/actions/{cid:int}", operation_id="get_ivr_action")
-async def get_action(
-    pid: FromPath[int], cid: FromPath[int], runtime: AppRuntime
-) -> list[dict[str, Any]]:
+async def get_action(pid: PathId, cid: PathId, runtime: AppRuntime) -> list[dict[str, Any]]:
     """One action, as an array of one (the spec's and XUI's shape)."""
     row = await runtime.pool.fetchrow(
         "SELECT * FROM ivr_actions WHERE id = $1 AND ivr_menu_id = $2", cid, pid

@@ -8,7 +8,6 @@ import asyncpg
 import msgspec
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework.crud import (
@@ -19,7 +18,7 @@ from switchyard.config_api.framework.crud import (
     require_object,
 )
 from switchyard.config_api.framework.inputs import decode, struct_for
-from switchyard.config_api.framework.spec import Col, Filter, Resource, Values
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.fsxml.endpoint import live_of
@@ -155,7 +154,7 @@ async def list_routes(
 
 @get("/api/routes/{item_id:int}", operation_id="get_routes", summary="One route")
 async def get_route(
-    item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, Any]:
     out = await get_one(runtime.pool, ROUTES, item_id)
     if request.query_params.get("with_params") in ("true", "1"):
@@ -207,13 +206,13 @@ async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
 
 
 @get("/api/routes/{route_id:int}/params", operation_id="list_route_params")
-async def list_params(route_id: FromPath[int], runtime: AppRuntime) -> list[dict[str, Any]]:
+async def list_params(route_id: PathId, runtime: AppRuntime) -> list[dict[str, Any]]:
     return await children.list_of(runtime.pool, PARAMS, route_id)
 
 
 @post("/api/routes/{route_id:int}/params", status_code=200, operation_id="create_route_param")
 async def add_param(
-    route_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Created:
     data = await body_of(request)
     async with write(runtime, request) as tx:
@@ -227,8 +226,8 @@ async def add_param(
     operation_id="update_route_param",
 )
 async def edit_param(
-    route_id: FromPath[int],
-    param_id: FromPath[int],
+    route_id: PathId,
+    param_id: PathId,
     request: Request[Any, Any, Any],
     runtime: AppRuntime,
 ) -> Ok:
@@ -242,7 +241,7 @@ async def edit_param(
     "/api/routes/{route_id:int}/params", status_code=200, operation_id="update_route_param_by_body"
 )
 async def edit_param_by_body(
-    route_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:
     """The spec's own curl example PUTs to ``…/params`` with the param id in the body."""
     data = require_object(await body_of(request))
@@ -268,8 +267,8 @@ async def _delete_param(
     operation_id="delete_route_param",
 )
 async def delete_param(
-    route_id: FromPath[int],
-    param_id: FromPath[int],
+    route_id: PathId,
+    param_id: PathId,
     request: Request[Any, Any, Any],
     runtime: AppRuntime,
 ) -> Ok:
@@ -282,8 +281,8 @@ async def delete_param(
     operation_id="delete_route_param_plural",
 )
 async def delete_param_plural(
-    route_id: FromPath[int],
-    param_id: FromPath[int],
+    route_id: PathId,
+    param_id: PathId,
     request: Request[Any, Any, Any],
     runtime: AppRuntime,
 ) -> Ok:

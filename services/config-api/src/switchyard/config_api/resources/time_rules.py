@@ -15,12 +15,11 @@ import asyncpg
 import msgspec
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
 from switchyard.config_api.framework.crud import body_of, list_rows, require_list
 from switchyard.config_api.framework.imports import each_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Resource, Values
+from switchyard.config_api.framework.spec import Col, PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destinations import resolve
@@ -143,7 +142,7 @@ def _rule_out(row: asyncpg.Record) -> dict[str, Any]:
 
 
 @get("/api/time_recurrence/route/{route_id:int}", operation_id="list_route_time_rules")
-async def rules_of_route(route_id: FromPath[int], runtime: AppRuntime) -> Wrapped:
+async def rules_of_route(route_id: PathId, runtime: AppRuntime) -> Wrapped:
     if not await runtime.pool.fetchval("SELECT 1 FROM routes WHERE id = $1", route_id):
         raise not_found()
     rows = await runtime.pool.fetch(
@@ -183,7 +182,7 @@ async def update_rules(
 
 @delete("/api/time_recurrence/{item_id:int}", status_code=200, operation_id="delete_time_rule")
 async def delete_rule(
-    item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, str]:
     async with write(runtime, request) as tx:
         gone = await tx.conn.fetchval(
@@ -201,7 +200,7 @@ async def delete_rule(
     operation_id="delete_route_time_rules",
 )
 async def delete_rules_of_route(
-    route_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, str]:
     async with write(runtime, request) as tx:
         if not await tx.conn.fetchval("SELECT 1 FROM routes WHERE id = $1", route_id):
@@ -239,7 +238,7 @@ async def _template(conn: asyncpg.Pool | asyncpg.Connection, tid: int) -> dict[s
 
 
 @get(f"{T}/{{item_id:int}}", operation_id="get_time_template")
-async def get_template(item_id: FromPath[int], runtime: AppRuntime) -> Wrapped:
+async def get_template(item_id: PathId, runtime: AppRuntime) -> Wrapped:
     return Wrapped(data=await _template(runtime.pool, item_id))
 
 
@@ -275,7 +274,7 @@ async def update_templates(request: Request[Any, Any, Any], runtime: AppRuntime)
 
 @put(f"{T}/{{item_id:int}}", status_code=200, operation_id="update_time_template")
 async def update_template(
-    item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Wrapped:
     data = await body_of(request)
     if not isinstance(data, dict):
@@ -348,7 +347,7 @@ async def update_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -
 
 @delete(f"{E}/{{item_id:int}}", status_code=200, operation_id="delete_template_entry")
 async def delete_entry(
-    item_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Wrapped:
     async with write(runtime, request) as tx:
         gone = await tx.conn.fetchval(
