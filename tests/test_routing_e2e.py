@@ -5,7 +5,8 @@ embedded server), fssim's mod_xml_curl client POSTs its dialplan fetches
 there, and the configuration is written through the REST API first. What a
 caller would notice is asserted: where the call ends up bridged, that it is
 rejected, that the time of day changes where it goes, that the IVR's
-greeting plays.
+greeting plays and a digit keyed in its menu takes the call where the menu
+says (fssim's ``ivr`` fetches ``ivr.conf`` from /fs/xml as FreeSWITCH does).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -27,7 +26,7 @@ from granian.constants import Interfaces
 from granian.server.embed import Server
 
 from switchyard.config_api.service import service
-from switchyard.fssim import Node, apps
+from switchyard.fssim import Node
 from switchyard.fssim.channel import Channel
 from switchyard.shared.embedded import free_port
 from switchyard.shared.runner import create_app
@@ -42,7 +41,6 @@ class Stack:
     api: httpx.AsyncClient
     node: Node
     xml_url: str
-    played: list[tuple[str, str]] = field(default_factory=list)
 
     async def create(self, path: str, body: Any) -> Any:
         r = await self.api.post(path, json=body)
@@ -57,7 +55,7 @@ class Stack:
 
 
 async def until(check: Callable[[], bool], what: str) -> None:
-    # fssim exposes no event for "bridged" or "played": poll its state.
+    # fssim exposes no Python-side event for "bridged" or "played": poll its state.
     for _ in range(int(WAIT / 0.01)):
         if check():
             return
@@ -109,40 +107,12 @@ async def stack(
         s = Stack(api, node, f"{base}/fs/xml")
         # Calls from outside (trunks, SIP peers) arrive in "public".
         await s.create("/api/contexts", {"name": "Public", "key": "public"})
-        _install_ivr_app(monkeypatch, s)
         try:
             yield s
         finally:
             await node.stop()
             server.stop()
             await asyncio.wait_for(serving, 10)
-
-
-def _install_ivr_app(monkeypatch: pytest.MonkeyPatch, s: Stack) -> None:
-    """fssim has no mod_dptools ``ivr``; this stand-in does what it does first:
-    fetch ``ivr.conf`` for the menu (mod_xml_curl, ``Menu-Name``) and play
-    its greeting. ``playback`` is wrapped to record what a caller hears."""
-    real_playback = apps.APPS["playback"]
-
-    async def playback(node: Node, ch: Channel, data: str) -> str:
-        s.played.append((ch.uuid, data))
-        return await real_playback(node, ch, data)
-
-    async def ivr(node: Node, ch: Channel, data: str) -> str:
-        form = {"hostname": node.hostname, "section": "configuration",
-                "tag_name": "configuration", "key_name": "name", "key_value": "ivr.conf",
-                "Menu-Name": data, "Unique-ID": ch.uuid}  # fmt: skip
-        async with httpx.AsyncClient(timeout=5) as client:
-            r = await client.post(s.xml_url, content=urlencode(form))
-        root = ET.fromstring(r.text)  # noqa: S314 - config-api's own document
-        menu = next((m for m in root.iter("menu") if m.get("name") == data), None)
-        if menu is None:
-            return "-ERR menu not found"
-        await apps.execute(node, ch, "playback", menu.get("greet-long", ""))
-        return "+OK"
-
-    monkeypatch.setitem(apps.APPS, "playback", playback)
-    monkeypatch.setitem(apps.APPS, "ivr", ivr)
 
 
 async def test_routed_numbers_end_bridged_to_their_destination(stack: Stack) -> None:
@@ -221,16 +191,53 @@ async def test_a_time_rule_switches_the_destination(stack: Stack) -> None:
     assert why.json()["data"]["decision"]["time_rule_id"] is not None
 
 
-async def test_an_ivr_route_plays_the_configured_menu(stack: Stack) -> None:
+async def _ivr_call(stack: Stack) -> Channel:
+    """A caller reaching a front-desk menu (1: extension 1001, 2: number 8000 in public)."""
     greeting = '{"media_id":3,"media_path":"/var/media/welcome-e2e.wav","media_type":"UPLOAD"}'
     ivr = await stack.create("/api/ivrs", {"name": "front-desk", "greet_long": greeting})
+    contexts = (await stack.api.get("/api/contexts")).json()["data"]
+    public = next(c for c in contexts if c["key"] == "public")
+    await stack.create(
+        f"/api/ivrs/{ivr}/actions", {"digits": "1", "action": "IVR_EXTENSION", "args": "1001"}
+    )
+    await stack.create(
+        f"/api/ivrs/{ivr}/actions",
+        {"digits": "2", "action": "IVR_ROUTE", "args": str(public["id"]), "body": "8000"},
+    )  # fmt: skip
     await stack.create(
         "/api/routes",
         {"name": "menu", "prefix": "6000", "max_length": 4, "context": "public",
          "dest_type": "FS_DEST_IVR", "dest_uuid": str(ivr)},
     )  # fmt: skip
+    await stack.create(
+        "/api/routes",
+        {"name": "desk", "prefix": "8000", "max_length": 4, "context": "public",
+         "dest_type": "FS_DEST_USER", "dnc": "@1002"},
+    )  # fmt: skip
     await stack.settle()
+    stack.node.register_user("1001", domain=DOMAIN)
+    stack.node.register_user("1002", domain=DOMAIN)
     call = stack.node.inject_call("02000000000", "6000", context="public")
-    await until(lambda: any(u == call.uuid for u, _ in stack.played), "the greeting")
-    assert (call.uuid, "/var/media/welcome-e2e.wav") in stack.played
-    assert call.answer_state == "answered" or call.times.get("answered")
+    await until(lambda: bool(call.played) or not call.is_up, "the greeting")
+    return call
+
+
+async def test_an_ivr_greets_the_caller_and_a_digit_reaches_the_extension(
+    stack: Stack,
+) -> None:
+    call = await _ivr_call(stack)
+    # FreeSWITCH asked config-api for the menu by name, as mod_dptools does.
+    fetch = next(r for r in stack.node.xml_curl_requests if r["section"] == "configuration")
+    assert (fetch["key_value"], fetch["Menu-Name"]) == ("ivr.conf", "front-desk")
+    assert call.played == ["/var/media/welcome-e2e.wav"]
+    assert call.answer_state == "answered"
+    assert stack.node.send_dtmf(call.uuid, "1")
+    assert await bridged_to(call) == f"sofia/internal/1001@{DOMAIN}"
+
+
+async def test_an_ivr_digit_transfers_the_call_to_a_routed_number(stack: Stack) -> None:
+    call = await _ivr_call(stack)
+    stack.node.send_dtmf(call.uuid, "2")
+    # menu-exec-app transfer: the call is routed again, by config-api, as 8000.
+    assert await bridged_to(call) == f"sofia/internal/1002@{DOMAIN}"
+    assert call.profile.destination_number == "8000"
