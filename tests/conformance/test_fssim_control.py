@@ -308,3 +308,36 @@ async def test_the_switchyard_fssim_command_serves_esl_and_control() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
+
+
+async def test_digits_keyed_over_the_control_port_fire_dtmf_events(target: Target) -> None:
+    sim = Simulator()
+    sim.nodes.append(target.sim)
+    control = ControlServer(sim)
+    port = await control.start()
+    events = Events()
+    c = await _client(target, events, "DTMF", "CHANNEL_PARK")
+    try:
+        parked = target.sim.inject_call("100", "9999", context="default")
+        await events.wait(lambda e: e.name == "CHANNEL_PARK" and e.unique_id == parked.uuid)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as http:
+            path = f"/nodes/{target.sim.name}/channels/{parked.uuid}/dtmf"
+            r = await http.post(path, json={"digits": "4x"})
+            assert r.status_code == 400 and "digits" in r.json()["error"]
+            r = await http.post(path, json={"digits": "4#", "duration": 1600})
+            assert r.status_code == 200
+            gone = f"/nodes/{target.sim.name}/channels/00000000-0000-4000-8000-000000000000/dtmf"
+            assert (await http.post(gone, json={"digits": "1"})).status_code == 404
+        await events.wait(lambda e: e.get("DTMF-Digit") == "#")
+        keyed = [e for e in events.items if e.name == "DTMF" and e.unique_id == parked.uuid]
+        # A parked channel reads digits as they come, one DTMF event each.
+        assert [(e.get("DTMF-Digit"), e.get("DTMF-Duration")) for e in keyed] == [
+            ("4", "1600"),
+            ("#", "1600"),
+        ]
+        assert keyed[0].get("DTMF-Source") == "RTP"
+        assert keyed[0].get("Channel-State") == "CS_EXECUTE"
+        assert "variable_uuid" not in keyed[0].headers
+    finally:
+        await c.close()
+        await control.stop()
