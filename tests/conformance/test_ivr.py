@@ -27,12 +27,12 @@ from tests.conformance.test_xml_curl import DialplanServer, _form
 MENU = "sy_conformance_menu"
 
 
-def _document(actions: str, menus: str, number: str = "7770") -> str:
+def _document(actions: str, menus: str, number: str = "7770", prelude: str = "") -> str:
     return (
         '<document type="freeswitch/xml">'
         '<section name="dialplan"><context name="default">'
         f'<extension name="menu"><condition field="destination_number" expression="^{number}$">'
-        f'<action application="answer"/><action application="ivr" data="{MENU}"/>'
+        f'<action application="answer"/>{prelude}<action application="ivr" data="{MENU}"/>'
         "</condition></extension>"
         f'<extension name="after"><condition field="destination_number" expression="^4242$">'
         f"{actions}</condition></extension>"
@@ -178,7 +178,7 @@ async def test_a_menu_that_is_not_in_the_document_does_nothing(
 
 
 async def _until(check: Callable[[], bool]) -> None:
-    # fssim announces no event when a file starts for a given channel's list.
+    # Channel.played has no event of its own to wait on.
     await eventually(check, TIMEOUT)
 
 
@@ -266,5 +266,30 @@ async def test_sub_menus_come_from_the_same_document_and_go_back(
     assert b.variables.get("sy_ext") == "123"
     fetched = [r for r in server.requests if b"section=configuration" in r.body]
     assert len(fetched) == 1
+    with contextlib.suppress(Exception):
+        await client.api(f"uuid_kill {a_leg}")
+
+
+@pytest.mark.fssim_only
+async def test_digits_keyed_before_the_menu_wait_for_it(
+    target: Target, server: DialplanServer, client: EslClient, events: Events
+) -> None:
+    server.document = _document(
+        "",
+        f'<menu name="{MENU}" greet-long="ivr/welcome.wav" timeout="2000">'
+        '<entry action="menu-exec-app" digits="3" param="set sy_early=yes"/>'
+        '<entry action="menu-exit" digits="9"/></menu>',
+        prelude='<action application="sleep" data="300"/>',
+    )
+    a_leg, b_leg = await _call(client)
+    b = _leg(target, b_leg)
+    # Keyed while the dialplan sleeps: nothing reads them yet, so nothing is lost.
+    assert target.sim.send_dtmf(b_leg, "39")
+    done = await events.wait(_ivr_done(b_leg))
+    assert done.get("variable_sy_early") == "yes"
+    # The first queued digit cut the greeting short; the second left the menu.
+    assert b.played == ["ivr/welcome.wav", "ivr/welcome.wav"]
+    digits = [e.get("DTMF-Digit") for e in events.items if e.name == "DTMF"]
+    assert digits == ["3", "9"]
     with contextlib.suppress(Exception):
         await client.api(f"uuid_kill {a_leg}")

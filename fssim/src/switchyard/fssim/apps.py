@@ -105,6 +105,8 @@ async def _park(node: Node, ch: Channel, data: str) -> str:
     ch.parked = True
     node.channel_event(ch, "CHANNEL_PARK", "switch_ivr.c", "switch_ivr_park", 1002)
     while not ch.interrupted:
+        while node.read_dtmf(ch) is not None:
+            pass  # switch_ivr_park reads (and so reports) digits as they come
         if ch.pending:
             await run_pending(node, ch)
             continue

@@ -280,9 +280,11 @@ class Node:
         """The far end keys ``digits`` (RFC 2833) on a live channel; False when there is none.
 
         As in FreeSWITCH the digits queue on the channel and each fires a DTMF
-        event when the channel reads it: at once, unless an app (``ivr``)
-        reads them itself, in which case they wait for it. ``duration`` is in
-        8 kHz samples (2000 = 250 ms) as FreeSWITCH reports it.
+        event when the channel reads it: at once when parked or bridged (those
+        loops read DTMF as it comes), when an app that reads digits (``ivr``,
+        ``playback``) takes them, or never (``sleep``, ``answer`` leave them
+        queued for the next app). ``duration`` is in 8 kHz samples (2000 =
+        250 ms) as FreeSWITCH reports it.
         """
         ch = self.find(uuid)
         if ch is None:
@@ -290,7 +292,7 @@ class Node:
         for digit in digits:
             if digit.upper() in DTMF_DIGITS:
                 ch.dtmf.append((digit.upper(), duration))
-        if ch.reads_dtmf:
+        if ch.reads_dtmf or not (ch.parked or ch.peer is not None):
             ch.dtmf_evt.set()
         else:
             while self.read_dtmf(ch) is not None:
