@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from switchyard.config_api.framework.spec import is_id
 from switchyard.config_api.fsxml.model import (
     DirUser,
     FsConfig,
@@ -189,7 +190,7 @@ def _route(r: Mapping[str, Any], params: list[Any], rules: list[Any]) -> Route:
         bill_rate=str(bill) if bill else "",
         dnc=r["dnc"],
         sdnc=r["sdnc"],
-        blacklist=int(blacklist) if blacklist.isdigit() else None,
+        blacklist=int(blacklist) if is_id(blacklist) else None,
         params=tuple(
             RouteParam(p["id"], p["k"], p["v"], bool(p["disabled"]), p["o"]) for p in params
         ),
@@ -213,7 +214,7 @@ def _member_ids(params: str) -> tuple[int, ...]:
     ids = data.get("trunk_ids", data.get("trunks"))
     if not isinstance(ids, list):
         return ()
-    return tuple(int(i) for i in ids if isinstance(i, int | str) and str(i).isdigit())
+    return tuple(int(i) for i in ids if isinstance(i, int | str) and is_id(str(i)))
 
 
 def _translations(

@@ -137,3 +137,9 @@ class Resource:
 # naming the parameter rather than a driver overflow.
 MAX_ID = 2**63 - 1
 PathId: TypeAlias = Annotated[int, PathParameter(ge=-MAX_ID - 1, le=MAX_ID)]
+
+
+def is_id(value: object) -> bool:
+    """ASCII digits that fit a bigint id (``str.isdigit`` also takes "²", which int() refuses)."""
+    text = str(value).strip()
+    return text.isascii() and text.isdigit() and int(text) <= MAX_ID

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 
+from switchyard.config_api.framework.spec import is_id
 from switchyard.config_api.fsxml.model import DirUser, FsConfig, GatewayConf, IvrEntry, IvrMenu
 from switchyard.config_api.routing.xmldoc import _attr
 
@@ -139,7 +140,7 @@ class FsIndex:
         return _config("ivr.conf", f"<menus>{body}</menus>")
 
     def _sub(self, e: IvrEntry) -> IvrMenu | None:
-        return self.menus_by_id.get(int(e.args)) if e.args.strip().isdigit() else None
+        return self.menus_by_id.get(int(e.args)) if is_id(e.args.strip()) else None
 
     def _menu(self, m: IvrMenu) -> str:
         attrs = {
@@ -203,7 +204,7 @@ class FsIndex:
             script = sound(e.body) or e.args
             return "menu-exec-app", digits, f"lua {script}"
         if e.action == "IVR_ROUTE":
-            context = self.contexts.get(int(e.args)) if e.args.isdigit() else e.args
+            context = self.contexts.get(int(e.args)) if is_id(e.args) else e.args
             number = e.body.strip()
             if not context or not number:
                 return "", "", ""

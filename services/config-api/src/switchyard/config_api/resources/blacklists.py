@@ -9,10 +9,19 @@ from litestar import Request, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row, require_object
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource, Values
+from switchyard.config_api.framework.spec import (
+    Col,
+    Filter,
+    PathId,
+    Referrer,
+    Resource,
+    Values,
+    is_id,
+)
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.shared.http.deps import AppRuntime
@@ -58,6 +67,7 @@ NUMBERS = children.Child(
 )
 _numbers_struct = struct_for(NUMBERS.res)
 _lists_struct = struct_for(BLACKLISTS)
+_NUMBER_ROW = oa.input_schema(NUMBERS.res, create=True)
 
 # The spreadsheet's column titles (the XSwitch export format).
 EXCEL = {
@@ -70,7 +80,14 @@ EXCEL = {
 }
 
 
-@post("/api/blacklists/{pid:int}/import", status_code=200, operation_id="import_blacklist_numbers")
+@post(
+    "/api/blacklists/{pid:int}/import",
+    status_code=200,
+    operation_id="import_blacklist_numbers",
+    opt=oa.doc(
+        body=oa.rows_body("data", _NUMBER_ROW), reply=oa.envelope(oa.array_of(NUMBERS.schema))
+    ),
+)
 async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     rows = rows_of(await body_of(request), "data")
 
@@ -85,7 +102,33 @@ async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: 
     return Ok(data=created)
 
 
-@post("/api/blacklists/import", status_code=200, operation_id="import_blacklists")
+@post(
+    "/api/blacklists/import",
+    status_code=200,
+    operation_id="import_blacklists",
+    opt=oa.doc(
+        body=oa.rows_body(
+            "lists",
+            oa.obj(
+                "BlacklistExcelRow",
+                required=["名称"],
+                **{title: oa.STR for title in EXCEL},
+            ),
+        ),
+        reply=oa.envelope(
+            oa.array_of(
+                oa.obj(
+                    required=["id", "name", "list_type", "limit_user_type", "description"],
+                    id=oa.INT,
+                    name=oa.STR,
+                    list_type=oa.INT,
+                    limit_user_type=oa.INT,
+                    description=oa.STR,
+                )
+            )
+        ),
+    ),
+)
 async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     """Blacklists and their numbers from spreadsheet rows, one list per distinct name."""
     rows = rows_of(await body_of(request), "lists")
@@ -127,7 +170,23 @@ async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
     return Ok(data=data)
 
 
-@put("/api/blacklists/{pid:int}/multimodify", status_code=200, operation_id="multimodify_blacklist")
+@put(
+    "/api/blacklists/{pid:int}/multimodify",
+    status_code=200,
+    operation_id="multimodify_blacklist",
+    opt=oa.doc(
+        body=oa.obj(
+            "Multimodify",
+            required=["data"],
+            data={
+                "type": "array",
+                "minItems": 1,
+                "items": oa.with_id(NUMBERS.body(create=False)),
+            },
+        ),
+        reply=oa.envelope(NUMBERS.schema),
+    ),
+)
 async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     """Edit several numbers of one list; answers with the last one edited."""
     rows = rows_of(require_object(await body_of(request)), "data")
@@ -138,7 +197,7 @@ async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: App
 
         async def one(i: int, row: Any) -> None:
             nid = str(row.get("id", "") if isinstance(row, dict) else "").strip()
-            if not nid.isdigit():
+            if not is_id(nid):
                 raise bad_request("id", "is required (the number list id)")
             try:
                 edited = await children.edit(tx, NUMBERS, pid, int(nid), row)

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from switchyard.config_api.framework.spec import is_id
 from switchyard.shared.http.errors import bad_request
 
 DEST_TYPES: frozenset[str] = frozenset(
@@ -122,7 +123,7 @@ async def resolve(conn: asyncpg.Connection, values: dict[str, Any]) -> dict[str,
     parts = [p.strip() for p in uuid.split(",")] if dest_type == "FS_DEST_GATEWAY" else [uuid]
     names = []
     for part in parts:
-        if not part.isdigit():
+        if not is_id(part):
             raise bad_request("dest_uuid", f"must be a {what} id, got {part!r}")
         name = await conn.fetchval(
             f"SELECT {label} FROM {table} WHERE id = $1",  # noqa: S608 - from TARGETS

@@ -11,8 +11,23 @@ from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.wire import plain
 from switchyard.shared.http.deps import AppRuntime
+
+_DICT_ROW = oa.obj(
+    "Dict",
+    required=["id", "realm", "k", "v", "d", "o", "created_at", "updated_at", "deleted_at"],
+    id=oa.INT,
+    realm=oa.STR,
+    k=oa.STR,
+    v=oa.STR,
+    d=oa.STR,
+    o=oa.INT,
+    created_at=oa.TIMESTAMP,
+    updated_at=oa.TIMESTAMP,
+    deleted_at=oa.TIMESTAMP,
+)
 
 
 async def _dicts(runtime: Any, realm: str | None, k: str | None) -> list[dict[str, Any]]:
@@ -26,13 +41,25 @@ async def _dicts(runtime: Any, realm: str | None, k: str | None) -> list[dict[st
     return [plain(r) for r in rows]
 
 
-@get("/api/dicts", operation_id="list_dicts", summary="Dictionary values of a realm")
+@get(
+    "/api/dicts",
+    operation_id="list_dicts",
+    summary="Dictionary values of a realm",
+    opt=oa.doc(
+        reply=oa.array_of(_DICT_ROW),
+        query=[oa.query_param("realm", oa.STR, "e.g. DEST"), oa.query_param("k", oa.STR)],
+    ),
+)
 async def list_dicts(request: Request[Any, Any, Any], runtime: AppRuntime) -> list[dict[str, Any]]:
     q = request.query_params
     return await _dicts(runtime, q.get("realm") or None, q.get("k") or None)
 
 
-@get("/api/dicts/realm/{realm:str}", operation_id="list_dicts_of_realm")
+@get(
+    "/api/dicts/realm/{realm:str}",
+    operation_id="list_dicts_of_realm",
+    opt=oa.doc(reply=oa.array_of(_DICT_ROW)),
+)
 async def dicts_of_realm(realm: FromPath[str], runtime: AppRuntime) -> list[dict[str, Any]]:
     return await _dicts(runtime, realm, None)
 

@@ -14,6 +14,7 @@ import asyncpg
 from litestar import Request, post
 from litestar.handlers import HTTPRouteHandler
 
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
@@ -92,7 +93,15 @@ _struct = struct_for(DODS)
 EXCEL = {"分机": "extn", "线路号码": "line_number", "资源类型": "type", "资源名": "name"}
 
 
-@post("/api/dods/import", status_code=200, operation_id="import_dods")
+@post(
+    "/api/dods/import",
+    status_code=200,
+    operation_id="import_dods",
+    opt=oa.doc(
+        body=oa.rows_body("dods", oa.input_schema(DODS, create=False)),
+        reply=oa.envelope(oa.array_of(oa.obj(id=oa.INT, extn_id=oa.INT, ref_id=oa.INT))),
+    ),
+)
 async def import_dods(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     rows = rows_of(await body_of(request), "dods")
     async with write(runtime, request) as tx:

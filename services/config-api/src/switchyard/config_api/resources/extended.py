@@ -10,10 +10,11 @@ from litestar import Request, delete, get, post
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row, require_object
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource, is_id
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import plain, render
 from switchyard.shared.http.deps import AppRuntime
@@ -55,9 +56,39 @@ NTS = children.Child(
 )
 _nts_struct = struct_for(NTS.res)
 N = "/api/number_translation/{pid:int}"
+_NTS_SORT = ["id", "original_number", "nts_number"]
 
 
-@get(f"{N}/numbers", operation_id="list_translation_numbers")
+@get(
+    f"{N}/numbers",
+    operation_id="list_translation_numbers",
+    opt=oa.doc(
+        reply=oa.obj(
+            "TranslationNumbers",
+            required=["nts_numbers", "number_translation_info"],
+            nts_numbers=oa.list_page(
+                oa.obj(
+                    required=["id", "original_number", "nts_number", "created_at", "updated_at"],
+                    id=oa.STR,
+                    original_number=oa.STR,
+                    nts_number=oa.STR,
+                    created_at=oa.TIMESTAMP,
+                    updated_at=oa.TIMESTAMP,
+                    deleted_at=oa.TIMESTAMP,
+                )
+            ),
+            number_translation_info=oa.array_of(
+                oa.obj(
+                    required=["name", "description", "type"],
+                    name=oa.STR,
+                    description=oa.STR,
+                    type=oa.STR,
+                )
+            ),
+        ),
+        query=oa.paging_params(_NTS_SORT, _NTS_SORT[1:]),
+    ),
+)
 async def list_numbers(
     pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, Any]:
@@ -68,8 +99,8 @@ async def list_numbers(
         raise not_found()
     paging = parse_paging(
         request.query_params,
-        sortable=["id", "original_number", "nts_number"],
-        searchable=["original_number", "nts_number"],
+        sortable=_NTS_SORT,
+        searchable=_NTS_SORT[1:],
     )
     page = await fetch_page(
         runtime.pool,
@@ -84,7 +115,15 @@ async def list_numbers(
     return {"nts_numbers": msgspec.to_builtins(page), "number_translation_info": [dict(table)]}
 
 
-@post(f"{N}/import", status_code=200, operation_id="import_translation_numbers")
+@post(
+    f"{N}/import",
+    status_code=200,
+    operation_id="import_translation_numbers",
+    opt=oa.doc(
+        body=oa.rows_body("data", oa.input_schema(NTS.res, create=True)),
+        reply=oa.envelope(oa.INT),
+    ),
+)
 async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     rows = rows_of(await body_of(request), "data")
     async with write(runtime, request) as tx:
@@ -111,7 +150,23 @@ _device_struct = struct_for(DEVICES)
 DEVICE_EXCEL = {"名称": "name", "分机号": "extn", "供应商": "vendor", "MAC": "mac", "类型": "type"}
 
 
-@post("/api/device_provisions/import", status_code=200, operation_id="import_device_provisions")
+@post(
+    "/api/device_provisions/import",
+    status_code=200,
+    operation_id="import_device_provisions",
+    opt=oa.doc(
+        body=oa.rows_body(
+            "devices",
+            {
+                **oa.input_schema(DEVICES, create=False),
+                "description": "English keys or the spreadsheet's: "
+                + ", ".join(DEVICE_EXCEL)
+                + ". {'data': [...]} is accepted too.",
+            },
+        ),
+        reply=oa.envelope(oa.array_of(oa.output_schema(DEVICES))),
+    ),
+)
 async def import_devices(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     data = await body_of(request)
     key = "data" if isinstance(data, dict) and "data" in data else "devices"
@@ -157,17 +212,37 @@ SENSOR_DEVICES = children.Child(
     fk="extn_alarms_id",
 )
 _sensor_device_struct = struct_for(SENSOR_DEVICES.res)
+_SENSOR_SORT = ["id", "device_id", "device_name", "status"]
 
 
-@get("/api/extn_alarms/{pid:int}/alarms", operation_id="list_sensor_devices")
+@get(
+    "/api/extn_alarms/{pid:int}/alarms",
+    operation_id="list_sensor_devices",
+    opt=oa.doc(
+        reply=oa.list_page(
+            oa.obj(
+                "SensorDevice",
+                required=["id", "extn_alarms_id", "device_id", "device_name", "created_at"],
+                id=oa.STR,
+                extn_alarms_id=oa.STR,
+                device_id=oa.STR,
+                device_name=oa.STR,
+                created_at=oa.TIMESTAMP,
+                updated_at=oa.TIMESTAMP,
+                deleted_at=oa.TIMESTAMP,
+            )
+        ),
+        query=oa.paging_params(_SENSOR_SORT, _SENSOR_SORT[1:3]),
+    ),
+)
 async def list_sensor_devices(
     pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Any:
     await children.parent_exists(runtime.pool, SENSOR_DEVICES, pid)
     paging = parse_paging(
         request.query_params,
-        sortable=["id", "device_id", "device_name", "status"],
-        searchable=["device_id", "device_name"],
+        sortable=_SENSOR_SORT,
+        searchable=_SENSOR_SORT[1:3],
     )
     page = await fetch_page(
         runtime.pool,
@@ -180,7 +255,15 @@ async def list_sensor_devices(
     return page
 
 
-@post("/api/extn_alarms/{pid:int}/import", status_code=200, operation_id="import_sensor_devices")
+@post(
+    "/api/extn_alarms/{pid:int}/import",
+    status_code=200,
+    operation_id="import_sensor_devices",
+    opt=oa.doc(
+        body=oa.rows_body("data", oa.input_schema(SENSOR_DEVICES.res, create=True)),
+        reply=oa.envelope({"type": "string", "const": "{}"}),
+    ),
+)
 async def import_sensor_devices(
     pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:
@@ -199,7 +282,10 @@ async def import_sensor_devices(
 
 
 @delete(
-    "/api/extn_alarms/alarm/{item_id:int}", status_code=200, operation_id="delete_sensor_device"
+    "/api/extn_alarms/alarm/{item_id:int}",
+    status_code=200,
+    operation_id="delete_sensor_device",
+    opt=oa.doc(reply=oa.envelope({"type": "string", "const": "{}"})),
 )
 async def delete_sensor_device(
     item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
@@ -224,6 +310,12 @@ class IpRule(msgspec.Struct):
     target_protocol: str = "all"
 
 
+_IP_RULE: oa.Schema = {
+    **oa.of_type(IpRule),
+    "description": "target_port: 1-65535, 0, '' or 'all'; target_protocol: tcp, udp or all",
+}
+
+
 def _rule(data: Any) -> tuple[str, str, int, str]:
     from switchyard.shared.http.body import convert
 
@@ -233,7 +325,7 @@ def _rule(data: Any) -> tuple[str, str, int, str]:
     except ValueError:
         raise bad_request("target_ip", f"not an IP address: {rule.target_ip!r}") from None
     port_raw = str(rule.target_port).strip().lower()
-    port = 0 if port_raw in ("", "all", "0") else int(port_raw) if port_raw.isdigit() else -1
+    port = 0 if port_raw in ("", "all", "0") else int(port_raw) if is_id(port_raw) else -1
     if not 0 <= port <= 65535:
         raise bad_request(
             "target_port", f"must be a port 1-65535 or empty, got {rule.target_port!r}"
@@ -259,7 +351,16 @@ def rule_spec(ip: str, name: str, port: int, proto: str) -> str:
     return " ".join([*parts, "-j", "DROP"])
 
 
-@get("/api/iptables", operation_id="list_iptables")
+@get(
+    "/api/iptables",
+    operation_id="list_iptables",
+    opt=oa.doc(
+        reply=oa.envelope(
+            oa.array_of(oa.obj(required=["chain", "rule_spec"], chain=oa.STR, rule_spec=oa.STR))
+        ),
+        query=[oa.query_param("ip", oa.STR, "rules whose address starts with this")],
+    ),
+)
 async def list_iptables(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     ip = request.query_params.get("ip")
     rows = await runtime.pool.fetch(
@@ -279,7 +380,12 @@ async def list_iptables(request: Request[Any, Any, Any], runtime: AppRuntime) ->
     return Ok(data=data)
 
 
-@post("/api/iptables/add_rule", status_code=200, operation_id="add_iptables_rule")
+@post(
+    "/api/iptables/add_rule",
+    status_code=200,
+    operation_id="add_iptables_rule",
+    opt=oa.doc(body=_IP_RULE, reply=oa.envelope({"type": "boolean"})),
+)
 async def add_rule(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     ip, name, port, proto = _rule(await body_of(request))
     async with write(runtime, request) as tx:
@@ -295,7 +401,12 @@ async def add_rule(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     return Ok(data=True)
 
 
-@post("/api/iptables/clean_drop_rule", status_code=200, operation_id="clean_iptables_rule")
+@post(
+    "/api/iptables/clean_drop_rule",
+    status_code=200,
+    operation_id="clean_iptables_rule",
+    opt=oa.doc(body=_IP_RULE, reply=oa.envelope({"type": "boolean"})),
+)
 async def clean_rule(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     ip, _, port, proto = _rule(await body_of(request))
     async with write(runtime, request) as tx:

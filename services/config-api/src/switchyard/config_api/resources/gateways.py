@@ -14,9 +14,10 @@ from litestar import Request, post
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
+from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values, is_id
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.resources.destinations import uses_sql
 from switchyard.shared.http.deps import AppRuntime
@@ -96,7 +97,25 @@ VARIABLES = children.Child(
 )
 
 
-@post("/api/gateways", status_code=200, operation_id="create_gateways", summary="Create a gateway")
+@post(
+    "/api/gateways",
+    status_code=200,
+    operation_id="create_gateways",
+    summary="Create a gateway",
+    opt=oa.doc(
+        body={
+            **oa.input_schema(GATEWAYS, create=True),
+            "properties": {
+                **oa.input_schema(GATEWAYS, create=True)["properties"],
+                "template": {
+                    "type": "string",
+                    "description": "id of a gateway whose params and variables are copied",
+                },
+            },
+        },
+        reply=oa.envelope(oa.INT, "Created"),
+    ),
+)
 async def create_gateway(request: Request[Any, Any, Any], runtime: AppRuntime) -> Created:
     data = await body_of(request)
     values = with_defaults(GATEWAYS, decode(GATEWAYS, _struct, data))
@@ -105,7 +124,7 @@ async def create_gateway(request: Request[Any, Any, Any], runtime: AppRuntime) -
         row = await insert_row(tx, GATEWAYS, values)
         # XUI's `template`: another gateway's id whose params and variables are copied.
         if template and template != "default":
-            if not template.isdigit() or not await tx.conn.fetchval(
+            if not is_id(template) or not await tx.conn.fetchval(
                 "SELECT 1 FROM gateways WHERE id = $1", int(template)
             ):
                 raise bad_request("template", f"no gateway with id {template!r}")

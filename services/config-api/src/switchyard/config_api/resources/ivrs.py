@@ -14,6 +14,7 @@ from litestar import get
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import handlers
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
 from switchyard.config_api.resources.destinations import uses_sql
@@ -87,7 +88,11 @@ ACTIONS = children.Child(
 )
 
 
-@get("/api/ivrs/{pid:int}/actions/{cid:int}", operation_id="get_ivr_action")
+@get(
+    "/api/ivrs/{pid:int}/actions/{cid:int}",
+    operation_id="get_ivr_action",
+    opt=oa.doc(reply=oa.array_of(ACTIONS.schema)),
+)
 async def get_action(pid: PathId, cid: PathId, runtime: AppRuntime) -> list[dict[str, Any]]:
     """One action, as an array of one (the spec's and XUI's shape)."""
     row = await runtime.pool.fetchrow(

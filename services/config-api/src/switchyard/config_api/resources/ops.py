@@ -10,21 +10,53 @@ from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.wire import timestamp
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import ListPage
 from switchyard.shared.http.errors import bad_request, not_found
 from switchyard.shared.http.paging import fetch_page, parse_paging
 
+_LOG_SORT = ["id", "created_at", "operator", "resource", "action"]
+_LOG_FIELDS = (
+    "id",
+    "resource",
+    "source_ip",
+    "user_id",
+    "user_name",
+    "message",
+    "summary",
+    "action",
+    "created_at",
+)
 
-@get("/api/logs", operation_id="list_logs", summary="Operation log")
+
+@get(
+    "/api/logs",
+    operation_id="list_logs",
+    summary="Operation log",
+    opt=oa.doc(
+        reply=oa.list_page(
+            oa.obj(
+                "LogEntry",
+                required=list(_LOG_FIELDS),
+                **{name: oa.STR for name in _LOG_FIELDS},
+            )
+        ),
+        query=[
+            *oa.paging_params(_LOG_SORT, ["path"]),
+            oa.query_param("operator", oa.STR),
+            oa.query_param("resource", oa.STR),
+            oa.query_param("action", oa.STR),
+            oa.query_param("startDate", oa.STR, "ISO date or date-time, UTC when no zone"),
+        ],
+    ),
+)
 async def list_logs(
     request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> ListPage[dict[str, Any]]:
     q = request.query_params
-    paging = parse_paging(
-        q, sortable=["id", "created_at", "operator", "resource", "action"], searchable=["path"]
-    )
+    paging = parse_paging(q, sortable=_LOG_SORT, searchable=["path"])
     where: list[str] = []
     args: list[Any] = []
     for param, column in (("operator", "operator"), ("resource", "resource"), ("action", "action")):

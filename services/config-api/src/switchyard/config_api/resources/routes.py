@@ -10,6 +10,7 @@ from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import (
     body_of,
     get_one,
@@ -18,7 +19,7 @@ from switchyard.config_api.framework.crud import (
     require_object,
 )
 from switchyard.config_api.framework.inputs import decode, struct_for
-from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.fsxml.endpoint import live_of
@@ -40,7 +41,7 @@ async def check_route(conn: asyncpg.Connection, row: Values, current: Values | N
 
 
 async def check_blacklist(conn: asyncpg.Connection, value: str) -> None:
-    if not value.isdigit() or not await conn.fetchval(
+    if not is_id(value) or not await conn.fetchval(
         "SELECT 1 FROM blacklists WHERE id = $1", int(value)
     ):
         raise bad_request("blacklist", f"no blacklist with id {value!r}")
@@ -99,6 +100,7 @@ BATCH = Resource(
     cols=tuple(c for c in ROUTES.cols if c.name in BATCH_FIELDS),
 )
 _batch_struct = struct_for(BATCH)
+_ROUTE_OUT = oa.output_schema(ROUTES)
 
 PARAMS = children.Child(
     parent=ROUTES,
@@ -137,6 +139,14 @@ async def route_check(
     "/api/routes",
     operation_id="list_routes",
     summary="List routes, or check which one a number takes",
+    opt=oa.doc(
+        reply=oa.list_page(_ROUTE_OUT),
+        query=[
+            *oa.list_params(ROUTES),
+            oa.query_param("destNumber", oa.STR, "answer the one route this number takes"),
+            oa.query_param("dest", oa.STR, "routes whose dest_uuid or body is this"),
+        ],
+    ),
 )
 async def list_routes(
     request: Request[Any, Any, Any], runtime: AppRuntime
@@ -152,7 +162,18 @@ async def list_routes(
     return await list_rows(runtime.pool, ROUTES, query, where=where, args=args)
 
 
-@get("/api/routes/{item_id:int}", operation_id="get_routes", summary="One route")
+@get(
+    "/api/routes/{item_id:int}",
+    operation_id="get_routes",
+    summary="One route",
+    opt=oa.doc(
+        reply={
+            **_ROUTE_OUT,
+            "properties": {**_ROUTE_OUT["properties"], "params": oa.array_of(PARAMS.schema)},
+        },
+        query=[oa.query_param("with_params", {"type": "string", "enum": ["true", "1"]})],
+    ),
+)
 async def get_route(
     item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, Any]:
@@ -173,6 +194,17 @@ class BatchReply(msgspec.Struct):
     status_code=200,
     operation_id="batch_update_routes",
     summary="Update several routes",
+    opt=oa.doc(
+        body={
+            **oa.input_schema(BATCH, create=False),
+            "title": "RoutesBatch",
+            "required": ["route"],
+            "properties": {
+                "route": {"type": "array", "minItems": 1, "items": oa.ID_ANY},
+                **oa.input_schema(BATCH, create=False)["properties"],
+            },
+        }
+    ),
 )
 async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> BatchReply:
     data = require_object(await body_of(request))
@@ -181,7 +213,7 @@ async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
         raise bad_request("route", "must be a non-empty array of route ids")
     ids: list[int] = []
     for i, v in enumerate(ids_raw):
-        if not str(v).strip().isdigit():
+        if not is_id(str(v).strip()):
             raise bad_request(f"route[{i}]", f"must be a route id, got {v!r}")
         ids.append(int(str(v)))
     values = decode(BATCH, _batch_struct, {k: v for k, v in data.items() if k in BATCH_FIELDS})
@@ -205,12 +237,21 @@ async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
 # --- params -----------------------------------------------------------------------
 
 
-@get("/api/routes/{route_id:int}/params", operation_id="list_route_params")
+@get(
+    "/api/routes/{route_id:int}/params",
+    operation_id="list_route_params",
+    opt=oa.doc(reply=oa.array_of(PARAMS.schema)),
+)
 async def list_params(route_id: PathId, runtime: AppRuntime) -> list[dict[str, Any]]:
     return await children.list_of(runtime.pool, PARAMS, route_id)
 
 
-@post("/api/routes/{route_id:int}/params", status_code=200, operation_id="create_route_param")
+@post(
+    "/api/routes/{route_id:int}/params",
+    status_code=200,
+    operation_id="create_route_param",
+    opt=oa.doc(body=PARAMS.body(create=True), reply=oa.envelope(oa.INT, "Created")),
+)
 async def add_param(
     route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Created:
@@ -224,6 +265,7 @@ async def add_param(
     "/api/routes/{route_id:int}/params/{param_id:int}",
     status_code=200,
     operation_id="update_route_param",
+    opt=oa.doc(body=PARAMS.body(create=False), reply=oa.envelope(PARAMS.schema)),
 )
 async def edit_param(
     route_id: PathId,
@@ -238,7 +280,10 @@ async def edit_param(
 
 
 @put(
-    "/api/routes/{route_id:int}/params", status_code=200, operation_id="update_route_param_by_body"
+    "/api/routes/{route_id:int}/params",
+    status_code=200,
+    operation_id="update_route_param_by_body",
+    opt=oa.doc(body=oa.with_id(PARAMS.body(create=False)), reply=oa.envelope(PARAMS.schema)),
 )
 async def edit_param_by_body(
     route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
@@ -246,7 +291,7 @@ async def edit_param_by_body(
     """The spec's own curl example PUTs to ``…/params`` with the param id in the body."""
     data = require_object(await body_of(request))
     pid = str(data.get("id", "")).strip()
-    if not pid.isdigit():
+    if not is_id(pid):
         raise bad_request("id", "the param id is required (in the path or the body)")
     async with write(runtime, request) as tx:
         row = await children.edit(tx, PARAMS, route_id, int(pid), data)
@@ -265,6 +310,7 @@ async def _delete_param(
     "/api/routes/{route_id:int}/param/{param_id:int}",
     status_code=200,
     operation_id="delete_route_param",
+    opt=oa.doc(reply=oa.envelope({"type": "integer", "const": 1})),
 )
 async def delete_param(
     route_id: PathId,
@@ -279,6 +325,7 @@ async def delete_param(
     "/api/routes/{route_id:int}/params/{param_id:int}",
     status_code=200,
     operation_id="delete_route_param_plural",
+    opt=oa.doc(reply=oa.envelope({"type": "integer", "const": 1})),
 )
 async def delete_param_plural(
     route_id: PathId,

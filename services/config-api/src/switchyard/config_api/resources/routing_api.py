@@ -17,6 +17,7 @@ import msgspec
 from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.fsxml.endpoint import live_of
 from switchyard.config_api.live import Live
 from switchyard.config_api.routing.destinations import Action
@@ -66,6 +67,15 @@ class Explanation(msgspec.Struct, frozen=True):
     "/api/routes/explain",
     operation_id="explain_route",
     summary="Why a call to destNumber in context goes where it goes",
+    opt=oa.doc(
+        reply=oa.envelope(oa.of_type(Explanation)),
+        query=[
+            {**oa.query_param("destNumber", oa.STR), "required": True},
+            oa.query_param("context", oa.STR, "default context-1"),
+            oa.query_param("callerNumber", oa.STR),
+            oa.query_param("at", oa.STR, "ISO date-time to evaluate time rules at"),
+        ],
+    ),
 )
 async def explain(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     q = request.query_params

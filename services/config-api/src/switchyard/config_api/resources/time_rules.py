@@ -16,10 +16,11 @@ import msgspec
 from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, list_rows, require_list
 from switchyard.config_api.framework.imports import each_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, PathId, Resource, Values
+from switchyard.config_api.framework.spec import Col, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destinations import resolve
@@ -87,9 +88,50 @@ ENTRIES = Resource(
 _entry_struct = struct_for(ENTRIES)
 
 
+def _wrapped(data: oa.Schema) -> oa.Schema:
+    return oa.envelope(data, "Wrapped")
+
+
+_RULE_OUT = oa.output_schema(RULES)
+_TEMPLATE_OUT = oa.output_schema(TEMPLATES)
+_ID_LIST: oa.Schema = {"type": "array", "minItems": 1, "items": oa.ID_ANY, "example": [7]}
+_IDS_OUT = _wrapped(oa.array_of(oa.obj(required=["id"], id=oa.ID_ANY)))
+_DOC_CREATE_RULES = oa.doc(
+    body=oa.one_or_many(oa.input_schema(RULES, create=True)),
+    reply=oa.array_of(oa.obj(required=["id"], id=oa.INT)),
+)
+_DOC_UPDATE_RULES = oa.doc(
+    body=oa.one_or_many(oa.with_id(oa.input_schema(RULES, create=False))),
+    reply=oa.array_of(oa.obj(required=["id"], id=oa.STR)),
+)
+_DOC_ID_STR = oa.doc(reply=oa.obj(required=["id"], id=oa.STR))
+_DOC_TEMPLATE = oa.doc(
+    reply=_wrapped(
+        {
+            **_TEMPLATE_OUT,
+            "properties": {
+                **_TEMPLATE_OUT["properties"],
+                "time_recurrences": oa.array_of(
+                    oa.obj(required=["id", "time_recurrence"], id=oa.INT, time_recurrence=oa.STR)
+                ),
+            },
+        }
+    )
+)
+_ENTRY_GROUPS = _wrapped(
+    oa.array_of(
+        oa.obj(
+            required=["id", "time_recurrences"],
+            id=oa.INT,
+            time_recurrences=oa.array_of(oa.obj(id=oa.STR, time_recurrence=oa.STR)),
+        )
+    )
+)
+
+
 def _id_of(row: Any, where: str = "id") -> int:
     raw = str(row.get("id", "") if isinstance(row, dict) else "").strip()
-    if not raw.isdigit():
+    if not is_id(raw):
         raise bad_request(where, "is required")
     return int(raw)
 
@@ -141,7 +183,13 @@ def _rule_out(row: asyncpg.Record) -> dict[str, Any]:
 # --- a route's time rules --------------------------------------------------------------
 
 
-@get("/api/time_recurrence/route/{route_id:int}", operation_id="list_route_time_rules")
+@get(
+    "/api/time_recurrence/route/{route_id:int}",
+    operation_id="list_route_time_rules",
+    opt=oa.doc(
+        reply=_wrapped(oa.array_of({**_RULE_OUT, "required": [*_RULE_OUT["required"], "route_id"]}))
+    ),
+)
 async def rules_of_route(route_id: PathId, runtime: AppRuntime) -> Wrapped:
     if not await runtime.pool.fetchval("SELECT 1 FROM routes WHERE id = $1", route_id):
         raise not_found()
@@ -151,7 +199,9 @@ async def rules_of_route(route_id: PathId, runtime: AppRuntime) -> Wrapped:
     return Wrapped(data=[_rule_out(r) for r in rows])
 
 
-@post("/api/time_recurrence", status_code=200, operation_id="create_time_rules")
+@post(
+    "/api/time_recurrence", status_code=200, operation_id="create_time_rules", opt=_DOC_CREATE_RULES
+)
 async def create_rules(
     request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> list[dict[str, Any]]:
@@ -165,7 +215,9 @@ async def create_rules(
         return await each_row("body", items, one)
 
 
-@put("/api/time_recurrence", status_code=200, operation_id="update_time_rules")
+@put(
+    "/api/time_recurrence", status_code=200, operation_id="update_time_rules", opt=_DOC_UPDATE_RULES
+)
 async def update_rules(
     request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> list[dict[str, Any]]:
@@ -180,7 +232,12 @@ async def update_rules(
         return await each_row("body", items, one)
 
 
-@delete("/api/time_recurrence/{item_id:int}", status_code=200, operation_id="delete_time_rule")
+@delete(
+    "/api/time_recurrence/{item_id:int}",
+    status_code=200,
+    operation_id="delete_time_rule",
+    opt=_DOC_ID_STR,
+)
 async def delete_rule(
     item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> dict[str, str]:
@@ -198,6 +255,7 @@ async def delete_rule(
     "/api/time_recurrence/route/{route_id:int}",
     status_code=200,
     operation_id="delete_route_time_rules",
+    opt=_DOC_ID_STR,
 )
 async def delete_rules_of_route(
     route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
@@ -218,7 +276,11 @@ async def delete_rules_of_route(
 T = "/api/time_recurrence/templates"
 
 
-@get(T, operation_id="list_time_templates")
+@get(
+    T,
+    operation_id="list_time_templates",
+    opt=oa.doc(reply=_wrapped(oa.list_page(_TEMPLATE_OUT)), query=oa.list_params(TEMPLATES)),
+)
 async def list_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     return Wrapped(data=await list_rows(runtime.pool, TEMPLATES, request.query_params))
 
@@ -237,12 +299,20 @@ async def _template(conn: asyncpg.Pool | asyncpg.Connection, tid: int) -> dict[s
     return out
 
 
-@get(f"{T}/{{item_id:int}}", operation_id="get_time_template")
+@get(f"{T}/{{item_id:int}}", operation_id="get_time_template", opt=_DOC_TEMPLATE)
 async def get_template(item_id: PathId, runtime: AppRuntime) -> Wrapped:
     return Wrapped(data=await _template(runtime.pool, item_id))
 
 
-@post(T, status_code=200, operation_id="create_time_templates")
+@post(
+    T,
+    status_code=200,
+    operation_id="create_time_templates",
+    opt=oa.doc(
+        body=oa.one_or_many(oa.input_schema(TEMPLATES, create=True)),
+        reply=_wrapped(oa.array_of(_TEMPLATE_OUT)),
+    ),
+)
 async def create_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     items = require_list(await body_of(request))
     async with write(runtime, request) as tx:
@@ -267,12 +337,25 @@ async def _update_templates(
         return Wrapped(data=await each_row("body", items, one))
 
 
-@put(T, status_code=200, operation_id="update_time_templates")
+@put(
+    T,
+    status_code=200,
+    operation_id="update_time_templates",
+    opt=oa.doc(
+        body=oa.one_or_many(oa.with_id(oa.input_schema(TEMPLATES, create=False))),
+        reply=_IDS_OUT,
+    ),
+)
 async def update_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     return await _update_templates(request, runtime, require_list(await body_of(request)))
 
 
-@put(f"{T}/{{item_id:int}}", status_code=200, operation_id="update_time_template")
+@put(
+    f"{T}/{{item_id:int}}",
+    status_code=200,
+    operation_id="update_time_template",
+    opt=oa.doc(body=oa.input_schema(TEMPLATES, create=False), reply=_IDS_OUT),
+)
 async def update_template(
     item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Wrapped:
@@ -287,7 +370,7 @@ def _ids(data: Any) -> list[int]:
         raise bad_request("body", "must be a non-empty array of ids, e.g. [7]")
     out = []
     for i, v in enumerate(data):
-        if not str(v).strip().isdigit():
+        if not is_id(str(v).strip()):
             raise bad_request(f"body[{i}]", f"must be an id, got {v!r}")
         out.append(int(str(v)))
     return out
@@ -307,7 +390,12 @@ async def _delete_ids(request: Request[Any, Any, Any], runtime: Any, table: str)
     return Wrapped(data=[{"id": i} for i in ids])
 
 
-@delete(T, status_code=200, operation_id="delete_time_templates")
+@delete(
+    T,
+    status_code=200,
+    operation_id="delete_time_templates",
+    opt=oa.doc(body=_ID_LIST, reply=_IDS_OUT),
+)
 async def delete_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     return await _delete_ids(request, runtime, "time_templates")
 
@@ -315,7 +403,12 @@ async def delete_templates(request: Request[Any, Any, Any], runtime: AppRuntime)
 E = f"{T}/time_recurrences"
 
 
-@post(E, status_code=200, operation_id="create_template_entries")
+@post(
+    E,
+    status_code=200,
+    operation_id="create_template_entries",
+    opt=oa.doc(body=oa.one_or_many(oa.input_schema(ENTRIES, create=True)), reply=_ENTRY_GROUPS),
+)
 async def create_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     items = require_list(await body_of(request))
     groups: dict[int, list[dict[str, Any]]] = {}
@@ -332,7 +425,15 @@ async def create_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -
     return Wrapped(data=[{"id": tid, "time_recurrences": e} for tid, e in groups.items()])
 
 
-@put(E, status_code=200, operation_id="update_template_entries")
+@put(
+    E,
+    status_code=200,
+    operation_id="update_template_entries",
+    opt=oa.doc(
+        body=oa.one_or_many(oa.with_id(oa.input_schema(ENTRIES, create=False))),
+        reply=_IDS_OUT,
+    ),
+)
 async def update_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     items = require_list(await body_of(request))
     async with write(runtime, request) as tx:
@@ -345,7 +446,12 @@ async def update_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -
         return Wrapped(data=await each_row("body", items, one))
 
 
-@delete(f"{E}/{{item_id:int}}", status_code=200, operation_id="delete_template_entry")
+@delete(
+    f"{E}/{{item_id:int}}",
+    status_code=200,
+    operation_id="delete_template_entry",
+    opt=oa.doc(reply=_wrapped(oa.obj(required=["id"], id=oa.STR))),
+)
 async def delete_entry(
     item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Wrapped:
@@ -359,7 +465,12 @@ async def delete_entry(
     return Wrapped(data={"id": str(item_id)})
 
 
-@delete(E, status_code=200, operation_id="delete_template_entries")
+@delete(
+    E,
+    status_code=200,
+    operation_id="delete_template_entries",
+    opt=oa.doc(body=_ID_LIST, reply=_IDS_OUT),
+)
 async def delete_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
     return await _delete_ids(request, runtime, "time_template_recurrences")
 

@@ -8,6 +8,7 @@ import asyncpg
 from litestar import Request, delete, post
 from litestar.handlers import HTTPRouteHandler
 
+from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
@@ -62,7 +63,15 @@ TRUNK_EXCEL = {
 }
 
 
-@post("/api/trunks/import", status_code=200, operation_id="import_trunks")
+@post(
+    "/api/trunks/import",
+    status_code=200,
+    operation_id="import_trunks",
+    opt=oa.doc(
+        body=oa.rows_body("trunks", oa.input_schema(TRUNKS, create=False)),
+        reply=oa.envelope(oa.array_of(oa.output_schema(TRUNKS))),
+    ),
+)
 async def import_trunks(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     rows = rows_of(await body_of(request), "trunks")
     async with write(runtime, request) as tx:
@@ -115,7 +124,12 @@ ROUTE_CODES = Resource(
 )
 
 
-@delete("/api/route_codes", status_code=200, operation_id="delete_all_route_codes")
+@delete(
+    "/api/route_codes",
+    status_code=200,
+    operation_id="delete_all_route_codes",
+    opt=oa.doc(reply=oa.envelope({"type": "string", "description": "how many were deleted"})),
+)
 async def delete_all_route_codes(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     async with write(runtime, request) as tx:
         ids = [r["id"] for r in await tx.conn.fetch("DELETE FROM route_codes RETURNING id")]
