@@ -148,7 +148,8 @@ class Channel:
             return False
         self.wakeup.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wakeup.wait(), seconds)
+            async with asyncio.timeout(seconds):  # cancel-safe, unlike 3.11's wait_for
+                await self.wakeup.wait()
         return not self.interrupted
 
     def wake(self) -> None:

@@ -139,7 +139,10 @@ class EventPublisher:
                 # outage the acks that will never come fail together, quickly.
                 remaining = max(0.0, deadline - asyncio.get_running_loop().time())
                 try:
-                    await asyncio.wait_for(asyncio.shield(future), remaining)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for swallows
+                    # a cancel that lands as the ack arrives, and stop() hangs.
+                    async with asyncio.timeout(remaining):
+                        await asyncio.shield(future)
                     ok = True
                 except asyncio.CancelledError:
                     # nats-py cancels pending acks when the connection drops;

@@ -55,8 +55,11 @@ class Outbox:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a
+            # cancel that lands as the wait completes, and stop() would hang.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), RETRY_SECONDS)
+                async with asyncio.timeout(RETRY_SECONDS):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 while await self.drain_once():
