@@ -18,7 +18,7 @@ import contextlib
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import pytest_asyncio
 from switchyard.shared import accounts
 from switchyard.shared.bus import Bus
 from switchyard.shared.db import migrate
+from switchyard.shared.embedded import EmbeddedNats, free_port
 from switchyard.shared.settings import Settings
 from switchyard.shared.subjects import Subjects
 
@@ -180,6 +181,15 @@ async def nats_url(backing: Backing) -> AsyncIterator[str]:
     backing.nats_version = bus.server_version
     await bus.close()
     yield backing.nats_url
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A NATS server of this test's own, which it may kill and restart (same port, same store)."""
+    server = EmbeddedNats(tmp_path / "own-nats", port=free_port())
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 
 from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.shared.bus import Bus
-from switchyard.shared.embedded import EmbeddedNats, free_port
+from switchyard.shared.embedded import EmbeddedNats
 from switchyard.shared.subjects import Subjects
 
 CORE = "4e1f2c52-0000-4000-8000-00000000c0de"
-
-
-@pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A NATS server this test may kill and restart (same port, same store)."""
-    server = EmbeddedNats(tmp_path / "nats", port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest_asyncio.fixture
