@@ -1,4 +1,4 @@
-"""Config-changed notices survive a NATS outage: written while NATS is down, sent when it is back."""
+"""Config-changed notices survive a NATS outage: kept while it is down, sent when it is back."""
 
 from __future__ import annotations
 
