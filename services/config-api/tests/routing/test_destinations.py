@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import msgspec
 import pytest
 
+from switchyard.config_api.resources.destinations import DEST_TYPES
+from switchyard.config_api.resources.simple import FUNC_TYPES
 from switchyard.config_api.routing.destinations import BUILDERS, Action
 from switchyard.config_api.routing.engine import Decision, compile
 from switchyard.config_api.routing.model import (
@@ -15,6 +18,7 @@ from switchyard.config_api.routing.model import (
     ConferenceRoom,
     Distributor,
     Extension,
+    FuncCode,
     Gateway,
     Ivr,
     MediaFile,
@@ -24,6 +28,7 @@ from switchyard.config_api.routing.model import (
     Trunk,
     TrunkGroup,
 )
+from switchyard.shared.db import load_migrations
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 RESOURCES = Snapshot(
@@ -88,6 +93,40 @@ def dest_actions(d: Decision) -> list[tuple[str, str]]:
 def test_every_type_of_the_dict_is_handled() -> None:
     assert len(ALL_TYPES) == 54
     assert set(ALL_TYPES) <= set(BUILDERS)
+
+
+def _dict_values(realm: str) -> set[str]:
+    sql = next(m.sql for m in load_migrations() if m.version == "0101_config_dicts")
+    return set(re.findall(rf"\('{realm}', '([^']+)'", sql))
+
+
+def test_every_type_the_api_accepts_has_a_builder() -> None:
+    # Routes and time rules (DEST_TYPES), func codes (FUNC_TYPES) and the
+    # seeded dicts (realms DEST and FUNC): none may fall through to
+    # "unknown destination type" once stored.
+    dest, func = _dict_values("DEST"), _dict_values("FUNC")
+    assert "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE" in func and len(dest) >= 20
+    accepted = DEST_TYPES | set(FUNC_TYPES) | dest | func
+    assert sorted(accepted - set(BUILDERS)) == []
+
+
+@pytest.mark.parametrize(
+    ("spelling", "db"),
+    [
+        ("WITHOUT_RESPONSE", "insert/cf_noanswer/${caller_id_number}/1"),
+        ("WITHOUT_RESPONSE_CANCEL", "delete/cf_noanswer/${caller_id_number}"),
+        ("NO_RESPONSE", "insert/cf_noanswer/${caller_id_number}/1"),
+        ("NO_RESPONSE_CANCEL", "delete/cf_noanswer/${caller_id_number}"),
+    ],
+)
+def test_both_spellings_of_no_answer_forwarding_work_as_func_codes(spelling: str, db: str) -> None:
+    func_type = f"FS_DEST_FUNC_CALL_FORWARD_{spelling}"
+    snap = Snapshot(
+        extensions=(Extension(id=1, extn="1001"),),
+        func_codes=(FuncCode(id=1, func_code="*73", func_type=func_type),),
+    )
+    d = compile(snap).lookup("default", "*731", "1001", NOW)
+    assert d.outcome == "func_code" and ("db", db) in dest_actions(d), d.reason
 
 
 @pytest.mark.parametrize(

@@ -609,6 +609,9 @@ BUILDERS: dict[str, Builder] = {
     "FS_DEST_FUNC_CALL_FORWARD_BUSY_CANCEL": _db_clear("cf_busy"),
     "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE": _db_set("cf_noanswer"),
     "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL": _db_clear("cf_noanswer"),
+    # The func-code dict (migration 0101) spells no-answer forwarding this way.
+    "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE": _db_set("cf_noanswer"),
+    "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE_CANCEL": _db_clear("cf_noanswer"),
     "FS_DEST_FUNC_CALL_DND": _dest_dnd,
     "FS_DEST_FUNC_CALL_DND_CANCEL": _db_clear("dnd"),
     "FS_DEST_FUNC_CALL_FIFO_BACK": _dest_fifo_back,
