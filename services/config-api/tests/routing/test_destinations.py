@@ -17,6 +17,7 @@ from switchyard.config_api.routing.model import (
     ConferenceProfile,
     ConferenceRoom,
     Distributor,
+    Dod,
     Extension,
     FuncCode,
     Gateway,
@@ -277,3 +278,120 @@ def test_each_gateway_applies_its_own_dnc_after_the_routes() -> None:
     ).lookup("default", "010555", "", NOW)
     assert ok.actions[-1] == Action("bridge", "sofia/gateway/a/008610555|sofia/gateway/c/10555")
     assert "gateway c dnc not applied" in ok.notes[0]
+
+
+# --- what the loader gives: no queue, room, profile, media or distributor rows ----
+
+# The dest_uuid/body a client sends per type (xswitch-clients-observed.md
+# section 4), with the trunk, gateway, IVR and extension they name stored.
+LOADED = Snapshot(
+    domain="pbx.example",
+    gateways=RESOURCES.gateways,
+    extensions=RESOURCES.extensions,
+    ivrs=RESOURCES.ivrs,
+    trunks=RESOURCES.trunks,
+    trunk_groups=RESOURCES.trunk_groups,
+)
+RING = json.dumps([{"extn": "1001|pbx.example"}])
+SAMPLES = {
+    "FS_DEST_GATEWAY": ("1", "carrier"),
+    "FS_DEST_USERGW": ("7", "1007"),
+    "FS_DEST_TRUNK_OUT": ("1", "t1"),
+    "FS_DEST_TRUNK_IN": ("2", "t2"),
+    "FS_DEST_TRUNK_GROUP_OUT": ("1", "both"),
+    "FS_DEST_TRUNK_GROUP_IN": ("1", "both"),
+    "FS_DEST_CLUSTER_TRUNK": ("1", "t1"),
+    "FS_DEST_CLUSTER_TRUNK_GROUP": ("1", "both"),
+    "FS_DEST_SYSTEM": ("", "answer\nplayback /m/a.wav"),
+    "FS_DEST_IP": ("", "10.1.1.1"),
+    "FS_DEST_AGORA": ("", "https://cb.example/agora"),
+    "FS_DEST_IVRBLOCK": ("12", ""),
+    "FS_DEST_CALLFLOW": ("5", ""),
+    "FS_DEST_CONFERENCE_ROOM": ("3", ""),
+    "FS_DEST_MEETING_ROOM": ("4", ""),
+    "FS_DEST_USER_CONFERENCE": ("2", ""),
+    "FS_DEST_CONFERENCE_CLUSTER": ("", "10.0.0.1"),
+    "FS_DEST_CTI": ("5", ""),
+    "FS_DEST_SCRIPT": ("9", "/usr/share/freeswitch/scripts/welcome.lua"),
+    "FS_DEST_IVR": ("1", "welcome"),
+    "FS_DEST_CHATGPT": ("a1b2", "sales"),
+    "FS_DEST_PLAYBACK": ("", "/m/closed.wav"),
+    "FS_DEST_TRANSFER": ("", "8000 sales"),
+    "FS_DEST_TEN": ('{"url":"wss://ten.example","language":"en-US"}', ""),
+    "FS_DEST_DISTRIBUTORS": ("2", ""),
+    "FS_DEST_RING_EXTNS": (RING, ""),
+    "FS_DEST_SEQ_EXTNS": (RING, ""),
+    "FS_DEST_TENCENT": ("", "meet.example"),
+}
+
+
+@pytest.mark.parametrize("dest_type", sorted(DEST_TYPES))
+def test_every_type_the_api_accepts_produces_actions_from_a_loaded_snapshot(
+    dest_type: str,
+) -> None:
+    uuid, body = SAMPLES.get(dest_type, ("", ""))
+    route = Route(id=1, name="r", dest_type=dest_type, dest_uuid=uuid, body=body, prefix="55",
+                  max_length=20)  # fmt: skip
+    d = compile(msgspec.structs.replace(LOADED, routes=(route,))).lookup(
+        "default", "5551234", "1001", NOW
+    )
+    assert d.outcome == "route", d.reason
+    assert Action("hangup", "NO_ROUTE_DESTINATION") not in d.actions, d.reason
+    assert len(dest_actions(d)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("dest_type", "uuid", "body", "expected", "note"),
+    [
+        ("FS_DEST_CTI", "5", "", ("callcenter", "5"), "queue '5' is not stored"),
+        ("FS_DEST_CTI", "5", "support@default", ("callcenter", "support@default"), "callcenter"),
+        ("FS_DEST_CONFERENCE", "3", "3000", ("conference", "3000-pbx.example@default"), ""),
+        ("FS_DEST_CONFERENCE_ROOM", "3", "", ("conference", "3-pbx.example@default"), "room"),
+        ("FS_DEST_CONFERENCE_ROOM", "3", "3000", ("conference", "3000-pbx.example@default"), ""),
+        ("FS_DEST_USER_CONFERENCE", "2", "", ("conference", "5551234-pbx.example@default"),
+         "conference profile '2'"),
+        ("FS_DEST_USER_CONFERENCE", "2", "video", ("conference", "5551234-pbx.example@video"), ""),
+        ("FS_DEST_SCRIPT", "9", "", ("lua", "9"), "script_dir"),
+        ("FS_DEST_SCRIPT", "", "/s/ivr.lua", ("lua", "/s/ivr.lua"), ""),
+        ("FS_DEST_PLAYBACK", "6", "", ("playback", "6"), "media file '6'"),
+        ("FS_DEST_PLAYBACK", "6", "/m/a.wav", ("playback", "/m/a.wav"), "media file '6'"),
+        ("FS_DEST_DISTRIBUTORS", "2", "", ("bridge", "sofia/gateway/${distributor(2)}/5551234"),
+         "distributor.conf"),
+        ("FS_DEST_DISTRIBUTORS", "2", "carriers",
+         ("bridge", "sofia/gateway/${distributor(carriers)}/5551234"), "mod_distributor"),
+    ],
+)  # fmt: skip
+def test_objects_without_a_table_are_reached_by_the_name_the_route_holds(
+    dest_type: str, uuid: str, body: str, expected: tuple[str, str], note: str
+) -> None:
+    route = Route(id=1, name="r", dest_type=dest_type, dest_uuid=uuid, body=body, max_length=20)
+    d = compile(msgspec.structs.replace(LOADED, routes=(route,))).lookup(
+        "default", "5551234", "1001", NOW
+    )
+    assert d.outcome == "route" and expected in dest_actions(d), d.reason
+    assert note in " ".join(d.notes)
+
+
+@pytest.mark.parametrize(
+    ("dest_type", "body"),
+    [
+        ("FS_DEST_CTI", "support queue"),
+        ("FS_DEST_CONFERENCE_ROOM", "a@b"),
+        ("FS_DEST_DISTRIBUTORS", "x)}${y"),
+        ("FS_DEST_SCRIPT", ""),
+    ],
+)
+def test_a_name_that_would_break_the_application_data_is_refused(dest_type: str, body: str) -> None:
+    d = dest_actions(route_to(dest_type, "", body))
+    assert d[-1] == ("hangup", "NO_ROUTE_DESTINATION")
+
+
+def test_dod_matches_a_distributor_known_only_by_its_id() -> None:
+    route = Route(id=1, name="r", dest_type="FS_DEST_DISTRIBUTORS", dest_uuid="2", max_length=20)
+    snap = msgspec.structs.replace(
+        LOADED,
+        routes=(route,),
+        dods=(Dod(id=1, extn="1001", line_number="88880000", type="DISTRIBUTORS", ref_id="2"),),
+    )
+    d = compile(snap).lookup("default", "5551234", "1001", NOW)
+    assert ("set", "effective_caller_id_number=88880000") in dest_actions(d)

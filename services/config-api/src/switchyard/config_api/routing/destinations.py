@@ -35,6 +35,10 @@ from switchyard.config_api.routing.transform import Transform, compile_transform
 # Characters a number may have once it is put into a dial string: FreeSWITCH
 # expands ${…} there (API calls included) and reads ,|[]@/ as syntax.
 SAFE_NUMBER = re.compile(r"^[A-Za-z0-9*#+._-]{1,64}$")
+# A queue, conference room, conference profile or distributor named in a
+# route: it is spliced into composite data (``<room>-<domain>@<profile>``,
+# ``${distributor(<name>)}``), where @ ( ) $ { } , | and spaces are syntax.
+SAFE_NAME = re.compile(r"^[\w.-]{1,128}$")
 
 
 class Action(msgspec.Struct, frozen=True):
@@ -126,6 +130,20 @@ def _fail(reason: str) -> Plan:
 def _id(value: str) -> int | None:
     value = value.strip()
     return int(value) if value.isdigit() else None
+
+
+def _named(t: Target) -> str:
+    """The name a route holds for an object Switchyard keeps no table of
+    (queues, conference rooms and profiles, distributors, media files):
+    ``body`` (what the API stores as the destination's label), else
+    ``dest_uuid`` itself. FreeSWITCH must know the object by that name."""
+    return t.body.strip() or t.dest_uuid.strip()
+
+
+def _unknown(what: str, t: Target, name: str) -> str:
+    ref = t.dest_uuid.strip()
+    known = f"{what} {ref!r} is not stored in Switchyard" if ref else f"no {what} id"
+    return f"{known}; using the name {name!r}"
 
 
 def _user(number: str, res: Resources) -> str:
@@ -270,17 +288,23 @@ def _dest_trunk_group(t: Target, res: Resources) -> Plan:
 
 
 def _dest_distributor(t: Target, res: Resources) -> Plan:
+    note = "mod_distributor is in the FreeSWITCH tree; load it and define the list"
     dist = res.distributors.get(_id(t.dest_uuid) or -1)
-    if dist is None:
-        return _fail(f"distributor {t.dest_uuid!r} does not exist")
+    if dist is not None:
+        name, ref = dist.name, str(dist.id)
+    else:
+        name, ref = _named(t), t.dest_uuid.strip()
+        if not SAFE_NAME.match(name):
+            return _fail(f"distributor {name!r} is not a usable list name")
+        note = f"{_unknown('distributor', t, name)}; {note} (distributor.conf)"
     return Plan(
         actions=(
             _a("set", "hangup_after_bridge=true"),
-            _a("bridge", f"sofia/gateway/${{distributor({dist.name})}}/{t.number}"),
+            _a("bridge", f"sofia/gateway/${{distributor({name})}}/{t.number}"),
         ),
         module="mod_distributor",
-        note="mod_distributor is in the FreeSWITCH tree; load it and define the list",
-        via=("DISTRIBUTORS", str(dist.id)),
+        note=note,
+        via=("DISTRIBUTORS", ref) if ref else None,
     )
 
 
@@ -317,23 +341,35 @@ def _dest_ivrblock(t: Target, res: Resources) -> Plan:
     )
 
 
-def _script_path(t: Target, res: Resources) -> str | None:
+def _media_path(t: Target, res: Resources) -> tuple[str, str]:
+    """A media file's path and, when it is not a stored media file, a note."""
     media = res.media.get(_id(t.dest_uuid) or -1)
-    return media.abs_path if media else None
+    if media is not None:
+        return media.abs_path, ""
+    path = _named(t)
+    if not path:
+        return "", ""
+    return path, f"{_unknown('media file', t, path)} as the path"
 
 
 def _dest_script(t: Target, res: Resources) -> Plan:
-    path = _script_path(t, res)
-    if path is None:
-        return _fail(f"script {t.dest_uuid!r} does not exist")
-    return Plan(actions=(_a("lua", path),), module="mod_lua")
+    path, note = _media_path(t, res)
+    if not path or "\n" in path:
+        return _fail("FS_DEST_SCRIPT needs a script path in body or dest_uuid")
+    note = note and f"{note} (relative paths are under FreeSWITCH's script_dir)"
+    return Plan(actions=(_a("lua", path),), module="mod_lua", note=note)
 
 
 def _dest_playback(t: Target, res: Resources) -> Plan:
-    path = _script_path(t, res) or t.body.strip()
-    if not path:
+    path, note = _media_path(t, res)
+    if not path or "\n" in path:
         return _fail("FS_DEST_PLAYBACK needs a media file id in dest_uuid or a path in body")
-    return Plan(actions=(_a("answer"), _a("playback", path), _a("hangup", "NORMAL_CLEARING")))
+    if t.body.strip() and _id(t.dest_uuid) is None:
+        note = ""  # a path in body is the legacy form, nothing to explain
+    return Plan(
+        actions=(_a("answer"), _a("playback", path), _a("hangup", "NORMAL_CLEARING")),
+        note=note,
+    )
 
 
 def _dest_transfer(t: Target, res: Resources) -> Plan:
@@ -353,19 +389,24 @@ def _dest_voicemail(t: Target, res: Resources) -> Plan:
     )
 
 
-def _queue(name: str) -> Plan:
+def _queue(name: str, note: str = "") -> Plan:
+    module_note = "mod_callcenter is in the FreeSWITCH tree; load it"
     return Plan(
         actions=(_a("answer"), _a("callcenter", name)),
         module="mod_callcenter",
-        note="mod_callcenter is in the FreeSWITCH tree; load it",
+        note=f"{note}; {module_note} (callcenter.conf)" if note else module_note,
     )
 
 
 def _dest_cti(t: Target, res: Resources) -> Plan:
     queue = res.queues.get(_id(t.dest_uuid) or -1)
-    if queue is None:
-        return _fail(f"queue {t.dest_uuid!r} does not exist")
-    return _queue(queue.name)
+    if queue is not None:
+        return _queue(queue.name)
+    name = _named(t)
+    # mod_callcenter queue names are commonly <queue>@<domain>.
+    if not all(SAFE_NAME.match(part) for part in name.split("@", 1)):
+        return _fail(f"FS_DEST_CTI needs a queue name in body or dest_uuid, got {name!r}")
+    return _queue(name, _unknown("queue", t, name))
 
 
 def _dest_num_queue(t: Target, res: Resources) -> Plan:
@@ -375,10 +416,11 @@ def _dest_num_queue(t: Target, res: Resources) -> Plan:
 # --- conferences ---------------------------------------------------------------
 
 
-def _conference(room: str, res: Resources, profile: str = "default") -> Plan:
+def _conference(room: str, res: Resources, profile: str = "default", note: str = "") -> Plan:
     return Plan(
         actions=(_a("answer"), _a("conference", f"{room}-{res.domain}@{profile}")),
         module="mod_conference",
+        note=note,
     )
 
 
@@ -386,19 +428,33 @@ def _dest_conference(t: Target, res: Resources) -> Plan:
     room = res.rooms.get(_id(t.dest_uuid) or -1)
     if room is not None:
         return _conference(room.nbr, res, room.profile)
-    return _conference(t.number, res)
+    # XUI stored the room's number in body; CP sends neither: the callee's room.
+    nbr = t.body.strip()
+    return _conference(nbr if SAFE_NAME.match(nbr) else t.number, res)
 
 
 def _dest_conference_room(t: Target, res: Resources) -> Plan:
     room = res.rooms.get(_id(t.dest_uuid) or -1)
-    if room is None:
-        return _fail(f"conference room {t.dest_uuid!r} does not exist")
-    return _conference(room.nbr, res, room.profile)
+    if room is not None:
+        return _conference(room.nbr, res, room.profile)
+    # XUI stored the room's number in body; without it the id names the room.
+    name = _named(t)
+    if not SAFE_NAME.match(name):
+        return _fail(f"FS_DEST_CONFERENCE_ROOM needs a room in body or dest_uuid, got {name!r}")
+    return _conference(name, res, note=_unknown("conference room", t, name))
 
 
 def _dest_user_conference(t: Target, res: Resources) -> Plan:
+    room = t.argument or t.number
     profile = res.profiles.get(_id(t.dest_uuid) or -1)
-    return _conference(t.argument or t.number, res, profile.name if profile else "default")
+    if profile is not None:
+        return _conference(room, res, profile.name)
+    # A profile name in body; a bare id cannot be resolved, stock has "default".
+    name = t.body.strip()
+    if not SAFE_NAME.match(name):
+        name = "default"
+    note = f"{_unknown('conference profile', t, name)} (conference.conf)" if t.dest_uuid else ""
+    return _conference(room, res, name, note)
 
 
 def _dest_meeting(t: Target, res: Resources) -> Plan:
