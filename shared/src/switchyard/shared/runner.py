@@ -82,6 +82,12 @@ async def readyz(state: State) -> Response[Health]:
     )
 
 
+class Pong(msgspec.Struct):
+    """The answer to ``Subjects.ping``: the services of the answering process."""
+
+    services: list[str]
+
+
 async def _provide_runtime(state: State) -> Runtime:
     runtime: Runtime = state.runtime
     return runtime
@@ -114,6 +120,12 @@ def create_app(
                 tracer=telemetry.tracer_provider.get_tracer("switchyard.bus"),
             )
             stack.push_async_callback(bus.close)
+
+            async def pong(_: Any) -> Pong:
+                return Pong(names)
+
+            ping = await bus.serve(bus.subjects.ping, Any, pong)
+            stack.push_async_callback(ping.unsubscribe)
             runtime = Runtime(settings, pool, bus)
             app.state.runtime = runtime
             for service in services:

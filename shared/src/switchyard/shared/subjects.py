@@ -44,7 +44,7 @@ class Subjects(msgspec.Struct, frozen=True):
 
     @property
     def any_node_command(self) -> str:
-        """Node-agnostic commands (originate), served by queue group CALL_CONTROL_QUEUE."""
+        """Node-agnostic commands (originate), served by queue group ``call_control_queue``."""
         return f"{self.prefix}.cmd.any"
 
     call_control_queue: ClassVar[str] = "call-control"
@@ -89,12 +89,15 @@ class Subjects(msgspec.Struct, frozen=True):
     @property
     def route_lookup(self) -> str:
         """Resolve a number as a dialled call would be; served by config-api
-        (queue group "config-api"), reply shape in docs/routing.md."""
+        (queue group ``config_api_queue``), reply shape in docs/routing.md."""
         return f"{self.prefix}.config.route"
+
+    config_api_queue: ClassVar[str] = "config-api"
 
     # --- media ------------------------------------------------------------------
     @property
     def tts_request(self) -> str:
+        """Internal TTS, served by queue group ``media_queue``."""
         return f"{self.prefix}.media.tts"
 
     media_queue: ClassVar[str] = "media"
@@ -102,5 +105,6 @@ class Subjects(msgspec.Struct, frozen=True):
     # --- health -------------------------------------------------------------------
     @property
     def ping(self) -> str:
-        """Answered by every running service: a cheap end-to-end bus check."""
+        """Answered by every process the runner starts (with the names of the
+        services it serves): a cheap end-to-end bus check."""
         return f"{self.prefix}.ping"

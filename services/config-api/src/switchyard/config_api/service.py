@@ -40,10 +40,6 @@ class State:
     live: Live
 
 
-# Replicas share sy.config.route requests through this queue group.
-QUEUE = "config-api"
-
-
 @asynccontextmanager
 async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
     if runtime.settings.demo:
@@ -58,7 +54,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
             runtime.subjects.route_lookup,
             routing_api.RouteRequest,
             routing_api.lookup_handler(live),
-            queue=QUEUE,
+            queue=runtime.subjects.config_api_queue,
         )
         try:
             yield State(outbox=outbox, live=live)
