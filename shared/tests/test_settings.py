@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,22 @@ def test_a_bad_value_names_the_variable() -> None:
 def test_passwords_are_redacted_from_dsns() -> None:
     assert redact_dsn("postgresql://sy:hunter2@db:5432/sy") == "postgresql://sy:***@db:5432/sy"
     assert redact_dsn("postgresql://postgres@127.0.0.1/x") == "postgresql://postgres@127.0.0.1/x"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_switchyard_variable_is_documented() -> None:
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    documented = set(re.findall(r"SWITCHYARD_[A-Z_]+", doc))
+    sources = [ROOT / "shared" / "src", *(ROOT / "services").glob("*/src"), ROOT / "fssim" / "src"]
+    named = {
+        name
+        for folder in sources
+        for path in folder.rglob("*.py")
+        for name in re.findall(r"SWITCHYARD_[A-Z_]+", path.read_text())
+    }
+    # Settings fields are read as ENV_PREFIX + NAME, never spelled out in code.
+    named |= set(Settings().to_env())
+    assert len(sources) > 3 and "SWITCHYARD_TIMEZONE" in named
+    assert named - documented == set()
