@@ -18,8 +18,10 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
@@ -40,6 +42,11 @@ log = logging.getLogger("switchyard")
 
 COMMANDS_ENTRY_POINT_GROUP = "switchyard.commands"
 UP_TOKEN_NAME = "switchyard-up"  # noqa: S105 - a token name, not a secret
+# While `up` serves an embedded Postgres, this file in the data dir holds its
+# URL, so that `migrate`, `token` and `user` reach the same database.
+POSTGRES_URL_FILE = "postgres.url"
+
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -124,6 +131,7 @@ def _backing_services(settings: Settings) -> Iterator[Settings]:
             pg = stack.enter_context(EmbeddedPostgres(data / "postgres"))
             log.info("embedded postgres %s on port %d", pg.version, pg.port)
             changes["database_url"] = pg.url
+            stack.enter_context(_announce(data / POSTGRES_URL_FILE, pg.url))
         if not settings.nats_url:
             nats = stack.enter_context(EmbeddedNats(data / "nats"))
             log.info("embedded nats-server on port %d", nats.port)
@@ -132,6 +140,18 @@ def _backing_services(settings: Settings) -> Iterator[Settings]:
             changes["fs_nodes"] = stack.enter_context(_fssim(settings))
             log.info("FreeSWITCH simulator: %s", changes["fs_nodes"].split("@")[-1])
         yield _replace(settings, **changes)
+
+
+@contextlib.contextmanager
+def _announce(path: Path, url: str) -> Iterator[None]:
+    """Keep ``url`` in ``path`` while the block runs (written whole, then renamed)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(url + "\n")
+    tmp.replace(path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -251,60 +271,92 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     _serve(_replace(settings, **changes))
 
 
-def _need_database(settings: Settings) -> str:
-    if not settings.database_url:
-        raise _UsageError(f"set {ENV_PREFIX}DATABASE_URL")
-    return settings.database_url
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    """The database of the admin commands: ``SWITCHYARD_DATABASE_URL``, else the
+    embedded Postgres of the data dir, the running `up`'s or, when `up` is not
+    running, one started for the duration of the command."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    data = settings.data_dir
+    try:
+        announced = (data / POSTGRES_URL_FILE).read_text().strip()
+    except OSError:
+        announced = ""
+    # The file outlives an `up` killed outright: use it only if it answers.
+    if announced and asyncio.run(_answers(announced)):
+        yield announced
+        return
+    cluster = data / "postgres"
+    if not (cluster / "PG_VERSION").exists():
+        raise _UsageError(
+            f"set {ENV_PREFIX}DATABASE_URL, or run `switchyard up` once to create "
+            f"the embedded Postgres in {data}"
+        )
+    pg = EmbeddedPostgres(cluster)
+    try:
+        pg.start()
+    except (RuntimeError, TimeoutError) as exc:
+        pg.stop()
+        raise _UsageError(f"could not start the embedded Postgres in {cluster}: {exc}") from None
+    try:
+        log.info("embedded postgres %s started for this command", pg.version)
+        yield pg.url
+    finally:
+        pg.stop()
+
+
+async def _answers(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url, timeout=5)
+    except Exception:
+        return False
+    await conn.close()
+    return True
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
-    applied = asyncio.run(migrate(_need_database(settings)))
+    with _database(settings) as url:
+        applied = asyncio.run(migrate(url))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
 
 
 # --- tokens and users ---------------------------------------------------------------
 
 
-async def _with_conn(settings: Settings) -> asyncpg.Connection:
-    return await asyncpg.connect(_need_database(settings))
+def _with_conn(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run ``work`` on a connection to the commands' database (see ``_database``)."""
+
+    async def go(url: str) -> T:
+        conn = await asyncpg.connect(url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    with _database(settings) as url:
+        return asyncio.run(go(url))
 
 
 def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
-    async def go() -> str:
-        conn = await _with_conn(settings)
-        try:
-            token_id, token, _ = await accounts.issue_token(conn, kind="api", name=args.name)
-            return f"id {token_id}\ntoken {token}"
-        finally:
-            await conn.close()
-
-    print(asyncio.run(go()))
+    token_id, token, _ = _with_conn(
+        settings, lambda conn: accounts.issue_token(conn, kind="api", name=args.name)
+    )
+    print(f"id {token_id}\ntoken {token}")
 
 
 def cmd_token_list(settings: Settings, args: argparse.Namespace) -> None:
-    async def go() -> list[accounts.TokenInfo]:
-        conn = await _with_conn(settings)
-        try:
-            return await accounts.list_tokens(conn)
-        finally:
-            await conn.close()
-
+    tokens = _with_conn(settings, accounts.list_tokens)
     print(f"{'id':>5}  {'name':<24} {'created':<20} {'last used':<20} state")
-    for t in asyncio.run(go()):
+    for t in tokens:
         state = "revoked" if t.revoked_at else "active"
         used = t.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if t.last_used_at else "-"
         print(f"{t.id:>5}  {t.name:<24} {t.created_at:%Y-%m-%d %H:%M:%S}  {used:<20} {state}")
 
 
 def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    async def go() -> bool:
-        conn = await _with_conn(settings)
-        try:
-            return await accounts.revoke_token(conn, args.id)
-        finally:
-            await conn.close()
-
-    if not asyncio.run(go()):
+    if not _with_conn(settings, lambda conn: accounts.revoke_token(conn, args.id)):
         raise _UsageError(f"no active token with id {args.id}")
     print(f"revoked token {args.id}")
 
@@ -318,16 +370,13 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
     if len(password) < 8:
         raise _UsageError("a password needs at least 8 characters")
 
-    async def go() -> int:
-        conn = await _with_conn(settings)
+    async def add(conn: asyncpg.Connection) -> int:
         try:
             return await accounts.create_user(conn, args.username, password, is_super=args.super)
         except asyncpg.UniqueViolationError:
             raise _UsageError(f"user {args.username!r} exists") from None
-        finally:
-            await conn.close()
 
-    print(f"user {args.username} has id {asyncio.run(go())}")
+    print(f"user {args.username} has id {_with_conn(settings, add)}")
 
 
 if __name__ == "__main__":
