@@ -30,10 +30,20 @@ async def test_blacklist_examples(api: Api, db: asyncpg.Pool) -> None:
     r = await api.ok("PUT", f"/api/blacklists/{bid}/multimodify",
                      {"data": [{"k": "xiaoyang", "v": "1003", "id": first}, {"k": "xiaoyang1", "v": "1004", "id": second}]})  # fmt: skip
     assert (r["data"]["id"], r["data"]["v"], r["data"]["realm"]) == (second, "1004", "BLACKLIST")
-    # the spec's curl example omits the ids: refused, naming the row, nothing changed
+    # the spec's curl example omits the ids: a k that exactly one number has names it;
+    # no number is called lili any more: refused, naming the row, nothing changed
     r = await api.put(f"/api/blacklists/{bid}/multimodify",
-                      {"data": [{"k": "lili", "v": "1001"}, {"k": "xiaoyang", "v": "1003"}]})  # fmt: skip
-    assert r.status_code == 400 and r.json()["data"]["field"] == "data[0].id"
+                      {"data": [{"k": "xiaoyang", "v": "1005"}, {"k": "lili", "v": "1001"}]})  # fmt: skip
+    assert r.status_code == 400 and r.json()["data"]["field"] == "data[1].id"
+    assert "no row has k 'lili'" in r.json()["message"]
+    assert await db.fetchval("SELECT v FROM blacklist_numbers WHERE id = $1", first) == "1003"
+    r = await api.ok("PUT", f"/api/blacklists/{bid}/multimodify",
+                     {"data": [{"k": "xiaoyang", "v": "1005"}, {"k": "1012", "v": "1013"}]})  # fmt: skip
+    assert (r["data"]["k"], r["data"]["v"]) == ("1012", "1013")
+    assert await db.fetchval("SELECT v FROM blacklist_numbers WHERE id = $1", first) == "1005"
+    await api.create(f"/api/blacklists/{bid}/lists", {"k": "1012", "v": "1014"})
+    r = await api.put(f"/api/blacklists/{bid}/multimodify", {"data": [{"k": "1012", "v": "9"}]})
+    assert r.status_code == 400 and "2 rows have k '1012'" in r.json()["message"]
     r = await api.ok("PUT", f"/api/blacklists/{bid}", {"name": "test01", "id": "2", "limit_user_type": "1",
                                                       "list_type": "1", "description": "test01"})  # fmt: skip
     assert r["data"] == str(bid)
@@ -243,3 +253,42 @@ async def test_dod_examples_resolve_extension_and_gateway(api: Api, db: asyncpg.
     ext = await api.ok("GET", "/api/extensions?extn=1000")
     assert ext["data"][0]["password"] == "******"
     assert "secret-pass" not in (await api.get("/api/extensions")).text
+
+
+async def test_trunk_routes_need_a_stored_trunk(api: Api, db: asyncpg.Pool) -> None:
+    # FS_DEST_TRUNK_* and FS_DEST_TRUNK_GROUP_* route through a trunk (group)
+    # id like the spec's CLUSTER_TRUNK types; without one every call hung up.
+    tid = (await api.ok("POST", "/api/trunks", {"name": "core", "remote_addr": "10.0.0.9"}))["data"]
+    gid = (await api.ok("POST", "/api/trunk_groups", {"name": "cores", "strategy": "RR"}))["data"]
+    base = {"name": "t", "prefix": "9", "max_length": 12, "context": "context-1"}
+    for n, (dest_type, good) in enumerate(
+        [("FS_DEST_TRUNK_OUT", tid), ("FS_DEST_TRUNK_IN", tid),
+         ("FS_DEST_TRUNK_GROUP_OUT", gid), ("FS_DEST_TRUNK_GROUP_IN", gid)]
+    ):  # fmt: skip
+        for uuid in ["", "abc", "999"]:
+            r = await api.post("/api/routes", {**base, "dest_type": dest_type, "dest_uuid": uuid})
+            assert r.status_code == 400, (dest_type, uuid, r.text)
+            assert r.json()["data"]["field"] == "dest_uuid"
+        assert await db.fetchval("SELECT count(*) FROM routes") == n
+        route = await api.create(
+            "/api/routes",
+            {
+                **base,
+                "name": dest_type,
+                "prefix": f"9{n}",
+                "dest_type": dest_type,
+                "dest_uuid": good,
+            },
+        )
+        assert route["body"] == ("core" if "GROUP" not in dest_type else "cores")
+    # A time rule's destination is checked the same way.
+    rid = await db.fetchval("SELECT min(id) FROM routes")
+    rule = {"route_id": str(rid), "time_recurrence": "20200101T200000|PT10H|daily",
+            "dest_type": "FS_DEST_TRUNK_OUT"}  # fmt: skip
+    r = await api.post("/api/time_recurrence", [rule])
+    assert r.status_code == 400 and r.json()["data"]["field"] == "body[0].dest_uuid"
+    # The trunk and the group cannot go while routes use them.
+    r = await api.delete(f"/api/trunks/{tid}")
+    assert r.status_code == 409 and "FS_DEST_TRUNK_OUT" in r.json()["message"], r.text
+    r = await api.delete(f"/api/trunk_groups/{gid}")
+    assert r.status_code == 409 and "FS_DEST_TRUNK_GROUP_IN" in r.json()["message"], r.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shlex
 import time
 from collections.abc import Awaitable, Callable
@@ -340,6 +341,12 @@ async def uuid_record(node: Node, args: str) -> str:
     return "+OK Success\n"
 
 
+def _atoi(text: str) -> int:
+    """C's atoi: the leading (signed) digits, 0 when there are none."""
+    m = re.match(r"[+-]?\d+", text.strip())
+    return int(m.group()) if m else 0
+
+
 async def uuid_audio(node: Node, args: str) -> str:
     w = args.split()
     usage = "-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n"
@@ -348,14 +355,20 @@ async def uuid_audio(node: Node, args: str) -> str:
     ch = node.find(w[0])
     if ch is None:
         return NO_CHANNEL
-    if w[1] == "stop":
+    # mod_commands' session_audio_function: only read or write (switch_ivr_session_audio
+    # knows "both", the API does not); the level is atoi'd. A non-zero mute level
+    # mutes (1 silence, >1 comfort noise at that level), 0 unmutes; "level"
+    # changes the volume and leaves the mute as it is. stop removes it all.
+    if w[1].lower() == "stop":
         ch.muted.clear()
         return "+OK\n"
-    if w[1] != "start" or len(w) < 5 or w[2] not in ("read", "write", "both"):
+    direction, what = (w[2].lower(), w[3].lower()) if len(w) >= 5 else ("", "")
+    if w[1].lower() != "start" or direction not in ("read", "write"):
         return usage
-    on = w[4] != "0"
-    for direction in ("read", "write") if w[2] == "both" else (w[2],):
-        ch.muted[direction] = on if w[3] == "mute" else False
+    if what == "mute":
+        ch.muted[direction] = _atoi(w[4]) != 0
+    elif what != "level":
+        return usage
     return "+OK\n"
 
 

@@ -65,8 +65,12 @@ def apply_transfer(node: Node, ch: Channel) -> None:
     ch.intercepted = False  # a transfer gives an intercepted channel a dialplan again
     ch.profile.transfer_source = f"{ch.profile.destination_number}:{ch.uuid}:bl_xfer"
     ch.profile.destination_number = dest
-    ch.profile.dialplan = dialplan or ch.profile.dialplan
-    ch.profile.context = context or ch.profile.context
+    # switch_ivr_session_transfer: a missing dialplan is the profile's, except
+    # that an inline one becomes XML; a missing context is the profile's.
+    if not dialplan and ch.profile.dialplan.lower() != "inline":
+        dialplan = ch.profile.dialplan
+    ch.profile.dialplan = dialplan or "XML"
+    ch.profile.context = context or ch.profile.context or "default"
     from switchyard.fssim.channel import now_us
 
     ch.times["transfer"] = now_us()

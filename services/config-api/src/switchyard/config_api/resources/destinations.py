@@ -79,21 +79,30 @@ DEST_TYPES: frozenset[str] = frozenset(
     ]
 )
 
-# The spec's list of types whose dest_uuid is required.
-NEEDS_UUID: frozenset[str] = frozenset(
-    f"FS_DEST_{t}"
-    for t in [
-        "GATEWAY",
-        "USERGW",
-        "IVRBLOCK",
-        "MEETING_ROOM",
-        "CONFERENCE_ROOM",
-        "CTI",
-        "IVR",
-        "DISTRIBUTORS",
-        "CLUSTER_TRUNK",
-        "CLUSTER_TRUNK_GROUP",
-    ]
+# Trunk and trunk-group types the spec does not list but that only route
+# through a stored trunk (group): without its id every call would hang up.
+TRUNK_TYPES: frozenset[str] = frozenset({"FS_DEST_TRUNK_OUT", "FS_DEST_TRUNK_IN"})
+TRUNK_GROUP_TYPES: frozenset[str] = frozenset({"FS_DEST_TRUNK_GROUP_OUT", "FS_DEST_TRUNK_GROUP_IN"})
+
+# The spec's list of types whose dest_uuid is required, and the trunk types.
+NEEDS_UUID: frozenset[str] = (
+    frozenset(
+        f"FS_DEST_{t}"
+        for t in [
+            "GATEWAY",
+            "USERGW",
+            "IVRBLOCK",
+            "MEETING_ROOM",
+            "CONFERENCE_ROOM",
+            "CTI",
+            "IVR",
+            "DISTRIBUTORS",
+            "CLUSTER_TRUNK",
+            "CLUSTER_TRUNK_GROUP",
+        ]
+    )
+    | TRUNK_TYPES
+    | TRUNK_GROUP_TYPES
 )
 
 # type -> (table, label column, what it is called in errors)
@@ -104,6 +113,8 @@ TARGETS: dict[str, tuple[str, str, str]] = {
     "FS_DEST_IVR": ("ivrs", "name", "IVR"),
     "FS_DEST_CLUSTER_TRUNK": ("trunks", "name", "trunk"),
     "FS_DEST_CLUSTER_TRUNK_GROUP": ("trunk_groups", "name", "trunk group"),
+    **{t: ("trunks", "name", "trunk") for t in TRUNK_TYPES},
+    **{t: ("trunk_groups", "name", "trunk group") for t in TRUNK_GROUP_TYPES},
 }
 
 
@@ -135,11 +146,14 @@ async def resolve(conn: asyncpg.Connection, values: dict[str, Any]) -> dict[str,
     return {"body": names[0]}
 
 
-def uses_sql(dest_type: str) -> str:
-    """Routes pointing at object $1 through dest_uuid (for delete refusals)."""
-    if dest_type == "FS_DEST_GATEWAY":
+def uses_sql(*dest_types: str) -> str:
+    """Routes of these types pointing at object $1 through dest_uuid (for delete refusals)."""
+    if dest_types == ("FS_DEST_GATEWAY",):
         cond = "$1::bigint::text = ANY(string_to_array(replace(dest_uuid, ' ', ''), ','))"
     else:
         cond = "dest_uuid = $1::bigint::text"
-    # dest_type comes from TARGETS, never from a request.
-    return f"SELECT name FROM routes WHERE dest_type = '{dest_type}' AND {cond} ORDER BY id"  # noqa: S608
+    # dest_types come from TARGETS, never from a request.
+    if not dest_types or any(t not in TARGETS for t in dest_types):
+        raise ValueError(f"not destination types with a stored target: {dest_types}")
+    types = ", ".join(f"'{t}'" for t in sorted(dest_types))
+    return f"SELECT name FROM routes WHERE dest_type IN ({types}) AND {cond} ORDER BY id"  # noqa: S608

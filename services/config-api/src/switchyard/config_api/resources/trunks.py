@@ -15,7 +15,11 @@ from switchyard.config_api.framework.inputs import decode, struct_for, with_defa
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
-from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.config_api.resources.destinations import (
+    TRUNK_GROUP_TYPES,
+    TRUNK_TYPES,
+    uses_sql,
+)
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 
@@ -44,7 +48,7 @@ TRUNKS = Resource(
     filters=(Filter("name", "name", "like"),),
     detail=_trunk_detail,
     create_reply="id_str",
-    referrers=(Referrer("routes", uses_sql("FS_DEST_CLUSTER_TRUNK")),),
+    referrers=(Referrer("routes", uses_sql("FS_DEST_CLUSTER_TRUNK", *TRUNK_TYPES)),),
 )
 _trunk_struct = struct_for(TRUNKS)
 
@@ -106,7 +110,7 @@ TRUNK_GROUPS = Resource(
     create_reply="id_str",
     update_reply="bare_id",
     referrers=(
-        Referrer("routes", uses_sql("FS_DEST_CLUSTER_TRUNK_GROUP")),
+        Referrer("routes", uses_sql("FS_DEST_CLUSTER_TRUNK_GROUP", *TRUNK_GROUP_TYPES)),
         Referrer("route codes", "SELECT code FROM route_codes WHERE tg_id = $1 ORDER BY id"),
     ),
 )
