@@ -128,6 +128,24 @@ async def test_unknown_channels_are_404(client: Client) -> None:
     assert r.json() == {"code": 404, "msg": "Could not locate session."}
 
 
+async def test_deaf_mutes_what_the_channel_hears_and_unmutes_it(
+    client: Client, sim: Simulator
+) -> None:
+    uuid = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
+    channel = sim.node("fs1").find(uuid)
+    assert channel is not None and not channel.muted.get("write")
+    r = await client.put(f"/api/channels/{uuid}", json={"action": "deaf", "deaf": "on"})
+    assert r.json() == {"code": 200, "msg": "ok"}
+    assert channel.muted == {"write": True}  # what FreeSWITCH writes to the phone: silence
+    r = await client.put(f"/api/channels/{uuid}", json={"action": "deaf", "deaf": "off"})
+    assert r.json() == {"code": 200, "msg": "ok"}
+    assert channel.muted == {"write": False}
+    # Twice on, once off: the state follows the last request, not a count.
+    for state in ("on", "on", "off"):
+        await client.put(f"/api/channels/{uuid}", json={"action": "deaf", "deaf": state})
+    assert channel.muted == {"write": False}
+
+
 async def test_channel_actions_answer_in_the_spec_shape(client: Client, sim: Simulator) -> None:
     uuid = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
     r = await client.put(f"/api/channels/{uuid}", json={"action": "deaf", "deaf": "on"})

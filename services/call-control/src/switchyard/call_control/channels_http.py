@@ -269,9 +269,12 @@ async def channel_action(
     if body.action == "deaf":
         if body.deaf not in ("on", "off"):
             return _spec_error("missing mute param in json body")
-        # Stock FreeSWITCH has no uuid_deaf: mute what the channel hears.
-        verb = "start" if body.deaf == "on" else "stop"
-        cmd = ChannelApi(channel, "uuid_audio", f"{channel} {verb} write mute 0")
+        # Stock FreeSWITCH has no uuid_deaf: mute what the channel hears (the
+        # audio written to it). mod_commands' uuid_audio takes the mute level as
+        # its last word and a non-zero level mutes (switch_ivr_session_audio);
+        # level 0 unmutes the write direction only, leaving any read mute alone.
+        level = "1" if body.deaf == "on" else "0"
+        cmd = ChannelApi(channel, "uuid_audio", f"{channel} start write mute {level}")
         reply = SpecReply(code=200, msg="ok")
     elif body.action == "record":
         if body.record not in ("on", "off"):

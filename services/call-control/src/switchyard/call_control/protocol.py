@@ -33,7 +33,7 @@ class Hangup(msgspec.Struct, frozen=True, tag="hangup"):
 
 
 class ChannelApi(msgspec.Struct, frozen=True, tag="channel_api"):
-    """A uuid_* API on one channel, e.g. ``uuid_audio <uuid> start write mute 0``."""
+    """A uuid_* API on one channel, e.g. ``uuid_audio <uuid> start write mute 1``."""
 
     uuid: str
     command: str
