@@ -166,12 +166,13 @@ async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
 @post("/api/channels", status_code=200, oplog_resource="channels")
 async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> OriginateReply:
     body = await read_body(request, OriginateBody)
-    cmd = originate_command(body)
+    context = runtime.settings.originate_context
+    # The new leg belongs to the originating context: a transfer it runs
+    # (the spec's "call the extension, then transfer out") routes there.
+    cmd = msgspec.structs.replace(originate_command(body), context=context)
     bus = runtime.bus
     if not cmd.dial:
-        dial = await resolve_dial(
-            bus, runtime.settings.originate_context, body.destNumber.strip(), body.cidNumber
-        )
+        dial = await resolve_dial(bus, context, body.destNumber.strip(), body.cidNumber)
         cmd = msgspec.structs.replace(cmd, dial=dial)
     result = await bus.request(
         bus.subjects.any_node_command,

@@ -14,6 +14,7 @@ from switchyard.call_control.protocol import App, Originate
 # Characters FreeSWITCH's argument splitter and variable parser treat specially.
 _FORBIDDEN = re.compile(r"[\r\n\0'\\]")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTEXT = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # Separators for an inline dialplan, chosen so none occurs in the arguments.
 _INLINE_SEPARATORS = ",;|~^"
 
@@ -54,8 +55,40 @@ def _inline(apps: tuple[App, ...]) -> str:
     return f"'{prefix}{steps}' inline"
 
 
+def routed(app: App, context: str) -> App:
+    """A ``transfer`` that names no context, made to route in ``context`` (XML dialplan).
+
+    The transfer app takes ``[-bleg|-both] <extension> [<dialplan> [<context>]]``
+    and fills what is missing from the leg's caller profile
+    (switch_ivr_session_transfer): an originated leg's profile names no
+    context, so ``transfer 1000`` would route in ``default``, and inside an
+    inline dialplan it would keep the dialplan ``inline``. XSwitch's spec
+    example (``app=transfer&args=186…``) means "route it as a call from this
+    PBX would be", so the missing words are written out.
+    """
+    if app.app != "transfer" or not context:
+        return app
+    words = app.args.split()
+    flags = words[:1] if words[:1] in (["-bleg"], ["-both"]) else []
+    rest = words[len(flags) :]
+    if len(rest) == 1:
+        rest += ["XML", context]
+    elif len(rest) == 2:
+        rest.append(context)
+    else:
+        return app
+    return App(app.app, " ".join(flags + rest))
+
+
 def originate_line(cmd: Originate) -> str:
-    """The argument of ``originate`` (what follows the word ``originate``)."""
+    """The argument of ``originate`` (what follows the word ``originate``).
+
+    With a context the line ends in ``XML <context>`` (``inline <context>``
+    for several apps): the new leg's dialplan and context, which its
+    ``transfer`` falls back on. FreeSWITCH applies them to an inline
+    dialplan's leg (switch_ivr_session_transfer); for the ``&app()`` form it
+    ignores them, so a one-word ``transfer`` is also spelled out (``routed``).
+    """
     pairs: tuple[tuple[str, str], ...] = (
         ("origination_uuid", cmd.uuid),
         ("originate_timeout", str(cmd.timeout)),
@@ -65,12 +98,17 @@ def originate_line(cmd: Originate) -> str:
     endpoint = channel_variables(pairs + cmd.variables) + check_value("dial", cmd.dial)
     if " " in cmd.dial:
         raise UnsafeValue("dial", "must not contain spaces")
+    if cmd.context and not _CONTEXT.match(cmd.context):
+        raise UnsafeValue("context", f"{cmd.context!r} is not a dialplan context name")
     for app in cmd.apps:
         check_name("app", app.app)
         check_value("args", app.args)
-    if not cmd.apps:
-        return f"{endpoint} &park()"
-    if len(cmd.apps) == 1:
-        app = cmd.apps[0]
-        return f"{endpoint} '&{app.app}({app.args})'"
-    return f"{endpoint} {_inline(cmd.apps)}"
+    apps = tuple(routed(a, cmd.context) for a in cmd.apps)
+    where = f" XML {cmd.context}" if cmd.context else ""
+    if not apps:
+        return f"{endpoint} &park(){where}"
+    if len(apps) == 1:
+        app = apps[0]
+        return f"{endpoint} '&{app.app}({app.args})'{where}"
+    context = f" {cmd.context}" if cmd.context else ""
+    return f"{endpoint} {_inline(apps)}{context}"

@@ -25,6 +25,9 @@ class Originate(msgspec.Struct, frozen=True, tag="originate"):
     ignore_early_media: bool = False
     background: bool = False
     timeout: int = 60  # originate_timeout, seconds
+    # The XML dialplan context the new leg belongs to: where a ``transfer`` it
+    # runs routes (empty: FreeSWITCH's own default, the context "default").
+    context: str = ""
 
 
 class Hangup(msgspec.Struct, frozen=True, tag="hangup"):
