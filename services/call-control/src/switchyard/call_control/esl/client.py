@@ -18,12 +18,13 @@ import contextlib
 import inspect
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from switchyard.call_control.esl.connection import EslConnection
-from switchyard.call_control.esl.errors import AuthFailed, CommandError, ConnectionLost
+from switchyard.call_control.esl.errors import AuthFailed, CommandError, ConnectionLost, EslError
 from switchyard.call_control.esl.frames import EslEvent, Reply
 
 log = logging.getLogger("switchyard.call_control.esl")
@@ -32,6 +33,17 @@ EventHandler = Callable[[EslEvent], Awaitable[None] | None]
 ConnectHandler = Callable[["EslClient", bool], Awaitable[None] | None]
 
 _CONNECTED = object()
+# The client's own filter: FreeSWITCH drops events lacking a filtered header,
+# so while any filter is set this one must be too, or bgapi would starve.
+_BGJOB = ("Event-Name", "BACKGROUND_JOB")
+
+
+def _check_filter(header: str, value: str) -> None:
+    # What FreeSWITCH would answer `-ERR invalid syntax` to: refused before it is kept.
+    if not header or header != header.strip() or " " in header or "\t" in header:
+        raise ValueError(f"bad filter header {header!r}")
+    if not value.strip():
+        raise ValueError(f"filter {header} needs a value")
 
 
 def parse_esl_url(url: str) -> tuple[str, int, str]:
@@ -58,6 +70,9 @@ class EslClient:
         command_timeout: float = 30.0,
         backoff_initial: float = 0.1,
         backoff_max: float = 10.0,
+        backoff_reset_after: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host, self.port, self._password = host, port, password
         self.on_event = on_event
@@ -70,8 +85,13 @@ class EslClient:
         self.command_timeout = command_timeout
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        # The backoff restarts only after a connection that subscribed and lived this long.
+        self.backoff_reset_after = backoff_reset_after
+        self._sleep = sleep
+        self._clock = clock
         self._conn: EslConnection | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._filter_lock = asyncio.Lock()
         self._supervisor: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
@@ -126,7 +146,16 @@ class EslClient:
 
     async def _supervise(self) -> None:
         attempt = 0
+        reason = ""
         while not self._closing:
+            if reason:
+                # Before every retry, also after a connection that opened and then
+                # failed: otherwise a server that drops or rejects us right after
+                # auth is hammered in a tight loop.
+                delay = self._backoff(attempt)
+                attempt += 1
+                log.warning("ESL %s:%d: %s; retrying in %.2fs", self.host, self.port, reason, delay)
+                await self._sleep(delay)
             try:
                 conn = await EslConnection.open(
                     self.host,
@@ -137,18 +166,9 @@ class EslClient:
                     default_timeout=self.command_timeout,
                 )
             except (OSError, TimeoutError, ConnectionLost, AuthFailed) as exc:
-                delay = self._backoff(attempt)
-                attempt += 1
-                log.warning(
-                    "ESL %s:%d unavailable (%s); retrying in %.2fs",
-                    self.host,
-                    self.port,
-                    type(exc).__name__,
-                    delay,
-                )
-                await asyncio.sleep(delay)
+                reason = f"unavailable ({type(exc).__name__}: {exc})"
                 continue
-            attempt = 0
+            opened = self._clock()
             first = self.connections == 0
             self.connections += 1
             self._conn = conn
@@ -156,29 +176,32 @@ class EslClient:
             # event of this connection, and its reconcile api calls queue up
             # behind the subscription commands on the same FIFO.
             self._queue.put_nowait((_CONNECTED, first))
+            subscribed = False
             try:
                 await self._subscribe_all(conn)
             except (ConnectionLost, CommandError, TimeoutError) as exc:
                 log.warning("ESL re-subscription failed: %s", exc)
-                conn.close()
+                conn.close("re-subscription failed")
             else:
+                subscribed = True
                 self._connected.set()
             reason = await conn.wait_closed()
             self._connected.clear()
             self._conn = None
-            if not self._closing:
-                log.warning("ESL %s:%d lost (%s); reconnecting", self.host, self.port, reason)
+            if subscribed and self._clock() - opened >= self.backoff_reset_after:
+                attempt = 0
+            reason = f"lost ({reason})"
 
     async def _subscribe_all(self, conn: EslConnection) -> None:
-        await self._send_event_command(conn)
-        for header, value in self._filters:
+        await self._checked(conn.command(self._event_line()), "event")
+        for header, value in list(self._filters):  # a copy: add_filter may run meanwhile
             await self._checked(conn.command(f"filter {header} {value}"), "filter")
 
-    async def _send_event_command(self, conn: EslConnection) -> None:
+    def _event_line(self) -> str:
         words = sorted(self._events - {"CUSTOM"})
         if self._subclasses or "CUSTOM" in self._events:
             words += ["CUSTOM", *sorted(self._subclasses)]
-        await self._checked(conn.command("event json " + " ".join(words)), "event")
+        return "event json " + " ".join(words)
 
     @staticmethod
     async def _checked(call: Awaitable[Reply], what: str) -> Reply:
@@ -230,12 +253,26 @@ class EslClient:
     ) -> Reply:
         return await self._live().command(line, headers, body, timeout=timeout)
 
+    async def _send(
+        self, line: str, what: str, headers: dict[str, str] | None = None, body: str | None = None
+    ) -> Reply:
+        """A command whose ``-ERR`` raises CommandError."""
+        return await self._checked(self.command(line, headers, body), what)
+
     async def subscribe(self, *events: str, subclasses: tuple[str, ...] = ()) -> None:
-        """Add events (and CUSTOM subclasses) to the subscription, now and on every reconnect."""
-        self._events.update(e.upper() for e in events)
-        self._subclasses.update(subclasses)
+        """Add events (and CUSTOM subclasses) to the subscription, now and on every
+        reconnect. If FreeSWITCH rejects it, CommandError and nothing is kept."""
+        new_events = {e.upper() for e in events} - self._events
+        new_subclasses = set(subclasses) - self._subclasses
+        self._events |= new_events
+        self._subclasses |= new_subclasses
         if self.connected:
-            await self._send_event_command(self._live())
+            try:
+                await self._send(self._event_line(), "event")
+            except CommandError:
+                self._events -= new_events
+                self._subclasses -= new_subclasses
+                raise
 
     async def unsubscribe(self, *events: str, subclasses: tuple[str, ...] = ()) -> None:
         names = {e.upper() for e in events} - {"BACKGROUND_JOB"}
@@ -246,19 +283,39 @@ class EslClient:
             if subclasses:
                 words += ["CUSTOM", *subclasses]
             if words:
-                await self._checked(self._live().command("nixevent " + " ".join(words)), "nixevent")
+                await self._send("nixevent " + " ".join(words), "nixevent")
+
+    @property
+    def filters(self) -> tuple[tuple[str, str], ...]:
+        """The filters replayed on every connection, in order (the client's own included)."""
+        return tuple(self._filters)
 
     async def add_filter(self, header: str, value: str) -> None:
-        """Add a filter. FreeSWITCH drops events lacking the header, so the first
-        filter also lets BACKGROUND_JOB through, or bgapi would never complete."""
-        wanted = [(header, value)]
-        if not self._filters and (header, value) != ("Event-Name", "BACKGROUND_JOB"):
-            wanted.insert(0, ("Event-Name", "BACKGROUND_JOB"))
-        for h, v in wanted:
-            if (h, v) not in self._filters:
+        """Add a filter, now and on every reconnect. FreeSWITCH drops events lacking
+        the header, so the first filter also adds ``Event-Name BACKGROUND_JOB``, or
+        bgapi would never complete. A filter FreeSWITCH rejects raises CommandError
+        and is not kept (nor is the BACKGROUND_JOB filter it brought)."""
+        _check_filter(header, value)
+        async with self._filter_lock:
+            wanted = [(header, value)]
+            if not self._filters and (header, value) != _BGJOB:
+                wanted.insert(0, _BGJOB)
+            added: list[tuple[str, str]] = []
+            for h, v in wanted:
+                if (h, v) in self._filters:
+                    continue
                 self._filters.append((h, v))
                 if self.connected:
-                    await self._checked(self._live().command(f"filter {h} {v}"), "filter")
+                    try:
+                        await self._send(f"filter {h} {v}", "filter")
+                    except CommandError:
+                        self._filters.remove((h, v))
+                        for f in reversed(added):
+                            self._filters.remove(f)
+                            with contextlib.suppress(EslError):
+                                await self.command(f"filter delete {f[0]} {f[1]}")
+                        raise
+                added.append((h, v))
 
     async def delete_filter(self, header: str, value: str = "") -> None:
         self._filters = [
@@ -266,7 +323,7 @@ class EslClient:
         ]
         if self.connected:
             line = f"filter delete {header} {value}".rstrip()
-            await self._checked(self._live().command(line), "filter delete")
+            await self._send(line, "filter delete")
 
     async def sendmsg(
         self,
@@ -278,7 +335,7 @@ class EslClient:
         h = {"call-command": command, **(headers or {})}
         if body is not None:
             h["content-type"] = "text/plain"
-        return await self._checked(self._live().command(f"sendmsg {uuid}", h, body), "sendmsg")
+        return await self._send(f"sendmsg {uuid}", "sendmsg", h, body)
 
     async def execute(
         self,
