@@ -171,3 +171,40 @@ async def test_a_rejected_filter_or_subscription_raises_and_is_not_replayed(
         await _until(lambda: any(e.unique_id == uuid for e in events))  # unfiltered
     finally:
         await client.close()
+
+
+async def test_deleting_the_event_name_filters_keeps_bgapi_working(node: Node) -> None:
+    events: list[EslEvent] = []
+    client = EslClient(
+        "127.0.0.1", node.port, "ClueCon", on_event=events.append, events=("CHANNEL_CREATE",)
+    )
+    await client.start(wait=T)
+    try:
+        await client.add_filter("Event-Name", "CHANNEL_CREATE")
+        await client.add_filter("Unique-ID", "no-such-channel")
+        bgjob = ("Event-Name", "BACKGROUND_JOB")
+        assert client.filters[0] == bgjob
+        await client.delete_filter("Event-Name")
+        # The client's own filter stays while another filter is left, here and on the server.
+        assert client.filters == (bgjob, ("Unique-ID", "no-such-channel"))
+        assert _server_filters(node) == [list(client.filters)]
+        assert await client.bgapi("uuid_exists x", timeout=2) == "false"
+        # Explicitly too: it is the client's, and bgapi needs it.
+        await client.delete_filter("Event-Name", "BACKGROUND_JOB")
+        assert client.filters == (bgjob, ("Unique-ID", "no-such-channel"))
+        assert await client.bgapi("uuid_exists x", timeout=2) == "false"
+        # With the last other filter it goes too: no filter at all, every event passes.
+        await client.delete_filter("Unique-ID")
+        assert client.filters == ()
+        assert _server_filters(node) == [[]]
+        out = await client.api("originate loopback/9999 &park")
+        uuid = out.removeprefix("+OK ").strip()
+        await _until(lambda: any(e.unique_id == uuid for e in events))
+        # `all` takes everything, the client's filter included.
+        await client.add_filter("Unique-ID", uuid)
+        await client.delete_filter("all")
+        assert client.filters == ()
+        assert _server_filters(node) == [[]]
+        assert await client.bgapi("uuid_exists x", timeout=2) == "false"
+    finally:
+        await client.close()

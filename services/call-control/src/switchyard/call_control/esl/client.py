@@ -318,12 +318,35 @@ class EslClient:
                 added.append((h, v))
 
     async def delete_filter(self, header: str, value: str = "") -> None:
-        self._filters = [
-            (h, v) for h, v in self._filters if not (h == header and (not value or v == value))
-        ]
-        if self.connected:
-            line = f"filter delete {header} {value}".rstrip()
-            await self._send(line, "filter delete")
+        """Delete the filters on ``header`` (with ``value``: that one only;
+        ``delete_filter("all")``: every filter). The client's own
+        ``Event-Name BACKGROUND_JOB`` filter stays while any other filter is
+        left -- ``delete_filter("Event-Name")`` would otherwise starve every
+        bgapi -- and goes with the last one, which lets every event through."""
+        everything = header.lower() == "all" and not value
+        async with self._filter_lock:
+            doomed = [
+                (h, v)
+                for h, v in self._filters
+                if everything or (h.lower() == header.lower() and (not value or v == value))
+            ]
+            left = [f for f in self._filters if f not in doomed]
+            if _BGJOB in doomed and left:  # other filters stay: so does ours
+                doomed.remove(_BGJOB)
+                left.insert(0, _BGJOB)
+            elif left == [_BGJOB] and doomed:  # the last other one went: ours goes too
+                doomed.append(_BGJOB)  # last, so no other filter is ever without it
+                left = []
+            self._filters = left
+            if not self.connected:
+                return
+            if everything:
+                await self._send("filter delete all", "filter delete")
+                return
+            # One by one: FreeSWITCH's `filter delete Event-Name` would also take
+            # the BACKGROUND_JOB filter, if only for a moment.
+            for h, v in doomed:
+                await self._send(f"filter delete {h} {v}", "filter delete")
 
     async def sendmsg(
         self,
