@@ -208,3 +208,101 @@ async def test_deleting_the_event_name_filters_keeps_bgapi_working(node: Node) -
         assert await client.bgapi("uuid_exists x", timeout=2) == "false"
     finally:
         await client.close()
+
+
+def _fire(node: Node, n: int, subclass: str, batch: str = "") -> None:
+    for i in range(n):
+        e = node.event("CUSTOM", "t.c", "t", 1, subclass=subclass)
+        e.add("Batch", batch)
+        e.add("N", str(i))
+        node.fire(e)
+
+
+async def test_a_slow_owner_stops_the_reader_instead_of_growing_the_queue(node: Node) -> None:
+    seen: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(e: EslEvent) -> None:
+        await release.wait()
+        seen.append(e.get("N"))
+
+    client = EslClient(
+        "127.0.0.1",
+        node.port,
+        "ClueCon",
+        on_event=slow,
+        subclasses=("test::bp",),
+        max_queued_events=20,
+    )
+    await client.start(wait=T)
+    try:
+        _fire(node, 500, "test::bp")
+        await _until(lambda: client.queued >= 20)
+        reply = asyncio.create_task(client.api("status"))
+        await asyncio.sleep(0.2)  # time enough to read all 500, if the reader were reading
+        assert client.queued <= 20
+        # The trade-off: the reply is behind the unread events on the socket.
+        assert not reply.done()
+        release.set()
+        async with asyncio.timeout(T):
+            assert "UP" in await reply
+        await _until(lambda: len(seen) == 500)
+        assert seen == [str(i) for i in range(500)], "nothing lost, nothing reordered"
+    finally:
+        release.set()
+        await client.close()
+
+
+async def test_a_handler_may_call_the_api_while_the_queue_is_full(node: Node) -> None:
+    answers: list[str] = []
+    seen: list[str] = []
+    release = asyncio.Event()
+
+    async def handler(e: EslEvent) -> None:
+        batch, n = e.get("Batch"), e.get("N")
+        if batch == "a" and n == "0":
+            # Its reply is behind 300 events the full queue has no room for.
+            answers.append(await client.api("uuid_exists x"))
+        if batch == "b":
+            await release.wait()
+        seen.append(f"{batch}{n}")
+
+    async def on_connect(c: EslClient, first: bool) -> None:
+        answers.append(await c.api("uuid_exists y"))
+
+    client = EslClient(
+        "127.0.0.1",
+        node.port,
+        "ClueCon",
+        on_event=handler,
+        on_connect=on_connect,
+        subclasses=("test::bp",),
+        max_queued_events=5,
+        command_timeout=T,
+        backoff_initial=0.01,
+        backoff_max=0.05,
+    )
+    await client.start(wait=T)
+    try:
+        await _until(lambda: len(answers) == 1)
+        _fire(node, 300, "test::bp", "a")
+        await _until(lambda: len(seen) == 300)
+        assert answers == ["false", "false"]
+        # A reconnection, then a full queue: the owner's reconcile (on_connect) gets
+        # its reply from behind the new connection's events. (The queue is not full
+        # at the drop: a paused reader reads nothing, so it notices a drop only
+        # once the owner has made room.)
+        _fire(node, 3, "test::bp", "b")
+        await _until(lambda: client.queued >= 2)  # b0 in the handler, b1 b2 waiting
+        await node.drop_connections()
+        await _until(lambda: client.connections == 2 and client.connected)
+        await client.wait_connected(T)
+        _fire(node, 300, "test::bp", "c")
+        await _until(lambda: client.queued >= 5)
+        release.set()
+        await _until(lambda: len(answers) == 3 and seen[-1:] == ["c299"])
+        assert answers[2] == "false"
+        assert [s for s in seen if s[0] == "c"] == [f"c{i}" for i in range(300)]
+    finally:
+        release.set()
+        await client.close()

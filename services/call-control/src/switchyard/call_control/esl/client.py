@@ -9,17 +9,21 @@ can reconcile its view with ``show channels as json``.
 
 Calls never wait for a connection: while disconnected, and for every call in
 flight when the socket drops, they fail at once with ConnectionLost.
+
+Events wait for the owner in a queue of ``max_queued_events``; when it is
+full the reader stops reading the socket (see ``_enqueue``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -36,6 +40,10 @@ _CONNECTED = object()
 # The client's own filter: FreeSWITCH drops events lacking a filtered header,
 # so while any filter is set this one must be too, or bgapi would starve.
 _BGJOB = ("Event-Name", "BACKGROUND_JOB")
+DEFAULT_MAX_QUEUED_EVENTS = 10_000
+# True inside the dispatcher (and tasks it starts): a command sent from there
+# must not wait for a reader that waits for the dispatcher.
+_IN_HANDLER: contextvars.ContextVar[bool] = contextvars.ContextVar("esl_in_handler", default=False)
 
 
 def _check_filter(header: str, value: str) -> None:
@@ -71,6 +79,7 @@ class EslClient:
         backoff_initial: float = 0.1,
         backoff_max: float = 10.0,
         backoff_reset_after: float = 5.0,
+        max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -87,10 +96,16 @@ class EslClient:
         self.backoff_max = backoff_max
         # The backoff restarts only after a connection that subscribed and lived this long.
         self.backoff_reset_after = backoff_reset_after
+        if max_queued_events < 1:
+            raise ValueError("max_queued_events must be at least 1")
+        self.max_queued_events = max_queued_events
         self._sleep = sleep
         self._clock = clock
         self._conn: EslConnection | None = None
+        # Unbounded as a container; _enqueue holds it to max_queued_events.
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._room = asyncio.Event()
+        self._handler_waits = 0  # commands the dispatcher is waiting on
         self._filter_lock = asyncio.Lock()
         self._supervisor: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
@@ -161,7 +176,7 @@ class EslClient:
                     self.host,
                     self.port,
                     self._password,
-                    self._queue.put_nowait,
+                    self._enqueue,
                     timeout=self.connect_timeout,
                     default_timeout=self.command_timeout,
                 )
@@ -210,9 +225,49 @@ class EslClient:
             raise CommandError(what, reply.text)
         return reply
 
+    # --- events ---------------------------------------------------------------------------
+
+    def _enqueue(self, event: EslEvent) -> Awaitable[None] | None:
+        """The reader's sink. When the queue is full it returns a wait for room, and
+        the reader reads nothing more until then: FreeSWITCH queues the events (and
+        applies its own limit) instead of this process. api/bgapi replies come on
+        the same socket after those events, so they wait too, for as long as the
+        owner needs to take events off the queue. Except: while the owner's own
+        handler waits on a command, the reader keeps going past the bound until
+        that reply is read, or handler and reader would wait on each other."""
+        self._queue.put_nowait(event)
+        if self._queue.qsize() >= self.max_queued_events and not self._handler_waits:
+            return self._wait_room()
+        return None
+
+    async def _wait_room(self) -> None:
+        while self._queue.qsize() >= self.max_queued_events and not self._handler_waits:
+            self._room.clear()
+            await self._room.wait()
+
+    @property
+    def queued(self) -> int:
+        """Events (and connection markers) read but not yet handed to the owner."""
+        return self._queue.qsize()
+
+    @contextlib.contextmanager
+    def _awaiting_reply(self) -> Iterator[None]:
+        if not _IN_HANDLER.get():
+            yield
+            return
+        self._handler_waits += 1
+        self._room.set()  # wake a reader paused on a full queue
+        try:
+            yield
+        finally:
+            self._handler_waits -= 1
+
     async def _dispatch_loop(self) -> None:
+        _IN_HANDLER.set(True)  # this task's own context (and that of tasks it starts)
         while True:
             item = await self._queue.get()
+            if self._queue.qsize() < self.max_queued_events:
+                self._room.set()
             try:
                 if isinstance(item, tuple) and item[0] is _CONNECTED:
                     if self.on_connect is not None:
@@ -237,11 +292,15 @@ class EslClient:
         return conn
 
     async def api(self, cmd: str, *, timeout: float | None = None) -> str:
-        return await self._live().api(cmd, timeout=timeout)
+        conn = self._live()
+        with self._awaiting_reply():
+            return await conn.api(cmd, timeout=timeout)
 
     async def bgapi(self, cmd: str, *, timeout: float | None = None) -> str:
         """Run ``cmd`` in the background and return its output (the BACKGROUND_JOB body)."""
-        return (await self._live().bgapi(cmd, timeout=timeout)).body
+        conn = self._live()
+        with self._awaiting_reply():
+            return (await conn.bgapi(cmd, timeout=timeout)).body
 
     async def command(
         self,
@@ -251,7 +310,9 @@ class EslClient:
         *,
         timeout: float | None = None,
     ) -> Reply:
-        return await self._live().command(line, headers, body, timeout=timeout)
+        conn = self._live()
+        with self._awaiting_reply():
+            return await conn.command(line, headers, body, timeout=timeout)
 
     async def _send(
         self, line: str, what: str, headers: dict[str, str] | None = None, body: str | None = None

@@ -5,16 +5,22 @@ command's future joins a FIFO before its bytes are written. A ``bgapi``
 job's future is registered under a Job-UUID we choose *before* sending, so a
 fast BACKGROUND_JOB can never beat its registration. When the socket dies,
 every waiting future fails at once with ConnectionLost.
+
+Back-pressure: when ``on_event`` returns an awaitable, the reader awaits it
+before reading on. While it waits nothing more is read from the socket, so
+TCP pushes back and FreeSWITCH queues (and, past its own limit, drops) the
+events instead of this process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from switchyard.call_control.esl.errors import (
     AuthFailed,
@@ -28,6 +34,9 @@ log = logging.getLogger("switchyard.call_control.esl")
 
 _REPLY_TYPES = frozenset({"command/reply", "api/response"})
 _EVENT_TYPES = frozenset({"text/event-plain", "text/event-json", "text/event-xml"})
+
+# Called with each event; an awaitable it returns is awaited before reading on.
+EventSink = Callable[[EslEvent], Awaitable[None] | None]
 
 
 def _clean(text: str, what: str) -> str:
@@ -44,7 +53,7 @@ class EslConnection:
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        on_event: Callable[[EslEvent], None],
+        on_event: EventSink,
         *,
         default_timeout: float = 30.0,
     ) -> None:
@@ -65,7 +74,7 @@ class EslConnection:
         host: str,
         port: int,
         password: str,
-        on_event: Callable[[EslEvent], None],
+        on_event: EventSink,
         *,
         timeout: float = 5.0,
         default_timeout: float = 30.0,
@@ -103,7 +112,9 @@ class EslConnection:
                 if ctype in _EVENT_TYPES:
                     event = parse_event(ctype, body)
                     if event is not None:
-                        self._dispatch(event)
+                        wait = self._dispatch(event)
+                        if wait is not None and inspect.isawaitable(wait):
+                            await wait  # the owner is full: stop reading until it has room
                 elif ctype in _REPLY_TYPES:
                     reply = Reply(headers, body.decode("utf-8", "replace"))
                     if self._pending:
@@ -128,12 +139,12 @@ class EslConnection:
         finally:
             self._fail_all(reason)
 
-    def _dispatch(self, event: EslEvent) -> None:
+    def _dispatch(self, event: EslEvent) -> Awaitable[None] | None:
         if event.name == "BACKGROUND_JOB":
             fut = self._jobs.pop(event.get("Job-UUID"), None)
             if fut is not None and not fut.done():
                 fut.set_result(event)
-        self._on_event(event)
+        return self._on_event(event)
 
     def _fail_all(self, reason: str) -> None:
         if not self.closed.done():
