@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -375,3 +376,47 @@ def test_parse_of_spec_rule_used_by_a_route() -> None:
     assert parse_recurrence(text).active_at(friday_evening, ZoneInfo("Asia/Shanghai"))
     assert router.lookup("default", "8", "", friday_evening).dest_type == "FS_DEST_VOICEMAIL"
     assert router.lookup("default", "8", "", saturday_evening).dest_type == "FS_DEST_USER"
+
+
+def test_rejected_calls_still_report_the_time_rule_verdicts() -> None:
+    rules = (
+        TimeRule(id=1, time_recurrence="nonsense", dest_type="FS_DEST_USER"),
+        TimeRule(
+            id=2, time_recurrence="20200101T000000|PT24H|daily", dest_type="FS_DEST_VOICEMAIL"
+        ),
+    )
+    listed = _listed(0, 0, ("666",))
+    blacklisted = msgspec.structs.replace(
+        listed, routes=(msgspec.structs.replace(listed.routes[0], time_rules=rules),)
+    )
+    d = compile(blacklisted).lookup("default", "1001", "6661", NOON, explain=True)
+    assert d.outcome == "rejected" and d.blacklist is not None and not d.blacklist.admitted
+    assert [(r.rule_id, r.active, bool(r.error)) for r in d.time_rules] == [
+        (1, False, True),
+        (2, True, False),
+    ]
+    assert (d.time_rule_id, d.dest_type) == (2, "FS_DEST_VOICEMAIL")
+    # Call authority: extension 1001 may call up to local; route 2 is domestic.
+    snap = office()
+    national = msgspec.structs.replace(snap.routes[1], time_rules=rules)
+    d = compile(
+        msgspec.structs.replace(snap, routes=(snap.routes[0], national, snap.routes[2]))
+    ).lookup("default", "02088887777", "1001", NOON, explain=True)
+    assert d.outcome == "rejected" and "domestic" in d.reason
+    assert [r.active for r in d.time_rules] == [False, True] and d.time_rule_id == 2
+
+
+def test_did_and_func_code_answers_list_the_routes_they_preempted() -> None:
+    router = compile(office())
+    did = router.lookup("public", "6281000", "13800000000", NOON, explain=True)
+    assert did.outcome == "did"
+    assert [(c.route_id, c.taken) for c in did.candidates] == [(3, False)]
+    assert "DID 6281000" in did.candidates[0].reason
+    fwd = router.lookup("default", "*721005", "1002", NOON, explain=True)
+    assert fwd.outcome == "func_code" and fwd.candidates == ()  # no route starts with *
+    hit = msgspec.structs.replace(
+        office(), routes=(Route(id=9, name="star", dest_type="FS_DEST_USER", prefix="*7"),)
+    )
+    fwd = compile(hit).lookup("default", "*721005", "1002", NOON, explain=True)
+    assert [(c.route_id, c.taken) for c in fwd.candidates] == [(9, False)]
+    assert "func code *72" in fwd.candidates[0].reason

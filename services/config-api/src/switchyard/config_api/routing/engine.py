@@ -266,18 +266,24 @@ class Router:
                 reason="a number has characters that are not allowed in a dial string",
                 actions=(Action("hangup", "INVALID_NUMBER_FORMAT"),),
             )
+        table = self.tables.get(context)
         ctx = self.contexts.get(context)
         if ctx is not None and ctx.hotline_enabled:
             hotline = self.hotlines.get(dest_number)
             if hotline is not None:
-                return self._did(base, hotline)
+                d = self._did(base, hotline)
+                if explain and table is not None:
+                    d = _preempted(d, table, f"DID {hotline.line_number}")
+                return d
         caller_ext = self.extensions.get((context, caller_number)) if caller_number else None
         if caller_ext is not None and not caller_ext.disabled and self._func_lengths:
             for size in self._func_lengths:
                 code = self.func_codes.get(dest_number[:size])
                 if code is not None and len(dest_number) >= size:
-                    return self._func(base, code, dest_number[size:])
-        table = self.tables.get(context)
+                    d = self._func(base, code, dest_number[size:])
+                    if explain and table is not None:
+                        d = _preempted(d, table, f"func code {code.func_code}")
+                    return d
         route = table.select(dest_number) if table is not None else None
         candidates = (
             _candidates(table.candidates(dest_number), route, len(dest_number))
@@ -352,6 +358,27 @@ class Router:
             dest_uuid=route.dest_uuid,
             body=route.body,
         )
+        # Time rules first: a call rejected below still reports their verdicts.
+        checks = []
+        active: TimeRule | None = None
+        for rule, rec in cr.rules:
+            if isinstance(rec, str):
+                checks.append(RuleCheck(rule.id, rule.time_recurrence, False, rec))
+                continue
+            on = active is None and rec.active_at(at, self.tz)
+            checks.append(RuleCheck(rule.id, rule.time_recurrence, on))
+            if on:
+                active = rule
+        if active is not None:
+            d = _replace(
+                d,
+                dest_type=active.dest_type,
+                dest_uuid=active.dest_uuid,
+                body=active.body,
+                time_rule_id=active.id,
+            )
+        d = _replace(d, time_rules=tuple(checks))
+
         verdict = self._blacklist(route, base.caller_number, base.dest_number)
         if verdict is not None:
             d = _replace(d, blacklist=verdict)
@@ -377,26 +404,6 @@ class Router:
                 ),
                 actions=(Action("hangup", "CALL_REJECTED"),),
             )
-
-        checks = []
-        active: TimeRule | None = None
-        for rule, rec in cr.rules:
-            if isinstance(rec, str):
-                checks.append(RuleCheck(rule.id, rule.time_recurrence, False, rec))
-                continue
-            on = active is None and rec.active_at(at, self.tz)
-            checks.append(RuleCheck(rule.id, rule.time_recurrence, on))
-            if on:
-                active = rule
-        if active is not None:
-            d = _replace(
-                d,
-                dest_type=active.dest_type,
-                dest_uuid=active.dest_uuid,
-                body=active.body,
-                time_rule_id=active.id,
-            )
-        d = _replace(d, time_rules=tuple(checks))
 
         steps: list[Step] = []
         actions: list[Action] = []
@@ -523,10 +530,24 @@ def _name(names: tuple[str, ...], value: int) -> str:
     return names[value] if 0 <= value < len(names) else str(value)
 
 
-def _candidates(routes: list[Route], chosen: Route | None, size: int) -> tuple[Candidate, ...]:
+def _preempted(d: Decision, table: ContextTable, what: str) -> Decision:
+    """The routes a call answered before route selection would have considered."""
+    number = d.dest_number
+    listed = _candidates(table.candidates(number), table.select(number), len(number), what)
+    return _replace(d, candidates=listed)
+
+
+def _candidates(
+    routes: list[Route], chosen: Route | None, size: int, preempted: str = ""
+) -> tuple[Candidate, ...]:
+    """Why each route was taken or skipped. ``preempted``: what answered the
+    call before routes were consulted (a DID, a func code); ``chosen`` is
+    then the route the call would otherwise have taken."""
     out = []
     for r in routes:
-        if chosen is not None and r.id == chosen.id:
+        if chosen is not None and r.id == chosen.id and preempted:
+            reason, taken = f"would be first, but {preempted} answered the call", False
+        elif chosen is not None and r.id == chosen.id:
             reason, taken = "first by max_length, then longest prefix, then id", True
         elif r.disabled:
             reason, taken = "disabled", False
