@@ -303,6 +303,12 @@ async def test_shared_secret_in_the_url(
     assert r.status_code == status
     if status == 200:
         assert "sy-blacklist" in r.text
+    # mod_xml_curl with method=get: the form appended to the same URL.
+    joined = f"{path}{'&' if '?' in path else '?'}{urlencode(config('acl.conf'))}"
+    r = await secret_client.get(joined, headers={"User-Agent": FORM["User-Agent"]})
+    assert r.status_code == status
+    if status == 200:
+        assert "sy-blacklist" in r.text and r.headers["content-type"].startswith("text/xml")
     # The server side never logs it (httpx, the client here, logs its own URL).
     server_logs = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
     assert not any("t0p-s3cret" in line for line in server_logs)

@@ -97,10 +97,19 @@ async def xml_curl_path(
     return await _serve(request, runtime, secret)
 
 
+# mod_xml_curl's `method` param other than post: the same fetch as a GET with
+# the form appended to the URL (after `&` when the URL already has a `?`).
 @get("/fs/xml", opt=OPT, include_in_schema=False)
 async def xml_curl_get(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[str]:
     return await _serve(request, runtime, request.query_params.get("secret", ""))
 
 
+@get("/fs/xml/{secret:str}", opt=OPT, include_in_schema=False)
+async def xml_curl_path_get(
+    secret: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> Response[str]:
+    return await _serve(request, runtime, secret)
+
+
 def route_handlers() -> list[HTTPRouteHandler]:
-    return [xml_curl, xml_curl_path, xml_curl_get]
+    return [xml_curl, xml_curl_path, xml_curl_get, xml_curl_path_get]
