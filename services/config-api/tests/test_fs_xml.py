@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
 import pytest_asyncio
 
+from switchyard.config_api import live as live_module
+from switchyard.config_api.framework.tx import STATE_KEY
 from switchyard.config_api.routing.xmldoc import NOT_FOUND
 from switchyard.config_api.service import service
 from switchyard.shared.runner import create_app
@@ -312,3 +315,27 @@ async def test_shared_secret_in_the_url(
     # The server side never logs it (httpx, the client here, logs its own URL).
     server_logs = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
     assert not any("t0p-s3cret" in line for line in server_logs)
+
+
+async def test_route_answers_are_503_while_this_replica_cannot_catch_up(
+    api: Api, db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await settle(api)
+    live = api.client.app.state[STATE_KEY].live
+    held = live.current.version
+
+    async def stuck() -> None:  # Postgres readable, but no reload succeeds
+        return None
+
+    monkeypatch.setattr(live, "_reload", stuck)
+    monkeypatch.setattr(live_module, "FRESH_TIMEOUT", 0.2)
+    await db.execute("UPDATE config_version SET version = version + 1")
+    for path in ["/api/routes/explain?destNumber=1", "/api/routes?destNumber=1&context=context-1"]:
+        r = await api.get(path)
+        assert r.status_code == 503, (path, r.text)
+        body = r.json()
+        assert body["code"] == 503 and "not current" in body["message"]
+        assert body["data"] == {"reason": "stale", "version": held, "committed": held + 1}
+    # mod_xml_curl never waits: it still answers from what the replica holds.
+    r = await api.client.post("/fs/xml", content=urlencode(config("acl.conf")), headers=FORM)
+    assert r.status_code == 200 and "sy-blacklist" in r.text

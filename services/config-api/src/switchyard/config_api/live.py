@@ -32,6 +32,7 @@ import msgspec
 from switchyard.config_api import loader
 from switchyard.config_api.fsxml.documents import FsIndex
 from switchyard.config_api.routing.engine import Router, compile
+from switchyard.shared.http.errors import ApiError
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import SettingsError
 
@@ -43,6 +44,8 @@ POLL = 0.5
 DEBOUNCE = 0.05
 DEBOUNCE_MAX = 0.2
 DEFAULT_DOMAIN = "$${domain}"
+# How long the API's routing answers wait for this replica to catch up.
+FRESH_TIMEOUT = 2.0
 
 
 class RoutingSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -136,17 +139,26 @@ class Live:
     def kick(self) -> None:
         self._wake.set()
 
-    async def fresh(self, timeout: float = 2.0) -> Compiled:
+    async def fresh(self, timeout: float | None = None) -> Compiled:
         """The compiled configuration once it holds every committed write
-        (read-your-writes for the API; never used on the mod_xml_curl path)."""
+        (read-your-writes for the API; never used on the mod_xml_curl path).
+        Not caught up within ``timeout`` (FRESH_TIMEOUT): ApiError 503."""
         target = await loader.current_version(self.runtime.pool)
         if self.current.version >= target:
             return self.current
         self.kick()
-        async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: self.current.version >= target), timeout
-            )
+        try:
+            async with asyncio.timeout(FRESH_TIMEOUT if timeout is None else timeout):
+                async with self._changed:
+                    await self._changed.wait_for(lambda: self.current.version >= target)
+        except TimeoutError:
+            held = self.current.version
+            raise ApiError(
+                503,
+                f"configuration not current yet: this replica holds version {held}, "
+                f"{target} is committed; try again",
+                {"reason": "stale", "version": held, "committed": target},
+            ) from None
         return self.current
 
     async def _on_notice(self, msg: Any) -> None:
