@@ -3,6 +3,7 @@ behaviour a caller notices: blacklists, time rules, DID, DOD, func codes."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,6 @@ from switchyard.config_api.routing.model import (
     TimeRule,
 )
 from switchyard.config_api.routing.recurrence import parse_recurrence
-from switchyard.config_api.routing.table import select_linear
 
 NOON = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
@@ -35,9 +35,12 @@ def bridges(actions: tuple[Action, ...]) -> list[str]:
     return [a.data for a in actions if a.application == "bridge"]
 
 
-# --- selection: compiled table == naive scan ------------------------------------
+# --- selection: compiled table == XUI's SQL ---------------------------------------
 
-short_digits = st.text(alphabet="0129", max_size=4)
+# No _ or %: XUI's LIKE would read them as wildcards, Switchyard's prefixes are
+# literal (docs/routing.md); with these characters both mean "starts with".
+ALPHABET = "0129*#"
+short_digits = st.text(alphabet=ALPHABET, max_size=4)
 routes_strategy = st.lists(
     st.builds(
         lambda i, ctx, prefix, max_length, disabled: Route(
@@ -60,24 +63,63 @@ routes_strategy = st.lists(
 )
 
 
+def xui_sql(routes: list[Route], context: str, number: str) -> tuple[int | None, list[int]]:
+    """The reference, written as XUI's dialplan query (with the ``disabled``
+    column it lacked) and run by SQLite: the route taken, and every route of
+    the context whose prefix starts the number in the same order."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute(
+            "CREATE TABLE routes (id INTEGER PRIMARY KEY, context TEXT, prefix TEXT, "
+            "max_length INTEGER, disabled INTEGER)"
+        )
+        db.executemany(
+            "INSERT INTO routes VALUES (?, ?, ?, ?, ?)",
+            [(r.id, r.context, r.prefix, r.max_length, int(r.disabled)) for r in routes],
+        )
+        taken = db.execute(
+            "SELECT id FROM routes WHERE context = ? AND ? LIKE prefix || '%' "
+            "AND length(?) <= max_length AND disabled = 0 "
+            "ORDER BY max_length, length(prefix) DESC, id LIMIT 1",
+            (context, number, number),
+        ).fetchone()
+        considered = db.execute(
+            "SELECT id FROM routes WHERE context = ? AND ? LIKE prefix || '%' "
+            "ORDER BY max_length, length(prefix) DESC, id",
+            (context, number),
+        ).fetchall()
+    finally:
+        db.close()
+    return (taken[0] if taken else None), [row[0] for row in considered]
+
+
+def test_the_sql_reference_itself() -> None:
+    routes = [
+        Route(id=3, name="", dest_type="", prefix="01", max_length=4),
+        Route(id=2, name="", dest_type="", prefix="0", max_length=4),
+        Route(id=1, name="", dest_type="", prefix="", max_length=3),
+        Route(id=4, name="", dest_type="", prefix="01", max_length=4, disabled=True),
+    ]
+    assert xui_sql(routes, "default", "0123") == (3, [1, 3, 4, 2])  # 1: too short
+    assert xui_sql(routes, "default", "012") == (1, [1, 3, 4, 2])
+    assert xui_sql(routes, "public", "012") == (None, [])
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     routes=routes_strategy,
     context=st.sampled_from(["default", "public", "cti"]),
-    number=st.text(alphabet="0129", min_size=1, max_size=8),
+    number=st.text(alphabet=ALPHABET, min_size=1, max_size=8),
 )
-def test_compiled_selection_equals_linear_scan(
-    routes: list[Route], context: str, number: str
-) -> None:
+def test_compiled_selection_equals_xui_sql(routes: list[Route], context: str, number: str) -> None:
     router = compile(Snapshot(routes=tuple(routes)))
-    expected = select_linear(routes, context, number)
+    expected, considered = xui_sql(routes, context, number)
     decision = router.lookup(context, number, "", NOON, explain=True)
-    assert decision.route_id == (expected.id if expected else None)
+    assert decision.route_id == expected
     assert decision.found is (expected is not None)
     taken = [c.route_id for c in decision.candidates if c.taken]
-    assert taken == ([expected.id] if expected else [])
-    # Every candidate listed really has a prefix of the number.
-    assert all(number.startswith(c.prefix) for c in decision.candidates)
+    assert taken == ([expected] if expected is not None else [])
+    assert [c.route_id for c in decision.candidates] == considered
 
 
 def test_order_is_max_length_then_longest_prefix_then_id() -> None:

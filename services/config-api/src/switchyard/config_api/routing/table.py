@@ -79,7 +79,8 @@ class ContextTable:
 
 def select_linear(routes: Iterable[Route], context: str, number: str) -> Route | None:
     """The same rule as a plain scan (XUI's SQL, with the ``disabled`` column
-    it lacked): the reference the tests and the benchmark compare against."""
+    it lacked): the benchmark's baseline. The tests compare the table with
+    XUI's SQL itself, run by SQLite, not with this (it shares ``rank``)."""
     matching = [
         r
         for r in routes
