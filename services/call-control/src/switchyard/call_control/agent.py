@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -86,10 +87,15 @@ class NodeAgent:
         events: tuple[str, ...] = DEFAULT_EVENTS,
         subclasses: tuple[str, ...] = DEFAULT_SUBCLASSES,
         standby: bool = False,
+        owns: Callable[[], bool] = lambda: True,
     ) -> None:
         # A standby only relays events (same dedupe ids as the owner's, so
         # JetStream keeps one copy); it serves no command and writes no KV.
         self.standby = standby
+        # Whether this replica's lease on the node holds right now: checked
+        # before every command, so a replica whose renewals stall stops
+        # answering at its lease deadline, before anyone else can take over.
+        self.owns = owns
         self.bus = bus
         self.node = node
         self.publisher = publisher
@@ -194,6 +200,8 @@ class NodeAgent:
     # --- commands ----------------------------------------------------------------------
 
     async def handle(self, cmd: NodeCommand) -> Any:
+        if self.standby or not self.owns():
+            raise BusError("node_unavailable", f"node {self.name}: not owned by this replica now")
         try:
             return await self._dispatch(cmd)
         except ConnectionLost as exc:

@@ -10,7 +10,10 @@ Never two owners: a replica considers itself owner only until
 ``last successful renewal was SENT + ttl - margin``. The server stamps the
 renewal after we send it, so the server-side expiry (the earliest moment
 anyone else can take the node) is always later than our own deadline; a
-replica cut off from NATS stops acting before anyone else can start.
+replica cut off from NATS stops acting before anyone else can start. The
+deadline is enforced twice: ``owns()`` reads the clock (the node's agent
+asks it before every command), and a timer on the event loop releases the
+node at the deadline itself, whatever a stalled renewal round is waiting on.
 
 Fair share: every replica computes the same target assignment from the live
 members (rendezvous hashing, capped at ceil(nodes / members) per replica)
@@ -102,6 +105,7 @@ def _score(node: str, member: str) -> bytes:
 class _Lease:
     revision: int
     deadline: float  # monotonic; we stop acting as owner after this
+    timer: asyncio.TimerHandle | None = None  # fires at the deadline
 
 
 @dataclass
@@ -121,6 +125,7 @@ class Ownership:
     _member_rev: int | None = None
     _task: asyncio.Task[None] | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _lapsing: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def tick(self) -> float:
@@ -147,6 +152,12 @@ class Ownership:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for lease in self._leases.values():
+            if lease.timer is not None:
+                lease.timer.cancel()
+        for task in list(self._lapsing):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for node in list(self._leases):
             await self._drop(node, delete=release)
         if release and self._kv is not None and self._member_rev is not None:
@@ -168,7 +179,6 @@ class Ownership:
             except Exception as exc:
                 # NATS down or slow: keep trying; leases lapse by their deadlines.
                 log.warning("ownership round failed: %s", exc)
-            await self._expire_local()
             await asyncio.sleep(max(0.0, self.tick - (time.monotonic() - started)))
 
     async def _round(self) -> None:
@@ -176,7 +186,8 @@ class Ownership:
         assert kv is not None
         await self._heartbeat(kv)
         for node in list(self._leases):
-            await self._renew(kv, node)
+            if node in self._leases:  # not lapsed while an earlier renewal waited
+                await self._renew(kv, node)
         members = await self._members(kv)
         target = assign(self.nodes, members)
         if self.on_standby is not None:
@@ -217,7 +228,8 @@ class Ownership:
             revision = await kv.create(OWNER + node, self.replica.encode())
         except nats.js.errors.KeyWrongLastSequenceError:
             return  # somebody holds it; it is theirs until released or expired
-        self._leases[node] = _Lease(revision, sent + self.ttl - self.margin)
+        lease = self._leases[node] = _Lease(revision, sent + self.ttl - self.margin)
+        self._arm(node, lease)
         log.info("replica %s owns node %s", self.replica, node)
         self._changed.set()
         if self.on_acquire is not None:
@@ -227,25 +239,49 @@ class Ownership:
         lease = self._leases[node]
         sent = time.monotonic()
         try:
-            lease.revision = await kv.update(
-                OWNER + node, self.replica.encode(), last=lease.revision
-            )
-            lease.deadline = sent + self.ttl - self.margin
+            revision = await kv.update(OWNER + node, self.replica.encode(), last=lease.revision)
         except nats.js.errors.KeyWrongLastSequenceError:
-            log.warning("lost node %s: its lease was taken over", node)
-            await self._drop(node, delete=False)
-
-    async def _expire_local(self) -> None:
-        now = time.monotonic()
-        for node, lease in list(self._leases.items()):
-            if now >= lease.deadline:
-                log.warning("lease on node %s lapsed unrenewed", node)
+            if self._leases.get(node) is lease:
+                log.warning("lost node %s: its lease was taken over", node)
                 await self._drop(node, delete=False)
+            return
+        if self._leases.get(node) is not lease:
+            # The deadline passed while the renewal was in flight and the node
+            # was released: a late success does not bring it back. Free the key
+            # we just extended so the next owner need not wait for it to expire.
+            with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
+                await kv.delete(OWNER + node, last=revision)
+            return
+        lease.revision = revision
+        lease.deadline = sent + self.ttl - self.margin
+        self._arm(node, lease)
+
+    def _arm(self, node: str, lease: _Lease) -> None:
+        """(Re)start the timer that releases ``node`` at ``lease``'s deadline."""
+        if lease.timer is not None:
+            lease.timer.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, lease.deadline - time.monotonic())
+        lease.timer = loop.call_at(loop.time() + delay, self._lapse, node, lease)
+
+    def _lapse(self, node: str, lease: _Lease) -> None:
+        lease.timer = None
+        if self._leases.get(node) is not lease:
+            return
+        if time.monotonic() < lease.deadline:
+            self._arm(node, lease)  # renewed meanwhile
+            return
+        log.warning("lease on node %s lapsed unrenewed", node)
+        task = asyncio.create_task(self._drop(node, delete=False), name=f"lapse:{node}")
+        self._lapsing.add(task)
+        task.add_done_callback(self._lapsing.discard)
 
     async def _drop(self, node: str, *, delete: bool) -> None:
         lease = self._leases.pop(node, None)
         if lease is None:
             return
+        if lease.timer is not None:
+            lease.timer.cancel()
         self._changed.set()
         if self.on_release is not None:
             try:

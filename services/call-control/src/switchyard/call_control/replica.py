@@ -104,6 +104,7 @@ class Replica:
             events=self.events,
             subclasses=self.subclasses,
             standby=standby,
+            owns=lambda: self.ownership.owns(name),
         )
 
     async def _standby(self, names: set[str]) -> None:
@@ -139,7 +140,7 @@ class Replica:
             await agent.stop()
 
     async def _originate_anywhere(self, cmd: Originate) -> OriginateResult:
-        live = [a for a in self.agents.values() if a.client.connected]
+        live = [a for a in self.agents.values() if a.client.connected and a.owns()]
         if not live:
             raise BusError("node_unavailable", "no connected FreeSWITCH node on this replica")
         agent = min(live, key=lambda a: len(a.channels))
