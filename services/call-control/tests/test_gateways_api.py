@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
 import msgspec
 import pytest_asyncio
 
+from switchyard.call_control.replica import Replica
 from switchyard.call_control.service import service as call_control
-from switchyard.fssim import Simulator
+from switchyard.fssim import Node, Simulator
 from switchyard.shared.bus import Bus
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually, serving
+
+Handler = Callable[[Node, str], Awaitable[str]]
 
 
 @pytest_asyncio.fixture
@@ -39,6 +42,7 @@ async def client(
                 and all(a.client.connected for a in replica.agents.values())
             )
         )
+        c.app_state = app.state  # type: ignore[attr-defined]
         yield c
 
 
@@ -99,3 +103,85 @@ async def test_control_by_id_and_config_changes_reach_the_nodes(
     await db.execute("UPDATE gateways SET disabled = 0 WHERE id = $1", gw_id)
     await bus.publish(bus.subjects.config_changed("gateways"), notice)
     await eventually(lambda: all("example" in n.gateways for n in sim.nodes))
+
+
+def _record(sim: Simulator, *commands: str) -> dict[str, list[str]]:
+    """Record, per node, each of ``commands`` the node is asked to run."""
+    seen: dict[str, list[str]] = {n.name: [] for n in sim.nodes}
+    for node in sim.nodes:
+        for command in commands:
+            real = node.api_handlers[command]
+
+            async def recorded(
+                n: Node, args: str, command: str = command, real: Handler = real
+            ) -> str:
+                seen[n.name].append(command)
+                return await real(n, args)
+
+            node.api_handlers[command] = recorded
+    return seen
+
+
+async def _settled(client: httpx.AsyncClient) -> Replica:
+    replica: Replica = client.app_state["call-control"]  # type: ignore[attr-defined]
+    # The configuration re-applied on connecting is done.
+    await eventually(lambda: all(a.readied for a in replica.agents.values()))
+    return replica
+
+
+async def test_reload_notices_reach_every_node(
+    client: httpx.AsyncClient, sim: Simulator, bus: Bus
+) -> None:
+    await _settled(client)
+    seen = _record(sim, "reloadxml", "reloadacl")
+    for resource, command in (
+        ("extensions", "reloadxml"),
+        ("ivrs", "reloadxml"),
+        ("contexts", "reloadxml"),
+        ("iptables", "reloadacl"),
+    ):
+        before = {name: len(cmds) for name, cmds in seen.items()}
+        await bus.publish(
+            bus.subjects.config_changed(resource),
+            {"resource": resource, "action": "update", "ids": [1]},
+        )
+        await eventually(lambda b=before: all(len(c) > b[n] for n, c in seen.items()))
+        assert all(c[before[n] :] == [command] for n, c in seen.items()), (resource, seen)
+
+
+async def test_a_reconnected_node_gets_what_it_missed(
+    client: httpx.AsyncClient, sim: Simulator, db: asyncpg.Pool
+) -> None:
+    replica = await _settled(client)
+    fs1, fs2 = sim.node("fs1"), sim.node("fs2")
+    seen = _record(sim, "reloadxml", "reloadacl")
+    # Configured and disabled with no notice heard: fs1 learns it on reconnecting.
+    await db.execute("INSERT INTO gateways (name, disabled) VALUES ('example', 1)")
+    readied = replica.agents["fs1"].readied
+    await fs1.drop_connections()
+    await eventually(lambda: replica.agents["fs1"].readied > readied, timeout=15)
+    assert seen["fs1"] == ["reloadxml", "reloadacl"]
+    assert "example" not in fs1.gateways
+    # fs2 stayed connected: nothing was re-applied there.
+    assert seen["fs2"] == [] and "example" in fs2.gateways
+
+
+async def test_a_gateway_starts_on_the_profile_config_api_puts_it_on(
+    client: httpx.AsyncClient, sim: Simulator, db: asyncpg.Pool, bus: Bus
+) -> None:
+    await _settled(client)
+    for node in sim.nodes:
+        node.profiles["external"] = "sip:mod_sofia@127.0.0.1:5080"
+    # No profile named: config-api's sofia.conf lists it under "external".
+    gw_id = await db.fetchval("INSERT INTO gateways (name) VALUES ('example') RETURNING id")
+    r = await client.put(f"/api/gateways/{gw_id}/control", json={"action": "killgw"})
+    assert r.status_code == 200
+    r = await client.put(f"/api/gateways/{gw_id}/control", json={"action": "start"})
+    assert r.status_code == 200
+    assert [n.gateways["example"].profile for n in sim.nodes] == ["external", "external"]
+
+    await client.put(f"/api/gateways/{gw_id}/control", json={"action": "killgw"})
+    notice = {"resource": "gateways", "action": "update", "ids": [gw_id]}
+    await bus.publish(bus.subjects.config_changed("gateways"), notice)
+    await eventually(lambda: all("example" in n.gateways for n in sim.nodes))
+    assert [n.gateways["example"].profile for n in sim.nodes] == ["external", "external"]

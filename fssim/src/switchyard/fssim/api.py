@@ -487,9 +487,11 @@ def _sofia_profile(node: Node, profile: str, action: str, gw_name: str) -> str:
         if gw_name not in node.gateways:
             old = node.killed_gateways.pop(gw_name, None)
             if old is not None:
+                # It comes back on the profile asked for: FreeSWITCH reads the
+                # gateway from that profile's section of sofia.conf.
                 node.gateways[gw_name] = Gateway(
                     gw_name,
-                    profile=old.profile,
+                    profile=profile,
                     realm=old.realm,
                     username=old.username,
                     behaviour=old.behaviour,

@@ -9,9 +9,11 @@ that began or ended while it was away are accounted for.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -88,6 +90,7 @@ class NodeAgent:
         subclasses: tuple[str, ...] = DEFAULT_SUBCLASSES,
         standby: bool = False,
         owns: Callable[[], bool] = lambda: True,
+        on_ready: Callable[[NodeAgent], Awaitable[None]] | None = None,
     ) -> None:
         # A standby only relays events (same dedupe ids as the owner's, so
         # JetStream keeps one copy); it serves no command and writes no KV.
@@ -96,6 +99,11 @@ class NodeAgent:
         # before every command, so a replica whose renewals stall stops
         # answering at its lease deadline, before anyone else can take over.
         self.owns = owns
+        # Run after each (re)connection's reconciliation, beside the event
+        # stream (not in it): the replica re-applies configuration there.
+        self.on_ready = on_ready
+        self.readied = 0  # completed on_ready runs, for tests and logs
+        self._ready_task: asyncio.Task[None] | None = None
         self.bus = bus
         self.node = node
         self.publisher = publisher
@@ -127,6 +135,11 @@ class NodeAgent:
         )
 
     async def stop(self) -> None:
+        if self._ready_task is not None:
+            self._ready_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ready_task
+            self._ready_task = None
         if self._sub is not None:
             with contextlib.suppress(nats.errors.Error):
                 await self._sub.unsubscribe()
@@ -183,6 +196,23 @@ class NodeAgent:
             await self._forget(uuid)
         self.channels = live
         log.info("node %s: connected, %d live channel(s)", self.name, len(live))
+        if self.on_ready is not None:
+            if self._ready_task is not None:
+                self._ready_task.cancel()
+            # A fresh context: this callback runs in the client's event handler,
+            # whose context marks commands as the handler's own.
+            self._ready_task = asyncio.get_running_loop().create_task(
+                self._ready(self.on_ready), context=contextvars.Context()
+            )
+
+    async def _ready(self, on_ready: Callable[[NodeAgent], Awaitable[None]]) -> None:
+        try:
+            await on_ready(self)
+            self.readied += 1
+        except (ConnectionLost, CommandTimeout) as exc:
+            log.warning("node %s: re-applying configuration failed: %s", self.name, exc)
+        except Exception:
+            log.exception("node %s: re-applying configuration failed", self.name)
 
     async def _located_here(self) -> set[str]:
         try:

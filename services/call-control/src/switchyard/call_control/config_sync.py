@@ -4,11 +4,25 @@ Most configuration reaches FreeSWITCH through mod_xml_curl on the next call
 and needs no command. What FreeSWITCH caches or loads once does: the ACL
 (IP blacklist), the XML cache (directory, IVR menus), and the gateways,
 which are reconciled against the configured rows: a disabled gateway is
-killed, a changed one restarted, a new one started. Gateways the table does
-not know (static XML on a real FreeSWITCH) are never touched; so a gateway
-row that was deleted stays loaded until the node restarts or an operator
-kills it (PUT /api/gateways/control). Each replica does this for the nodes
-it owns.
+killed, a changed one restarted, a new one started, on the profile
+config-api's sofia.conf puts it on (``sofia.gateway_profile``). Gateways the
+table does not know (static XML on a real FreeSWITCH) are never touched; so
+a gateway row that was deleted stays loaded until the node restarts or an
+operator kills it (PUT /api/gateways/control). Each replica does this for
+the nodes it owns.
+
+No change needs ``sofia profile <p> rescan``: the profiles' own settings
+are constants of config-api (no table, no notice), and gateways are applied
+one by one with ``killgw``/``startgw``, which reads that gateway's entry of
+sofia.conf; a rescan would only add gateways, never change or remove a
+loaded one.
+
+Notices are fire-and-forget, so a node can miss some (its ESL connection was
+down, or no replica owned it). Each time an owner (re)connects to a node it
+re-applies what they could have said: ``reloadxml``, ``reloadacl`` and the
+gateway reconciliation (``resync``). A gateway row *changed* while nobody
+listened is not restarted by it (nothing tells which rows changed); a
+disabled, enabled or new one is handled.
 """
 
 from __future__ import annotations
@@ -22,7 +36,7 @@ import msgspec
 from nats.aio.msg import Msg
 
 from switchyard.call_control.agent import NodeAgent
-from switchyard.call_control.sofia import parse_sofia_status
+from switchyard.call_control.sofia import gateway_profile, parse_sofia_status
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +56,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "contexts": ("reloadxml",),
 }
 GATEWAY_RESOURCES = ("gateways", "gateway_params", "gateway_variables")
+# What a node that may have missed notices is told again.
+RESYNC = ("reloadxml", "reloadacl")
 
 
 async def sync_gateways(agent: NodeAgent, pool: asyncpg.Pool, changed: set[str]) -> list[str]:
@@ -51,20 +67,31 @@ async def sync_gateways(agent: NodeAgent, pool: asyncpg.Pool, changed: set[str])
     wanted = {r["name"]: r["profile_id"] for r in rows if not r["disabled"]}
     disabled = {r["name"] for r in rows if r["disabled"]}
     loaded = {g.name: g.profile for g in status.gateways}
-    default_profile = status.profiles[0] if status.profiles else None
     run: list[str] = []
     for name, profile in loaded.items():
         if name in disabled or name in changed:
             run.append(f"sofia profile {profile} killgw {name}")
-    for name, profile in wanted.items():
+    for name, profile_id in wanted.items():
         if name not in loaded or name in changed:
-            target = profile if profile in status.profiles else default_profile
-            if target is not None:
+            target = gateway_profile(profile_id)
+            if target in status.profiles:
                 run.append(f"sofia profile {target} startgw {name}")
+            else:
+                # sofia.conf lists the gateway under that profile only.
+                log.warning("node %s: no profile %s to start gateway %s", agent.name, target, name)
     for command in run:
         log.info("node %s: %s", agent.name, command)
         await agent.client.api(command)
     return run
+
+
+async def resync(agent: NodeAgent, pool: asyncpg.Pool | None) -> None:
+    """Re-apply what notices missed while nobody listened could have said."""
+    for command in RESYNC:
+        await agent.client.api(command)
+    if pool is not None:
+        run = await sync_gateways(agent, pool, set())
+        log.info("node %s: configuration re-applied (%d gateway command(s))", agent.name, len(run))
 
 
 def subscriber(
@@ -76,7 +103,7 @@ def subscriber(
         except msgspec.DecodeError:
             return
         for agent in agents():
-            if not agent.client.connected:
+            if not agent.client.connected or not agent.owns():
                 continue
             try:
                 for command in COMMANDS.get(notice.resource, ()):

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.call_control.protocol import Api, ApiResult
-from switchyard.call_control.sofia import parse_gateway_xml, parse_sofia_status
+from switchyard.call_control.sofia import gateway_profile, parse_gateway_xml, parse_sofia_status
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
@@ -101,10 +101,15 @@ async def _control_on(bus: Bus, node: str, gateway: str, action: str, configured
     if profile is None:
         if action != "start" or not status.profiles:
             return False
-        # A stopped gateway is not listed: start it on its configured profile,
-        # or on the node's first profile when the configuration names none it has.
-        wanted = configured["profile_id"] if configured is not None else None
-        profile = wanted if wanted in status.profiles else status.profiles[0]
+        # A stopped gateway is not listed. A configured one is started where
+        # config-api's sofia.conf puts it (its profile, else ``external``); one
+        # the table does not know (static XML) on the node's first profile.
+        if configured is not None:
+            profile = gateway_profile(configured["profile_id"])
+            if profile not in status.profiles:
+                return False
+        else:
+            profile = status.profiles[0]
     verb = "startgw" if action == "start" else action
     answer = await _api(bus, node, "sofia", f"profile {profile} {verb} {gateway}") or ""
     return "+OK" in answer

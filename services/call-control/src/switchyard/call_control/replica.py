@@ -105,7 +105,13 @@ class Replica:
             subclasses=self.subclasses,
             standby=standby,
             owns=lambda: self.ownership.owns(name),
+            on_ready=None if standby else self._resync,
         )
+
+    async def _resync(self, agent: NodeAgent) -> None:
+        # Config notices sent while the node was not listened to are lost:
+        # after every (re)connection, and so on acquiring a node, re-apply them.
+        await config_sync.resync(agent, self.pool)
 
     async def _standby(self, names: set[str]) -> None:
         """Keep an event-only connection to the nodes we stand by for (not those we own)."""
