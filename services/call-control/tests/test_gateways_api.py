@@ -185,3 +185,21 @@ async def test_a_gateway_starts_on_the_profile_config_api_puts_it_on(
     await bus.publish(bus.subjects.config_changed("gateways"), notice)
     await eventually(lambda: all("example" in n.gateways for n in sim.nodes))
     assert [n.gateways["example"].profile for n in sim.nodes] == ["external", "external"]
+
+
+async def test_control_without_a_live_owner_is_503_not_404(
+    client: httpx.AsyncClient, sim: Simulator, db: asyncpg.Pool
+) -> None:
+    replica = await _settled(client)
+    gw_id = await db.fetchval("INSERT INTO gateways (name) VALUES ('example') RETURNING id")
+    # Every node loses its owner: nobody can say whether the gateway is there.
+    await replica.ownership.stop(release=True)
+    await eventually(lambda: not replica.agents)
+    for r in (
+        await client.put("/api/gateways/control", json={"action": "killgw", "gwname": "example"}),
+        await client.put(f"/api/gateways/{gw_id}/control", json={"action": "start"}),
+        await client.put("/api/gateways/control", json={"action": "killgw", "gwname": "nope"}),
+    ):
+        assert r.status_code == 503, r.text
+        assert r.json()["data"]["reason"] == "no_responder"
+    assert all("example" in n.gateways for n in sim.nodes)  # nothing was done

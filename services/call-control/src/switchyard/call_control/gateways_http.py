@@ -40,24 +40,27 @@ class ControlBody(msgspec.Struct):
     gwname: str = ""
 
 
-async def _api(bus: Bus, node: str, command: str, args: str = "") -> str | None:
-    """The node's answer, or None when it has no live owner right now."""
+async def _api(bus: Bus, node: str, command: str, args: str = "") -> str:
+    """The node's answer; BusError when it has no live owner (or link) right now."""
+    request = Api(command, args)
+    return (await bus.request(bus.subjects.node_command(node), request, ApiResult)).body
+
+
+async def _api_or_none(bus: Bus, node: str, command: str, args: str = "") -> str | None:
     try:
-        return (
-            await bus.request(bus.subjects.node_command(node), Api(command, args), ApiResult)
-        ).body
+        return await _api(bus, node, command, args)
     except BusError:
         return None
 
 
 async def node_gateways(bus: Bus, node: str) -> list[GatewayStatus]:
-    text = await _api(bus, node, "sofia", "status")
+    text = await _api_or_none(bus, node, "sofia", "status")
     if text is None:
-        return []
+        return []  # a node nobody can reach right now shows no gateways
     rows = []
     for gw in parse_sofia_status(text).gateways:
         detail = parse_gateway_xml(
-            await _api(bus, node, "sofia", f"xmlstatus gateway {gw.name}") or ""
+            await _api_or_none(bus, node, "sofia", f"xmlstatus gateway {gw.name}") or ""
         )
         status = (detail or {}).get("status", "DOWN")
         rows.append(GatewayStatus(status, gw.name, (detail or {}).get("state", gw.state), node))
@@ -85,17 +88,24 @@ async def control(runtime: AppRuntime, gateway: str, action: str) -> Ok:
         *(
             _control_on(bus, n, gateway, action, configured)
             for n in configured_nodes(runtime.settings)
-        )
+        ),
+        return_exceptions=True,
     )
-    if not any(results):
-        raise not_found(f"gateway {gateway} not found on any node")
-    return Ok()
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, BusError):
+            raise result
+    if any(r is True for r in results):
+        return Ok()
+    # Done nowhere. If a node could not be asked, the gateway may well be
+    # there: that is "unavailable" (503, the node's reason), not "not found".
+    unreachable = next((r for r in results if isinstance(r, BusError)), None)
+    if unreachable is not None:
+        raise unreachable
+    raise not_found(f"gateway {gateway} not found on any node")
 
 
 async def _control_on(bus: Bus, node: str, gateway: str, action: str, configured: Any) -> bool:
     text = await _api(bus, node, "sofia", "status")
-    if text is None:
-        return False
     status = parse_sofia_status(text)
     profile = status.profile_of(gateway)
     if profile is None:
@@ -111,7 +121,7 @@ async def _control_on(bus: Bus, node: str, gateway: str, action: str, configured
         else:
             profile = status.profiles[0]
     verb = "startgw" if action == "start" else action
-    answer = await _api(bus, node, "sofia", f"profile {profile} {verb} {gateway}") or ""
+    answer = await _api(bus, node, "sofia", f"profile {profile} {verb} {gateway}")
     return "+OK" in answer
 
 
