@@ -11,6 +11,8 @@ ROUTE_KEYS = {
     "dest_type", "dest_uuid", "body", "auto_record", "bill_rate", "blacklist",
     "proxy_media", "route_type", "media_codec", "disabled", "cid_number",
     "created_at", "updated_at", "deleted_at",
+    # in the spec's create and route-check answers; nothing sets them: always ""
+    "outdest_type", "outdest_uuid", "outbody", "work_time",
 }  # fmt: skip
 
 
@@ -83,6 +85,7 @@ async def test_route_create_examples(api: Api, db: asyncpg.Pool) -> None:
     assert (r["code"], r["message"]) == (200, "success")
     route = r["data"]
     assert set(route) >= ROUTE_KEYS
+    assert (route["outdest_type"], route["outdest_uuid"], route["outbody"]) == ("", "", "")
     assert route["max_length"] == 12 and route["disabled"] == 0 and route["proxy_media"] == 1
     assert route["route_type"] == 4 and route["bill_rate"] == "0.00"
     got = await api.ok("GET", f"/api/routes/{route['id']}")
@@ -103,6 +106,10 @@ async def test_route_gateway_example_resolves_body(api: Api, db: asyncpg.Pool) -
     r = await api.put(f"/api/routes/{route['id']}", {"dest_uuid": f"{gw},999"})
     assert r.status_code == 400 and r.json()["data"]["field"] == "dest_uuid"
     # the gateway cannot go while the route uses it
+    r = await api.delete(f"/api/gateways/{gw}")
+    assert r.status_code == 409, r.text
+    assert r.json()["data"]["field"] == "id" and "qing" in r.json()["message"]
+    assert await db.fetchval("SELECT count(*) FROM gateways WHERE id = $1", gw) == 1
     r = await api.delete("/api/routes/999")
     assert r.status_code == 404
 
@@ -213,6 +220,7 @@ async def test_route_list_filters_and_number_check(api: Api) -> None:
     # destNumber: smallest max_length first, then the longest prefix
     check = await api.ok("GET", "/api/routes?destNumber=1001&context=context-1")
     assert [r["name"] for r in check["data"]] == ["l2"]
+    assert set(check["data"][0]) >= ROUTE_KEYS
     check = await api.ok("GET", "/api/routes?destNumber=15666&context=context-1")
     assert [r["name"] for r in check["data"]] == ["user"]
     check = await api.ok("GET", "/api/routes?destNumber=8&context=context-1")

@@ -233,6 +233,8 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
         values = with_defaults(resource, decode(resource, struct, await body_of(request)))
         async with write(runtime, request) as tx:
             row = await insert_row(tx, resource, values)
+            if resource.create_reply == "object":
+                row = await fetch_row(tx.conn, resource, row["id"]) or row  # computed columns too
         return Created(data=reply(resource, resource.create_reply, row))
 
     async def update_item(

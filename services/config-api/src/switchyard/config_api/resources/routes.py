@@ -13,6 +13,7 @@ from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import (
     body_of,
+    fetch_row,
     get_one,
     handlers,
     list_rows,
@@ -82,6 +83,11 @@ ROUTES = Resource(
     toggle="disabled",
     create_reply="object",
     ops=frozenset({"create", "update", "delete"}),
+    # Keys the spec's create and route-check answers show but no request sets
+    # (its route fields table lists none of them): always "".
+    select="SELECT *, ''::text AS outdest_type, ''::text AS outdest_uuid, "
+    "''::text AS outbody, ''::text AS work_time FROM routes",
+    computed={"outdest_type": "str", "outdest_uuid": "str", "outbody": "str", "work_time": "str"},
 )
 
 # Only these may be set on many routes at once (PUT /api/routes).
@@ -128,10 +134,8 @@ async def route_check(
     routing engine (DESIGN section 7 order), shown as the route's row."""
     context = request.query_params.get("context") or DEFAULT_CONTEXT
     route_id = await checked_route_id(live_of(request), context, dest_number)
-    rows = (
-        [] if route_id is None else await pool.fetch("SELECT * FROM routes WHERE id = $1", route_id)
-    )
-    data = [render(ROUTES, r) for r in rows]
+    row = None if route_id is None else await fetch_row(pool, ROUTES, route_id)
+    data = [] if row is None else [render(ROUTES, row)]
     return ListPage(page=1, pageCount=1, rowCount=len(data), data=data)
 
 
