@@ -41,6 +41,11 @@ async def test_number_translation_examples(api: Api, db: asyncpg.Pool) -> None:
         {"nts_number": "1112", "original_number": "1004"},
     )
     assert r["data"] == str(nid)
+    # The spec's curl for this path sends the blacklist list's {"k","v"}: no field
+    # of a translation number, so a 400 rather than a success that changes nothing.
+    r = await api.put(f"/api/number_translation/{tid}/{nid}", {"k": "test", "v": "1008"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "body"
+    assert "original_number" in r.json()["message"]
     r = await api.ok(
         "PUT", f"/api/number_translation/{tid}", {"name": "test01", "description": "test01"}
     )

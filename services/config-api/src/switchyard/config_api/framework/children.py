@@ -112,7 +112,7 @@ async def edit(tx: Tx, child: Child, pid: int, cid: int, data: Any) -> asyncpg.R
         await _owned(tx.conn, child, pid, cid)
         row = await toggle_row(tx, child.res, cid)
         return row
-    values = decode(child.res, child.struct, data)
+    values = decode(child.res, child.struct, data, update=True)
     current = await _owned(tx.conn, child, pid, cid)
     if child.res.check is not None:
         merged = {**dict(current), **values}

@@ -245,7 +245,8 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
             if resource.toggle and isinstance(data, dict) and data.get("action") == "toggle":
                 row = await toggle_row(tx, resource, item_id)
             else:
-                row = await update_row(tx, resource, item_id, decode(resource, struct, data))
+                values = decode(resource, struct, data, update=True)
+                row = await update_row(tx, resource, item_id, values)
         if resource.update_reply == "bare_id":
             return {"id": str(row["id"])}
         return Ok(data=reply(resource, resource.update_reply, row))

@@ -76,10 +76,20 @@ def normalise(col: Col, value: Any) -> Any:
     return value
 
 
-def decode(resource: Resource, struct: type[msgspec.Struct], data: Any) -> Values:
-    """What the body sets, by column; unknown keys are ignored like XSwitch does."""
+def decode(
+    resource: Resource, struct: type[msgspec.Struct], data: Any, *, update: bool = False
+) -> Values:
+    """What the body sets, by column; unknown keys are ignored like XSwitch does.
+
+    An ``update`` whose body names no writable column is a 400: answering
+    success for a write that changes nothing would hide the client's mistake.
+    """
     if not isinstance(data, dict):
         raise bad_request("body", "must be a JSON object")
+    if update:
+        writable = [c.name for c in resource.cols if c.writable]
+        if not any(name in data for name in writable):
+            raise bad_request("body", f"nothing to update: no known field; one of {writable}")
     raw: dict[str, Any] = {}
     for col in resource.cols:
         if not col.writable or col.name not in data:

@@ -226,7 +226,7 @@ async def update_rules(
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             rid = _id_of(item)
-            await _update(tx, RULES, rid, decode(RULES, _rule_struct, item))
+            await _update(tx, RULES, rid, decode(RULES, _rule_struct, item, update=True))
             return {"id": str(rid)}
 
         return await each_row("body", items, one)
@@ -331,7 +331,9 @@ async def _update_templates(
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             tid = _id_of(item)
-            await _update(tx, TEMPLATES, tid, decode(TEMPLATES, _template_struct, item))
+            await _update(
+                tx, TEMPLATES, tid, decode(TEMPLATES, _template_struct, item, update=True)
+            )
             return {"id": tid}
 
         return Wrapped(data=await each_row("body", items, one))
@@ -440,7 +442,7 @@ async def update_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             eid = _id_of(item)
-            await _update(tx, ENTRIES, eid, decode(ENTRIES, _entry_struct, item))
+            await _update(tx, ENTRIES, eid, decode(ENTRIES, _entry_struct, item, update=True))
             return {"id": eid}
 
         return Wrapped(data=await each_row("body", items, one))
