@@ -30,10 +30,20 @@ async def test_blacklist_examples(api: Api, db: asyncpg.Pool) -> None:
     r = await api.ok("PUT", f"/api/blacklists/{bid}/multimodify",
                      {"data": [{"k": "xiaoyang", "v": "1003", "id": first}, {"k": "xiaoyang1", "v": "1004", "id": second}]})  # fmt: skip
     assert (r["data"]["id"], r["data"]["v"], r["data"]["realm"]) == (second, "1004", "BLACKLIST")
-    # the spec's curl example omits the ids: refused, naming the row, nothing changed
+    # the spec's curl example omits the ids: a k that exactly one number has names it;
+    # no number is called lili any more: refused, naming the row, nothing changed
     r = await api.put(f"/api/blacklists/{bid}/multimodify",
-                      {"data": [{"k": "lili", "v": "1001"}, {"k": "xiaoyang", "v": "1003"}]})  # fmt: skip
-    assert r.status_code == 400 and r.json()["data"]["field"] == "data[0].id"
+                      {"data": [{"k": "xiaoyang", "v": "1005"}, {"k": "lili", "v": "1001"}]})  # fmt: skip
+    assert r.status_code == 400 and r.json()["data"]["field"] == "data[1].id"
+    assert "no row has k 'lili'" in r.json()["message"]
+    assert await db.fetchval("SELECT v FROM blacklist_numbers WHERE id = $1", first) == "1003"
+    r = await api.ok("PUT", f"/api/blacklists/{bid}/multimodify",
+                     {"data": [{"k": "xiaoyang", "v": "1005"}, {"k": "1012", "v": "1013"}]})  # fmt: skip
+    assert (r["data"]["k"], r["data"]["v"]) == ("1012", "1013")
+    assert await db.fetchval("SELECT v FROM blacklist_numbers WHERE id = $1", first) == "1005"
+    await api.create(f"/api/blacklists/{bid}/lists", {"k": "1012", "v": "1014"})
+    r = await api.put(f"/api/blacklists/{bid}/multimodify", {"data": [{"k": "1012", "v": "9"}]})
+    assert r.status_code == 400 and "2 rows have k '1012'" in r.json()["message"]
     r = await api.ok("PUT", f"/api/blacklists/{bid}", {"name": "test01", "id": "2", "limit_user_type": "1",
                                                       "list_type": "1", "description": "test01"})  # fmt: skip
     assert r["data"] == str(bid)

@@ -251,6 +251,19 @@ async def test_route_params_examples(api: Api) -> None:
     assert r["data"]["v"] == "a=3333" and r["data"]["realm"] == "ROUTE"
     r = await api.ok("PUT", f"/api/routes/{rid}/params", {"k": "set", "v": "a=4", "id": pid})
     assert r["data"]["v"] == "a=4"
+    # the spec's curl: no id, the route's only param with that k
+    r = await api.ok("PUT", f"/api/routes/{rid}/params", {"k": "set", "v": "a=3333"})
+    assert (r["data"]["id"], r["data"]["v"]) == (pid, "a=3333")
+    r = await api.put(f"/api/routes/{rid}/params", {"k": "export", "v": "b=1"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "id"
+    r = await api.put(f"/api/routes/{rid}/params/{pid}", {"value": "a=5"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "body"
+    other = await api.create(f"/api/routes/{rid}/params", {"k": "set", "v": "b=1"})
+    r = await api.put(f"/api/routes/{rid}/params", {"k": "set", "v": "a=4"})
+    assert r.status_code == 400 and "2 rows have k 'set'" in r.json()["message"]
+    await api.ok("DELETE", f"/api/routes/{rid}/param/{other}")
+    r = await api.ok("PUT", f"/api/routes/{rid}/params", {"k": "set", "v": "a=4"})
+    assert r["data"]["id"] == pid
     with_params = await api.ok("GET", f"/api/routes/{rid}?with_params=true")
     assert [p["v"] for p in with_params["params"]] == ["a=4"]
     r = await api.ok("DELETE", f"/api/routes/{rid}/param/{pid}")

@@ -25,7 +25,7 @@ from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, Ok
-from switchyard.shared.http.errors import not_found
+from switchyard.shared.http.errors import bad_request, not_found
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,29 @@ async def add_values(tx: Tx, child: Child, pid: int, values: Values) -> asyncpg.
     assert row is not None
     tx.changed(child.res.name, "update", pid)
     return row
+
+
+async def only_with_k(
+    conn: asyncpg.Connection, child: Child, pid: int, data: Any, field: str
+) -> int:
+    """The id of the parent's one child whose ``k`` is the body's ``k``.
+
+    The spec's curls edit a param or a list number by ``k`` without its id;
+    that names a row only when exactly one has the key, else ``field`` is required.
+    """
+    k = data.get("k") if isinstance(data, dict) else None
+    if k is None or isinstance(k, dict | list) or not str(k).strip():
+        raise bad_request(field, "is required (or a k that exactly one row has)")
+    ids = await conn.fetch(
+        f"SELECT id FROM {child.res.table} WHERE {child.fk} = $1 AND k = $2 "  # noqa: S608
+        "ORDER BY id FOR UPDATE",
+        pid,
+        str(k),
+    )
+    if len(ids) != 1:
+        found = "no row has" if not ids else f"{len(ids)} rows have"
+        raise bad_request(field, f"is required: {found} k {str(k)!r}")
+    return int(ids[0]["id"])
 
 
 async def edit(tx: Tx, child: Child, pid: int, cid: int, data: Any) -> asyncpg.Record:

@@ -181,14 +181,20 @@ async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
             data={
                 "type": "array",
                 "minItems": 1,
-                "items": oa.with_id(NUMBERS.body(create=False)),
+                "items": {
+                    **oa.with_id(NUMBERS.body(create=False), required=False),
+                    "description": "id, or a k that exactly one number of the list has",
+                },
             },
         ),
         reply=oa.envelope(NUMBERS.schema),
     ),
 )
 async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
-    """Edit several numbers of one list; answers with the last one edited."""
+    """Edit several numbers of one list; answers with the last one edited.
+
+    A row names its number by ``id``, or (the spec's curl) by a ``k`` that
+    exactly one number of the list has."""
     rows = rows_of(require_object(await body_of(request)), "data")
     last: list[dict[str, Any]] = []
 
@@ -196,14 +202,20 @@ async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: App
         await children.parent_exists(tx.conn, NUMBERS, pid)
 
         async def one(i: int, row: Any) -> None:
-            nid = str(row.get("id", "") if isinstance(row, dict) else "").strip()
-            if not is_id(nid):
+            if not isinstance(row, dict):
                 raise bad_request("id", "is required (the number list id)")
+            nid = str(row.get("id", "")).strip()
+            if is_id(nid):
+                number = int(nid)
+            elif "id" in row:
+                raise bad_request("id", f"must be a number list id, got {row['id']!r}")
+            else:
+                number = await children.only_with_k(tx.conn, NUMBERS, pid, row, "id")
             try:
-                edited = await children.edit(tx, NUMBERS, pid, int(nid), row)
+                edited = await children.edit(tx, NUMBERS, pid, number, row)
             except ApiError as exc:
                 if exc.status == 404:
-                    raise bad_request("id", f"no number {nid} in blacklist {pid}") from None
+                    raise bad_request("id", f"no number {number} in blacklist {pid}") from None
                 raise
             last[:] = [NUMBERS.render(edited)]
 

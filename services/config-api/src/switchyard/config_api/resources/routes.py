@@ -287,18 +287,30 @@ async def edit_param(
     "/api/routes/{route_id:int}/params",
     status_code=200,
     operation_id="update_route_param_by_body",
-    opt=oa.doc(body=oa.with_id(PARAMS.body(create=False)), reply=oa.envelope(PARAMS.schema)),
+    opt=oa.doc(
+        body={
+            **oa.with_id(PARAMS.body(create=False), required=False),
+            "description": "id, or a k that exactly one param of the route has",
+        },
+        reply=oa.envelope(PARAMS.schema),
+    ),
 )
 async def edit_param_by_body(
     route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:
-    """The spec's own curl example PUTs to ``…/params`` with the param id in the body."""
+    """The spec's own curl example PUTs to ``…/params`` without a param id:
+    the id comes from the body, else the route's only param with that ``k``."""
     data = require_object(await body_of(request))
     pid = str(data.get("id", "")).strip()
-    if not is_id(pid):
-        raise bad_request("id", "the param id is required (in the path or the body)")
     async with write(runtime, request) as tx:
-        row = await children.edit(tx, PARAMS, route_id, int(pid), data)
+        if is_id(pid):
+            param_id = int(pid)
+        elif "id" in data:
+            raise bad_request("id", f"must be a param id, got {data['id']!r}")
+        else:
+            await children.parent_exists(tx.conn, PARAMS, route_id)
+            param_id = await children.only_with_k(tx.conn, PARAMS, route_id, data, "id")
+        row = await children.edit(tx, PARAMS, route_id, param_id, data)
     return Ok(data=PARAMS.render(row))
 
 
