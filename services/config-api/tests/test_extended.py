@@ -86,6 +86,32 @@ async def test_device_provision_examples(api: Api) -> None:
     assert (await api.ok("DELETE", f"/api/device_provisions/{did}"))["data"] == did
 
 
+async def test_device_provision_batch_create_and_required_fields(
+    api: Api, db: asyncpg.Pool
+) -> None:
+    # The spec's batch-create curl posts {"data":[…]} to /api/device_provisions:
+    # taken like the import, all rows or none, answered with the created rows.
+    rows = [
+        {"extn": "1031", "mac": "00a859f6c74i", "vendor": "xyt", "name": "lili"},
+        {"extn": "1032", "mac": "0a859f6c74o", "vendor": "xyt", "name": "zhangsan"},
+    ]
+    r = await api.ok("POST", "/api/device_provisions", {"data": rows})
+    assert [(d["name"], d["mac"], d["extn"]) for d in r["data"]] == [
+        ("lili", "00a859f6c74i", "1031"),
+        ("zhangsan", "0a859f6c74o", "1032"),
+    ]
+    first = r["data"][0]["id"]
+    r = await api.post("/api/device_provisions", {"data": [rows[0], {"name": "no-mac"}]})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "data[1].mac"
+    for body, field in [({}, "name"), ({"name": "x"}, "mac"), ({"mac": "0A"}, "name")]:
+        r = await api.post("/api/device_provisions", body)
+        assert r.status_code == 400 and r.json()["data"]["field"] == field, body
+    assert await db.fetchval("SELECT count(*) FROM device_provisions") == 2
+    # an update naming no known field changes nothing and says so
+    r = await api.put(f"/api/device_provisions/{first}", {"id": first, "model": "x"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "body"
+
+
 async def test_sensor_examples(api: Api) -> None:
     ext = await api.create("/api/extensions", {"extn": "1000"})
     sid = await api.create(

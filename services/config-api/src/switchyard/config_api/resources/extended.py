@@ -142,34 +142,30 @@ async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: 
 DEVICES = Resource(
     name="device_provisions",
     table="device_provisions",
-    cols=(Col("name"), Col("vendor"), Col("mac"), Col("extn", "json"), Col("type")),
+    cols=(
+        Col("name", required=True),
+        Col("vendor"),
+        Col("mac", required=True),
+        Col("extn", "json"),
+        Col("type"),
+    ),
     filters=(Filter("name", "name", "like"), Filter("mac", "mac"), Filter("vendor", "vendor")),
     create_reply="id_str",
+    ops=frozenset({"list", "get", "update", "delete"}),  # create: create_device below
 )
 _device_struct = struct_for(DEVICES)
 DEVICE_EXCEL = {"名称": "name", "分机号": "extn", "供应商": "vendor", "MAC": "mac", "类型": "type"}
+_DEVICE_ROWS = {
+    **oa.input_schema(DEVICES, create=False),
+    "description": "English keys or the spreadsheet's: " + ", ".join(DEVICE_EXCEL),
+}
+_DEVICES_OUT = oa.envelope(oa.array_of(oa.output_schema(DEVICES)))
 
 
-@post(
-    "/api/device_provisions/import",
-    status_code=200,
-    operation_id="import_device_provisions",
-    opt=oa.doc(
-        body=oa.rows_body(
-            "devices",
-            {
-                **oa.input_schema(DEVICES, create=False),
-                "description": "English keys or the spreadsheet's: "
-                + ", ".join(DEVICE_EXCEL)
-                + ". {'data': [...]} is accepted too.",
-            },
-        ),
-        reply=oa.envelope(oa.array_of(oa.output_schema(DEVICES))),
-    ),
-)
-async def import_devices(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
-    data = await body_of(request)
-    key = "data" if isinstance(data, dict) and "data" in data else "devices"
+async def _import_devices(
+    request: Request[Any, Any, Any], runtime: AppRuntime, data: Any, key: str
+) -> Ok:
+    """All rows or none, answered with the created devices."""
     rows = rows_of(data, key)
     async with write(runtime, request) as tx:
 
@@ -180,6 +176,54 @@ async def import_devices(request: Request[Any, Any, Any], runtime: AppRuntime) -
 
         created = await each_row(key, rows, one)
     return Ok(data=created)
+
+
+@post(
+    "/api/device_provisions",
+    status_code=200,
+    operation_id="create_device_provisions",
+    summary="Create a device provision, or several from {'data': [...]}",
+    opt=oa.doc(
+        body={
+            "anyOf": [
+                oa.input_schema(DEVICES, create=True),
+                oa.rows_body("data", _DEVICE_ROWS),
+            ]
+        },
+        reply={
+            "anyOf": [oa.envelope(oa.STR, "Created"), _DEVICES_OUT],
+            "description": "data: the new id, or the created devices for a batch",
+        },
+    ),
+)
+async def create_device(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    """One device; the spec's batch-create curl posts ``{"data":[…]}`` here, which
+    is taken like the import (all rows or none)."""
+    data = await body_of(request)
+    if isinstance(data, list) or (isinstance(data, dict) and "data" in data):
+        return await _import_devices(request, runtime, data, "data")
+    values = with_defaults(DEVICES, decode(DEVICES, _device_struct, data))
+    async with write(runtime, request) as tx:
+        row = await insert_row(tx, DEVICES, values)
+    return Ok(data=str(row["id"]))
+
+
+@post(
+    "/api/device_provisions/import",
+    status_code=200,
+    operation_id="import_device_provisions",
+    opt=oa.doc(
+        body=oa.rows_body(
+            "devices",
+            {**_DEVICE_ROWS, "description": _DEVICE_ROWS["description"] + "; {'data': [...]} too"},
+        ),
+        reply=_DEVICES_OUT,
+    ),
+)
+async def import_devices(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    data = await body_of(request)
+    key = "data" if isinstance(data, dict) and "data" in data else "devices"
+    return await _import_devices(request, runtime, data, key)
 
 
 # --- sensors (extn_alarms) ------------------------------------------------------------------
@@ -438,6 +482,7 @@ def route_handlers() -> list[HTTPRouteHandler]:
         ),
         import_numbers,
         *handlers(DEVICES),
+        create_device,
         import_devices,
         *handlers(SENSORS),
         list_sensor_devices,
