@@ -41,6 +41,7 @@ from switchyard.shared.bus import Bus, BusError
 
 log = logging.getLogger(__name__)
 
+# Relayed besides these: BACKGROUND_JOB, which the ESL client always subscribes.
 DEFAULT_EVENTS = (
     "CHANNEL_CREATE",
     "CHANNEL_PROGRESS",
@@ -150,8 +151,9 @@ class NodeAgent:
 
     async def _on_event(self, event: EslEvent) -> None:
         name = event.name
-        if name == "BACKGROUND_JOB":
-            return  # a reply to our own bgapi, not news about the node
+        # BACKGROUND_JOB is relayed too: the ESL client subscribes it for its
+        # bgapi replies anyway, and it is the only news of an async originate's
+        # outcome (Job-UUID is the uuid POST /api/channels answered with).
         seq = event.get("Event-Sequence")
         if seq:
             self.publisher.submit(
