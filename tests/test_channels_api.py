@@ -270,3 +270,11 @@ async def test_dest_number_is_routed_as_a_dialled_call_would_be(
         ).json()
         raise AssertionError(f"never routed through the gateway: {body} {channel.name} {explain}")
     assert channel.name.startswith("sofia/internal/123456@")  # the route's dnc stripped the 9
+
+
+async def test_a_snapshot_of_an_audio_call_is_a_clear_400(client: Client, sim: Simulator) -> None:
+    # uuid_write_png (mod_png) needs video; an audio call gets its refusal, not a fake ok.
+    uuid = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
+    r = await client.put(f"/api/channels/{uuid}", json={"action": "snapshot", "png_name": "a.png"})
+    assert r.status_code == 400
+    assert r.json() == {"code": 400, "reason": "Session does not have video."}

@@ -6,6 +6,9 @@ import asyncio
 import json
 import re
 import uuid
+from typing import Any
+
+import pytest
 
 from switchyard.call_control.esl import EslClient
 from tests.conformance.conftest import RawEsl, body_of, sample
@@ -165,3 +168,152 @@ async def test_originate_to_the_inline_dialplan_and_a_quoted_app(client: EslClie
     out = await client.api("originate loopback/9999 '&playback(silence_stream://5000)'")
     assert out.startswith("+OK ")
     await client.api(f"uuid_kill {out[4:].strip()}")
+
+
+# conference_jlist (mod_conference.c): the keys of a conference and of a member, in order.
+# ``max_members`` only appears when the profile sets a limit (the stock default does not).
+CONFERENCE_KEYS = [
+    "conference_name",
+    "member_count",
+    "ghost_count",
+    "rate",
+    "run_time",
+    "conference_uuid",
+    "canvas_count",
+    "max_bw_in",
+    "force_bw_in",
+    "video_floor_packets",
+    "locked",
+    "destruct",
+    "wait_mod",
+    "audio_always",
+    "running",
+    "answered",
+    "enforce_min",
+    "bridge_to",
+    "dynamic",
+    "exit_sound",
+    "enter_sound",
+    "recording",
+    "video_bridge",
+    "video_floor_only",
+    "video_rfc4579",
+    "variables",
+    "members",
+]
+MEMBER_KEYS = [
+    "type",
+    "id",
+    "flags",
+    "uuid",
+    "caller_id_name",
+    "caller_id_number",
+    "join_time",
+    "last_talking",
+    "energy",
+    "volume_in",
+    "volume_out",
+    "output-volume",
+    "input-volume",
+]
+MEMBER_FLAGS = [
+    "can_hear",
+    "can_see",
+    "can_speak",
+    "hold",
+    "mute_detect",
+    "talking",
+    "has_video",
+    "video_bridge",
+    "has_floor",
+    "is_moderator",
+    "end_conference",
+]
+
+
+async def _conference(client: EslClient, room: str, members: int) -> dict[str, Any]:
+    """The room's json_list entry once it has ``members`` members (they join after answer)."""
+    out = ""
+    for _ in range(100):
+        out = await client.api(f"conference {room} json_list")
+        if out.startswith("[") and json.loads(out)[0]["member_count"] == members:
+            return json.loads(out)[0]  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{room} never had {members} members: {out!r}")
+
+
+async def test_conference_members_and_commands(client: EslClient) -> None:
+    room = f"sy-{uuid.uuid4().hex[:12]}"
+    legs: list[str] = []
+    try:
+        for _ in range(3):
+            out = await client.api(f"originate loopback/9999 &conference({room})")
+            assert out.startswith("+OK "), out
+            legs.append(out[4:].strip())
+        conf = await _conference(client, room, 3)
+        assert list(conf) == CONFERENCE_KEYS
+        assert conf["conference_name"] == room
+        assert re.fullmatch(r"[0-9a-f-]{36}", conf["conference_uuid"])
+        assert (conf["running"], conf["dynamic"], conf["locked"]) == (True, True, False)
+        assert conf["answered"] is False  # only outbound (originated) legs joined
+        assert isinstance(conf["rate"], int) and isinstance(conf["run_time"], int)
+        members = conf["members"]
+        # conference_member_add links each new member at the head: newest first.
+        assert [m["uuid"] for m in members] == legs[::-1]
+        for m in members:
+            assert list(m) == MEMBER_KEYS and list(m["flags"]) == MEMBER_FLAGS
+            assert m["type"] == "caller" and m["flags"]["can_speak"] is True
+            assert all(isinstance(m[k], int) for k in MEMBER_KEYS[6:])
+        newest, middle, oldest = (m["id"] for m in members)
+        assert newest > middle > oldest
+
+        assert await client.api(f"conference {room} mute {oldest}") == f"+OK mute {oldest}\n"
+        muted = (await _conference(client, room, 3))["members"][2]
+        assert muted["flags"]["can_speak"] is False
+        assert await client.api(f"conference {room} unmute {oldest}") == f"+OK unmute {oldest}\n"
+        assert (await _conference(client, room, 3))["members"][2]["flags"]["can_speak"] is True
+        missing = newest + 1000
+        assert await client.api(f"conference {room} mute {missing}") == (
+            f"-ERR Non-Existant ID {missing}\n"
+        )
+        assert await client.api(f"conference {room} play silence_stream://100") == (
+            "+OK (play) Playing file silence_stream://100\n"
+        )
+        assert await client.api(f"conference {room} play silence_stream://100 {oldest}") == (
+            f"+OK (play) Playing file silence_stream://100 to member {oldest}\n"
+        )
+        assert await client.api(f"conference {room} play") == (
+            "play <file_path> [async|<member_id> [nomux]]"
+        )
+        assert await client.api(f"conference {room} kick {middle}") == f"+OK kicked {middle}\n"
+        assert await client.api(f"conference {room} hup {newest}") == f"+OK hup {newest}\n"
+        left = await _conference(client, room, 1)
+        assert [m["id"] for m in left["members"]] == [oldest]
+        assert await client.api(f"conference {room} bogus") == (
+            "-ERR Conference command 'bogus' not found.\n"
+        )
+        assert await client.api(f"conference {room}-gone json_list") == (
+            f"-ERR Conference {room}-gone not found\n"
+        )
+    finally:
+        for u in legs:
+            await client.api(f"uuid_kill {u}")
+
+
+async def test_uuid_write_png_is_mod_pngs(client: EslClient) -> None:
+    missing = str(uuid.uuid4())
+    out = await client.api(f"uuid_write_png {missing} /tmp/x.png")
+    if out == "-ERR uuid_write_png Command not found!\n":
+        pytest.skip("mod_png is not loaded (it is not one of the modules the suite needs)")
+    assert out == "-ERR Could not locate session.\n"
+    assert await client.api("uuid_write_png") == (
+        "-USAGE: <uuid> <path> [concat | split <other_path>]\n"
+    )
+    a_leg = await _park(client)
+    try:
+        # An audio-only call has nothing to snapshot.
+        assert await client.api(f"uuid_write_png {a_leg} /tmp/sy-{a_leg}.png") == (
+            "-ERR Session does not have video.\n"
+        )
+    finally:
+        await client.api(f"uuid_kill {a_leg}")

@@ -207,22 +207,6 @@ async def test_bridge_and_mod_ai_channel_state_events(target: Target, client: Es
     await c.close()
 
 
-async def test_conference_members_and_commands(target: Target, client: EslClient) -> None:
-    legs = [
-        (await client.api("originate loopback/9999 &conference(room1)"))[4:].strip()
-        for _ in range(2)
-    ]
-    listing = json.loads(await client.api("conference room1 json_list"))
-    assert listing[0]["member_count"] == 2
-    assert {m["uuid"] for m in listing[0]["members"]} == set(legs)
-    first = listing[0]["members"][0]["id"]
-    assert await client.api(f"conference room1 mute {first}") == f"+OK mute {first}\n"
-    assert await client.api(f"conference room1 hup {first}") == f"+OK hup {first}\n"
-    assert await client.api("conference nope json_list") == "-ERR Conference nope not found\n"
-    for u in legs:
-        await client.api(f"uuid_kill {u}")
-
-
 async def test_silence_after_connecting_gets_the_notice_and_a_close(target: Target) -> None:
     target.sim.auth_timeout = 0.2
     raw = await RawEsl.connect(target, auth=False)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from switchyard.fssim.causes import normalize
 from switchyard.fssim.dialplan import expand
-from switchyard.fssim.node import Member, new_uuid
+from switchyard.fssim.node import Conference, Member, new_uuid
 
 if TYPE_CHECKING:
     from switchyard.fssim.channel import Channel
@@ -321,14 +321,20 @@ async def _intercept(node: Node, ch: Channel, data: str) -> str:
 
 async def _conference(node: Node, ch: Channel, data: str) -> str:
     room = data.split("@")[0].split("+")[0].strip() or "default"
+    conf = node.conferences.get(room)
+    if conf is None:
+        conf = node.conferences[room] = Conference(room)
+    # conference_function answers an inbound caller and marks the conference answered.
+    if ch.direction != "outbound":
+        conf.answered = True
     node.answer(ch)
     node.member_ids += 1
-    members = node.conferences.setdefault(room, [])
-    members.append(Member(node.member_ids, ch))
+    conf.members.insert(0, Member(node.member_ids, ch))  # linked at the head of the list
     ch.conference = room
     ch.variables["conference_name"] = room
     ch.variables["conference_member_id"] = str(node.member_ids)
-    while not ch.interrupted and any(m.channel is ch for m in members):
+    ch.variables["conference_uuid"] = conf.uuid
+    while not ch.interrupted and any(m.channel is ch for m in conf.members):
         await ch.pause(None)
     node._leave_conference(ch)
     ch.conference = ""

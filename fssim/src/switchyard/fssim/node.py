@@ -63,9 +63,27 @@ class User:
 
 @dataclass
 class Member:
+    """A conference member (conference_member_t): its id and the flags json_list shows."""
+
     id: int
     channel: Channel
-    flags: dict[str, bool] = field(default_factory=dict)
+    joined: float = field(default_factory=time.time)
+    can_speak: bool = True  # MFLAG_CAN_SPEAK: cleared by ``mute``
+    can_hear: bool = True  # MFLAG_CAN_HEAR: cleared by ``deaf``
+    energy: int = 100  # the stock "default" profile's energy-level
+
+
+@dataclass
+class Conference:
+    """A conference (conference_obj_t). Members are listed newest first, as
+    conference_member_add links each new one at the head of the list."""
+
+    name: str
+    uuid: str = field(default_factory=lambda: new_uuid())
+    started: float = field(default_factory=time.time)
+    members: list[Member] = field(default_factory=list)
+    # CFLAG_ANSWERED: set when a member that is not an outbound leg joins.
+    answered: bool = False
 
 
 def new_uuid() -> str:
@@ -108,7 +126,7 @@ class Node:
         self.remote_behaviour = ANSWER
         # Far-end behaviour per dialled number, for gateway and SIP URI legs.
         self.number_behaviours: dict[str, Behaviour] = {}
-        self.conferences: dict[str, list[Member]] = {}
+        self.conferences: dict[str, Conference] = {}
         self.member_ids = 0
         self.sessions: set[EslSession] = set()
         self.server: EslServer | None = None
@@ -656,10 +674,10 @@ class Node:
             ch.task.cancel()
 
     def _leave_conference(self, ch: Channel) -> None:
-        if ch.conference:
-            members = self.conferences.get(ch.conference, [])
-            members[:] = [m for m in members if m.channel is not ch]
-            if not members:
+        conf = self.conferences.get(ch.conference) if ch.conference else None
+        if conf is not None:
+            conf.members[:] = [m for m in conf.members if m.channel is not ch]
+            if not conf.members:
                 self.conferences.pop(ch.conference, None)
 
     def _cdr_variables(self, ch: Channel, end: int) -> None:
