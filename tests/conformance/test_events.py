@@ -265,3 +265,102 @@ async def test_heartbeat_matches_the_captured_header_set(raw: RawEsl, target: Ta
     assert [k for k, _ in event_headers(frame)] == [
         k for k, _ in event_headers(sample("esl/plain-HEARTBEAT.txt"))
     ]
+
+
+async def _call_events(raw: RawEsl) -> list[str]:
+    """Names of the events one parked-then-killed loopback call brings, up to its A leg's end."""
+    reply = await raw.reply("api originate loopback/9999 &park")
+    a_leg = body_of(reply)[4:].strip()
+    await raw.reply(f"api uuid_kill {a_leg.decode()}")
+    frames = await raw.events_until(
+        lambda f: _name(f) == "CHANNEL_DESTROY" and _header(f, "Unique-ID") == a_leg.decode()
+    )
+    return [_name(f) for f in frames]
+
+
+async def test_nixevent_stops_the_named_events(raw: RawEsl) -> None:
+    assert b"+OK event listener enabled plain" in await raw.reply(
+        "event plain CHANNEL_CREATE CHANNEL_DESTROY"
+    )
+    assert await raw.reply("nixevent CHANNEL_CREATE") == (
+        b"Content-Type: command/reply\nReply-Text: +OK events nixed\n\n"
+    )
+    assert set(await _call_events(raw)) == {"CHANNEL_DESTROY"}
+    assert await raw.reply("nixevent NO_SUCH_EVENT") == (
+        b"Content-Type: command/reply\nReply-Text: -ERR no keywords supplied\n\n"
+    )
+
+
+async def test_nixevent_after_all_keeps_every_other_event(raw: RawEsl) -> None:
+    await raw.reply("event plain ALL")
+    await raw.reply("nixevent CHANNEL_CREATE CHANNEL_ANSWER")
+    names = set(await _call_events(raw))
+    assert not names & {"CHANNEL_CREATE", "CHANNEL_ANSWER"}
+    assert {"CHANNEL_ORIGINATE", "CHANNEL_PARK", "CHANNEL_HANGUP", "CHANNEL_DESTROY"} <= names
+
+
+async def test_a_negative_filter_drops_what_a_positive_one_lets_through(raw: RawEsl) -> None:
+    await raw.reply("event plain ALL")
+    # Positive filters are OR-ed; a matching negative one drops the event whatever
+    # matched before it.
+    await raw.reply("filter Event-Name CHANNEL_CREATE")
+    await raw.reply("filter Event-Name CHANNEL_DESTROY")
+    assert await raw.reply("filter Channel-Name -loopback/9999-b") == (
+        b"Content-Type: command/reply\nReply-Text: +OK filter added. "
+        b"[Channel-Name]=[-loopback/9999-b]\n\n"
+    )
+    reply = await raw.reply("api originate loopback/9999 &park")
+    a_leg = body_of(reply)[4:].strip().decode()
+    await raw.reply(f"api uuid_kill {a_leg}")
+    frames = await raw.events_until(
+        lambda f: _name(f) == "CHANNEL_DESTROY" and _header(f, "Unique-ID") == a_leg
+    )
+    assert [(_name(f), _header(f, "Channel-Name")) for f in frames] == [
+        ("CHANNEL_CREATE", "loopback/9999-a"),
+        ("CHANNEL_DESTROY", "loopback/9999-a"),
+    ]
+
+
+async def test_a_slash_value_is_a_regular_expression(raw: RawEsl) -> None:
+    await raw.reply("event plain CHANNEL_CREATE API")
+    # switch_regex_perform: /expr/flags, with i for a caseless match.
+    await raw.reply("filter Channel-Name /^LOOPBACK/[0-9]+-A$/i")
+    reply = await raw.reply("api originate loopback/9999 &park")
+    a_leg = body_of(reply)[4:].strip().decode()
+    frames = await raw.events_until(lambda f: _header(f, "Unique-ID") == a_leg)
+    assert [_header(f, "Channel-Name") for f in frames] == ["loopback/9999-a"]
+    await raw.reply(f"api uuid_kill {a_leg}")
+    await raw.reply("filter delete all")
+    # Without its closing slash the expression is refused and matches nothing.
+    await raw.reply("filter Channel-Name /loopback")
+    await raw.reply("filter Event-Name API")
+    reply = await raw.reply("api originate loopback/9999 &park")
+    await raw.reply(f"api uuid_kill {body_of(reply)[4:].strip().decode()}")
+    await raw.reply("api uuid_exists x")
+    frames = await raw.events_until(lambda f: _name(f) == "API" and b"uuid_exists" in f)
+    assert {_name(f) for f in frames} == {"API"}
+
+
+async def test_sendevent_drops_empty_values_and_an_empty_array_item_is_undef(
+    raw: RawEsl, target: Target
+) -> None:
+    await raw.reply("event plain CUSTOM sy::empty")
+    sender = await RawEsl.connect(target)
+    # switch_event_add_header_string stores no empty value (it deletes that header
+    # instead); an indexed name makes an array header, and an empty item is "".
+    await sender.reply(
+        "sendevent CUSTOM\nEvent-Subclass: sy::empty\nX-Kept: a\nX-Gone: b\nX-Gone:\n"
+        "X-Empty:\nX-Item[0]:\nX-Pair[1]: two\nX-Last: end"
+    )
+    frame = (await raw.events_until(lambda f: b"X-Last" in f))[-1]
+    headers = dict(event_headers(frame))
+    assert "X-Gone" not in headers and "X-Empty" not in headers
+    assert headers["X-Kept"] == "a"
+    assert headers["X-Item"] == "_undef_"
+    assert headers["X-Pair"] == "ARRAY%3A%3A%7C%3Atwo"
+    await raw.reply("event json CUSTOM sy::empty")
+    await sender.reply("sendevent CUSTOM\nEvent-Subclass: sy::empty\nX-Item[0]:\nX-Last: end")
+    frame = (await raw.events_until(lambda f: b"X-Last" in f))[-1]
+    event = json.loads(body_of(frame))
+    assert event["X-Item"] == [""]
+    await sender.close()

@@ -135,6 +135,78 @@ EVENT_NAMES = frozenset(
         "ALL",
     ]
 )
+# Subclasses the simulated modules reserve (switch_event_reserve_subclass):
+# ``event ALL`` subscribes to these by name (MES set_all_custom), so they stay
+# subscribed when a later nixevent turns ALL into single types.
+RESERVED_SUBCLASSES = frozenset({"sofia::gateway_state", "ai::channel-state"})
+
+
+def _packet_headers(
+    lines: list[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """A packet's headers as switch_event_add_header_string stores them (read_packet).
+
+    An empty value is not stored and removes the headers of that name;
+    ``Name[i]: v`` sets item i of the array header ``Name`` (missing items are
+    empty, so ``Name[0]:`` makes a header whose value is empty and is written
+    ``_undef_``); ``ARRAY::a|:b`` makes an array. Arrays show as the single item,
+    or ``ARRAY::a|:b`` when they hold more.
+    """
+    headers: list[tuple[str, str]] = []
+    arrays: dict[str, list[str]] = {}
+
+    def find(name: str) -> int:
+        low = name.lower()
+        return next((i for i, (k, _) in enumerate(headers) if k.lower() == low), -1)
+
+    def set_array(name: str, items: list[str]) -> None:
+        value = "ARRAY::" + "|:".join(items) if len(items) > 1 else items[0]
+        i = find(name)
+        if i < 0:
+            headers.append((name, value))
+        else:
+            name = headers[i][0]
+            headers[i] = (name, value)
+        arrays[name] = items
+
+    for name, value in lines:
+        base, bracket, index = name.partition("[")
+        if bracket:
+            m = re.match(r"\s*[+-]?\d+", index)
+            n = int(m.group()) if m else 0
+            if not 0 <= n <= 4000:
+                continue
+            i = find(base)
+            items = list(arrays.get(headers[i][0], [])) if i >= 0 else []
+            items += [""] * (n + 1 - len(items))
+            items[n] = value
+            set_array(base, items)
+        elif not value:
+            low = name.lower()
+            headers = [(k, v) for k, v in headers if k.lower() != low]
+        elif value.startswith("ARRAY::"):
+            if len(value) >= 8:
+                set_array(name, value[7:].split("|:"))
+        else:
+            headers.append((name, value))
+    kept = {k for k, _ in headers}
+    return headers, {k: v for k, v in arrays.items() if k in kept}
+
+
+def _regex_matches(value: str, expression: str) -> bool:
+    """switch_regex_perform with a ``/expr/flags`` expression (flags ``i`` and ``s``);
+    without the closing slash, or when it does not compile, nothing matches."""
+    body = expression[1:]
+    if "/" not in body:
+        return False
+    pattern, _, opts = body.rpartition("/")
+    flags = (re.IGNORECASE if "i" in opts else 0) | (re.DOTALL if "s" in opts else 0)
+    try:
+        return re.search(pattern, value, flags) is not None
+    except re.error:
+        return False
+
+
 LOG_LEVELS = {
     "console": 0,
     "alert": 1,
@@ -251,6 +323,7 @@ class EslSession:
         self.events: set[str] = set()
         self.subclasses: set[str] = set()
         self.all_events = False
+        self.events_enabled = False  # LFLAG_EVENTS: set by event/nixevent, cleared by noevents
         self.filters: list[tuple[str, str]] = []
         self.myevents_uuid = ""
         self.log_level = -1
@@ -263,12 +336,7 @@ class EslSession:
 
     @property
     def listening(self) -> bool:
-        return (
-            self.all_events
-            or bool(self.events)
-            or bool(self.subclasses)
-            or bool(self.myevents_uuid)
-        )
+        return self.events_enabled or bool(self.myevents_uuid)
 
     # --- delivery -------------------------------------------------------------------
 
@@ -295,7 +363,7 @@ class EslSession:
         elif name == "CUSTOM":
             sub = event.subclass
             if not (
-                self.all_events or sub in self.subclasses or (not sub and "CUSTOM" in self.events)
+                self.all_events or ("CUSTOM" in self.events and (not sub or sub in self.subclasses))
             ):
                 return False
         elif not (self.all_events or name in self.events):
@@ -321,11 +389,8 @@ class EslSession:
                 continue
             if not comp:
                 continue
-            if value.startswith("/"):
-                try:
-                    matched = re.search(comp.strip("/"), hval) is not None
-                except re.error:
-                    matched = False
+            if value.startswith("/"):  # the raw value: "-/x/" is compared as text
+                matched = _regex_matches(hval, comp)
             else:
                 matched = hval.lower() == comp.lower()
             if matched:
@@ -500,6 +565,7 @@ class EslSession:
             added = True
             if name == "ALL":
                 self.all_events = True
+                self.subclasses |= RESERVED_SUBCLASSES
             elif name == "CUSTOM":
                 custom = True
                 self.events.add("CUSTOM")
@@ -508,35 +574,43 @@ class EslSession:
         if not added:
             self.reply("-ERR no keywords supplied")
             return
+        self.events_enabled = True
         self.reply(f"+OK event listener enabled {self.fmt}")
 
     async def _cmd_nixevent(self, rest: str, p: Packet) -> None:
-        words = rest.split()
-        custom, done = False, False
-        for w in words:
+        # MES: after CUSTOM every word is a subclass to drop; CUSTOM itself stays on.
+        # ALL clears every type (the subclass list stays); one type nixed while
+        # ALL is on turns ALL into every single type (CUSTOM included) but that one.
+        custom, keys = False, 0
+        for w in rest.split():
             if custom:
                 self.subclasses.discard(w)
-                done = True
                 continue
             name = w.upper()
             if name not in EVENT_NAMES:
                 continue
-            done = True
-            if name == "ALL":
+            keys += 1
+            if name == "CUSTOM":
+                custom = True
+            elif name == "ALL":
                 self.all_events = False
                 self.events.clear()
-                self.subclasses.clear()
-            elif name == "CUSTOM":
-                custom = True
             else:
+                if self.all_events:
+                    self.all_events = False
+                    self.events = set(EVENT_NAMES) - {"ALL"}
                 self.events.discard(name)
-        self.reply("+OK events nixed" if done else "-ERR no keywords supplied")
+        if not keys:
+            self.reply("-ERR no keywords supplied")
+            return
+        self.events_enabled = True
+        self.reply("+OK events nixed")
 
     async def _cmd_noevents(self, rest: str, p: Packet) -> None:
         if not self.listening:
             self.reply("-ERR not listening for events")
             return
-        self.all_events = False
+        self.all_events = self.events_enabled = False
         self.events.clear()
         self.subclasses.clear()
         self.myevents_uuid = ""
@@ -685,8 +759,9 @@ class EslSession:
             name if name in EVENT_NAMES else "CUSTOM", "mod_event_socket.c", "parse_command", 2009
         )
         standard = e.headers
-        caller = [(k, v) for k, v in p.headers if k.lower() not in ("event-name", "content-length")]
-        subclass = p.header("Event-Subclass") or ""
+        caller, e.arrays = _packet_headers(p.headers)
+        caller = [(k, v) for k, v in caller if k.lower() not in ("event-name", "content-length")]
+        subclass = next((v for k, v in caller if k.lower() == "event-subclass"), "")
         if subclass:
             caller = [(k, v) for k, v in caller if k.lower() != "event-subclass"]
             standard = [h for h in standard if h[0] != "Event-Subclass"]

@@ -44,11 +44,14 @@ def _json_str(value: str) -> str:
 class Event:
     """One event. ``headers`` keeps order and duplicates, as FreeSWITCH's list does."""
 
-    __slots__ = ("_json", "_plain", "body", "headers")
+    __slots__ = ("_json", "_plain", "arrays", "body", "headers")
 
     def __init__(self, headers: list[tuple[str, str]] | None = None, body: str = "") -> None:
         self.headers: list[tuple[str, str]] = headers if headers is not None else []
         self.body = body
+        # Array headers (``Name[i]``, ``ARRAY::a|:b``) by name: their plain value is the
+        # joined form in ``headers``; JSON writes the list and XML one element per item.
+        self.arrays: dict[str, list[str]] = {}
         self._plain: bytes | None = None
         self._json: bytes | None = None
 
@@ -97,8 +100,14 @@ class Event:
         parts.append("\n")
         return "".join(parts).encode()
 
+    def _json_value(self, name: str, value: str) -> str:
+        items = self.arrays.get(name)
+        if items is None:
+            return _json_str(value)
+        return "[" + ",".join(_json_str(i) for i in items) + "]"
+
     def json_payload(self) -> bytes:
-        items = [f"{_json_str(k)}:{_json_str(v)}" for k, v in self.headers]
+        items = [f"{_json_str(k)}:{self._json_value(k, v)}" for k, v in self.headers]
         if self.body:
             items.append(f'"Content-Length":"{len(self.body.encode())}"')
             items.append(f'"_body":{_json_str(self.body)}')
@@ -106,7 +115,8 @@ class Event:
 
     def xml_payload(self) -> bytes:
         parts = ["<event>\n  <headers>\n"]
-        parts += [f"    <{k}>{url_encode(v)}</{k}>\n" for k, v in self.headers]
+        for k, v in self.headers:
+            parts += [f"    <{k}>{url_encode(i)}</{k}>\n" for i in self.arrays.get(k, [v])]
         parts.append("  </headers>\n")
         if self.body:
             parts.append(f"  <Content-Length>{len(self.body.encode())}</Content-Length>\n")
