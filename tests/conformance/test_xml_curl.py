@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -186,3 +187,28 @@ async def test_a_transfer_fetches_again(dialplan: DialplanServer, client: EslCli
         await asyncio.sleep(0.02)
     assert await client.api(f"uuid_getvar {b_leg} sy_last") == "4242"
     await client.api(f"uuid_kill {a_leg}")
+
+
+async def test_a_refused_connection_falls_back_to_the_static_dialplan(
+    target: Target, client: EslClient
+) -> None:
+    # Nothing listens where mod_xml_curl posts: the binding returns nothing.
+    if REAL:
+        if not os.environ.get("FS_XML_CURL_LISTEN"):
+            pytest.skip("FS_XML_CURL_LISTEN is not set")
+    else:
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()
+        target.sim.xml_curl_url = f"http://127.0.0.1:{port}/fs/xml"
+    out = await client.api("originate loopback/9999 &park")  # the static files route 9999
+    assert out.startswith("+OK "), out
+    a_leg = out[4:].strip()
+    try:
+        b_leg = await _b_leg(client, a_leg)
+        assert await client.api(f"uuid_exists {b_leg}") == "true"
+        if not REAL:
+            assert target.sim.xml_curl_requests, "the fetch was tried"
+    finally:
+        await client.api(f"uuid_kill {a_leg}")
