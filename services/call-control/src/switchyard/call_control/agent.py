@@ -249,7 +249,7 @@ class NodeAgent:
             return self._result(body, not_found=True)
         if isinstance(cmd, ChannelApi):
             body = await self.client.api(f"{cmd.command} {cmd.args}".strip())
-            if body.startswith("-ERR") and "No such channel" in body:
+            if _channel_gone(body):
                 raise BusError("not_found", f"no channel {cmd.uuid}")
             return ApiResult(self.name, body)
         if isinstance(cmd, ListChannels):
@@ -259,7 +259,7 @@ class NodeAgent:
         return ApiResult(self.name, await self.client.api(f"{cmd.command} {cmd.args}".strip()))
 
     def _result(self, body: str, *, not_found: bool = False) -> ApiResult:
-        if not_found and body.startswith("-ERR") and "No such channel" in body:
+        if not_found and _channel_gone(body):
             raise BusError("not_found", body.removeprefix("-ERR").strip())
         return ApiResult(self.name, body)
 
@@ -278,3 +278,9 @@ class NodeAgent:
         if body.startswith("+OK"):
             return OriginateResult(True, body.removeprefix("+OK").strip() or cmd.uuid, self.name)
         return OriginateResult(False, cmd.uuid, self.name, body.removeprefix("-ERR").strip())
+
+
+def _channel_gone(body: str) -> bool:
+    # 1.10 spells it "No such channel!"; other builds' mod_commands answer
+    # "No Such Channel!" (uuid_kill among them), so compare without case.
+    return body.startswith("-ERR") and "no such channel" in body.lower()
