@@ -124,18 +124,23 @@ async def fetch_page(
     direction = "DESC" if paging.sort_order == "desc" else "ASC"
     order = f"{sort} {direction}" + (f", {key} {direction}" if sort != key else "")
     n = len(params)
+    source = f"({select}{where_sql}) AS q"
+    # One statement, so the page and the count come from one snapshot (they
+    # agree while others write) in one round trip, inside a caller's
+    # transaction or not. Not count(*) OVER (): that made Postgres read and
+    # buffer every matching row before LIMIT applied, even for page 1. Here
+    # the page is an ordered scan that stops after OFFSET + LIMIT rows and the
+    # count a scan of its own. The LEFT JOIN keeps one row (its columns NULL)
+    # to carry the count when the page is past the end.
     sql = (
-        f"SELECT *, count(*) OVER () AS _total FROM ({select}{where_sql}) AS q "  # noqa: S608
-        f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}"
+        f"SELECT q.*, c._total FROM (SELECT count(*) AS _total FROM {source}) AS c "  # noqa: S608
+        f"LEFT JOIN (SELECT * FROM {source} ORDER BY {order} "
+        f"LIMIT ${n + 1} OFFSET ${n + 2}) AS q ON true ORDER BY {order}"
     )
     rows = await conn.fetch(sql, *params, paging.per_page, paging.offset)
-    if rows:
-        total = rows[0]["_total"]
-    elif paging.page > 1:
-        count_sql = f"SELECT count(*) FROM ({select}{where_sql}) AS q"  # noqa: S608
-        total = await conn.fetchval(count_sql, *params)
-    else:
-        total = 0
+    total = rows[0]["_total"]
+    if rows[0][key] is None:
+        rows = []
     data = [{k: v for k, v in r.items() if k != "_total"} for r in rows]
     return ListPage(
         page=paging.page,
