@@ -84,25 +84,21 @@ DEST_TYPES: frozenset[str] = frozenset(
 TRUNK_TYPES: frozenset[str] = frozenset({"FS_DEST_TRUNK_OUT", "FS_DEST_TRUNK_IN"})
 TRUNK_GROUP_TYPES: frozenset[str] = frozenset({"FS_DEST_TRUNK_GROUP_OUT", "FS_DEST_TRUNK_GROUP_IN"})
 
-# The spec's list of types whose dest_uuid is required, and the trunk types.
-NEEDS_UUID: frozenset[str] = (
-    frozenset(
-        f"FS_DEST_{t}"
-        for t in [
-            "GATEWAY",
-            "USERGW",
-            "IVRBLOCK",
-            "MEETING_ROOM",
-            "CONFERENCE_ROOM",
-            "CTI",
-            "IVR",
-            "DISTRIBUTORS",
-            "CLUSTER_TRUNK",
-            "CLUSTER_TRUNK_GROUP",
-        ]
-    )
-    | TRUNK_TYPES
-    | TRUNK_GROUP_TYPES
+# The spec's list of types whose dest_uuid is required.
+NEEDS_UUID: frozenset[str] = frozenset(
+    f"FS_DEST_{t}"
+    for t in [
+        "GATEWAY",
+        "USERGW",
+        "IVRBLOCK",
+        "MEETING_ROOM",
+        "CONFERENCE_ROOM",
+        "CTI",
+        "IVR",
+        "DISTRIBUTORS",
+        "CLUSTER_TRUNK",
+        "CLUSTER_TRUNK_GROUP",
+    ]
 )
 
 # type -> (table, label column, what it is called in errors)
