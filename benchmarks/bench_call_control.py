@@ -1,16 +1,19 @@
 """call-control: what the control plane adds on top of bare ESL, measured in one run.
 
 Originate: ``POST /api/channels`` through the whole path (HTTP to a
-``switchyard run call-control`` process, NATS, the node owner, ESL) against
-a bare ESL client sending the same ``bgapi originate`` to the same simulated
-node; in sequence (latency) and with 16 in flight (throughput). The node
-runs in its own process and its users answer at once, so ringing time does
-not hide the overhead.
+``switchyard run call-control`` process, which asks a ``switchyard run
+config-api`` process over NATS where ``destNumber`` goes, then the node
+owner, ESL) against a bare ESL client sending the same ``bgapi originate``
+to the same simulated node; in sequence (latency) and with 16 in flight
+(throughput). The node runs in its own process and its users answer at
+once, so ringing time does not hide the overhead.
 
-Event ingest: channel events (150+ headers, unique sequence numbers) from a
-blaster process, through a node agent and the JetStream publisher until
-every event is acknowledged by JetStream, against the bare client only
-parsing the same stream.
+Event ingest: channel events (150+ headers, unique sequence numbers, a new
+channel uuid per call) from a blaster process, through a node agent as the
+node's owner (which also records each channel's location in the KV bucket
+on CREATE and DESTROY) and the JetStream publisher until every event is
+acknowledged by JetStream, against the bare client only parsing the same
+stream.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 import httpx
+from nats.js.api import KeyValueConfig
 
+from benchmarks import harness
 from benchmarks.harness import Context
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.esl import EslClient
@@ -37,7 +44,6 @@ from switchyard.fssim import Node
 from switchyard.fssim.event import Event
 from switchyard.shared import accounts
 from switchyard.shared.bus import Bus
-from switchyard.shared.db import migrate
 from switchyard.shared.embedded import free_port, wait_for_port
 from switchyard.shared.subjects import Subjects
 
@@ -69,94 +75,107 @@ def _spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pop
     )
 
 
-async def _timed(n: int, in_flight: int, one: object) -> tuple[float, list[float]]:
-    sem = asyncio.Semaphore(in_flight)
-    samples: list[float] = []
+async def _ready(http: httpx.AsyncClient, url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until ``url``/readyz answers 200; fails if the process exits or 60 s pass."""
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode} while starting")
+        try:
+            if (await http.get(url + "/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url}/readyz not 200 within 60 s")
+        await asyncio.sleep(0.1)
 
-    async def run() -> None:
-        async with sem:
-            t = time.perf_counter()
-            await one()  # type: ignore[operator]
-            samples.append((time.perf_counter() - t) * 1000)
 
-    start = time.perf_counter()
-    await asyncio.gather(*(run() for _ in range(n)))
-    return n / (time.perf_counter() - start), samples
-
-
-def _p(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100)[q - 1]
+async def _first_originate(http: httpx.AsyncClient) -> None:
+    """The first call through: 503 (node not owned yet) is retried for up to 30 s;
+    any other answer than 200 ok fails at once, with the body."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = await http.post("/api/channels", data={"destNumber": "1000"})
+        if r.status_code == 200 and r.json()["result"] == "ok":
+            return
+        if r.status_code != 503 or time.monotonic() > deadline:
+            raise RuntimeError(f"POST /api/channels answered {r.status_code}: {r.text}")
+        await asyncio.sleep(0.1)
 
 
 async def _originate(ctx: Context) -> None:
+    async with harness.scratch_database(ctx.pg_url) as db_url:
+        conn = await asyncpg.connect(db_url)
+        try:
+            _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")
+        finally:
+            await conn.close()
+        await _originate_in(ctx, db_url, token)
+
+
+async def _originate_in(ctx: Context, db_url: str, token: str) -> None:
     esl_port = free_port()
-    fssim = _spawn([sys.executable, "-c", FSSIM, str(esl_port)])
-    namespace = "bench" + secrets.token_hex(3)
-    db_name = "sy_bench_" + secrets.token_hex(4)
-    admin = await asyncpg.connect(ctx.pg_url)
-    await admin.execute(f"CREATE DATABASE {db_name}")
-    await admin.close()
-    db_url = ctx.pg_url.rsplit("/", 1)[0] + "/" + db_name
-    await migrate(db_url)
-    conn = await asyncpg.connect(db_url)
-    _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")
-    await conn.close()
-    http_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
     env.update(
         SWITCHYARD_DATABASE_URL=db_url,
         SWITCHYARD_NATS_URL=ctx.nats_url,
-        SWITCHYARD_NATS_NAMESPACE=namespace,
+        SWITCHYARD_NATS_NAMESPACE="bench" + secrets.token_hex(3),
         SWITCHYARD_FS_NODES=f"bench=esl://ClueCon@127.0.0.1:{esl_port}",
-        SWITCHYARD_HTTP_PORT=str(http_port),
         SWITCHYARD_LOG_LEVEL="WARNING",
     )
-    replica = _spawn([sys.executable, "-m", "switchyard.shared.cli", "run", "call-control"], env)
+    # call-control resolves destNumber through config-api's routing engine
+    # (sy.config.route); without config-api every originate answers 503.
+    ports = {"call-control": free_port(), "config-api": free_port()}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    fssim = _spawn([sys.executable, "-c", FSSIM, str(esl_port)])
     client = EslClient("127.0.0.1", esl_port, "ClueCon")
     try:
+        for service, port in ports.items():
+            cmd = [sys.executable, "-m", "switchyard.shared.cli", "run", service]
+            procs[service] = _spawn(cmd, {**env, "SWITCHYARD_HTTP_PORT": str(port)})
         await asyncio.to_thread(wait_for_port, "127.0.0.1", esl_port, 30, fssim, "fssim")
         await client.start(wait=10)
-        url = f"http://127.0.0.1:{http_port}"
+        url = f"http://127.0.0.1:{ports['call-control']}"
         async with httpx.AsyncClient(
             base_url=url, headers={"X-XTRA-AUTH-ID": token}, timeout=30
         ) as http:
-            for _ in range(300):
-                try:
-                    r = await http.post("/api/channels", data={"destNumber": "1000"})
-                    if r.status_code == 200 and r.json()["result"] == "ok":
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            for service, port in ports.items():
+                await _ready(http, f"http://127.0.0.1:{port}", procs[service])
+            await _first_originate(http)
 
-            async def bare() -> None:
+            async def bare(_: int) -> None:
                 body = await client.bgapi("originate user/1000 &park()", timeout=10)
-                assert body.startswith("+OK"), body
+                if not body.startswith("+OK"):
+                    raise RuntimeError(f"bgapi originate: {body}")
 
-            async def full() -> None:
+            async def full(_: int) -> None:
                 r = await http.post("/api/channels", data={"destNumber": "1000"})
-                assert r.json()["result"] == "ok", r.text
+                if r.status_code != 200 or r.json()["result"] != "ok":
+                    raise RuntimeError(f"POST /api/channels answered {r.status_code}: {r.text}")
 
             async def clear() -> None:
                 await client.api("hupall NORMAL_CLEARING")
 
-            await _timed(50, 1, bare)  # warm both paths
-            await _timed(50, 1, full)
+            await harness.timed(50, 1, bare)  # warm both paths
+            await harness.timed(50, 1, full)
             await clear()
-            bare_seq, bare_s = await _timed(SEQUENTIAL, 1, bare)
+            bare_seq, bare_s = await harness.timed(SEQUENTIAL, 1, bare)
             await clear()
-            full_seq, full_s = await _timed(SEQUENTIAL, 1, full)
+            full_seq, full_s = await harness.timed(SEQUENTIAL, 1, full)
             await clear()
-            bare_par, _ = await _timed(CONCURRENT, IN_FLIGHT, bare)
+            bare_par, _ = await harness.timed(CONCURRENT, IN_FLIGHT, bare)
             await clear()
-            full_par, _ = await _timed(CONCURRENT, IN_FLIGHT, full)
+            full_par, _ = await harness.timed(CONCURRENT, IN_FLIGHT, full)
             await clear()
     finally:
         await client.close()
-        replica.terminate()
-        replica.wait(15)
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            await asyncio.to_thread(proc.wait, 15)
         fssim.kill()
-        fssim.wait()
+        await asyncio.to_thread(fssim.wait)
     ctx.report("bare ESL bgapi originate, sequential (baseline)", bare_seq, "calls/s")
     ctx.report(
         "POST /api/channels, sequential",
@@ -165,20 +184,22 @@ async def _originate(ctx: Context) -> None:
         baseline=bare_seq,
         baseline_name="bare",
     )
-    ctx.report("bare ESL originate p50", _p(bare_s, 50), "ms", higher_is_better=False)
+    ctx.report(
+        "bare ESL originate p50", harness.percentile(bare_s, 50), "ms", higher_is_better=False
+    )
     ctx.report(
         "POST /api/channels p50",
-        _p(full_s, 50),
+        harness.percentile(full_s, 50),
         "ms",
-        baseline=_p(bare_s, 50),
+        baseline=harness.percentile(bare_s, 50),
         baseline_name="bare p50",
         higher_is_better=False,
     )
     ctx.report(
         "POST /api/channels p99",
-        _p(full_s, 99),
+        harness.percentile(full_s, 99),
         "ms",
-        baseline=_p(bare_s, 99),
+        baseline=harness.percentile(bare_s, 99),
         baseline_name="bare p99",
         higher_is_better=False,
     )
@@ -206,7 +227,8 @@ class _Collector:
 
 
 async def _unique_frames(tmp: Path) -> tuple[Path, float]:
-    """EVENTS json frames of real channel events, each with its own Event-Sequence."""
+    """EVENTS json frames of real channel events, each with its own Event-Sequence;
+    each replay of the call's events has its own channel uuid."""
     node = Node("bench", heartbeat_seconds=3600)
     collector = _Collector()
     node.sessions.add(collector)  # type: ignore[arg-type]
@@ -225,9 +247,15 @@ async def _unique_frames(tmp: Path) -> tuple[Path, float]:
     template = [e for e in collector.events if e.get("variable_uuid")]
     mean = statistics.mean(len(e.headers) for e in template)
     frames = []
+    call = ch.uuid
     for i in range(EVENTS):
         src = template[i % len(template)]
-        headers = [(k, str(i + 1) if k == "Event-Sequence" else v) for k, v in src.headers]
+        if i % len(template) == 0:
+            call = str(uuid.uuid4())
+        headers = [
+            (k, str(i + 1) if k == "Event-Sequence" else v.replace(ch.uuid, call))
+            for k, v in src.headers
+        ]
         frames.append(Event(headers, src.body).frame("json"))
     path = tmp / "unique.json"
     path.write_bytes(b"".join(frames))
@@ -266,42 +294,65 @@ async def _ingest(ctx: Context) -> None:
     proc.kill()
     proc.wait()
 
-    # The agent: parse, encode, publish to JetStream, wait for every ack.
+    # The agent: parse, encode, publish to JetStream, wait for every ack. As the
+    # node's owner it also records each channel's location (KV put on CREATE,
+    # delete on DESTROY, awaited in order as in production); a standby only relays.
+    owner = await _agent_rate(ctx, blaster, standby=False)
+    standby = await _agent_rate(ctx, blaster, standby=True)
+    print(f"  stream: {EVENTS:,} channel events, {mean:.0f} headers on average", flush=True)
+    ctx.report("EslClient parse + deliver (baseline)", bare, "events/s")
+    ctx.report(
+        "owner agent -> JetStream + KV, every event acked",
+        owner,
+        "events/s",
+        baseline=bare,
+        baseline_name="bare parse",
+    )
+    ctx.report(
+        "standby agent -> JetStream, every event acked",
+        standby,
+        "events/s",
+        baseline=bare,
+        baseline_name="bare parse",
+    )
+
+
+async def _agent_rate(
+    ctx: Context, blaster: Callable[[], tuple[subprocess.Popen[bytes], int]], *, standby: bool
+) -> float:
     proc, port = await asyncio.to_thread(blaster)
     bus = await Bus.connect(ctx.nats_url, Subjects("bench" + secrets.token_hex(3)))
     await bus.ensure_stream(stream_config(bus))
+    bucket = bus.subjects.channel_location_bucket
+    locations = await bus.ensure_kv(KeyValueConfig(bucket=bucket, history=1))
     publisher = EventPublisher(bus)
     await publisher.start()
     agent = NodeAgent(
         bus,
         NodeConfig("bench", "127.0.0.1", port),
         publisher,
-        None,  # type: ignore[arg-type]
+        locations,
         events=("ALL",),
         subclasses=(),
-        standby=True,
+        standby=standby,
     )
+    # The owner's reconcile at connect (``show channels as json``) is left out:
+    # the blaster answers no api command, and it runs once per connection.
+    agent.client.on_connect = None
     start = time.perf_counter()
     await agent.start()
     # Polling a counter: 10 ms granularity is noise against a window of seconds.
     while publisher.published < EVENTS:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
-    full = EVENTS / (time.perf_counter() - start)
+    rate = EVENTS / (time.perf_counter() - start)
     await agent.stop()
     await publisher.stop()
     await bus.js.delete_stream(bus.subjects.events_stream)
+    await bus.js.delete_key_value(bucket)
     await bus.close()
     proc.kill()
-    proc.wait()
-    print(f"  stream: {EVENTS:,} channel events, {mean:.0f} headers on average", flush=True)
-    ctx.report("EslClient parse + deliver (baseline)", bare, "events/s")
-    ctx.report(
-        "agent -> JetStream, every event acked",
-        full,
-        "events/s",
-        baseline=bare,
-        baseline_name="bare parse",
-    )
+    await asyncio.to_thread(proc.wait)
+    return rate
 
 
 async def run(ctx: Context) -> None:
