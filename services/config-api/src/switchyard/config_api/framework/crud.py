@@ -15,15 +15,16 @@ from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi
+from switchyard.config_api.framework.imports import each_row, translate
 from switchyard.config_api.framework.inputs import NUL_REASON, decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
-from switchyard.config_api.framework.wire import render
+from switchyard.config_api.framework.wire import pin, render
 from switchyard.shared.http.body import decode_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, conflict, not_found
-from switchyard.shared.http.paging import fetch_page, parse_paging
+from switchyard.shared.http.paging import escape_like, fetch_page, parse_paging
 
 # --- reading -------------------------------------------------------------------
 
@@ -86,6 +87,33 @@ async def list_rows(
     )
     page.data = [render(resource, row) for row in page.data]
     return page
+
+
+async def all_rows(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    resource: Resource,
+    query: Mapping[str, Any],
+    *,
+    where: Sequence[str] = (),
+    args: Sequence[Any] = (),
+) -> list[asyncpg.Record]:
+    """Every row a list with this query would page through, in its order (downloads)."""
+    no_nul(query)
+    paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
+    fw, fa = where_of(resource, query, start=len(args) + 1)
+    conditions, params = [*where, *fw], [*args, *fa]
+    if paging.search_field and paging.search_key:
+        params.append(f"%{escape_like(paging.search_key)}%")
+        conditions.append(f"{paging.search_field}::text ILIKE ${len(params)}")
+    where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    sort = paging.sort_field or resource.default_sort
+    direction = "DESC" if paging.sort_order == "desc" else "ASC"
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"SELECT * FROM ({resource.list_select}) AS r{where_sql} "  # noqa: S608 - declared SQL
+        f"ORDER BY {sort} {direction}, id {direction}",  # sort: checked by parse_paging
+        *params,
+    )
+    return rows
 
 
 async def fetch_row(
@@ -175,6 +203,25 @@ async def referrers_of(
     return found
 
 
+async def relevance(
+    conn: asyncpg.Connection, resource: Resource, row: Mapping[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """What refers to ``row``, by the same SQL that refuses its delete: every
+    referrer with a ``key``, its rows with every selected column (numbers
+    written like the resource's own)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ref in resource.referrers:
+        if not ref.key:
+            continue
+        arg = row.get("key", "") if ref.by_key else row["id"]
+        rows = await conn.fetch(ref.sql, arg)
+        out.setdefault(ref.key, []).extend(
+            {k: pin(v, resource.pin) if isinstance(v, int) else v for k, v in r.items()}
+            for r in rows
+        )
+    return out
+
+
 async def delete_row(tx: Tx, resource: Resource, item_id: int) -> asyncpg.Record:
     row = await tx.conn.fetchrow(
         f"SELECT * FROM {resource.table} WHERE id = $1 FOR UPDATE",  # noqa: S608
@@ -230,7 +277,14 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
         return await get_one(runtime.pool, resource, item_id)
 
     async def create_item(request: Request[Any, Any, Any], runtime: AppRuntime) -> Created:
-        values = with_defaults(resource, decode(resource, struct, await body_of(request)))
+        data = await body_of(request)
+        if resource.bulk and isinstance(data, list):
+            if not data:
+                raise bad_request(resource.bulk, "is empty")
+            async with write(runtime, request) as tx:
+                rows = await insert_rows(tx, resource, resource.bulk, data)
+            return Created(data=[reply(resource, resource.create_reply, r) for r in rows])
+        values = with_defaults(resource, decode(resource, struct, data))
         async with write(runtime, request) as tx:
             row = await insert_row(tx, resource, values)
             if resource.create_reply == "object":
@@ -287,18 +341,21 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
             )(get_item)
         )
     if "create" in resource.ops:
+        create_body = openapi.input_schema(resource, create=True)
+        created = reply_schema(resource, resource.create_reply)
+        if resource.bulk:
+            create_body = {
+                "anyOf": [create_body, {"type": "array", "minItems": 1, "items": create_body}],
+                "description": "one row, or an array of rows created all or none",
+            }
+            created = {"anyOf": [created, openapi.array_of(created)]}
         out.append(
             post(
                 base,
                 status_code=200,
                 operation_id=f"create_{op}",
                 summary=f"Create {name}",
-                opt=openapi.doc(
-                    body=openapi.input_schema(resource, create=True),
-                    reply=openapi.envelope(
-                        reply_schema(resource, resource.create_reply), "Created"
-                    ),
-                ),
+                opt=openapi.doc(body=create_body, reply=openapi.envelope(created, "Created")),
             )(create_item)
         )
     if "update" in resource.ops:
@@ -328,6 +385,27 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
             )(delete_item)
         )
     return out
+
+
+async def insert_rows(
+    tx: Tx,
+    resource: Resource,
+    key: str,
+    rows: list[Any],
+    titles: Mapping[str, str] | None = None,
+) -> list[asyncpg.Record]:
+    """Create every row or none (an import): a bad row is a 400/409 naming
+    ``<key>[i].<field>``; ``titles`` maps spreadsheet column titles to columns.
+    Answers the rows as a list would show them (computed columns too)."""
+    struct = struct_for(resource)
+
+    async def one(i: int, raw: Any) -> asyncpg.Record:
+        row = translate(raw, titles or {}, f"{key}[{i}]")
+        values = with_defaults(resource, decode(resource, struct, row))
+        created = await insert_row(tx, resource, values)
+        return await fetch_row(tx.conn, resource, created["id"]) or created
+
+    return await each_row(key, rows, one)
 
 
 async def toggle_row(tx: Tx, resource: Resource, item_id: int) -> asyncpg.Record:

@@ -29,7 +29,8 @@ def rows_of(data: Any, key: str) -> list[Any]:
 def translate(row: Any, mapping: Mapping[str, str], where: str) -> dict[str, Any]:
     """A spreadsheet row (Chinese column titles) as column names; English keys pass through."""
     if not isinstance(row, dict):
-        raise bad_request(where, "must be an object")
+        # No field of its own: each_row names the row ("<list>[i]"), once.
+        raise ApiError(400, f"{where}: must be an object", {"reason": "must be an object"})
     return {mapping.get(k, k): v for k, v in row.items()}
 
 

@@ -65,13 +65,17 @@ class Filter:
 class Referrer:
     """Rows elsewhere that point at this resource; deleting it is refused while they exist.
 
-    ``sql`` selects a label per referring row; ``$1`` is the id, or the
-    row's ``key`` when ``by_key`` (contexts are referred to by key).
+    ``sql`` selects a label per referring row (its first column; any further
+    columns, e.g. the row's id, are for a relevance answer); ``$1`` is the
+    id, or the row's ``key`` when ``by_key`` (contexts are referred to by key).
     """
 
     label: str
     sql: str
     by_key: bool = False
+    # The key of these rows in a relevance answer (``GET …/relevance_info/$id``),
+    # which shows every column ``sql`` selects; "" leaves them out of it.
+    key: str = ""
 
 
 # Cross-field and cross-table checks on the row as it would be (current
@@ -108,6 +112,9 @@ class Resource:
     select: str = ""  # defaults to SELECT * FROM <table>
     ops: frozenset[str] = frozenset({"list", "get", "create", "update", "delete"})
     default_sort: str = "id"
+    # POST <base> with a JSON array creates every row or none, as an import
+    # whose rows are named "<bulk>[i]" in a 400 (XUI's bulk insert of routes).
+    bulk: str = ""
 
     @property
     def base(self) -> str:

@@ -12,13 +12,16 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import (
+    all_rows,
     body_of,
     fetch_row,
     get_one,
     handlers,
+    insert_rows,
     list_rows,
     require_object,
 )
+from switchyard.config_api.framework.imports import rows_of
 from switchyard.config_api.framework.inputs import decode, struct_for
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import write
@@ -82,6 +85,7 @@ ROUTES = Resource(
     check=check_route,
     toggle="disabled",
     create_reply="object",
+    bulk="routes",  # XUI: a POST body without `name` is an array of routes
     ops=frozenset({"create", "update", "delete"}),
     # Keys the spec's create and route-check answers show but no request sets
     # (its route fields table lists none of them): always "".
@@ -158,12 +162,14 @@ async def list_routes(
     query = request.query_params
     if dest_number := query.get("destNumber"):
         return await route_check(request, runtime.pool, dest_number)
-    where: list[str] = []
-    args: list[Any] = []
-    if dest := query.get("dest"):
-        args.append(dest)
-        where.append("(dest_uuid = $1 OR body = $1)")
+    where, args = _dest_filter(query)
     return await list_rows(runtime.pool, ROUTES, query, where=where, args=args)
+
+
+def _dest_filter(query: Any) -> tuple[list[str], list[Any]]:
+    if dest := query.get("dest"):
+        return ["(dest_uuid = $1 OR body = $1)"], [dest]
+    return [], []
 
 
 @get(
@@ -236,6 +242,103 @@ async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
         if updated:
             tx.changed("routes", "update", *(r["id"] for r in updated))
     return BatchReply(message=f"update rows {len(updated)}")
+
+
+# --- spreadsheets ----------------------------------------------------------------
+
+# The columns of a route spreadsheet: (column, Chinese title). The English
+# header is the column name itself, so either header uploads back as it was
+# downloaded (the id is shown, and ignored on upload: rows are created).
+SHEET = (
+    ("id", "ID"),
+    ("name", "名称"),
+    ("description", "描述"),
+    ("context", "呼叫源"),
+    ("prefix", "被叫前缀"),
+    ("max_length", "最大号长"),
+    ("dest_type", "目的地类型"),
+    ("dest_uuid", "目的地ID"),
+    ("body", "目的地"),
+    ("dnc", "被叫号码变换"),
+    ("sdnc", "主叫号码变换"),
+    ("cid_number", "主叫号码"),
+    ("blacklist", "黑名单"),
+    ("route_type", "路由类型"),
+    ("media_codec", "媒体编码"),
+    ("auto_record", "自动录音"),
+    ("proxy_media", "媒体代理"),
+    ("did_enabled", "DID"),
+    ("bill_rate", "费率"),
+    ("disabled", "禁用"),
+)
+SHEET_TITLES = {zh: col for col, zh in SHEET if col != "id"}
+
+
+def wants_zh(language: str | None) -> bool:
+    """Chinese headers unless another language is asked for (XSwitch clients default to zh)."""
+    return not language or language.strip().lower().startswith("zh")
+
+
+SHEET_CELL: dict[str, Any] = {"type": ["string", "number"]}
+SHEET_SCHEMA = {
+    "type": "array",
+    "description": "a header row, then one row per item",
+    "items": {"type": "array", "items": SHEET_CELL},
+}
+LANGUAGE = oa.query_param("language", oa.STR, "zh (the default) for Chinese headers, else English")
+
+
+@get(
+    "/api/routes/download",
+    operation_id="download_routes",
+    summary="Routes as spreadsheet rows",
+    opt=oa.doc(
+        reply=SHEET_SCHEMA,
+        query=[
+            LANGUAGE,
+            oa.query_param("type", oa.STR, "accepted and ignored (XSwitch clients send All Route)"),
+            *(p for p in oa.list_params(ROUTES) if p["name"] not in ("page", "perPage")),
+            oa.query_param("dest", oa.STR, "routes whose dest_uuid or body is this"),
+        ],
+    ),
+)
+async def download_routes(request: Request[Any, Any, Any], runtime: AppRuntime) -> list[list[Any]]:
+    """Every route the list would show with the same filters (not paged): the
+    header row, then one row per route, ids first (CherryPBX sorts by it)."""
+    query = request.query_params
+    where, args = _dest_filter(query)
+    rows = await all_rows(runtime.pool, ROUTES, query, where=where, args=args)
+    zh = wants_zh(query.get("language"))
+    out: list[list[Any]] = [[zh_title if zh else col for col, zh_title in SHEET]]
+    for row in rows:
+        item = render(ROUTES, row)
+        out.append([item[col] for col, _ in SHEET])
+    return out
+
+
+@post(
+    "/api/routes/upload",
+    status_code=200,
+    operation_id="upload_routes",
+    summary="Create routes from spreadsheet rows, all or none",
+    opt=oa.doc(
+        body=oa.rows_body(
+            "routes",
+            {
+                **oa.input_schema(ROUTES, create=False),
+                "description": "a route, by column names or the download's Chinese titles",
+            },
+        ),
+        reply=oa.envelope(oa.obj(required=["data"], data=oa.array_of(_ROUTE_OUT))),
+    ),
+)
+async def upload_routes(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    """``{routes:[rows]}``: every row created or none; the answer's
+    ``data.data`` holds the created routes (clients count them)."""
+    rows = rows_of(await body_of(request), "routes")
+    async with write(runtime, request) as tx:
+        created = await insert_rows(tx, ROUTES, "routes", rows, SHEET_TITLES)
+    return Ok(data={"data": [render(ROUTES, r) for r in created]})
 
 
 # --- params -----------------------------------------------------------------------
@@ -354,6 +457,8 @@ async def delete_param_plural(
 
 def route_handlers() -> list[HTTPRouteHandler]:
     return [
+        download_routes,
+        upload_routes,
         *handlers(ROUTES),
         list_routes,
         get_route,
