@@ -99,10 +99,75 @@ async def test_routes_upload_and_download_round_trip(api: Api, db: asyncpg.Pool)
     assert r.status_code == 400 and r.json()["data"]["field"] == "routes"
 
 
+async def test_ivr_routes(api: Api) -> None:
+    ivr = await api.create("/api/ivrs", {"name": "menu"})
+    other = await api.create("/api/ivrs", {"name": "other"})
+    to_ivr = await api.create(
+        "/api/routes", _route("to-ivr", "60", dest_type="FS_DEST_IVR", dest_uuid=str(ivr))
+    )
+    await api.create(
+        "/api/routes", _route("to-other", "61", dest_type="FS_DEST_IVR", dest_uuid=str(other))
+    )
+    await api.create("/api/routes", _route("user", "62", dest_uuid=str(ivr)))  # not an IVR dest
+    r = await api.ok("GET", f"/api/ivrs/{ivr}/routes")
+    assert r == {"data": [to_ivr]}
+    assert r["data"][0]["body"] == "menu" and r["data"][0]["id"] == to_ivr["id"]
+    empty = await api.create("/api/ivrs", {"name": "unused"})
+    assert await api.ok("GET", f"/api/ivrs/{empty}/routes") == {"data": []}
+    assert (await api.get("/api/ivrs/99999/routes")).status_code == 404
+
+
+async def test_gateway_relevance_info(api: Api) -> None:
+    gw = await api.create("/api/gateways", {"name": "gw-a", "realm": "a.example"})
+    backup = await api.create("/api/gateways", {"name": "gw-b", "realm": "b.example"})
+    ext = await api.create("/api/extensions", {"extn": "1000"})
+    assert ext
+    primary = await api.create(
+        "/api/routes", _route("via-a", "0", dest_type="FS_DEST_GATEWAY", dest_uuid=str(gw))
+    )
+    pair = await api.create(
+        "/api/routes",
+        _route("via-b-then-a", "00", dest_type="FS_DEST_GATEWAY", dest_uuid=f"{backup},{gw}"),
+    )
+    await api.create(
+        "/api/routes", _route("via-b", "01", dest_type="FS_DEST_GATEWAY", dest_uuid=str(backup))
+    )
+    rules = await api.ok(
+        "POST",
+        "/api/time_recurrence",
+        [{"dest_type": "FS_DEST_GATEWAY", "dest_uuid": f"{gw}", "route_id": str(pair["id"]),
+          "time_recurrence": "20220502T000000|PT1H|daily||1|MO"}],
+    )  # fmt: skip
+    dod = await api.create(
+        "/api/dods", {"extn": "1000", "line_number": "88001", "type": "GATEWAY", "name": "gw-a"}
+    )
+    r = await api.ok("GET", f"/api/gateways/relevance_info/{gw}")
+    assert (r["code"], r["message"]) == (200, "success")
+    assert r["data"] == {
+        "routes": [
+            {"id": str(primary["id"]), "name": "via-a"},
+            {"id": str(pair["id"]), "name": "via-b-then-a"},
+        ],
+        "time_rules": [{"id": str(rules[0]["id"]), "route_id": str(pair["id"])}],
+        "dods": [{"id": str(dod), "line_number": "88001", "extn": "1000"}],
+        "distributors": [],
+    }
+    # the same rows refuse the delete
+    r409 = await api.delete(f"/api/gateways/{gw}")
+    assert r409.status_code == 409 and "via-a" in r409.text and "88001" in r409.text
+    unused = await api.create("/api/gateways", {"name": "gw-c", "realm": "c.example"})
+    r = await api.ok("GET", f"/api/gateways/relevance_info/{unused}")
+    assert r["data"] == {"routes": [], "time_rules": [], "dods": [], "distributors": []}
+    assert (await api.get("/api/gateways/relevance_info/99999")).status_code == 404
+
+
 async def test_client_paths_need_a_token(api: Api) -> None:
     for method, path in [
+        ("POST", "/api/routes"),
         ("POST", "/api/routes/upload"),
         ("GET", "/api/routes/download"),
+        ("GET", "/api/ivrs/1/routes"),
+        ("GET", "/api/gateways/relevance_info/1"),
     ]:
         r = await api.client.request(method, path)
         assert r.status_code == 401, (method, path, r.status_code)

@@ -15,9 +15,11 @@ from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
-from switchyard.config_api.framework.crud import handlers
+from switchyard.config_api.framework.crud import handlers, relevance
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
+from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.config_api.resources.routes import ROUTES
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import not_found
 
@@ -55,7 +57,8 @@ IVRS = Resource(
     key_prefix="ivr-",
     filters=(Filter("name", "name", "like"),),
     referrers=(
-        Referrer("routes", uses_sql("FS_DEST_IVR")),
+        # Also GET /api/ivrs/$id/routes.
+        Referrer("routes", uses_sql("FS_DEST_IVR"), key="routes"),
         Referrer(
             "IVR menus",
             "SELECT i.name FROM ivr_actions a JOIN ivrs i ON i.id = a.ivr_menu_id "
@@ -103,11 +106,34 @@ async def get_action(pid: PathId, cid: PathId, runtime: AppRuntime) -> list[dict
     return [ACTIONS.render(row)]
 
 
+@get(
+    "/api/ivrs/{item_id:int}/routes",
+    operation_id="list_ivr_routes",
+    summary="The routes whose destination is this IVR",
+    opt=oa.doc(reply=oa.obj(required=["data"], data=oa.array_of(oa.output_schema(ROUTES)))),
+)
+async def ivr_routes(item_id: PathId, runtime: AppRuntime) -> dict[str, Any]:
+    """``{data:[route]}``: the routes (FS_DEST_IVR, dest_uuid = the id) that
+    would refuse the IVR's delete, as route objects."""
+    async with runtime.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM ivrs WHERE id = $1", item_id)
+        if row is None:
+            raise not_found()
+        ids = [r["id"] for r in (await relevance(conn, IVRS, dict(row)))["routes"]]
+        rows = await conn.fetch(
+            f"SELECT * FROM ({ROUTES.list_select}) AS r "  # noqa: S608 - declared SQL
+            "WHERE id = ANY($1::bigint[]) ORDER BY id",
+            ids,
+        )
+    return {"data": [render(ROUTES, r) for r in rows]}
+
+
 def route_handlers() -> list[HTTPRouteHandler]:
     a = "/api/ivrs/{pid:int}/actions"
     return [
         *handlers(IVRS),
         get_action,
+        ivr_routes,
         *children.child_handlers(
             ACTIONS,
             "ivr_actions",
