@@ -152,4 +152,5 @@ def uses_sql(*dest_types: str) -> str:
     if not dest_types or any(t not in TARGETS for t in dest_types):
         raise ValueError(f"not destination types with a stored target: {dest_types}")
     types = ", ".join(f"'{t}'" for t in sorted(dest_types))
-    return f"SELECT name FROM routes WHERE dest_type IN ({types}) AND {cond} ORDER BY id"  # noqa: S608
+    # name labels a delete refusal; id is for relevance answers.
+    return f"SELECT name, id FROM routes WHERE dest_type IN ({types}) AND {cond} ORDER BY id"  # noqa: S608

@@ -10,19 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
-from switchyard.config_api.framework.crud import body_of, handlers, insert_row
+from switchyard.config_api.framework.crud import body_of, handlers, insert_row, relevance
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values, is_id
+from switchyard.config_api.framework.spec import (
+    Col,
+    Filter,
+    PathId,
+    Referrer,
+    Resource,
+    Values,
+    is_id,
+)
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.resources.destinations import uses_sql
 from switchyard.shared.http.deps import AppRuntime
-from switchyard.shared.http.envelope import Created
-from switchyard.shared.http.errors import bad_request
+from switchyard.shared.http.envelope import Created, Ok
+from switchyard.shared.http.errors import bad_request, not_found
 
 
 async def _detail(conn: asyncpg.Connection, out: Values) -> None:
@@ -51,17 +59,22 @@ GATEWAYS = Resource(
     filters=(Filter("name", "name", "like"), Filter("realm", "realm")),
     detail=_detail,
     toggle="disabled",
+    # Also what GET /api/gateways/relevance_info/$id shows, under each key.
     referrers=(
-        Referrer("routes", uses_sql("FS_DEST_GATEWAY")),
+        Referrer("routes", uses_sql("FS_DEST_GATEWAY"), key="routes"),
         Referrer(
             "route time rules",
-            "SELECT route_id FROM route_time_recurrences WHERE dest_type = 'FS_DEST_GATEWAY' "
+            "SELECT route_id, id FROM route_time_recurrences "
+            "WHERE dest_type = 'FS_DEST_GATEWAY' "
             "AND $1::bigint::text = ANY(string_to_array(replace(dest_uuid, ' ', ''), ',')) "
             "ORDER BY id",
+            key="time_rules",
         ),
         Referrer(
             "DODs",
-            "SELECT line_number FROM dods WHERE type = 'GATEWAY' AND ref_id = $1 ORDER BY id",
+            "SELECT line_number, id, extn FROM dods WHERE type = 'GATEWAY' AND ref_id = $1 "
+            "ORDER BY id",
+            key="dods",
         ),
     ),
     ops=frozenset({"list", "get", "update", "delete"}),
@@ -141,11 +154,48 @@ async def create_gateway(request: Request[Any, Any, Any], runtime: AppRuntime) -
     return Created(data=row["id"])
 
 
+def _refs(**cols: Any) -> Any:
+    return oa.array_of(oa.obj(required=list(cols), **cols))
+
+
+@get(
+    "/api/gateways/relevance_info/{item_id:int}",
+    operation_id="gateway_relevance_info",
+    summary="What refers to a gateway",
+    opt=oa.doc(
+        reply=oa.envelope(
+            oa.obj(
+                "GatewayRelevance",
+                required=["routes", "time_rules", "dods", "distributors"],
+                routes=_refs(id=oa.STR, name=oa.STR),
+                time_rules=_refs(id=oa.STR, route_id=oa.STR),
+                dods=_refs(id=oa.STR, line_number=oa.STR, extn=oa.STR),
+                distributors={
+                    "type": "array",
+                    "maxItems": 0,
+                    "description": "always empty: Switchyard stores no distributors",
+                },
+            )
+        )
+    ),
+)
+async def relevance_info(item_id: PathId, runtime: AppRuntime) -> Ok:
+    """The routes (dest_uuid, also as ``primary,backup``), route time rules and
+    DODs that use the gateway: the rows that would refuse its delete."""
+    async with runtime.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM gateways WHERE id = $1", item_id)
+        if row is None:
+            raise not_found()
+        found = await relevance(conn, GATEWAYS, dict(row))
+    return Ok(data={**found, "distributors": []})
+
+
 def route_handlers() -> list[HTTPRouteHandler]:
     g = "/api/gateways/{pid:int}"
     return [
         *handlers(GATEWAYS),
         create_gateway,
+        relevance_info,
         *children.child_handlers(
             PARAMS,
             "gateway_params",
