@@ -4,9 +4,9 @@ At start the configuration is loaded and compiled before the app serves.
 Afterwards one worker task reloads whenever it is woken: by a
 ``sy.config.changed.>`` notice (bursts collapse into one reload, see
 DEBOUNCE), by the poll of ``config_version`` every POLL seconds (a replica
-whose notice was lost still converges), or by ``fresh()``. Loading reads
-Postgres; compiling runs in a thread (``asyncio.to_thread``) so a large
-configuration does not stall the loop; the new ``Compiled`` replaces the
+whose notice was lost still converges), or by ``fresh()``. Reading
+Postgres and compiling both run in a worker thread with a connection of
+its own, so a large configuration does not stall the loop; the new ``Compiled`` replaces the
 old one by a single reference assignment, so a request sees either the old
 or the new configuration, never a mix.
 
@@ -184,6 +184,15 @@ class Live:
                 # poll wakes us again.
                 log.warning("configuration reload failed (%s)", type(exc).__name__)
 
+    def _load_and_build(self) -> Compiled:
+        # In a worker thread, reading included: see loader.load_blocking.
+        loaded = loader.load_blocking(
+            self.runtime.settings.database_url,
+            domain=self.settings.sip_domain,
+            timezone=self.settings.timezone,
+        )
+        return build(loaded)
+
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL)
@@ -202,10 +211,7 @@ class Live:
             version = await loader.current_version(self.runtime.pool)
             if version <= self._current.version:
                 return
-        loaded = await loader.load(
-            self.runtime.pool, domain=self.settings.sip_domain, timezone=self.settings.timezone
-        )
-        compiled = await asyncio.to_thread(build, loaded)
+        compiled = await asyncio.to_thread(self._load_and_build)
         if self._current is not None and compiled.version <= self._current.version:
             return
         self._current = compiled  # the swap: one reference assignment
