@@ -161,6 +161,41 @@ async def test_gateway_relevance_info(api: Api) -> None:
     assert (await api.get("/api/gateways/relevance_info/99999")).status_code == 404
 
 
+async def test_blacklist_download_imports_back(api: Api, db: asyncpg.Pool) -> None:
+    rows = [
+        {"名称": "vip", "名单类型": "1", "限制用户类型": "2", "描述": "白名单",
+         "号码名称": "boss", "起始号码": "13800000000"},
+        {"名称": "vip", "名单类型": "1", "限制用户类型": "2", "号码名称": "ops",
+         "起始号码": "13900000000"},
+        {"名称": "spam", "名单类型": "0", "限制用户类型": "0", "起始号码": "400"},
+    ]  # fmt: skip
+    await api.ok("POST", "/api/blacklists/import", {"lists": rows})
+    await api.create("/api/blacklists", {"name": "empty", "list_type": 0, "limit_user_type": 1})
+    sheet = await api.ok("GET", "/api/blacklists/download?language=zh")
+    assert sheet == [
+        ["名称", "名单类型", "限制用户类型", "描述", "号码名称", "起始号码"],
+        ["vip", "1", "2", "白名单", "boss", "13800000000"],
+        ["vip", "1", "2", "白名单", "ops", "13900000000"],
+        ["spam", "0", "0", "", "", "400"],
+        ["empty", "0", "1", "", "", ""],
+    ]
+    assert sheet == await api.ok("GET", "/api/blacklists/download")
+    en = await api.ok("GET", "/api/blacklists/download?language=en&name=spam")
+    assert en == [
+        ["name", "list_type", "limit_user_type", "description", "k", "v"],
+        ["spam", "0", "0", "", "", "400"],
+    ]
+    # delete everything, import the download (as a spreadsheet reader gives it: empty
+    # cells left out), and the same sheet comes back
+    for (bid,) in await db.fetch("SELECT id FROM blacklists"):
+        await api.ok("DELETE", f"/api/blacklists/{bid}")
+    again = [{k: v for k, v in zip(sheet[0], row, strict=True) if v != ""} for row in sheet[1:]]
+    await api.ok("POST", "/api/blacklists/import", {"lists": again})
+    assert await api.ok("GET", "/api/blacklists/download?language=zh") == sheet
+    r = await api.get("/api/blacklists/download?searchField=nope&searchKey=x")
+    assert r.status_code == 400 and r.json()["data"]["field"] == "searchField"
+
+
 async def test_client_paths_need_a_token(api: Api) -> None:
     for method, path in [
         ("POST", "/api/routes"),
@@ -168,6 +203,7 @@ async def test_client_paths_need_a_token(api: Api) -> None:
         ("GET", "/api/routes/download"),
         ("GET", "/api/ivrs/1/routes"),
         ("GET", "/api/gateways/relevance_info/1"),
+        ("GET", "/api/blacklists/download"),
     ]:
         r = await api.client.request(method, path)
         assert r.status_code == 401, (method, path, r.status_code)

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from litestar import Request, post, put
+from litestar import Request, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
-from switchyard.config_api.framework.crud import body_of, handlers, insert_row, require_object
+from switchyard.config_api.framework.crud import (
+    all_rows,
+    body_of,
+    handlers,
+    insert_row,
+    require_object,
+)
 from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import (
@@ -153,6 +159,8 @@ async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
                     existing = await insert_row(tx, BLACKLISTS, values)
                 lists[name] = existing
             number = {k: row[k] for k in ("k", "v") if k in row}
+            if not any(str(v).strip() for v in number.values()):
+                return  # a list without numbers (as the download writes one)
             values = with_defaults(NUMBERS.res, decode(NUMBERS.res, _numbers_struct, number))
             await children.add_values(tx, NUMBERS, lists[name]["id"], values)
 
@@ -168,6 +176,48 @@ async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
             "id": row["id"],
         })  # fmt: skip
     return Ok(data=data)
+
+
+@get(
+    "/api/blacklists/download",
+    operation_id="download_blacklists",
+    summary="Blacklists and their numbers as spreadsheet rows",
+    opt=oa.doc(
+        reply={
+            "type": "array",
+            "description": "a header row, then one row per number (a list without numbers: "
+            "one row with empty number cells)",
+            "items": {"type": "array", "items": oa.STR},
+        },
+        query=[
+            oa.query_param(
+                "language", oa.STR, "zh (the default): the import's Chinese titles; else columns"
+            ),
+            *(p for p in oa.list_params(BLACKLISTS) if p["name"] not in ("page", "perPage")),
+        ],
+    ),
+)
+async def download(request: Request[Any, Any, Any], runtime: AppRuntime) -> list[list[str]]:
+    """What ``POST /api/blacklists/import`` takes back: with Chinese titles
+    (``language`` zh or absent) or the column names as the header."""
+    query = request.query_params
+    language = str(query.get("language") or "zh").strip().lower()
+    header = list(EXCEL) if language.startswith("zh") else list(EXCEL.values())
+    lists = await all_rows(runtime.pool, BLACKLISTS, query)
+    numbers: dict[int, list[asyncpg.Record]] = {}
+    for n in await runtime.pool.fetch(
+        "SELECT blacklist_id, k, v FROM blacklist_numbers "
+        "WHERE blacklist_id = ANY($1::bigint[]) ORDER BY id",
+        [r["id"] for r in lists],
+    ):
+        numbers.setdefault(n["blacklist_id"], []).append(n)
+    out = [header]
+    for row in lists:
+        item = render(BLACKLISTS, row)
+        head = [str(item[c]) for c in ("name", "list_type", "limit_user_type", "description")]
+        for n in numbers.get(row["id"]) or [{"k": "", "v": ""}]:
+            out.append([*head, n["k"] or "", n["v"] or ""])
+    return out
 
 
 @put(
@@ -228,6 +278,7 @@ async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: App
 def route_handlers() -> list[HTTPRouteHandler]:
     b = "/api/blacklists/{pid:int}"
     return [
+        download,
         *handlers(BLACKLISTS),
         *children.child_handlers(
             NUMBERS,
