@@ -718,6 +718,13 @@ def _json_list(confs: list[Conference], *, compact: bool) -> str:
     return cjson.dumps(out, formatted=not compact)
 
 
+async def db(node: Node, args: str) -> str:
+    """mod_db's ``db`` API, as ``${db(...)}`` runs it (dialplan.db_api)."""
+    from switchyard.fssim.dialplan import db_api
+
+    return db_api(node, args)
+
+
 def install(node: Node) -> None:
     node.api_handlers.update(
         {
@@ -741,5 +748,6 @@ def install(node: Node) -> None:
             "reloadacl": reloadacl,
             "sofia": sofia,
             "conference": conference,
+            "db": db,
         }
     )

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from switchyard.fssim.causes import normalize
+from switchyard.fssim.causes import Q850, normalize
 from switchyard.fssim.dialplan import expand
 from switchyard.fssim.node import Conference, Member, new_uuid
 
@@ -25,7 +25,7 @@ async def run_actions(node: Node, ch: Channel, actions: list[tuple[str, str]]) -
         await run_pending(node, ch)
         if ch.interrupted:
             return
-        await execute(node, ch, app, expand(ch, data))
+        await execute(node, ch, app, expand(ch, data, node))
     await run_pending(node, ch)
 
 
@@ -206,8 +206,7 @@ async def _bridge(node: Node, ch: Channel, data: str) -> str:
         extra_vars=exports,
     )
     if isinstance(result, str):
-        ch.variables["originate_disposition"] = result
-        ch.variables["DIALSTATUS"] = result
+        _bridge_failed(node, ch, result)
         return "_none_"
     b = result
     if not ch.is_up:
@@ -224,8 +223,7 @@ async def _bridge(node: Node, ch: Channel, data: str) -> str:
             for w in waits:
                 w.cancel()
         if not b.is_up:
-            ch.variables["originate_disposition"] = b.hangup_cause
-            ch.variables["DIALSTATUS"] = b.hangup_cause
+            _bridge_failed(node, ch, b.hangup_cause)
             return "_none_"
     node.answer(ch)
     ch.continue_after_bridge = ch.variables.get("hangup_after_bridge") != "true"
@@ -238,6 +236,22 @@ async def _bridge(node: Node, ch: Channel, data: str) -> str:
         node.unbridge(ch)
     ch.continue_after_bridge = False
     return "_none_"
+
+
+def _bridge_failed(node: Node, ch: Channel, cause: str) -> None:
+    """audio_bridge_function after a failed originate: the dialplan goes on
+    only when ``continue_on_fail`` is true or lists the cause (by name or
+    Q.850 number, comma-separated); otherwise the caller is hung up with it."""
+    ch.variables["originate_disposition"] = cause
+    ch.variables["DIALSTATUS"] = cause
+    cof = ch.variables.get("continue_on_fail", "")
+    if cof.strip().lower() in ("true", "t", "yes", "on", "enabled", "active", "allow", "1"):
+        return
+    listed = {c.strip().upper() for c in cof.split(",")}
+    if cause.upper() in listed or str(Q850.get(cause, 0)) in listed:
+        return
+    if ch.is_up and ch.transfer_to is None and cause != "ATTENDED_TRANSFER":
+        node.hangup(ch, cause)
 
 
 async def _transfer(node: Node, ch: Channel, data: str) -> str:
@@ -319,6 +333,19 @@ async def _intercept(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
+async def _db(node: Node, ch: Channel, data: str) -> str:
+    """mod_db's ``db`` app: ``insert/<realm>/<key>/<value>`` or ``delete/<realm>/<key>``."""
+    argv = data.split("/", 3) if data else []
+    op = argv[0].lower() if argv else ""
+    if len(argv) < 3 or op not in ("insert", "delete") or (op == "insert" and len(argv) < 4):
+        log.warning("USAGE: db [insert|delete]/<realm>/<key>/<val>")
+    elif op == "insert":
+        node.db[(argv[1], argv[2])] = argv[3]
+    else:
+        node.db.pop((argv[1], argv[2]), None)
+    return "_none_"
+
+
 async def _conference(node: Node, ch: Channel, data: str) -> str:
     room = data.split("@")[0].split("+")[0].strip() or "default"
     conf = node.conferences.get(room)
@@ -359,6 +386,7 @@ APPS: dict[str, App] = {
     "intercept": _intercept,
     "conference": _conference,
     "ivr": _ivr,
+    "db": _db,
 }
 
 __all__ = ["APPS", "apply_transfer", "execute", "idle", "run_actions"]

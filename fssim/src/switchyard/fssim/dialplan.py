@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from switchyard.fssim import xml_curl
@@ -30,15 +31,85 @@ STATIC_DIALPLAN = """<document type="freeswitch/xml"><section name="dialplan">
     <action application="answer"/><action application="echo"/></condition></extension>
 </context></section></document>"""
 
-_VAR = re.compile(r"\$\{([^}]+)\}")
+
+def expand(ch: Channel, data: str, node: Node | None = None) -> str:
+    """Channel-variable expansion, done when the app runs as FreeSWITCH does
+    (switch_channel_expand_variables): ``${var}``, nested ``${a_${b}}`` (the
+    inner one first), and ``${api(args)}``, which runs the API command with
+    its expanded arguments and puts its output there (fssim knows ``db``).
+    An unknown variable or command expands to nothing."""
+    if "$" not in data:
+        return data
+    out: list[str] = []
+    i = 0
+    while i < len(data):
+        if data.startswith("${", i):
+            depth, j = 0, i + 1
+            while j < len(data):
+                if data[j] == "{":
+                    depth += 1
+                elif data[j] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= len(data):  # no closing brace: left as it is
+                out.append(data[i:])
+                break
+            out.append(_lookup(ch, expand(ch, data[i + 2 : j], node), node))
+            i = j + 1
+            continue
+        out.append(data[i])
+        i += 1
+    return "".join(out)
 
 
-def expand(ch: Channel, data: str) -> str:
-    """``${var}`` channel-variable expansion, done when the app runs as FreeSWITCH does."""
-    return _VAR.sub(lambda m: ch.variables.get(m.group(1), ""), data)
+def _lookup(ch: Channel, name: str, node: Node | None) -> str:
+    if "(" in name and name.endswith(")"):
+        command, _, args = name[:-1].partition("(")
+        function = FUNCTIONS.get(command.strip())
+        return function(node, args) if function is not None and node is not None else ""
+    # switch_channel_get_variable: the channel's variables, then its caller
+    # profile's fields (${caller_id_number}, ${destination_number}, …).
+    value = ch.variables.get(name)
+    if value is None:
+        value = _profile_field(ch, name)
+    return value or ""
 
 
-def field_value(ch: Channel, name: str) -> str:
+def db_api(node: Node, args: str) -> str:
+    """mod_db's ``db`` API (db_api_function): ``insert/<realm>/<key>/<value>``,
+    ``delete/<realm>/<key>``, ``select/<realm>/<key>`` (the value, or nothing),
+    ``exists/<realm>/<key>`` (``true``/``false``); anything else ``!err!``."""
+    argv = args.split("/", 3) if args else []
+    op = argv[0].lower() if argv else ""
+    if op == "insert" and len(argv) >= 4:
+        node.db[(argv[1], argv[2])] = argv[3]
+        return "+OK"
+    if op == "delete" and len(argv) >= 2:
+        node.db.pop((argv[1], argv[2] if len(argv) > 2 else ""), None)
+        return "+OK"
+    if op == "select" and len(argv) >= 3:
+        return node.db.get((argv[1], argv[2]), "")
+    if op == "exists" and len(argv) >= 3:
+        return "true" if node.db.get((argv[1], argv[2]), "") else "false"
+    return "!err!"
+
+
+FUNCTIONS: dict[str, Callable[[Node, str], str]] = {"db": db_api}
+
+
+def field_value(ch: Channel, name: str, node: Node | None = None) -> str:
+    """A condition's field as mod_dialplan_xml reads it: a field with ``$`` in
+    it is expanded (``${db(exists/dnd/1000)}`` runs the API at hunt time),
+    anything else names a caller-profile field."""
+    if "$" in name:
+        return expand(ch, name, node)
+    value = _profile_field(ch, name)
+    return value if value is not None else ch.variables.get(name, "")
+
+
+def _profile_field(ch: Channel, name: str) -> str | None:
     p = ch.profile
     fields = {
         "destination_number": p.destination_number,
@@ -54,11 +125,7 @@ def field_value(ch: Channel, name: str) -> str:
         "rdnis": p.rdnis,
         "chan_name": ch.name,
     }
-    if name in fields:
-        return fields[name]
-    if name.startswith("${") and name.endswith("}"):
-        return ch.variables.get(name[2:-1], "")
-    return ch.variables.get(name, "")
+    return fields.get(name)
 
 
 def _substitute(data: str, match: re.Match[str] | None) -> str:
@@ -72,7 +139,7 @@ def _substitute(data: str, match: re.Match[str] | None) -> str:
     )
 
 
-def match_document(ch: Channel, text: str) -> list[Action] | None:
+def match_document(ch: Channel, text: str, node: Node | None = None) -> list[Action] | None:
     """Actions for ``ch`` from a dialplan document; None when the call cannot be routed."""
     root = ET.fromstring(text)  # noqa: S314 - see the import
     contexts = [c for c in root.iter("context") if c.get("name") in (ch.profile.context, "global")]
@@ -81,37 +148,44 @@ def match_document(ch: Channel, text: str) -> list[Action] | None:
     actions: list[Action] = []
     for context in contexts:
         for ext in context.iter("extension"):
-            matched, found = _extension(ch, ext)
+            matched, found = _extension(ch, ext, node)
             actions += found
             if matched and ext.get("continue") != "true":
                 return actions
     return actions or None
 
 
-def _extension(ch: Channel, ext: ET.Element) -> tuple[bool, list[Action]]:
+def _extension(ch: Channel, ext: ET.Element, node: Node | None = None) -> tuple[bool, list[Action]]:
+    """parse_exten: conditions in order, each field read (and expanded) now,
+    at hunt time; actions of a true one, anti-actions of a false one, then
+    ``break`` (default on-false). The extension matched when the last
+    condition evaluated did (or a false one had anti-actions)."""
     actions: list[Action] = []
-    ok = True
+    proceed = False
     for cond in ext.findall("condition"):
         field = cond.get("field")
         expression = cond.get("expression", "")
+        brk = cond.get("break", "on-false")
         m: re.Match[str] | None = None
-        passed = True
+        proceed = True  # no field: a (time) condition without limits holds
         if field:
             try:
-                m = re.search(expression, field_value(ch, field))
+                m = re.search(expression, field_value(ch, field, node))
             except re.error:
                 m = None
-            passed = m is not None
-        kind = "action" if passed else "anti-action"
-        for a in cond.findall(kind):
+            proceed = m is not None
+            if not proceed:
+                for a in cond.findall("anti-action"):
+                    actions.append((a.get("application", ""), a.get("data", "")))
+                    proceed = True
+                if brk in ("on-false", "always"):
+                    break
+                continue
+        for a in cond.findall("action"):
             actions.append((a.get("application", ""), _substitute(a.get("data", ""), m)))
-        if not passed:
-            ok = False
-            if cond.get("break", "on-false") in ("on-false", "always"):
-                break
-        elif cond.get("break") in ("on-true", "always"):
+        if brk in ("on-true", "always"):
             break
-    return ok, actions if ok or actions else []
+    return proceed, actions
 
 
 def inline_actions(text: str) -> list[Action]:
@@ -134,10 +208,10 @@ async def lookup(node: Node, ch: Channel) -> list[Action] | None:
         document = await xml_curl.fetch_dialplan(node, ch)
         if document is not None:
             try:
-                return match_document(ch, document)
+                return match_document(ch, document, node)
             except ET.ParseError:
                 pass  # a broken document means "next binding", i.e. the static files
-    return match_document(ch, STATIC_DIALPLAN)
+    return match_document(ch, STATIC_DIALPLAN, node)
 
 
 async def route(node: Node, ch: Channel) -> None:

@@ -261,7 +261,7 @@ class MenuRun:
     async def _play_and_collect(self, menu: Menu, sound: str, need: int) -> tuple[Status, str]:
         if not sound:
             return Status.FALSE, ""
-        path = expand(self.ch, sound)
+        path = expand(self.ch, sound, self.node)
         if not need:
             played, _ = await play_file(self.node, self.ch, path, "break")
             return (Status.SUCCESS if played else Status.BREAK), ""
@@ -313,7 +313,7 @@ class MenuRun:
         # The app reads digits its own way (a bridge passes them on), not the menu.
         reads, self.ch.reads_dtmf = self.ch.reads_dtmf, False
         try:
-            await execute(self.node, self.ch, app, expand(self.ch, data))
+            await execute(self.node, self.ch, app, expand(self.ch, data, self.node))
         finally:
             self.ch.reads_dtmf = reads
         return True

@@ -128,6 +128,8 @@ class Node:
         self.number_behaviours: dict[str, Behaviour] = {}
         self.conferences: dict[str, Conference] = {}
         self.member_ids = 0
+        # mod_db's db_data table: (realm, key) -> value (`db` app and API, ${db(...)}).
+        self.db: dict[tuple[str, str], str] = {}
         self.sessions: set[EslSession] = set()
         self.server: EslServer | None = None
         self.xml_curl_requests: list[dict[str, str]] = []
