@@ -9,8 +9,17 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from switchyard.config_api.routing.destinations import Action
 from switchyard.config_api.routing.engine import compile
-from switchyard.config_api.routing.model import Route, RouteParam, Snapshot
+from switchyard.config_api.routing.model import (
+    Context,
+    Extension,
+    FuncCode,
+    Hotline,
+    Route,
+    RouteParam,
+    Snapshot,
+)
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -43,7 +52,106 @@ def test_dialplan_document_shape() -> None:
     assert condition.get("field") == "destination_number"
     assert condition.get("expression") == "^7771234$"
     actions = [(a.get("application"), a.get("data")) for a in condition.findall("action")]
-    assert actions[-1] == ("bridge", "user/7771234@d.example")
+    assert actions[0] == ("set", "sy_route_id=4")
+    last = context.findall("extension/condition")[-1]
+    assert [a.get("data") for a in last.findall("action")][-2] == "user/7771234@d.example"
+
+
+def _conditions(xml: str) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    root = ET.fromstring(xml)  # noqa: S314 - our own output
+    return [
+        (
+            c.get("field", ""),
+            c.get("expression", ""),
+            c.get("break", ""),
+            [(a.get("application", ""), a.get("data", "")) for a in c.findall("action")],
+        )
+        for c in root.iterfind("section/context/extension/condition")
+    ]
+
+
+def test_a_call_to_an_extension_reads_dnd_and_forwards_back_from_mod_db() -> None:
+    snap = Snapshot(
+        routes=(Route(id=4, name="x", prefix="1", dest_type="FS_DEST_USER", context="c1"),),
+        domain="d",
+    )
+    d = compile(snap).lookup("c1", "1000", "", NOW)
+    number = ("destination_number", "^1000$", "")
+    conditions = _conditions(dialplan_document(d))
+    assert [c[:3] for c in conditions] == [
+        number,
+        ("${db(exists/dnd/1000)}", "^true$", "on-true"),
+        ("${db(exists/cf_all/1000)}", "^true$", "on-true"),
+        ("${db(exists/cf_busy/1000)}", "^true$", "never"),
+        ("${db(exists/cf_noanswer/1000)}", "^true$", "never"),
+        number,
+    ]
+    assert conditions[0][3][0] == ("set", "sy_route_id=4")
+    assert conditions[0][3][1:] == [(a.application, a.data) for a in d.actions[1:-1]]
+    assert [c[3] for c in conditions[1:]] == [
+        [("hangup", "USER_BUSY")],
+        [("transfer", "${db(select/cf_all/1000)} XML c1")],
+        [
+            ("set", "sy_cf_USER_BUSY=${db(select/cf_busy/1000)}"),
+            ("set", "sy_cf_busy=USER_BUSY"),
+        ],
+        [
+            ("set", "sy_cf_NO_ANSWER=${db(select/cf_noanswer/1000)}"),
+            ("set", "sy_cf_NO_USER_RESPONSE=${db(select/cf_noanswer/1000)}"),
+            ("set", "sy_cf_noanswer=NO_ANSWER,NO_USER_RESPONSE"),
+        ],
+        [
+            ("set", "continue_on_fail=${sy_cf_busy},${sy_cf_noanswer}"),
+            ("set", "hangup_after_bridge=true"),
+            ("bridge", "user/1000@d"),
+            ("transfer", "${sy_cf_${originate_disposition}} XML c1"),
+        ],
+    ]
+    # sy.config.route and the explanation keep the plain path.
+    assert d.actions[-1] == Action("bridge", "user/1000@d")
+
+
+def test_the_realms_read_back_are_the_ones_the_feature_codes_write() -> None:
+    codes = {
+        "*72": "FS_DEST_FUNC_CALL_FORWARDING",
+        "*90": "FS_DEST_FUNC_CALL_FORWARD_BUSY",
+        "*92": "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE",
+        "*93": "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE",
+        "*78": "FS_DEST_FUNC_CALL_DND",
+    }
+    snap = Snapshot(
+        routes=(Route(id=4, name="x", prefix="1", dest_type="FS_DEST_USER", context="c1"),),
+        extensions=(Extension(id=1, extn="1000", context="c1"),),
+        func_codes=tuple(
+            FuncCode(id=i, func_code=c, func_type=t) for i, (c, t) in enumerate(codes.items())
+        ),
+        domain="d",
+    )
+    router = compile(snap)
+    written = set()
+    for code in codes:
+        d = router.lookup("c1", code + "1001", "1000", NOW)
+        (db,) = [a.data for a in d.actions if a.application == "db"]
+        op, realm, key, _ = db.split("/", 3)
+        assert (op, key) == ("insert", "${caller_id_number}")
+        written.add(realm)
+    fields = {c.field for c in router.lookup("c1", "1000", "", NOW).conditions}
+    assert {f"${{db(exists/{realm}/1000)}}" for realm in written} <= fields
+    assert written == {"cf_all", "cf_busy", "cf_noanswer", "dnd"}
+
+
+def test_a_did_to_an_extension_honours_its_features_and_other_types_do_not() -> None:
+    snap = Snapshot(
+        contexts=(Context(key="public", hotline_enabled=True),),
+        hotlines=(Hotline(id=1, line_number="8000", numbers="1000"),),
+        routes=(Route(id=5, name="x", prefix="9", dest_type="FS_DEST_IP", body="h", context="c1"),),
+        domain="d",
+    )
+    did = _conditions(dialplan_document(compile(snap).lookup("public", "8000", "", NOW)))
+    assert did[0][:2] == ("destination_number", "^8000$")
+    assert did[2][3] == [("transfer", "${db(select/cf_all/1000)} XML public")]
+    other = _conditions(dialplan_document(compile(snap).lookup("c1", "9123", "", NOW)))
+    assert len(other) == 1 and other[0][3][-1] == ("bridge", "sofia/public/9123@h")
 
 
 hostile = st.text(

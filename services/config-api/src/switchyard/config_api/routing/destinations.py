@@ -46,7 +46,23 @@ class Action(msgspec.Struct, frozen=True):
     data: str = ""
 
 
+class Condition(msgspec.Struct, frozen=True):
+    """A ``<condition>`` of the document, read by mod_dialplan_xml when it
+    parses the document (hunt time, before any action runs): a ``field``
+    with ``$`` in it is expanded then, so ``${db(exists/dnd/1000)}`` asks
+    mod_db at that moment. ``field`` empty: the dialled-number condition
+    (the engine fills it in). ``brk``: FreeSWITCH's ``break`` when not the
+    default ``on-false``."""
+
+    field: str
+    expression: str
+    actions: tuple[Action, ...] = ()
+    brk: str = ""
+
+
 class Plan(msgspec.Struct, frozen=True):
+    # The path a call takes when none of ``conditions`` fires (what
+    # sy.config.route and the explanation show).
     actions: tuple[Action, ...]
     module: str = "mod_dptools"
     stock: bool = True
@@ -54,6 +70,9 @@ class Plan(msgspec.Struct, frozen=True):
     error: str = ""
     # The resource an outbound call leaves through, for DOD matching.
     via: tuple[str, str] | None = None
+    # The document form, when it depends on FreeSWITCH state read at hunt
+    # time; replaces ``actions`` in the document.
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +126,7 @@ class Target(msgspec.Struct, frozen=True):
     body: str
     number: str  # the callee after dnc
     argument: str = ""  # digits after a func code or route prefix
+    context: str = ""  # the call's dialplan context
 
 
 Builder = Callable[[Target, Resources], Plan]
@@ -153,17 +173,93 @@ def _user(number: str, res: Resources) -> str:
 # --- local users -------------------------------------------------------------
 
 
+# mod_db realms the feature codes below write, keyed by the extension number
+# (the caller number when the code is dialled); a call to the extension
+# reads them back (_user_features).
+DND, CF_ALL, CF_BUSY, CF_NOANSWER = "dnd", "cf_all", "cf_busy", "cf_noanswer"
+# Bridge failures that forward on busy resp. on no answer.
+BUSY_CAUSES = ("USER_BUSY",)
+NOANSWER_CAUSES = ("NO_ANSWER", "NO_USER_RESPONSE")
+
+
 def _dest_user(t: Target, res: Resources) -> Plan:
     # The hash entries are what vanilla FreeSWITCH keeps for pickup (*8),
     # eavesdrop and call return; the func codes below read them.
+    head = (
+        _a("set", f"dialed_extension={t.number}"),
+        _a("hash", f"insert/{res.domain}-last_dial_ext/{t.number}/${{uuid}}"),
+        _a("hash", f"insert/{res.domain}-last_dial/global/${{uuid}}"),
+        _a("hash", f"insert/{res.domain}-spymap/${{caller_id_number}}/${{uuid}}"),
+    )
+    bridge = _a("bridge", _user(t.number, res))
     return Plan(
-        actions=(
-            _a("set", f"dialed_extension={t.number}"),
-            _a("hash", f"insert/{res.domain}-last_dial_ext/{t.number}/${{uuid}}"),
-            _a("hash", f"insert/{res.domain}-last_dial/global/${{uuid}}"),
-            _a("hash", f"insert/{res.domain}-spymap/${{caller_id_number}}/${{uuid}}"),
-            _a("bridge", _user(t.number, res)),
+        actions=(*head, bridge),
+        conditions=_user_features(t.number, t.context, head, bridge),
+    )
+
+
+def _user_features(
+    extn: str, context: str, head: tuple[Action, ...], bridge: Action
+) -> tuple[Condition, ...]:
+    """A call to a local extension honouring its DND and forwards
+    (docs/routing.md, "Forwarding and do not disturb").
+
+    mod_dialplan_xml evaluates every condition when it parses the document,
+    before the first action runs, so ``${db(exists/…)}`` in a field reads
+    mod_db's state at that moment:
+
+    - DND (``break="on-true"``): ``hangup USER_BUSY`` (486 to a SIP caller),
+      nothing rings;
+    - unconditional forward (``on-true``): ``transfer <target> XML <context>``,
+      nothing rings; the target is routed afresh (its own forwards apply);
+    - forward on busy / no answer (``never``): the target is copied into
+      ``sy_cf_<cause>`` for each cause and the cause list into
+      ``sy_cf_busy``/``sy_cf_noanswer``; the last block sets
+      ``continue_on_fail`` to those causes (``,`` alone when neither is set:
+      no cause matches, a failed bridge hangs up with its cause as before),
+      ``hangup_after_bridge=true`` (a call that was answered ends with its
+      bridge), bridges, and after a failed bridge whose cause is listed
+      transfers to ``${sy_cf_${originate_disposition}}``, set for exactly
+      those causes.
+    """
+
+    def exists(realm: str) -> str:
+        return f"${{db(exists/{realm}/{extn})}}"
+
+    def select(realm: str) -> str:
+        return f"${{db(select/{realm}/{extn})}}"
+
+    def on_fail(realm: str, var: str, causes: tuple[str, ...]) -> Condition:
+        sets = tuple(_a("set", f"sy_cf_{cause}={select(realm)}") for cause in causes)
+        return Condition(
+            exists(realm),
+            "^true$",
+            (*sets, _a("set", f"{var}={','.join(causes)}")),
+            brk="never",
         )
+
+    where = f" XML {context}" if context else ""
+    return (
+        Condition("", "", head),
+        Condition(exists(DND), "^true$", (_a("hangup", "USER_BUSY"),), brk="on-true"),
+        Condition(
+            exists(CF_ALL),
+            "^true$",
+            (_a("transfer", f"{select(CF_ALL)}{where}"),),
+            brk="on-true",
+        ),
+        on_fail(CF_BUSY, "sy_cf_busy", BUSY_CAUSES),
+        on_fail(CF_NOANSWER, "sy_cf_noanswer", NOANSWER_CAUSES),
+        Condition(
+            "",
+            "",
+            (
+                _a("set", "continue_on_fail=${sy_cf_busy},${sy_cf_noanswer}"),
+                _a("set", "hangup_after_bridge=true"),
+                bridge,
+                _a("transfer", f"${{sy_cf_${{originate_disposition}}}}{where}"),
+            ),
+        ),
     )
 
 
@@ -551,7 +647,7 @@ def _db_clear(realm: str) -> Builder:
 
 
 def _dest_dnd(t: Target, res: Resources) -> Plan:
-    return _confirm(_a("db", "insert/dnd/${caller_id_number}/1"))
+    return _confirm(_a("db", f"insert/{DND}/${{caller_id_number}}/1"))
 
 
 def _dest_extn(t: Target, res: Resources) -> Plan:
@@ -659,17 +755,17 @@ BUILDERS: dict[str, Builder] = {
     "FS_DEST_FORCE_INSERT": _dest_force_insert,
     "FS_DEST_FORCE_BREAKDOWN": _dest_force_breakdown,
     "FS_DEST_FUNC_CALL_EXTN": _dest_extn,
-    "FS_DEST_FUNC_CALL_FORWARDING": _db_set("cf_all"),
-    "FS_DEST_FUNC_CALL_FORWARDING_CANCEL": _db_clear("cf_all"),
-    "FS_DEST_FUNC_CALL_FORWARD_BUSY": _db_set("cf_busy"),
-    "FS_DEST_FUNC_CALL_FORWARD_BUSY_CANCEL": _db_clear("cf_busy"),
-    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE": _db_set("cf_noanswer"),
-    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL": _db_clear("cf_noanswer"),
+    "FS_DEST_FUNC_CALL_FORWARDING": _db_set(CF_ALL),
+    "FS_DEST_FUNC_CALL_FORWARDING_CANCEL": _db_clear(CF_ALL),
+    "FS_DEST_FUNC_CALL_FORWARD_BUSY": _db_set(CF_BUSY),
+    "FS_DEST_FUNC_CALL_FORWARD_BUSY_CANCEL": _db_clear(CF_BUSY),
+    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE": _db_set(CF_NOANSWER),
+    "FS_DEST_FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL": _db_clear(CF_NOANSWER),
     # The func-code dict (migration 0101) spells no-answer forwarding this way.
-    "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE": _db_set("cf_noanswer"),
-    "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE_CANCEL": _db_clear("cf_noanswer"),
+    "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE": _db_set(CF_NOANSWER),
+    "FS_DEST_FUNC_CALL_FORWARD_WITHOUT_RESPONSE_CANCEL": _db_clear(CF_NOANSWER),
     "FS_DEST_FUNC_CALL_DND": _dest_dnd,
-    "FS_DEST_FUNC_CALL_DND_CANCEL": _db_clear("dnd"),
+    "FS_DEST_FUNC_CALL_DND_CANCEL": _db_clear(DND),
     "FS_DEST_FUNC_CALL_FIFO_BACK": _dest_fifo_back,
     "FS_DEST_FUNC_CALL_RECORD": _dest_record,
     "FS_DEST_FUNC_CALL_VOICEMAIL": _dest_check_voicemail,

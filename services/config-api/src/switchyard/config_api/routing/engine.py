@@ -34,6 +34,7 @@ import msgspec
 from switchyard.config_api.routing.destinations import (
     SAFE_NUMBER,
     Action,
+    Condition,
     Plan,
     Resources,
     Target,
@@ -126,6 +127,10 @@ class Decision(msgspec.Struct, frozen=True):
     time_rule_id: int | None = None
     blacklist: ListVerdict | None = None
     transformations: tuple[Step, ...] = ()
+    # The document's conditions when what the call does depends on
+    # FreeSWITCH state read at hunt time (a local extension's DND and
+    # forwards); ``actions`` is then the path taken when none fires.
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -310,7 +315,7 @@ class Router:
                 actions=(Action("hangup", "INVALID_NUMBER_FORMAT"),),
                 transformations=(step,),
             )
-        p = plan(Target("FS_DEST_USER", "", "", ext), self.resources)
+        p = plan(Target("FS_DEST_USER", "", "", ext, context=base.context), self.resources)
         return _replace(
             base,
             outcome="did",
@@ -320,11 +325,15 @@ class Router:
             actions=p.actions,
             module=p.module,
             transformations=(step,),
+            conditions=_conditions(base.dest_number, (), p),
         )
 
     def _func(self, base: Decision, code: FuncCode, argument: str) -> Decision:
         p = plan(
-            Target(code.func_type, "", "", base.dest_number, argument=argument), self.resources
+            Target(
+                code.func_type, "", "", base.dest_number, argument=argument, context=base.context
+            ),
+            self.resources,
         )
         return _with_plan(
             _replace(
@@ -411,7 +420,10 @@ class Router:
         if route.dnc and callee != base.dest_number:
             actions += [Action("set", f"dnc={route.dnc}"), Action("set", f"dnc_number={callee}")]
         argument = callee[len(route.prefix) :] if callee.startswith(route.prefix) else ""
-        p = plan(Target(d.dest_type, d.dest_uuid, d.body, callee, argument), self.resources)
+        p = plan(
+            Target(d.dest_type, d.dest_uuid, d.body, callee, argument, context=base.context),
+            self.resources,
+        )
 
         caller = base.caller_number
         if route.cid_number:
@@ -440,7 +452,13 @@ class Router:
             actions.append(Action("set", f"effective_caller_id_number={caller}"))
         actions += cr.vars
         actions += cr.params
-        d = _replace(d, callee=callee, caller=caller, transformations=tuple(steps))
+        d = _replace(
+            d,
+            callee=callee,
+            caller=caller,
+            transformations=tuple(steps),
+            conditions=_conditions(base.dest_number, actions, p),
+        )
         return _with_plan(d, p, (*actions, *p.actions))
 
     def _blacklist(self, route: Route, caller: str, callee: str) -> ListVerdict | None:
@@ -506,6 +524,33 @@ def _with_plan(d: Decision, p: Plan, actions: tuple[Action, ...] | list[Action])
         notes=tuple(notes),
         reason=d.reason if not p.error else f"{d.reason}: {p.error}",
     )
+
+
+def number_expression(number: str) -> str:
+    """The dialled-number condition's regex: the number, literally."""
+    return "^" + re.escape(number) + "$"
+
+
+def _conditions(
+    dialled: str, route_actions: list[Action] | tuple[Action, ...], p: Plan
+) -> tuple[Condition, ...]:
+    """A plan's document form, the route's actions first: field-less
+    conditions become the dialled-number one (always true once the first
+    has matched)."""
+    if not p.conditions:
+        return ()
+    expression = number_expression(dialled)
+    out = []
+    for i, c in enumerate(p.conditions):
+        if not c.field:
+            lead = tuple(route_actions) if i == 0 else ()
+            c = msgspec.structs.replace(
+                c, field="destination_number", expression=expression, actions=(*lead, *c.actions)
+            )
+        out.append(c)
+    if p.conditions[0].field and route_actions:
+        out.insert(0, Condition("destination_number", expression, tuple(route_actions)))
+    return tuple(out)
 
 
 def _apply(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from switchyard.config_api.routing.engine import Decision
+from switchyard.config_api.routing.destinations import Action, Condition
+from switchyard.config_api.routing.engine import Decision, number_expression
 
 NOT_FOUND = (
     '<document type="freeswitch/xml"><section name="result">'
@@ -47,16 +48,26 @@ def dialplan_document(decision: Decision) -> str:
         if decision.route_id is not None
         else f"sy-{decision.outcome}"
     )
-    expression = "^" + re.escape(decision.dest_number) + "$"
-    actions = "".join(
-        f'<action application="{_attr(a.application)}" data="{_attr(a.data)}"/>'
-        for a in decision.actions
+    conditions = decision.conditions or (
+        Condition("destination_number", number_expression(decision.dest_number), decision.actions),
     )
     return (
         '<document type="freeswitch/xml">'
         '<section name="dialplan" description="Switchyard routing">'
         f'<context name="{_attr(decision.context)}">'
         f'<extension name="{_attr(name)}">'
-        f'<condition field="destination_number" expression="{_attr(expression)}">'
-        f"{actions}</condition></extension></context></section></document>"
+        f"{''.join(_condition(c) for c in conditions)}"
+        "</extension></context></section></document>"
     )
+
+
+def _condition(c: Condition) -> str:
+    brk = f' break="{_attr(c.brk)}"' if c.brk else ""
+    return (
+        f'<condition field="{_attr(c.field)}" expression="{_attr(c.expression)}"{brk}>'
+        f"{''.join(_action(a) for a in c.actions)}</condition>"
+    )
+
+
+def _action(a: Action) -> str:
+    return f'<action application="{_attr(a.application)}" data="{_attr(a.data)}"/>'
