@@ -27,6 +27,7 @@ from granian.server.embed import Server
 
 from switchyard.config_api.service import service
 from switchyard.fssim import Node
+from switchyard.fssim.behaviour import Behaviour
 from switchyard.fssim.channel import Channel
 from switchyard.shared.embedded import free_port
 from switchyard.shared.runner import create_app
@@ -241,3 +242,76 @@ async def test_an_ivr_digit_transfers_the_call_to_a_routed_number(stack: Stack) 
     # menu-exec-app transfer: the call is routed again, by config-api, as 8000.
     assert await bridged_to(call) == f"sofia/internal/1002@{DOMAIN}"
     assert call.profile.destination_number == "8000"
+
+
+async def _features(stack: Stack) -> None:
+    """Extensions 1000 and 1001 in context-1, a route to them, and the
+    feature codes a phone dials to set and clear forwarding and DND."""
+    await stack.create(
+        "/api/routes",
+        {"name": "local", "prefix": "1", "max_length": 4, "context": "context-1",
+         "dest_type": "FS_DEST_USER"},
+    )  # fmt: skip
+    await stack.create("/api/extensions", {"extn": "1000", "password": "p", "context": "context-1"})
+    codes = {
+        "*72": "FS_DEST_FUNC_CALL_FORWARDING",
+        "*73": "FS_DEST_FUNC_CALL_FORWARDING_CANCEL",
+        "*90": "FS_DEST_FUNC_CALL_FORWARD_BUSY",
+        "*78": "FS_DEST_FUNC_CALL_DND",
+        "*79": "FS_DEST_FUNC_CALL_DND_CANCEL",
+    }
+    for code, kind in codes.items():
+        await stack.create("/api/func_code", {"func_code": code, "func_type": kind})
+    await stack.settle()
+    stack.node.register_user("1000", domain=DOMAIN)
+    stack.node.register_user("1001", domain=DOMAIN)
+
+
+async def _dial_code(stack: Stack, number: str) -> None:
+    """Extension 1000 dials a feature code: confirmed, then hung up."""
+    call = stack.node.inject_call("1000", number, context="context-1")
+    await until(lambda: not call.is_up, f"{number} to finish")
+    assert call.hangup_cause == "NORMAL_CLEARING" and call.answer_state == "hangup"
+
+
+async def test_forwarding_set_by_feature_code_sends_calls_to_the_target(stack: Stack) -> None:
+    await _features(stack)
+    await _dial_code(stack, "*721001")
+    assert stack.node.db[("cf_all", "1000")] == "1001"
+    forwarded = stack.node.inject_call("02000000000", "1000", context="context-1")
+    assert await bridged_to(forwarded) == f"sofia/internal/1001@{DOMAIN}"
+    # The target was routed afresh, as FreeSWITCH's transfer does.
+    assert forwarded.profile.destination_number == "1001"
+
+    await _dial_code(stack, "*73")
+    assert ("cf_all", "1000") not in stack.node.db
+    again = stack.node.inject_call("02000000000", "1000", context="context-1")
+    assert await bridged_to(again) == f"sofia/internal/1000@{DOMAIN}"
+
+
+async def test_dnd_rejects_calls_until_cancelled(stack: Stack) -> None:
+    await _features(stack)
+    await _dial_code(stack, "*78")
+    rejected = stack.node.inject_call("02000000000", "1000", context="context-1")
+    await until(lambda: not rejected.is_up, "the rejection")
+    assert rejected.hangup_cause == "USER_BUSY" and rejected.peer is None
+    await _dial_code(stack, "*79")
+    rings = stack.node.inject_call("02000000000", "1000", context="context-1")
+    assert await bridged_to(rings) == f"sofia/internal/1000@{DOMAIN}"
+
+
+async def test_forward_on_busy_only_when_the_extension_is_busy(stack: Stack) -> None:
+    await _features(stack)
+    await _dial_code(stack, "*901001")
+    # Answered: the forward is not used.
+    first = stack.node.inject_call("02000000000", "1000", context="context-1")
+    assert await bridged_to(first) == f"sofia/internal/1000@{DOMAIN}"
+    # Busy: the call goes on to 1001.
+    stack.node.register_user("1000", domain=DOMAIN, behaviour=Behaviour(mode="reject"))
+    busy = stack.node.inject_call("02000000000", "1000", context="context-1")
+    assert await bridged_to(busy) == f"sofia/internal/1001@{DOMAIN}"
+    # Another failure (not registered) is not forwarded: its cause ends the call.
+    stack.node.unregister_user("1000")
+    gone = stack.node.inject_call("02000000000", "1000", context="context-1")
+    await until(lambda: not gone.is_up, "the failure")
+    assert gone.hangup_cause == "USER_NOT_REGISTERED" and gone.peer is None
