@@ -1,21 +1,36 @@
-"""Helpers of the cross-service tests: `switchyard` as a real subprocess."""
+"""Helpers of the cross-service tests: `switchyard` as a real subprocess, or
+services served in the test's own event loop with a FreeSWITCH simulator."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import msgspec
 import psutil
 import pytest
+from granian.constants import Interfaces
+from granian.server.embed import Server
+from litestar import Litestar
 
+from switchyard.call_control.service import service as call_control
+from switchyard.fssim import Node, Simulator
 from switchyard.shared.embedded import free_port
+from switchyard.shared.runner import create_app
+from switchyard.shared.service import Service
+from switchyard.shared.settings import Settings
+from switchyard.shared.testing import eventually
 
 SWITCHYARD = [sys.executable, "-m", "switchyard.shared.cli"]
 
@@ -96,3 +111,67 @@ def start_up(tmp_path: Path) -> Iterator[StartUp]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@dataclass
+class Served:
+    api: httpx.AsyncClient  # authenticated, on ``base_url``
+    app: Litestar
+    node: Node
+    base_url: str
+
+
+@contextlib.asynccontextmanager
+async def served_stack(
+    settings: Settings,
+    api_token: str,
+    services: Sequence[Service],
+    *,
+    node_name: str = "fs1",
+    node_setup: Callable[[Node], None] | None = None,
+) -> AsyncIterator[Served]:
+    """``services`` under granian on a free port, in this loop, with one fssim node.
+
+    The node's mod_xml_curl fetches from the served /fs/xml; ``node_setup``
+    (users, gateways) runs before the app starts. With call-control among
+    ``services`` its settings name the node (and a short node lease), and this
+    yields once its agent is connected; in any case once /readyz answers 200.
+    """
+    logging.getLogger("_granian").setLevel(logging.WARNING)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with Simulator() as sim:
+        node = await sim.add_node(node_name, xml_curl_url=f"{base}/fs/xml", heartbeat_seconds=3600)
+        if node_setup is not None:
+            node_setup(node)
+        agents = call_control in services
+        if agents:
+            settings = msgspec.structs.replace(settings, fs_nodes=sim.fs_nodes, node_lease=2.0)
+        app = create_app(settings, services)
+        server = Server(
+            app, address="127.0.0.1", port=port, interface=Interfaces.ASGI, log_enabled=False
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+            async with httpx.AsyncClient(
+                base_url=base, headers={"X-XTRA-AUTH-ID": api_token}, timeout=10
+            ) as api:
+                async with asyncio.timeout(30):
+                    while True:
+                        with contextlib.suppress(httpx.HTTPError):
+                            if (await api.get("/readyz")).status_code == 200:
+                                break
+                        await asyncio.sleep(0.02)
+                if agents:
+                    replica = app.state["call-control"]
+                    await eventually(
+                        lambda: (
+                            node.name in replica.agents
+                            and replica.agents[node.name].client.connected
+                        )
+                    )
+                yield Served(api, app, node, base)
+        finally:
+            server.stop()
+            async with asyncio.timeout(10):
+                await serving

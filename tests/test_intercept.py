@@ -12,26 +12,20 @@ was ringing is hung up with PICKED_OFF.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-import msgspec
 import pytest
 import pytest_asyncio
-from granian.constants import Interfaces
-from granian.server.embed import Server
 
 from switchyard.call_control.service import service as call_control
 from switchyard.config_api.service import service as config_api
-from switchyard.fssim import Behaviour, Node, Simulator
+from switchyard.fssim import Behaviour, Node
 from switchyard.fssim.channel import Channel
-from switchyard.shared.embedded import free_port
-from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually
+from tests.conftest import served_stack
 
 DOMAIN = "127.0.0.1"  # fssim registers users in its node's IPv4 domain
 WAIT = 10.0
@@ -43,59 +37,33 @@ class Stack:
     node: Node
 
 
+def _phones(node: Node) -> None:
+    node.register_user("1002")  # the colleague who picks the call up
+    node.register_user("1009", behaviour=Behaviour(mode="silent"))  # rings, nobody answers
+
+
 @pytest_asyncio.fixture
 async def stack(
     settings: Settings, api_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Stack]:
     monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
-    logging.getLogger("_granian").setLevel(logging.WARNING)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    async with Simulator() as sim:
-        node = await sim.add_node("fs1", xml_curl_url=f"{base}/fs/xml", heartbeat_seconds=3600)
-        node.register_user("1002")  # the colleague who picks the call up
-        node.register_user("1009", behaviour=Behaviour(mode="silent"))  # rings, nobody answers
-        app = create_app(
-            msgspec.structs.replace(settings, fs_nodes=sim.fs_nodes, node_lease=2.0),
-            [config_api, call_control],
-        )
-        server = Server(
-            app, address="127.0.0.1", port=port, interface=Interfaces.ASGI, log_enabled=False
-        )
-        serving = asyncio.create_task(server.serve())
-        try:
-            async with httpx.AsyncClient(
-                base_url=base, headers={"X-XTRA-AUTH-ID": api_token}, timeout=WAIT
-            ) as api:
-
-                async def ready() -> None:
-                    while True:
-                        with contextlib.suppress(httpx.HTTPError):
-                            if (await api.get("/readyz")).status_code == 200:
-                                return
-                        await asyncio.sleep(0.02)
-
-                await asyncio.wait_for(ready(), 30)
-                replica = app.state["call-control"]
-                await eventually(
-                    lambda: "fs1" in replica.agents and replica.agents["fs1"].client.connected
-                )
-                for path, body in (
-                    ("/api/contexts", {"name": "Public", "key": "public"}),
-                    (
-                        "/api/routes",
-                        {"name": "desk", "prefix": "1009", "max_length": 4,
-                         "context": "public", "dest_type": "FS_DEST_USER"},
-                    ),
-                ):  # fmt: skip
-                    r = await api.post(path, json=body)
-                    assert r.status_code == 200, r.text
-                # Routing answers wait for every acknowledged write.
-                assert (await api.get("/api/routes/explain?destNumber=0")).status_code == 200
-                yield Stack(api, node)
-        finally:
-            server.stop()
-            await asyncio.wait_for(serving, 10)
+    async with served_stack(
+        settings, api_token, [config_api, call_control], node_setup=_phones
+    ) as served:
+        api = served.api
+        for path, body in (
+            ("/api/contexts", {"name": "Public", "key": "public"}),
+            (
+                "/api/routes",
+                {"name": "desk", "prefix": "1009", "max_length": 4,
+                 "context": "public", "dest_type": "FS_DEST_USER"},
+            ),
+        ):  # fmt: skip
+            r = await api.post(path, json=body)
+            assert r.status_code == 200, r.text
+        # Routing answers wait for every acknowledged write.
+        assert (await api.get("/api/routes/explain?destNumber=0")).status_code == 200
+        yield Stack(api, served.node)
 
 
 async def _ringing_call(stack: Stack) -> tuple[Channel, Channel]:

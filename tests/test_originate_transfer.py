@@ -11,28 +11,21 @@ the route names, the recording started first.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 import pytest_asyncio
-from granian.constants import Interfaces
-from granian.server.embed import Server
 
 from switchyard.call_control.service import service as call_control
 from switchyard.config_api.service import service as config_api
-from switchyard.fssim import Node, Simulator
+from switchyard.fssim import Node
 from switchyard.fssim.channel import Channel
-from switchyard.shared.embedded import free_port
-from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually
+from tests.conftest import served_stack
 
 DOMAIN = "127.0.0.1"  # fssim registers users in its node's IPv4 domain
 WAIT = 10.0
@@ -49,62 +42,35 @@ class Stack:
         return r.json()["data"]
 
 
+def _phones(node: Node) -> None:
+    node.register_user("1000")  # the agent's phone, answers at once
+    node.register_user("1001")  # the colleague the call is transferred to
+    node.set_gateway("carrier")
+
+
 @pytest_asyncio.fixture
 async def stack(
     settings: Settings, api_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Stack]:
     monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
-    logging.getLogger("_granian").setLevel(logging.WARNING)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    async with Simulator() as sim:
-        node = await sim.add_node("fs1", xml_curl_url=f"{base}/fs/xml", heartbeat_seconds=3600)
-        node.register_user("1000")  # the agent's phone, answers at once
-        node.register_user("1001")  # the colleague the call is transferred to
-        node.set_gateway("carrier")
-        app = create_app(
-            msgspec.structs.replace(settings, fs_nodes=sim.fs_nodes, node_lease=2.0),
-            [config_api, call_control],
-        )
-        server = Server(
-            app, address="127.0.0.1", port=port, interface=Interfaces.ASGI, log_enabled=False
-        )
-        serving = asyncio.create_task(server.serve())
-        try:
-            async with httpx.AsyncClient(
-                base_url=base, headers={"X-XTRA-AUTH-ID": api_token}, timeout=WAIT
-            ) as api:
-
-                async def ready() -> None:
-                    while True:
-                        with contextlib.suppress(httpx.HTTPError):
-                            if (await api.get("/readyz")).status_code == 200:
-                                return
-                        await asyncio.sleep(0.02)
-
-                await asyncio.wait_for(ready(), 30)
-                replica = app.state["call-control"]
-                await eventually(
-                    lambda: "fs1" in replica.agents and replica.agents["fs1"].client.connected
-                )
-                s = Stack(api, node)
-                gw = await s.create("/api/gateways", {"name": "carrier", "realm": "sip.carrier"})
-                await s.create(
-                    "/api/routes",
-                    {"name": "local", "prefix": "1", "max_length": 4, "context": "context-1",
-                     "dest_type": "FS_DEST_USER"},
-                )  # fmt: skip
-                await s.create(
-                    "/api/routes",
-                    {"name": "out", "prefix": "0", "max_length": 12, "context": "context-1",
-                     "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gw), "dnc": "-0+86"},
-                )  # fmt: skip
-                # Routing answers wait for every acknowledged write.
-                assert (await api.get("/api/routes/explain?destNumber=0")).status_code == 200
-                yield s
-        finally:
-            server.stop()
-            await asyncio.wait_for(serving, 10)
+    async with served_stack(
+        settings, api_token, [config_api, call_control], node_setup=_phones
+    ) as served:
+        s = Stack(served.api, served.node)
+        gw = await s.create("/api/gateways", {"name": "carrier", "realm": "sip.carrier"})
+        await s.create(
+            "/api/routes",
+            {"name": "local", "prefix": "1", "max_length": 4, "context": "context-1",
+             "dest_type": "FS_DEST_USER"},
+        )  # fmt: skip
+        await s.create(
+            "/api/routes",
+            {"name": "out", "prefix": "0", "max_length": 12, "context": "context-1",
+             "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gw), "dnc": "-0+86"},
+        )  # fmt: skip
+        # Routing answers wait for every acknowledged write.
+        assert (await served.api.get("/api/routes/explain?destNumber=0")).status_code == 200
+        yield s
 
 
 async def _originate(stack: Stack, body: dict[str, Any]) -> Channel:

@@ -12,8 +12,6 @@ says (fssim's ``ivr`` fetches ``ivr.conf`` from /fs/xml as FreeSWITCH does).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,16 +20,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from granian.constants import Interfaces
-from granian.server.embed import Server
 
 from switchyard.config_api.service import service
 from switchyard.fssim import Node
 from switchyard.fssim.behaviour import Behaviour
 from switchyard.fssim.channel import Channel
-from switchyard.shared.embedded import free_port
-from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
+from tests.conftest import served_stack
 
 DOMAIN = "127.0.0.1"  # fssim registers users in its node's IPv4 domain
 WAIT = 5.0
@@ -80,40 +75,11 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
     monkeypatch.setenv("SWITCHYARD_TIMEZONE", "UTC")
-    logging.getLogger("_granian").setLevel(logging.WARNING)
-    port = free_port()
-    server = Server(
-        create_app(settings, [service]),
-        address="127.0.0.1",
-        port=port,
-        interface=Interfaces.ASGI,
-        log_enabled=False,
-    )
-    serving = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
-    node = Node("fs-e2e", xml_curl_url=f"{base}/fs/xml", heartbeat_seconds=3600)
-    await node.start()
-    async with httpx.AsyncClient(
-        base_url=base, headers={"X-XTRA-AUTH-ID": api_token}, timeout=10
-    ) as api:
-
-        async def ready() -> None:
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await api.get("/readyz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(ready(), 30)
-        s = Stack(api, node, f"{base}/fs/xml")
+    async with served_stack(settings, api_token, [service], node_name="fs-e2e") as served:
+        s = Stack(served.api, served.node, f"{served.base_url}/fs/xml")
         # Calls from outside (trunks, SIP peers) arrive in "public".
         await s.create("/api/contexts", {"name": "Public", "key": "public"})
-        try:
-            yield s
-        finally:
-            await node.stop()
-            server.stop()
-            await asyncio.wait_for(serving, 10)
+        yield s
 
 
 async def test_routed_numbers_end_bridged_to_their_destination(stack: Stack) -> None:
