@@ -250,7 +250,9 @@ def _bridge_failed(node: Node, ch: Channel, cause: str) -> None:
     listed = {c.strip().upper() for c in cof.split(",")}
     if cause.upper() in listed or str(Q850.get(cause, 0)) in listed:
         return
-    if ch.is_up and ch.transfer_to is None and cause != "ATTENDED_TRANSFER":
+    # A caller taken away meanwhile (transferred, intercepted: PICKED_OFF on
+    # the ringing leg) has left this bridge; its new owner decides its fate.
+    if ch.is_up and not ch.interrupted and cause != "ATTENDED_TRANSFER":
         node.hangup(ch, cause)
 
 
