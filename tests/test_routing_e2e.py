@@ -109,6 +109,23 @@ async def test_routed_numbers_end_bridged_to_their_destination(stack: Stack) -> 
     assert lost.hangup_cause == "NO_ROUTE_DESTINATION"
 
 
+async def test_each_gateway_sends_the_caller_number_its_sdnc_makes(stack: Stack) -> None:
+    stack.node.set_gateway("carrier")
+    gid = await stack.create(
+        "/api/gateways", {"name": "carrier", "realm": "sip.carrier.net", "sdnc": "+86"}
+    )
+    await stack.create(
+        "/api/routes",
+        {"name": "out", "prefix": "0", "max_length": 12, "context": "context-1",
+         "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gid)},
+    )  # fmt: skip
+    await stack.settle()
+
+    out = stack.node.inject_call("1000", "0201234", context="context-1")
+    assert await bridged_to(out) == "gateway carrier 0201234"
+    assert out.peer is not None and out.peer.profile.caller_id_number == "861000"
+
+
 async def test_a_blacklisted_caller_is_rejected(stack: Stack) -> None:
     bid = await stack.create(
         "/api/blacklists", {"name": "spam", "list_type": "0", "limit_user_type": "0"}

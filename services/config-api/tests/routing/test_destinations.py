@@ -280,6 +280,59 @@ def test_each_gateway_applies_its_own_dnc_after_the_routes() -> None:
     assert "gateway c dnc not applied" in ok.notes[0]
 
 
+def test_each_gateway_applies_its_own_sdnc_to_its_leg() -> None:
+    snap = Snapshot(
+        routes=(
+            Route(id=1, name="r", dest_type="FS_DEST_GATEWAY", dest_uuid="1,2,3", prefix="0",
+                  sdnc="+0"),
+        ),
+        gateways=(
+            Gateway(id=1, name="a", sdnc="-0+86"),
+            Gateway(id=2, name="b", sdnc="r1"),
+            Gateway(id=3, name="c"),
+            Gateway(id=4, name="d", sdnc="nonsense"),
+            Gateway(id=5, name="e", sdnc="/^(.*)$/$1,x]${system(id)}/"),
+            Gateway(id=6, name="f", sdnc="/^.*$//"),
+        ),
+    )  # fmt: skip
+    d = compile(snap).lookup("default", "010555", "1000", NOW)
+    # The route's sdnc first (1000 → 01000), then each gateway's on its own leg.
+    assert d.caller == "01000"
+    assert d.actions[-1] == Action(
+        "bridge",
+        "[origination_caller_id_number=861000]sofia/gateway/a/010555"
+        "|[origination_caller_id_number=1000]sofia/gateway/b/010555"
+        "|sofia/gateway/c/010555",
+    )
+    assert Action("set", "effective_caller_id_number=01000") in d.actions
+    assert [(s.source, s.leg, s.before, s.after) for s in d.transformations] == [
+        ("sdnc", "", "1000", "01000"),
+        ("gateway_sdnc", "a", "01000", "861000"),
+        ("gateway_sdnc", "b", "01000", "1000"),
+    ]
+
+    def via(gateways: str, caller: str = "1000") -> Decision:
+        route = msgspec.structs.replace(snap.routes[0], dest_uuid=gateways, sdnc="")
+        return compile(msgspec.structs.replace(snap, routes=(route,))).lookup(
+            "default", "010555", caller, NOW
+        )
+
+    bad_spec = via("4,1")
+    assert bad_spec.actions[-1] == Action(
+        "bridge",
+        "sofia/gateway/d/010555|[origination_caller_id_number=861000]sofia/gateway/a/010555",
+    )
+    assert "gateway d sdnc not applied" in bad_spec.notes[0]
+    assert bad_spec.transformations[0].error
+    # The value goes inside [...] of a dial string: , ] $ { } would break out.
+    for gateways in ("5", "1,5", "6"):
+        refused = via(gateways)
+        assert refused.actions[-1] == Action("hangup", "NO_ROUTE_DESTINATION")
+        assert "sdnc produced" in refused.reason
+    # No caller number: the gateway's sdnc still applies (as the route's does).
+    assert via("1", "").actions[-1].data.startswith("[origination_caller_id_number=86]")
+
+
 # --- what the loader gives: no queue, room, profile, media or distributor rows ----
 
 # The dest_uuid/body a client sends per type (xswitch-clients-observed.md

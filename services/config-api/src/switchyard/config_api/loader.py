@@ -171,7 +171,7 @@ def assemble(rows: Rows, *, domain: str, timezone: str) -> Loaded:
             for f in func_codes
         ),
         gateways=tuple(
-            Gateway(g["id"], g["name"], bool(g["disabled"]), g["dnc"]) for g in gateways
+            Gateway(g["id"], g["name"], bool(g["disabled"]), g["dnc"], g["sdnc"]) for g in gateways
         ),
         extensions=tuple(
             Extension(

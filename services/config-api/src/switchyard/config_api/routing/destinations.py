@@ -60,6 +60,16 @@ class Condition(msgspec.Struct, frozen=True):
     brk: str = ""
 
 
+class LegCaller(msgspec.Struct, frozen=True):
+    """A gateway's ``sdnc`` applied to the caller number of its own leg."""
+
+    gateway: str
+    spec: str
+    before: str
+    after: str
+    error: str = ""
+
+
 class Plan(msgspec.Struct, frozen=True):
     # The path a call takes when none of ``conditions`` fires (what
     # sy.config.route and the explanation show).
@@ -73,6 +83,12 @@ class Plan(msgspec.Struct, frozen=True):
     # The document form, when it depends on FreeSWITCH state read at hunt
     # time; replaces ``actions`` in the document.
     conditions: tuple[Condition, ...] = ()
+    # The plan depends on the caller number (a gateway with an ``sdnc``):
+    # planned again once the engine knows it (after the DOD, which needs
+    # ``via``).
+    uses_caller: bool = False
+    # Per-leg caller numbers (gateway ``sdnc``), for the explanation.
+    leg_callers: tuple[LegCaller, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,12 +107,14 @@ class Resources:
     distributors: Mapping[int, Distributor] = field(default_factory=dict)
     extensions: Mapping[int, Extension] = field(default_factory=dict)
     gateway_dnc: Mapping[int, Transform | str] = field(default_factory=dict)
+    gateway_sdnc: Mapping[int, Transform | str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, s: Snapshot) -> Resources:
         tables = {t.id: t for t in s.number_translations}
         return cls(
             gateway_dnc={g.id: _transform(g.dnc, tables) for g in s.gateways if g.dnc},
+            gateway_sdnc={g.id: _transform(g.sdnc, tables) for g in s.gateways if g.sdnc},
             domain=s.domain,
             gateways={g.id: g for g in s.gateways},
             ivrs={i.id: i for i in s.ivrs},
@@ -127,6 +145,9 @@ class Target(msgspec.Struct, frozen=True):
     number: str  # the callee after dnc
     argument: str = ""  # digits after a func code or route prefix
     context: str = ""  # the call's dialplan context
+    # The caller number the call leaves with (after cid_number, DOD, route
+    # sdnc); None while the engine does not know it yet.
+    caller: str | None = None
 
 
 Builder = Callable[[Target, Resources], Plan]
@@ -324,6 +345,7 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
         return _fail(f"gateway {t.dest_uuid or t.body!r} does not exist or is disabled")
     legs = []
     notes = []
+    callers = []
     for g in gws:
         number = t.number
         dnc = res.gateway_dnc.get(g.id)
@@ -333,13 +355,31 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
             number = dnc.apply(number)
             if not SAFE_NUMBER.match(number):
                 return _fail(f"gateway {g.name} dnc produced {number!r}, not a dialable number")
-        legs.append(f"sofia/gateway/{g.name}/{number}")
+        leg = f"sofia/gateway/{g.name}/{number}"
+        sdnc = res.gateway_sdnc.get(g.id)
+        if sdnc is not None and t.caller is not None:
+            if isinstance(sdnc, str):
+                notes.append(f"gateway {g.name} sdnc not applied: {sdnc}")
+                callers.append(LegCaller(g.name, g.sdnc, t.caller, t.caller, sdnc))
+            else:
+                caller = sdnc.apply(t.caller)
+                # It goes inside the leg's [...]: SAFE_NUMBER has no , ] [ | $ { } or space.
+                if not SAFE_NUMBER.match(caller):
+                    return _fail(
+                        f"gateway {g.name} sdnc produced {caller!r}, not a dialable number"
+                    )
+                callers.append(LegCaller(g.name, g.sdnc, t.caller, caller))
+                if caller != t.caller:
+                    leg = f"[origination_caller_id_number={caller}]{leg}"
+        legs.append(leg)
     # Primary then backup: a failed primary falls over to the next.
     return Plan(
         actions=(_a("set", "hangup_after_bridge=true"), _a("bridge", "|".join(legs))),
         module="mod_sofia",
         note="; ".join(notes),
         via=("GATEWAY", str(gws[0].id)),
+        uses_caller=any(g.id in res.gateway_sdnc for g in gws),
+        leg_callers=tuple(callers),
     )
 
 

@@ -17,7 +17,8 @@ The order of work for one call (docs/routing.md, "What a lookup does"):
    the destination; ``dnc`` rewrites the callee; the destination becomes
    actions; the caller number is set from the route's ``cid_number``, then
    the extension's DOD for the resource the call leaves through, then
-   ``sdnc`` rewrites it.
+   ``sdnc`` rewrites it; a gateway's own ``sdnc`` then rewrites it for
+   that gateway's leg (``[origination_caller_id_number=…]``).
 
 Nothing here does I/O; a Router is immutable and shared.
 """
@@ -92,11 +93,12 @@ class Step(msgspec.Struct, frozen=True):
     """One change to the callee or the caller number, and where it came from."""
 
     number: str  # "callee" or "caller"
-    source: str  # dnc, sdnc, cid_number, dod, did
+    source: str  # dnc, sdnc, cid_number, dod, did, gateway_sdnc
     spec: str
     before: str
     after: str
     error: str = ""
+    leg: str = ""  # gateway_sdnc: the gateway whose leg it applies to
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -443,6 +445,24 @@ class Router:
                     actions=(Action("hangup", "INVALID_NUMBER_FORMAT"),),
                     transformations=tuple(steps),
                 )
+        if p.uses_caller:
+            # Each gateway's sdnc rewrites the caller of its own leg.
+            p = plan(
+                Target(
+                    d.dest_type,
+                    d.dest_uuid,
+                    d.body,
+                    callee,
+                    argument,
+                    context=base.context,
+                    caller=caller,
+                ),
+                self.resources,
+            )
+            steps += [
+                Step("caller", "gateway_sdnc", c.spec, c.before, c.after, c.error, leg=c.gateway)
+                for c in p.leg_callers
+            ]
         if caller != base.caller_number:
             if route.sdnc:
                 actions += [

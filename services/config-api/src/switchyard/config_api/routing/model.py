@@ -103,12 +103,15 @@ class FuncCode(msgspec.Struct, frozen=True):
 
 class Gateway(msgspec.Struct, frozen=True):
     """``dnc`` rewrites the callee sent through this gateway (after the
-    route's own ``dnc``)."""
+    route's own ``dnc``), ``sdnc`` the caller number (after the route's
+    ``cid_number``, the DOD and the route's ``sdnc``), for this gateway's
+    leg only."""
 
     id: int
     name: str
     disabled: bool = False
     dnc: str = ""
+    sdnc: str = ""
 
 
 class Extension(msgspec.Struct, frozen=True):
