@@ -252,3 +252,29 @@ async def test_session_commands_and_exit(owner_client: tuple[Owner, EslClient]) 
     assert (await client.nolinger()).text == "-ERR not controlling a session"
     await client.unsubscribe("CHANNEL_HANGUP")
     assert (await client.exit()).text == "+OK bye"
+
+
+async def test_caught_up_waits_for_the_handler_to_take_every_event_read_so_far(
+    node: Node,
+) -> None:
+    handled: list[str] = []
+
+    async def slow_handler(e: EslEvent) -> None:
+        await asyncio.sleep(0.02)  # an owner that lags behind the reader
+        if e.name == "CHANNEL_CREATE":
+            handled.append(e.unique_id)
+
+    client = EslClient(
+        "127.0.0.1", node.port, "ClueCon", on_event=slow_handler, events=("CHANNEL_CREATE",)
+    )
+    await client.start(wait=T)
+    try:
+        # Its CHANNEL_CREATE is read before the BACKGROUND_JOB that answers.
+        out = await client.bgapi("originate loopback/9999 &park")
+        assert out.startswith("+OK "), out
+        uuid = out[4:].strip()
+        async with asyncio.timeout(T):
+            await client.caught_up()
+        assert uuid in handled
+    finally:
+        await client.close()

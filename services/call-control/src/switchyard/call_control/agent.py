@@ -2,7 +2,8 @@
 
 A replica runs one ``NodeAgent`` per node it owns. The agent relays every
 subscribed event to JetStream (through the replica's EventPublisher), keeps
-the channel-location KV current, answers the node's command subject, and on
+the channel-location KV current (through a LocationWriter, behind the event
+stream), answers the node's command subject, and on
 every (re)connection reconciles with ``show channels as json`` so channels
 that began or ended while it was away are accounted for.
 """
@@ -24,6 +25,7 @@ from nats.js.kv import KeyValue
 
 from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClient, EslEvent
 from switchyard.call_control.events import EventPublisher
+from switchyard.call_control.locations import LocationWriter
 from switchyard.call_control.nodes import NodeConfig
 from switchyard.call_control.originate import UnsafeValue, originate_line
 from switchyard.call_control.protocol import (
@@ -40,6 +42,12 @@ from switchyard.call_control.protocol import (
 from switchyard.shared.bus import Bus, BusError
 
 log = logging.getLogger(__name__)
+
+# How long a synchronous originate's reply waits for its channel's location
+# write (normally done long before: CHANNEL_CREATE precedes the answer).
+LOCATION_WAIT = 2.0
+# How long reconciliation waits for its location writes.
+RECONCILE_FLUSH = 10.0
 
 # Relayed besides these: BACKGROUND_JOB, which the ESL client always subscribes.
 DEFAULT_EVENTS = (
@@ -109,6 +117,7 @@ class NodeAgent:
         self.node = node
         self.publisher = publisher
         self.locations = locations
+        self.writer = LocationWriter(locations, node.name)
         self.channels: set[str] = set()
         self.client = EslClient(
             node.host,
@@ -126,6 +135,8 @@ class NodeAgent:
         return self.node.name
 
     async def start(self) -> None:
+        if not self.standby:
+            self.writer.start()
         await self.client.start()
         if self.standby:
             return
@@ -146,6 +157,9 @@ class NodeAgent:
                 await self._sub.unsubscribe()
             self._sub = None
         await self.client.close()
+        # No event comes any more: write the locations still queued (a delete
+        # lost here would leave a stale entry until the next reconciliation).
+        await self.writer.stop()
 
     # --- events ----------------------------------------------------------------------
 
@@ -164,20 +178,20 @@ class NodeAgent:
         uuid = event.unique_id
         if self.standby:
             return
+        # Queued, not awaited: the writer puts/deletes behind the event stream.
         if name == "CHANNEL_CREATE" and uuid:
             self.channels.add(uuid)
-            await self._locate(uuid)
+            self.writer.put(uuid)
         elif name == "CHANNEL_DESTROY" and uuid:
             self.channels.discard(uuid)
-            await self._forget(uuid)
+            self.writer.delete(uuid)
 
-    async def _locate(self, uuid: str) -> None:
-        with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
-            await self.locations.put(uuid, self.name.encode())
-
-    async def _forget(self, uuid: str) -> None:
-        with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
-            await self.locations.delete(uuid)
+    async def _flush_locations(self) -> None:
+        try:
+            async with asyncio.timeout(RECONCILE_FLUSH):
+                await self.writer.flush()
+        except TimeoutError:
+            log.warning("node %s: channel-location writes still pending", self.name)
 
     async def _on_connect(self, client: EslClient, reconnected: bool) -> None:
         """Reconcile: channels that began or ended while we were not listening."""
@@ -190,12 +204,15 @@ class NodeAgent:
             return
         live = {r["uuid"] for r in rows if r.get("uuid")}
         for uuid in live - self.channels:
-            await self._locate(uuid)
+            self.writer.put(uuid)
         for uuid in self.channels - live:
-            await self._forget(uuid)
+            self.writer.delete(uuid)
+        # Written before the KV is read back below.
+        await self._flush_locations()
         # Entries a previous owner left for channels that are gone.
         for uuid in await self._located_here() - live:
-            await self._forget(uuid)
+            self.writer.delete(uuid)
+        await self._flush_locations()
         self.channels = live
         log.info("node %s: connected, %d live channel(s)", self.name, len(live))
         if self.on_ready is not None:
@@ -276,8 +293,24 @@ class NodeAgent:
         # (events and every other command) until the far end answers.
         body = (await self.client.bgapi(f"originate {line}", timeout=cmd.timeout + 5)).strip()
         if body.startswith("+OK"):
-            return OriginateResult(True, body.removeprefix("+OK").strip() or cmd.uuid, self.name)
+            uuid = body.removeprefix("+OK").strip() or cmd.uuid
+            await self._located(uuid)
+            return OriginateResult(True, uuid, self.name)
         return OriginateResult(False, cmd.uuid, self.name, body.removeprefix("-ERR").strip())
+
+    async def _located(self, uuid: str) -> None:
+        """Wait for the channel's location write, so a command sent right after
+        the originate reply finds the channel. Its CHANNEL_CREATE was read before
+        the BACKGROUND_JOB that answered, but may still sit in the ESL client's
+        queue: first wait until the handler took every event read so far (which
+        queues the put), then for the put itself. Bounded: the reply is not
+        held hostage to a NATS outage."""
+        try:
+            async with asyncio.timeout(LOCATION_WAIT):
+                await self.client.caught_up()
+                await self.writer.written(uuid)
+        except TimeoutError:
+            log.warning("node %s: location of %s not written at originate reply", self.name, uuid)
 
 
 def _channel_gone(body: str) -> bool:

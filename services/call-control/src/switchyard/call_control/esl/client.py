@@ -245,6 +245,16 @@ class EslClient:
             self._room.clear()
             await self._room.wait()
 
+    async def caught_up(self) -> None:
+        """Wait until the owner has handled every event read so far (and the
+        (re)connection notices queued with them). From inside the handler it
+        returns at once: the handler cannot wait for itself."""
+        if _IN_HANDLER.get() or self._dispatcher is None or self._dispatcher.done():
+            return
+        marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(marker)
+        await marker
+
     @property
     def queued(self) -> int:
         """Events (and connection markers) read but not yet handed to the owner."""
@@ -269,7 +279,10 @@ class EslClient:
             if self._queue.qsize() < self.max_queued_events:
                 self._room.set()
             try:
-                if isinstance(item, tuple) and item[0] is _CONNECTED:
+                if isinstance(item, asyncio.Future):
+                    if not item.done():  # caught_up(): everything before it is handled
+                        item.set_result(None)
+                elif isinstance(item, tuple) and item[0] is _CONNECTED:
                     if self.on_connect is not None:
                         result = self.on_connect(self, item[1])
                         if inspect.isawaitable(result):
