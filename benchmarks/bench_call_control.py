@@ -296,7 +296,8 @@ async def _ingest(ctx: Context) -> None:
 
     # The agent: parse, encode, publish to JetStream, wait for every ack. As the
     # node's owner it also records each channel's location (KV put on CREATE,
-    # delete on DESTROY, awaited in order as in production); a standby only relays.
+    # delete on DESTROY, through the agent's LocationWriter behind the event
+    # stream; the window ends once every write is done); a standby only relays.
     owner = await _agent_rate(ctx, blaster, standby=False)
     standby = await _agent_rate(ctx, blaster, standby=True)
     print(f"  stream: {EVENTS:,} channel events, {mean:.0f} headers on average", flush=True)
@@ -344,7 +345,15 @@ async def _agent_rate(
     # Polling a counter: 10 ms granularity is noise against a window of seconds.
     while publisher.published < EVENTS:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
+    await agent.writer.flush()
     rate = EVENTS / (time.perf_counter() - start)
+    if not standby:
+        w = agent.writer
+        print(
+            f"  locations: {w.written_ops:,} KV writes, {w.coalesced:,} coalesced away,"
+            f" {w.failed} failed",
+            flush=True,
+        )
     await agent.stop()
     await publisher.stop()
     await bus.js.delete_stream(bus.subjects.events_stream)
