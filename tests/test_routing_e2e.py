@@ -126,6 +126,27 @@ async def test_each_gateway_sends_the_caller_number_its_sdnc_makes(stack: Stack)
     assert out.peer is not None and out.peer.profile.caller_id_number == "861000"
 
 
+async def test_an_extension_calls_only_routes_within_its_call_authority(stack: Stack) -> None:
+    stack.node.set_gateway("carrier")
+    gid = await stack.create("/api/gateways", {"name": "carrier", "realm": "sip.carrier.net"})
+    await stack.create(
+        "/api/routes",
+        {"name": "domestic", "prefix": "0", "max_length": 12, "context": "context-1",
+         "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gid), "route_type": "3"},
+    )  # fmt: skip
+    ext = await stack.create("/api/extensions", {"extn": "1000", "call_authority": "2"})
+    await stack.settle()
+
+    local_only = stack.node.inject_call("1000", "0201234", context="context-1")
+    await asyncio.wait_for(local_only.hungup.wait(), WAIT)
+    assert local_only.hangup_cause == "CALL_REJECTED" and local_only.peer is None
+    r = await stack.api.put(f"/api/extensions/{ext}", json={"call_authority": 3})
+    assert r.status_code == 200
+    await stack.settle()
+    allowed = stack.node.inject_call("1000", "0201234", context="context-1")
+    assert await bridged_to(allowed) == "gateway carrier 0201234"
+
+
 async def test_a_blacklisted_caller_is_rejected(stack: Stack) -> None:
     bid = await stack.create(
         "/api/blacklists", {"name": "spam", "list_type": "0", "limit_user_type": "0"}

@@ -255,6 +255,19 @@ async def test_dod_examples_resolve_extension_and_gateway(api: Api, db: asyncpg.
     assert "secret-pass" not in (await api.get("/api/extensions")).text
 
 
+async def test_extension_call_authority_is_lenient_in_numeric_out(api: Api) -> None:
+    ext = await api.create("/api/extensions", {"extn": "1000"})
+    assert (await api.ok("GET", f"/api/extensions/{ext}"))["call_authority"] == 4
+    await api.ok("PUT", f"/api/extensions/{ext}", {"call_authority": "2"})
+    assert (await api.ok("GET", f"/api/extensions/{ext}"))["call_authority"] == 2
+    made = await api.create("/api/extensions", {"extn": "1001", "call_authority": 0})
+    assert (await api.ok("GET", f"/api/extensions/{made}"))["call_authority"] == 0
+    for bad in ("5", -1, "x"):
+        r = await api.put(f"/api/extensions/{ext}", {"call_authority": bad})
+        assert r.status_code == 400 and r.json()["data"]["field"] == "call_authority", bad
+    assert (await api.ok("GET", f"/api/extensions/{ext}"))["call_authority"] == 2
+
+
 async def test_trunk_routes_name_a_stored_trunk_when_they_name_one(
     api: Api, db: asyncpg.Pool
 ) -> None:

@@ -179,6 +179,7 @@ def assemble(rows: Rows, *, domain: str, timezone: str) -> Loaded:
                 extn=e["extn"],
                 context=e["context"],
                 domain=e["domain"],
+                call_authority=e["call_authority"],
                 disabled=bool(e["disabled"]),
             )
             for e in extensions

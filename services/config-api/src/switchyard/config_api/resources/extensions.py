@@ -22,6 +22,9 @@ EXTENSIONS = Resource(
         Col("cid_name"),
         Col("cid_number"),
         Col("type", default="SIP"),
+        # The highest route_type this extension may call (0 emergency, 1
+        # internal, 2 local, 3 domestic, 4 international); CP sends "4".
+        Col("call_authority", "int", default=4, choices=(0, 1, 2, 3, 4)),
         Col("disabled", "flag", default=0),
     ),
     filters=(
