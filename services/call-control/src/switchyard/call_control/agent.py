@@ -40,6 +40,7 @@ from switchyard.call_control.protocol import (
     OriginateResult,
 )
 from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +148,8 @@ class NodeAgent:
         )
 
     async def stop(self) -> None:
-        if self._ready_task is not None:
-            self._ready_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ready_task
-            self._ready_task = None
+        await cancel_and_wait(self._ready_task)
+        self._ready_task = None
         if self._sub is not None:
             with contextlib.suppress(nats.errors.Error):
                 await self._sub.unsubscribe()

@@ -29,6 +29,7 @@ import nats.js.errors
 from nats.js.api import StorageType, StreamConfig
 
 from switchyard.shared.bus import Bus
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,7 @@ class EventPublisher:
     async def stop(self, *, drain_timeout: float = 10.0) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), drain_timeout)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
 
     async def _pump(self) -> None:

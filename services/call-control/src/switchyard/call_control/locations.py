@@ -23,12 +23,13 @@ the reply finds the new channel.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
+
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,7 @@ class LocationWriter:
             log.warning(
                 "node %s: %d channel-location write(s) not done at stop", self.node, self.pending
             )
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
 
     async def flush(self) -> None:

@@ -38,6 +38,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.kv import KeyValue
 
 from switchyard.shared.bus import Bus
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +148,8 @@ class Ownership:
 
     async def stop(self, *, release: bool = True) -> None:
         """Stop; with ``release`` hand every node back at once instead of at expiry."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         for lease in self._leases.values():
             if lease.timer is not None:
                 lease.timer.cancel()

@@ -35,6 +35,7 @@ from switchyard.config_api.routing.engine import Router, compile
 from switchyard.shared.http.errors import ApiError
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import SettingsError
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,7 @@ class Live:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
             self._sub = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
 
     def kick(self) -> None:

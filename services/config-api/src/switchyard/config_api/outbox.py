@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from switchyard.shared.runtime import Runtime
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,7 @@ class Outbox:
     async def stop(self) -> None:
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
 
     async def _run(self) -> None:

@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 from switchyard.call_control.esl.connection import EslConnection
 from switchyard.call_control.esl.errors import AuthFailed, CommandError, ConnectionLost, EslError
 from switchyard.call_control.esl.frames import EslEvent, Reply
+from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger("switchyard.call_control.esl")
 
@@ -142,11 +143,7 @@ class EslClient:
             with contextlib.suppress(Exception):
                 await conn.command("exit", timeout=1.0)
             conn.close()
-        for task in (self._supervisor, self._dispatcher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(self._supervisor, self._dispatcher)
 
     async def __aenter__(self) -> EslClient:
         await self.start()
