@@ -26,6 +26,11 @@ def rows_of(data: Any, key: str) -> list[Any]:
     return rows
 
 
+def wants_zh(language: str | None) -> bool:
+    """Chinese headers unless another language is asked for (XSwitch clients default to zh)."""
+    return not language or language.strip().lower().startswith("zh")
+
+
 def translate(row: Any, mapping: Mapping[str, str], where: str) -> dict[str, Any]:
     """A spreadsheet row (Chinese column titles) as column names; English keys pass through."""
     if not isinstance(row, dict):

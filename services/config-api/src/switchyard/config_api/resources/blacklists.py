@@ -17,7 +17,7 @@ from switchyard.config_api.framework.crud import (
     insert_row,
     require_object,
 )
-from switchyard.config_api.framework.imports import each_row, rows_of, translate
+from switchyard.config_api.framework.imports import each_row, rows_of, translate, wants_zh
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import (
     Col,
@@ -201,8 +201,7 @@ async def download(request: Request[Any, Any, Any], runtime: AppRuntime) -> list
     """What ``POST /api/blacklists/import`` takes back: with Chinese titles
     (``language`` zh or absent) or the column names as the header."""
     query = request.query_params
-    language = str(query.get("language") or "zh").strip().lower()
-    header = list(EXCEL) if language.startswith("zh") else list(EXCEL.values())
+    header = list(EXCEL) if wants_zh(query.get("language")) else list(EXCEL.values())
     lists = await all_rows(runtime.pool, BLACKLISTS, query)
     numbers: dict[int, list[asyncpg.Record]] = {}
     for n in await runtime.pool.fetch(

@@ -21,7 +21,7 @@ from switchyard.config_api.framework.crud import (
     list_rows,
     require_object,
 )
-from switchyard.config_api.framework.imports import rows_of
+from switchyard.config_api.framework.imports import rows_of, wants_zh
 from switchyard.config_api.framework.inputs import decode, struct_for
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import write
@@ -272,11 +272,6 @@ SHEET = (
     ("disabled", "禁用"),
 )
 SHEET_TITLES = {zh: col for col, zh in SHEET if col != "id"}
-
-
-def wants_zh(language: str | None) -> bool:
-    """Chinese headers unless another language is asked for (XSwitch clients default to zh)."""
-    return not language or language.strip().lower().startswith("zh")
 
 
 SHEET_CELL: dict[str, Any] = {"type": ["string", "number"]}
