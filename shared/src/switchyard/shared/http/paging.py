@@ -98,6 +98,28 @@ def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def list_clauses(
+    paging: Paging,
+    *,
+    where: Sequence[str] = (),
+    args: Sequence[Any] = (),
+    default_sort: str = "id",
+    key: str = "id",
+) -> tuple[str, list[Any], str]:
+    """A list query's `` WHERE …`` (``where`` and the search; empty without
+    either), its parameters, and its ORDER BY terms (the sort, then ``key``)."""
+    conditions = list(where)
+    params = list(args)
+    if paging.search_field and paging.search_key:
+        params.append(f"%{escape_like(paging.search_key)}%")
+        conditions.append(f"{paging.search_field}::text ILIKE ${len(params)}")
+    where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    sort = paging.sort_field or default_sort
+    direction = "DESC" if paging.sort_order == "desc" else "ASC"
+    order = f"{sort} {direction}" + (f", {key} {direction}" if sort != key else "")
+    return where_sql, params, order
+
+
 async def fetch_page(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
@@ -114,15 +136,9 @@ async def fetch_page(
     matching ``args``. Sort and search columns come from ``paging``, which
     ``parse_paging`` has already checked against the resource's whitelist.
     """
-    conditions = list(where)
-    params = list(args)
-    if paging.search_field and paging.search_key:
-        params.append(f"%{escape_like(paging.search_key)}%")
-        conditions.append(f"{paging.search_field}::text ILIKE ${len(params)}")
-    where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    sort = paging.sort_field or default_sort
-    direction = "DESC" if paging.sort_order == "desc" else "ASC"
-    order = f"{sort} {direction}" + (f", {key} {direction}" if sort != key else "")
+    where_sql, params, order = list_clauses(
+        paging, where=where, args=args, default_sort=default_sort, key=key
+    )
     n = len(params)
     source = f"({select}{where_sql}) AS q"
     # One statement, so the page and the count come from one snapshot (they

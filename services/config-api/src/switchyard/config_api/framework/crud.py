@@ -24,7 +24,7 @@ from switchyard.shared.http.body import decode_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, conflict, not_found
-from switchyard.shared.http.paging import escape_like, fetch_page, parse_paging
+from switchyard.shared.http.paging import escape_like, fetch_page, list_clauses, parse_paging
 
 # --- reading -------------------------------------------------------------------
 
@@ -54,16 +54,12 @@ def where_of(
         if value in (None, ""):
             continue
         if f.mode == "like":
-            args.append(f"%{_escape(str(value))}%")
+            args.append(f"%{escape_like(str(value))}%")
             where.append(f"{f.column}::text ILIKE ${start + len(args) - 1}")
         else:
             args.append(str(value))
             where.append(f"{f.column}::text = ${start + len(args) - 1}")
     return where, args
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def list_rows(
@@ -101,16 +97,12 @@ async def all_rows(
     no_nul(query)
     paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
     fw, fa = where_of(resource, query, start=len(args) + 1)
-    conditions, params = [*where, *fw], [*args, *fa]
-    if paging.search_field and paging.search_key:
-        params.append(f"%{escape_like(paging.search_key)}%")
-        conditions.append(f"{paging.search_field}::text ILIKE ${len(params)}")
-    where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    sort = paging.sort_field or resource.default_sort
-    direction = "DESC" if paging.sort_order == "desc" else "ASC"
+    where_sql, params, order = list_clauses(
+        paging, where=[*where, *fw], args=[*args, *fa], default_sort=resource.default_sort
+    )
     rows: list[asyncpg.Record] = await conn.fetch(
         f"SELECT * FROM ({resource.list_select}) AS r{where_sql} "  # noqa: S608 - declared SQL
-        f"ORDER BY {sort} {direction}, id {direction}",  # sort: checked by parse_paging
+        f"ORDER BY {order}",  # sort: checked by parse_paging
         *params,
     )
     return rows
