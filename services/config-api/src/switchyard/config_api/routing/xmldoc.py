@@ -31,7 +31,15 @@ _ESCAPES = str.maketrans(
 )
 
 
+# Anything _attr would change; most values (numbers, app names) hold none of it.
+_SPECIAL = re.compile("[&<>\"'\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _attr(value: str) -> str:
+    # The search is the hot path's whole cost for a plain value: sub and
+    # translate each build a copy.
+    if _SPECIAL.search(value) is None:
+        return value
     return _ILLEGAL.sub("", value).translate(_ESCAPES)
 
 
