@@ -103,7 +103,8 @@ class EventPublisher:
 
     async def stop(self, *, drain_timeout: float = 10.0) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.drain(), drain_timeout)
+            async with asyncio.timeout(drain_timeout):
+                await self.drain()
         await cancel_and_wait(*self._tasks)
         self._tasks = []
 
