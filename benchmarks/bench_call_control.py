@@ -19,7 +19,6 @@ stream.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import statistics
 import subprocess
@@ -116,13 +115,8 @@ async def _originate(ctx: Context) -> None:
 
 async def _originate_in(ctx: Context, db_url: str, token: str) -> None:
     esl_port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
-    env.update(
-        SWITCHYARD_DATABASE_URL=db_url,
-        SWITCHYARD_NATS_URL=ctx.nats_url,
-        SWITCHYARD_NATS_NAMESPACE="bench" + secrets.token_hex(3),
-        SWITCHYARD_FS_NODES=f"bench=esl://ClueCon@127.0.0.1:{esl_port}",
-        SWITCHYARD_LOG_LEVEL="WARNING",
+    env = harness.service_env(
+        ctx, db_url, SWITCHYARD_FS_NODES=f"bench=esl://ClueCon@127.0.0.1:{esl_port}"
     )
     # call-control resolves destNumber through config-api's routing engine
     # (sy.config.route); without config-api every originate answers 503.

@@ -264,20 +264,27 @@ class Served:
         raise TimeoutError(f"server still busy after {within}s")
 
 
-@contextlib.asynccontextmanager
-async def config_api(
-    ctx: Context, db_url: str, *, headers: dict[str, str] | None = None, ready_within: float = 120
-) -> AsyncIterator[Served]:
-    """config-api over ``db_url`` in a child process; a client once /readyz says so."""
-    port = free_port()
+def service_env(ctx: Context, db_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a service child process: this run's servers, a fresh
+    NATS namespace, nothing of the caller's own SWITCHYARD_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
     env.update(
         SWITCHYARD_DATABASE_URL=db_url,
         SWITCHYARD_NATS_URL=ctx.nats_url,
         SWITCHYARD_NATS_NAMESPACE="bench" + secrets.token_hex(3),
         SWITCHYARD_LOG_LEVEL="WARNING",
+        **extra,
     )
-    server = _spawn([sys.executable, "-c", CONFIG_API_SERVER, str(port)], env)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def config_api(
+    ctx: Context, db_url: str, *, headers: dict[str, str] | None = None, ready_within: float = 120
+) -> AsyncIterator[Served]:
+    """config-api over ``db_url`` in a child process; a client once /readyz says so."""
+    port = free_port()
+    server = _spawn([sys.executable, "-c", CONFIG_API_SERVER, str(port)], service_env(ctx, db_url))
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30
