@@ -358,17 +358,6 @@ class Router:
         candidates: tuple[Candidate, ...],
     ) -> Decision:
         route = cr.route
-        d = _replace(
-            base,
-            outcome="route",
-            reason=f"route {route.id} ({route.name})",
-            route_id=route.id,
-            route_name=route.name,
-            candidates=candidates,
-            dest_type=route.dest_type,
-            dest_uuid=route.dest_uuid,
-            body=route.body,
-        )
         # Time rules first: a call rejected below still reports their verdicts.
         checks = []
         active: TimeRule | None = None
@@ -380,15 +369,21 @@ class Router:
             checks.append(RuleCheck(rule.id, rule.time_recurrence, on))
             if on:
                 active = rule
-        if active is not None:
-            d = _replace(
-                d,
-                dest_type=active.dest_type,
-                dest_uuid=active.dest_uuid,
-                body=active.body,
-                time_rule_id=active.id,
-            )
-        d = _replace(d, time_rules=tuple(checks))
+        # An active time rule replaces the route's destination.
+        dest: TimeRule | Route = active if active is not None else route
+        d = _replace(
+            base,
+            outcome="route",
+            reason=f"route {route.id} ({route.name})",
+            route_id=route.id,
+            route_name=route.name,
+            candidates=candidates,
+            dest_type=dest.dest_type,
+            dest_uuid=dest.dest_uuid,
+            body=dest.body,
+            time_rule_id=active.id if active is not None else base.time_rule_id,
+            time_rules=tuple(checks),
+        )
 
         verdict = self._blacklist(route, base.caller_number, base.dest_number)
         if verdict is not None:
