@@ -52,6 +52,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: str = "json"  # "json" or "text"
     # Shared secret FreeSWITCH's mod_xml_curl puts in its URL (empty: rely on network policy).
     xml_curl_secret: str = ""
+    # Applications a user may name (route params, system destinations, IVR
+    # entries, originate) beyond the built-in allowlist, comma separated;
+    # shell and interpreter applications are refused (shared/fsvalues.py).
+    fs_applications: str = ""
     # Seed a small demo PBX into an empty configuration (only once per database).
     demo: bool = False
 

@@ -27,7 +27,7 @@ from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClien
 from switchyard.call_control.events import EventPublisher
 from switchyard.call_control.locations import LocationWriter
 from switchyard.call_control.nodes import NodeConfig
-from switchyard.call_control.originate import UnsafeValue, originate_line
+from switchyard.call_control.originate import originate_line
 from switchyard.call_control.protocol import (
     Api,
     ApiResult,
@@ -40,6 +40,14 @@ from switchyard.call_control.protocol import (
     OriginateResult,
 )
 from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.fsvalues import (
+    APPLICATIONS,
+    CAUSE,
+    UUID,
+    Applications,
+    UnsafeValue,
+    check_api_command,
+)
 from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -88,6 +96,19 @@ def parse_show_channels(text: str) -> list[dict[str, str]]:
     return [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
 
 
+def _check_command(cmd: NodeCommand) -> None:
+    if isinstance(cmd, Hangup):
+        UUID.check("uuid", cmd.uuid)
+        CAUSE.check("cause", cmd.cause)
+    elif isinstance(cmd, ChannelApi):
+        UUID.check("uuid", cmd.uuid)
+        if not cmd.command.startswith("uuid_"):
+            raise UnsafeValue("command", "a channel command must be a uuid_* API")
+        check_api_command("command", cmd.command, cmd.args)
+    elif isinstance(cmd, Api):
+        check_api_command("command", cmd.command, cmd.args)
+
+
 class NodeAgent:
     def __init__(
         self,
@@ -101,7 +122,10 @@ class NodeAgent:
         standby: bool = False,
         owns: Callable[[], bool] = lambda: True,
         on_ready: Callable[[NodeAgent], Awaitable[None]] | None = None,
+        applications: Applications = APPLICATIONS,
     ) -> None:
+        # Applications an originate may run (SWITCHYARD_FS_APPLICATIONS).
+        self.applications = applications
         # A standby only relays events (same dedupe ids as the owner's, so
         # JetStream keeps one copy); it serves no command and writes no KV.
         self.standby = standby
@@ -257,6 +281,12 @@ class NodeAgent:
             raise BusError("timeout", f"node {self.name}: {exc}") from None
 
     async def _dispatch(self, cmd: NodeCommand) -> Any:
+        # Any process that can publish on the node's subject reaches here, not
+        # only our HTTP handlers: every command is held to the shared rules.
+        try:
+            _check_command(cmd)
+        except UnsafeValue as exc:
+            raise BusError("invalid", str(exc)) from None
         if isinstance(cmd, Originate):
             return await self.originate(cmd)
         if isinstance(cmd, Hangup):
@@ -280,7 +310,7 @@ class NodeAgent:
 
     async def originate(self, cmd: Originate) -> OriginateResult:
         try:
-            line = originate_line(cmd)
+            line = originate_line(cmd, self.applications)
         except UnsafeValue as exc:
             raise BusError("invalid", str(exc)) from None
         if cmd.background:

@@ -19,7 +19,6 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath
 
 from switchyard.call_control.nodes import configured_nodes
-from switchyard.call_control.originate import UnsafeValue, check_name, check_value
 from switchyard.call_control.protocol import (
     ApiResult,
     App,
@@ -31,13 +30,22 @@ from switchyard.call_control.protocol import (
     OriginateResult,
 )
 from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.fsvalues import (
+    APP_DATA,
+    CAUSE,
+    NAME,
+    NUMBER,
+    TEXT,
+    UUID,
+    Applications,
+    UnsafeValue,
+    check_dial_string,
+    fs_applications,
+)
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 
-# What may follow user/ or sofia/gateway/<gw>/: a dialled number or SIP user.
-_NUMBER = re.compile(r"^[0-9A-Za-z*#+._@-]{1,64}$")
-_UUID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 # Slack over FreeSWITCH's own originate timeout before the bus gives up.
 _ORIGINATE_SLACK = 5
 
@@ -68,15 +76,11 @@ class OriginateReply(msgspec.Struct):
     reason: str | None = None
 
 
-def originate_command(body: OriginateBody) -> Originate:
+def originate_command(body: OriginateBody, applications: Applications) -> Originate:
     """Validate the spec's originate body into a bus command (400s name the field)."""
     dest = body.destNumber.strip()
     if not dest:
         raise bad_request("destNumber", "is required")
-    if not _NUMBER.match(dest):
-        raise bad_request("destNumber", "may hold digits, letters and * # + . _ @ - only")
-    if body.userGateway and not _NUMBER.match(body.userGateway):
-        raise bad_request("userGateway", "is not a gateway name")
     if not 1 <= body.timeout <= 600:
         raise bad_request("timeout", "must be between 1 and 600 seconds")
     apps = [AppBody(body.app, body.args)] if body.app else []
@@ -89,12 +93,16 @@ def originate_command(body: OriginateBody) -> Originate:
     if body.autoAnswer:
         variables.append(("sip_auto_answer", "true"))
     try:
+        NUMBER.check("destNumber", dest)
+        if body.userGateway:
+            NAME.check("userGateway", body.userGateway)
+        TEXT.check("cidName", body.cidName)
+        if body.cidNumber:
+            NUMBER.check("cidNumber", body.cidNumber)
         for i, a in enumerate(apps):
-            where = "app" if body.app and i == 0 else f"apps[{i - bool(body.app)}]"
-            check_name(f"{where}.app" if where != "app" else "app", a.app)
-            check_value("args" if where == "app" else f"{where}.args", a.args)
-        for name, value in variables:
-            check_value(_SPEC_NAME[name], value)
+            where = "" if body.app and i == 0 else f"apps[{i - bool(body.app)}]."
+            applications.check(f"{where}app", a.app)
+            APP_DATA.check(f"{where}args", a.args)
     except UnsafeValue as exc:
         raise bad_request(exc.field, exc.reason) from None
     dial = f"sofia/gateway/{body.userGateway}/{dest}" if body.userGateway else ""
@@ -107,13 +115,6 @@ def originate_command(body: OriginateBody) -> Originate:
         background=body.async_,
         timeout=body.timeout,
     )
-
-
-_SPEC_NAME = {
-    "origination_caller_id_name": "cidName",
-    "origination_caller_id_number": "cidNumber",
-    "sip_auto_answer": "autoAnswer",
-}
 
 
 class RouteRequest(msgspec.Struct):
@@ -169,10 +170,18 @@ async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ori
     context = runtime.settings.originate_context
     # The new leg belongs to the originating context: a transfer it runs
     # (the spec's "call the extension, then transfer out") routes there.
-    cmd = msgspec.structs.replace(originate_command(body), context=context)
+    applications = fs_applications(runtime.settings.fs_applications)
+    cmd = msgspec.structs.replace(originate_command(body, applications), context=context)
     bus = runtime.bus
     if not cmd.dial:
         dial = await resolve_dial(bus, context, body.destNumber.strip(), body.cidNumber)
+        try:
+            check_dial_string("destNumber", dial)
+        except UnsafeValue as exc:
+            # A stored route the rules refuse (written before they existed).
+            raise ApiError(
+                409, f"destNumber: its route's dial string is refused: {exc.reason}"
+            ) from None
         cmd = msgspec.structs.replace(cmd, dial=dial)
     result = await bus.request(
         bus.subjects.any_node_command,
@@ -187,8 +196,8 @@ async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ori
 
 
 async def node_of(bus: Bus, channel: str) -> str:
-    if not _UUID.match(channel):
-        raise bad_request("uuid", "is not a channel uuid")
+    if not UUID.ok(channel):
+        raise bad_request("uuid", UUID.reason)
     kv = await bus.js.key_value(bus.subjects.channel_location_bucket)
     try:
         entry = await kv.get(channel)
@@ -212,8 +221,8 @@ async def hangup(
     channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> ResultReply:
     body = await read_body(request, HangupBody)
-    if not re.match(r"^[A-Z_]{1,64}$", body.hangupCause):
-        raise bad_request("hangupCause", "is not a FreeSWITCH hangup cause")
+    if not CAUSE.ok(body.hangupCause):
+        raise bad_request("hangupCause", CAUSE.reason)
     bus = runtime.bus
     node = await node_of(bus, channel)
     await bus.request(bus.subjects.node_command(node), Hangup(channel, body.hangupCause), ApiResult)
@@ -252,7 +261,7 @@ class SpecReply(msgspec.Struct, omit_defaults=True):
     file: str | None = None
 
 
-_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 RECORDINGS = "/usr/local/freeswitch/storage/recordings"
 SNAPSHOTS = "/usr/local/freeswitch/storage/snapshot"
 
@@ -280,14 +289,14 @@ async def channel_action(
     elif body.action == "record":
         if body.record not in ("on", "off"):
             return _spec_error("record param should be on or off")
-        if not _SAFE_FILE.match(body.file_name) or not body.file_name.endswith(".mp4"):
+        if not _SAFE_FILE.fullmatch(body.file_name) or not body.file_name.endswith(".mp4"):
             return _spec_error("file_name should be a plain file name ending in .mp4")
         path = f"{RECORDINGS}/{body.file_name}"
         verb = "start" if body.record == "on" else "stop"
         cmd = ChannelApi(channel, "uuid_record", f"{channel} {verb} {path}")
         reply = SpecReply(code=200, msg="ok", file=path)
     elif body.action == "snapshot":
-        if not _SAFE_FILE.match(body.png_name):
+        if not _SAFE_FILE.fullmatch(body.png_name):
             return _spec_error("png_name should be a plain file name")
         cmd = ChannelApi(channel, "uuid_write_png", f"{channel} {SNAPSHOTS}/{body.png_name}")
         reply = SpecReply(code=200, msg="ok")

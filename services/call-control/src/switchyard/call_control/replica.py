@@ -21,6 +21,7 @@ from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
 from switchyard.call_control.protocol import Originate, OriginateResult
 from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,10 @@ class Replica:
         pool: asyncpg.Pool | None = None,
         lease: float = 6.0,
         fs_events: str = "",
+        applications: Applications = APPLICATIONS,
     ) -> None:
         self.bus = bus
+        self.applications = applications
         self.pool = pool
         self.nodes = {n.name: n for n in nodes}
         self.id = replica_id()
@@ -106,6 +109,7 @@ class Replica:
             standby=standby,
             owns=lambda: self.ownership.owns(name),
             on_ready=None if standby else self._resync,
+            applications=self.applications,
         )
 
     async def _resync(self, agent: NodeAgent) -> None:
@@ -163,6 +167,7 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
         pool=runtime.pool,
         lease=settings.node_lease,
         fs_events=settings.fs_events,
+        applications=fs_applications(settings.fs_applications),
     )
     await replica.start()
     log.info("call-control replica %s serving %d node(s)", replica.id, len(replica.nodes))

@@ -1,0 +1,271 @@
+"""What a value may hold before it reaches FreeSWITCH, by where it goes.
+
+Every value Switchyard writes into something FreeSWITCH parses (a dial
+string, an originate line, a channel variable, an application and its data,
+a dialplan or directory document) is checked here, by the rule for the place
+it goes. config-api applies the rules at its input (a 400 naming the field);
+call-control and the dialplan builder apply them again where they write the
+value, so a row stored before a rule existed is skipped, never passed on.
+
+Why these characters (FreeSWITCH 1.10 source):
+
+- ``{`` … ``}`` and ``[`` … ``]`` carry channel variables in a dial string;
+  switch_event_create_brackets ends the block at the first closing bracket,
+  quotes or not. A value holding ``}`` ends the block and the rest becomes
+  a new endpoint and new variables (``execute_on_answer=…``).
+- ``${api(args)}`` in application data and most variable values runs an API
+  command when the data is expanded (core flag ``api-expansion``, on by
+  default): ``${system(…)}`` is a shell on the FreeSWITCH host. ``$${name}``
+  is expanded textually by the XML preprocessor, in every document
+  mod_xml_curl fetches too. ``{`` being refused, neither can appear.
+- ``'`` quotes an argument of the originate line; CR/LF end an ESL command;
+  ``<``/``>`` have no use in any of these values.
+- Some applications run code (``system``, ``lua``, ``python``…) and some
+  channel variables name an application or API to run later
+  (``execute_on_answer``, ``api_hangup_hook``…): an application a user
+  names must be on an allowlist, a variable a user names must not be one
+  of those.
+
+Patterns are matched in full (``fullmatch``): ``$`` in a ``match`` pattern
+also accepts a trailing newline.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class UnsafeValue(ValueError):
+    """A value that breaks its rule: ``field`` names it as the client sent it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A value's whole text must match ``pattern``; ``reason`` says what it may hold."""
+
+    pattern: re.Pattern[str]
+    reason: str
+
+    def ok(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
+    def check(self, field: str, value: str) -> str:
+        if self.pattern.fullmatch(value) is None:
+            raise UnsafeValue(field, self.reason)
+        return value
+
+
+def _rule(pattern: str, reason: str) -> Rule:
+    return Rule(re.compile(pattern), reason)
+
+
+# What FreeSWITCH reads as syntax in a value, plus what no value needs:
+# C0 controls (CR/LF end an ESL command), DEL, quotes and backslash.
+_SYNTAX = "{}\\[\\]<>'\"\\\\\\x00-\\x1f\\x7f"
+
+# A dialled number or SIP user part: it follows user/, sofia/gateway/<gw>/ …
+# (no @: the caller must not choose the host).
+NUMBER = _rule(
+    r"[0-9A-Za-z*#+._-]{1,64}",
+    "may hold 1-64 digits, letters and * # + . _ - only",
+)
+# A gateway, SIP profile, context, node or variable-free identifier.
+NAME = _rule(r"[A-Za-z0-9_.-]{1,64}", "may hold 1-64 letters, digits and _ . - only")
+# A label spliced into application data (IVR menu, queue, conference room,
+# distributor): letters of any script, digits, _ . -
+LABEL = _rule(r"[\w.-]{1,128}", "may hold 1-128 letters, digits and _ . - only")
+# A host name or IPv4 address, optionally with a port.
+HOST = _rule(
+    r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?",
+    "must be a host name or IPv4 address, optionally with :port",
+)
+# A channel variable's name.
+VARIABLE = _rule(
+    r"[A-Za-z_][A-Za-z0-9_]{0,63}",
+    "must be a variable name (letters, digits, _; not starting with a digit)",
+)
+# Free text FreeSWITCH stores or shows (caller names, variable values, TTS
+# text): any script, no syntax.
+TEXT = _rule(
+    f"[^{_SYNTAX}]{{0,256}}",
+    "must not hold { } [ ] < > quotes, backslashes or control characters (max 256)",
+)
+# Application data written by a user (route params, system lines, originate
+# args): as TEXT, longer.
+APP_DATA = _rule(
+    f"[^{_SYNTAX}]{{0,1024}}",
+    "must not hold { } [ ] < > quotes, backslashes or control characters (max 1024)",
+)
+# A file FreeSWITCH plays or runs: a path, no scheme (no ``:``), no spaces
+# (``lua`` splits its data at spaces), not ``~`` (mod_lua runs ``~…`` as code).
+PATH = _rule(
+    r"(?!~)[\w./+-]{1,512}",
+    "must be a file path (letters, digits, / . _ + -; no spaces, no scheme)",
+)
+# A secret FreeSWITCH reads (SIP password): anything printable, but no ``${``
+# and no ``$${`` (expanded by FreeSWITCH).
+SECRET = _rule(
+    r"(?!.*\$\{)[^\x00-\x1f\x7f]{1,128}",
+    "must be 1-128 printable characters without ${",
+)
+# An application name (checked against the allowlist as well).
+APP_NAME = _rule(r"[a-z][a-z0-9_]{0,63}", "must be an application name (a-z, 0-9, _)")
+# A channel uuid.
+UUID = _rule(r"[0-9A-Za-z-]{1,64}", "must be a channel uuid")
+# A hangup cause (NORMAL_CLEARING …).
+CAUSE = _rule(r"[A-Z_]{1,64}", "must be a FreeSWITCH hangup cause (A-Z and _)")
+
+# Channel variables whose value FreeSWITCH runs later as an application or an
+# API command (execute_on_*, api_on_*, api_hangup_hook, exec_after_bridge_app,
+# bridge_pre_execute_*, record_post_process_exec_*, session_in_hangup_hook …).
+_EXECUTING = re.compile(r"exec|api|hook", re.IGNORECASE)
+
+
+def check_variable_name(field: str, name: str) -> str:
+    VARIABLE.check(field, name)
+    if _EXECUTING.search(name):
+        raise UnsafeValue(field, f"{name!r} names an application or API to run; not allowed")
+    return name
+
+
+# Applications a user may name (route params, system destinations, IVR
+# entries, originate). Extend with SWITCHYARD_FS_APPLICATIONS.
+DEFAULT_APPLICATIONS = frozenset(
+    {
+        "answer", "att_xfer", "bind_digit_action", "bridge", "callcenter", "conference",
+        "db", "deflect", "displace_session", "echo", "eavesdrop", "endless_playback",
+        "export", "fifo", "gentones", "hangup", "hash", "info", "intercept", "ivr",
+        "log", "park", "play_and_get_digits", "playback", "pre_answer", "read",
+        "record", "record_session", "redirect", "respond", "ring_ready", "say",
+        "sched_hangup", "sched_transfer", "send_display", "send_dtmf", "set",
+        "set_user", "sleep", "speak", "start_dtmf", "stop_dtmf", "stop_record_session",
+        "three_way", "transfer", "unset", "valet_park", "voicemail", "wait_for_answer",
+        "wait_for_silence",
+    }
+)  # fmt: skip
+# Applications that run a shell, an interpreter, or hand the call to another
+# host or URL: refused even when configured.
+REFUSED_APPLICATIONS = frozenset(
+    {
+        "bgsystem", "system", "spawn", "lua", "luarun", "python", "pyrun", "perl",
+        "perlrun", "javascript", "js", "jsrun", "v8", "java", "managed", "mono",
+        "socket", "curl", "eval", "expand", "set_global", "multiset", "event",
+        "enable_heartbeat", "erlang", "erlang_sendmsg", "ruby", "tcl",
+    }
+)  # fmt: skip
+# Applications whose data is ``name=value``: the name must not be an
+# executing variable.
+_SETTERS = frozenset({"set", "export", "unset"})
+
+
+@dataclass(frozen=True)
+class Applications:
+    """The applications a user may name; ``extra`` comes from configuration."""
+
+    allowed: frozenset[str] = DEFAULT_APPLICATIONS
+
+    @classmethod
+    def with_extra(cls, extra: Iterable[str]) -> Applications:
+        names = {n.strip() for n in extra if n.strip()}
+        bad = sorted(n for n in names if n in REFUSED_APPLICATIONS or not APP_NAME.ok(n))
+        if bad:
+            raise ValueError(f"applications that may not be allowed: {', '.join(bad)}")
+        return cls(DEFAULT_APPLICATIONS | names)
+
+    @classmethod
+    def from_setting(cls, text: str) -> Applications:
+        return cls.with_extra(text.split(","))
+
+    def check(self, field: str, name: str) -> str:
+        APP_NAME.check(field, name)
+        if name not in self.allowed or name in REFUSED_APPLICATIONS:
+            raise UnsafeValue(field, f"application {name!r} is not allowed")
+        return name
+
+    def check_action(self, field: str, app: str, data: str) -> tuple[str, str]:
+        """A user-written ``app`` with its ``data`` (route param, system line)."""
+        self.check(f"{field}.app" if field else "app", app)
+        where = f"{field}.data" if field else "data"
+        APP_DATA.check(where, data)
+        if app in _SETTERS:
+            check_variable_name(where, data.partition("=")[0].strip())
+        return app, data
+
+
+APPLICATIONS = Applications()
+
+
+@functools.cache
+def fs_applications(setting: str) -> Applications:
+    """The allowlist SWITCHYARD_FS_APPLICATIONS (extra names, comma separated) makes."""
+    return Applications.from_setting(setting)
+
+
+# --- API commands --------------------------------------------------------------
+
+# API commands that run a shell or an interpreter, or run other commands
+# (so could reach those): refused whoever asks, over ESL as over the bus.
+REFUSED_API_COMMANDS = frozenset(
+    {
+        "system", "bg_system", "bgsystem", "spawn", "spawn_stream", "lua", "luarun",
+        "python", "pyrun", "perl", "perlrun", "jsrun", "jsapi", "js", "v8run", "java",
+        "managed", "mono", "expand", "eval", "bgapi", "sched_api", "xml_wrap",
+        "erlang", "ruby", "tcl", "load", "unload", "reload", "bg_fsctl", "fsctl",
+        "shutdown", "console_complete", "uuid_setvar", "uuid_setvar_multi",
+        "uuid_broadcast", "uuid_transfer", "uuid_exists_execute", "sched_broadcast",
+        "db_cache", "global_setvar", "json",
+    }
+)  # fmt: skip
+_API_COMMAND = _rule(r"[a-z][a-z0-9_]{0,63}", "must be an API command name (a-z, 0-9, _)")
+# An API command's arguments: plain words, no ${ (expanded by some commands).
+API_ARGS = _rule(
+    r"[^{}\[\]<>'\"\\\x00-\x1f\x7f$]{0,1024}",
+    "must not hold { } [ ] < > $ quotes, backslashes or control characters (max 1024)",
+)
+
+
+def check_api_command(field: str, command: str, args: str) -> tuple[str, str]:
+    """An API command sent to a node (gateway control, channel control, /cli)."""
+    _API_COMMAND.check(field, command)
+    if command in REFUSED_API_COMMANDS:
+        raise UnsafeValue(field, f"API command {command!r} is not allowed")
+    API_ARGS.check(f"{field} arguments", args)
+    return command, args
+
+
+# --- dial strings --------------------------------------------------------------
+
+# One endpoint: user/…, sofia/…, loopback/… (no spaces, brackets, quotes or $).
+_ENDPOINT = re.compile(r"[A-Za-z0-9_.@:/*#+=;-]{1,256}")
+_LEG = re.compile(r"(?:\[([^\[\]{}]*)\])?(.*)", re.DOTALL)
+
+
+def check_dial_string(field: str, dial: str) -> str:
+    """A bridge/originate target Switchyard built: ``leg|leg`` or ``leg,leg``,
+    each an endpoint with an optional ``[var=value,…]`` of its own, where
+    every name is a plain non-executing variable and every value plain text
+    without ``,`` (the separator)."""
+    if not dial or len(dial) > 2048:
+        raise UnsafeValue(field, "must be a dial string of 1-2048 characters")
+    for leg in re.split(r"[|,](?![^\[]*\])", dial):
+        m = _LEG.fullmatch(leg)
+        assert m is not None  # the pattern matches any text
+        if m[1] is not None:
+            for pair in m[1].split(","):
+                name, eq, value = pair.partition("=")
+                if not eq:
+                    raise UnsafeValue(field, f"leg variable {pair!r} is not name=value")
+                check_variable_name(field, name)
+                if not TEXT.ok(value) or "$" in value:
+                    raise UnsafeValue(field, f"leg variable {name} {TEXT.reason}")
+        if _ENDPOINT.fullmatch(m[2]) is None:
+            raise UnsafeValue(field, f"{m[2]!r} is not a dial string endpoint")
+    return dial
