@@ -199,6 +199,13 @@ class Applications:
             check_variable_name(where, data.partition("=")[0].strip())
         return app, data
 
+    def check_line(self, field: str, line: str) -> tuple[str, str]:
+        """An ``app data`` line a user wrote (``FS_DEST_SYSTEM`` body lines,
+        ``IVR_SYSTEM``, an IVR's ``exec-on-max-*``): the first word is the
+        application."""
+        app, _, data = line.strip().partition(" ")
+        return self.check_action(field, app, data.strip())
+
 
 APPLICATIONS = Applications()
 
