@@ -110,11 +110,37 @@ PATH = _rule(
     r"(?!~)[\w./+-]{1,512}",
     "must be a file path (letters, digits, / . _ + -; no spaces, no scheme)",
 )
+# A sound FreeSWITCH plays (IVR sounds, playback): a PATH, optionally after
+# a ``$${name}`` of the node's vars.xml (the XML preprocessor's plain
+# variable, e.g. ``$${sound_prefix}``), or a tone/silence stream.
+SOUND = _rule(
+    r"(?!~)(?:\$\$\{[A-Za-z_][A-Za-z0-9_]{0,63}\})?[\w./+-]{1,512}"
+    r"|(?:tone_stream|silence_stream)://[\w%(),;=.+-]{1,256}",
+    "must be a file path (letters, digits, / . _ + -; optionally after $${variable}) "
+    "or a tone_stream:// / silence_stream://",
+)
+# A SIP peer's address (trunk remote address): a HOST, optionally sip:/sips:.
+PEER = _rule(
+    r"(?:sips?:)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?",
+    "must be a host name or IPv4 address, optionally with sip: and :port",
+)
+# A sofia.conf param name (gateway params).
+PARAM = _rule(r"[A-Za-z0-9_-]{1,64}", "may hold 1-64 letters, digits, _ and - only")
+# Codec names for absolute_codec_string (PCMU, opus@48000h@20i), comma separated.
+CODECS = _rule(
+    r"[A-Za-z0-9_.@-]{1,64}(?: *, *[A-Za-z0-9_.@-]{1,64}){0,31}",
+    "must be codec names (letters, digits, _ . @ -) separated by commas",
+)
 # A secret FreeSWITCH reads (SIP password): anything printable, but no ``${``
 # and no ``$${`` (expanded by FreeSWITCH).
 SECRET = _rule(
     r"(?!.*\$\{)[^\x00-\x1f\x7f]{1,128}",
     "must be 1-128 printable characters without ${",
+)
+# Text FreeSWITCH expands but that Switchyard shows as it is (a number
+# transformation's spec in ``set dnc=…``): no ``${`` (nor ``$${``), one line.
+NO_EXPANSION = _rule(
+    r"(?!.*\$\{)[^\x00-\x1f\x7f]{0,1024}", "must not hold ${ or control characters"
 )
 # An application name (checked against the allowlist as well).
 APP_NAME = _rule(r"[a-z][a-z0-9_]{0,63}", "must be an application name (a-z, 0-9, _)")
