@@ -18,6 +18,7 @@ from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from switchyard.shared.bus import Bus
@@ -25,8 +26,13 @@ from switchyard.shared.db import create_pool, redact_dsn
 from switchyard.shared.embedded import die_with_parent
 from switchyard.shared.http import sessions
 from switchyard.shared.http.auth import EXCLUDE_OPT, auth_middleware
+from switchyard.shared.http.body import BodyCheckingRequest
+from switchyard.shared.http.docs_ui import SwaggerUiPlugin
 from switchyard.shared.http.errors import exception_handlers
+from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.oplog import OperationLogMiddleware
+from switchyard.shared.http.peer import parse_networks
+from switchyard.shared.http.security import add_security_headers
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service, discover, select
 from switchyard.shared.settings import Settings
@@ -147,15 +153,32 @@ def create_app(
         meter_provider=telemetry.meter_provider,
         exclude=["/healthz", "/readyz"],
     )
+    parse_networks(settings.trusted_proxies)  # a bad SWITCHYARD_TRUSTED_PROXIES stops here
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
-        state=State({"service_names": names, "services": list(services), "runtime": None}),
+        state=State(
+            {
+                "service_names": names,
+                "services": list(services),
+                "runtime": None,
+                "login_limiter": LoginLimiter.from_settings(settings),
+            }
+        ),
         dependencies={"runtime": Provide(_provide_runtime)},
         middleware=[auth_middleware(), OperationLogMiddleware()],
         exception_handlers=exception_handlers,
+        # Every JSON body is depth-checked before anything decodes it (body.py).
+        request_class=BodyCheckingRequest,
+        before_send=[add_security_headers],
         plugins=[OpenTelemetryPlugin(otel)],
-        openapi_config=OpenAPIConfig(title="Switchyard", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Switchyard",
+            version="0.1.0",
+            path="/schema",
+            # The docs UI from the package, no CDN; /schema/openapi.json as before.
+            render_plugins=[SwaggerUiPlugin("/schema"), JsonRenderPlugin()],
+        ),
         debug=False,
     )
 

@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Namespace inserted into every subject, stream and bucket name; lets
     # several stacks (or parallel tests) share one NATS without seeing each other.
     nats_namespace: str = ""
+    # `switchyard run` (Kubernetes) listens on all interfaces; `switchyard up`
+    # on 127.0.0.1 unless this variable is set.
     http_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to listen on all interfaces
     http_port: int = 8081
     data_dir: Path = Path(".switchyard")
@@ -50,14 +52,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bus_timeout: float = 5.0
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
-    # Shared secret FreeSWITCH's mod_xml_curl puts in its URL (empty: rely on network policy).
+    # Shared secret FreeSWITCH's mod_xml_curl sends to /fs/xml (basic auth
+    # ``freeswitch:<secret>`` or in the URL); empty: /fs/xml refuses every fetch.
+    # `switchyard up` generates one into the data dir.
     xml_curl_secret: str = ""
+    # Lifetime of the API token `switchyard up` prints, seconds.
+    up_token_ttl: int = 3 * 86400
     # Applications a user may name (route params, system destinations, IVR
     # entries, originate) beyond the built-in allowlist, comma separated;
     # shell and interpreter applications are refused (shared/fsvalues.py).
     fs_applications: str = ""
     # Seed a small demo PBX into an empty configuration (only once per database).
     demo: bool = False
+    # Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For,
+    # X-Forwarded-Proto and X-Forwarded-Host are believed (empty: none is).
+    trusted_proxies: str = ""
+    # Comma-separated extra origins (``https://ui.example.com``) allowed to make
+    # cookie-authenticated writes besides the API's own (docs/http.md, CSRF).
+    allowed_origins: str = ""
+    # Login limits (per replica): failed logins per username within the window
+    # (seconds) before that username is locked; each further lock lasts twice
+    # as long, up to login_max_lockout seconds.
+    login_user_failures: int = 5
+    login_user_window: int = 300
+    login_max_lockout: int = 3600
+    # Failed logins per client IP within its window (seconds).
+    login_ip_failures: int = 20
+    login_ip_window: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -3,11 +3,13 @@
 The spec's own curl examples post JSON with curl's default form content
 type, send numbers as strings (``"max_length":"11"``) and ids as numbers
 where a string is stored. All of that is accepted; anything that still does
-not fit is a 400 naming the field.
+not fit is a 400 naming the field. JSON nested deeper than
+``MAX_JSON_DEPTH`` is a 400 naming the body, on every path that reads one.
 """
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
@@ -20,6 +22,54 @@ from switchyard.shared.http.errors import bad_request
 T = TypeVar("T")
 
 
+# Deeper JSON is refused before it is decoded: the decoders and the
+# conversions after them recurse, and 500 levels used to end in a 500.
+MAX_JSON_DEPTH = 64
+
+# A JSON string, escapes included; an innermost (empty) array or object.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def looks_like_json(raw: bytes, content_type: str) -> bool:
+    return raw.lstrip()[:1] in (b"{", b"[") or content_type.endswith(("/json", "+json"))
+
+
+def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """400 naming the body when its arrays and objects nest deeper than ``limit``.
+
+    Without recursion and at C speed: drop the strings, keep the brackets,
+    then strip one level of innermost pairs per round; whatever is left after
+    ``limit`` rounds was deeper. Brackets that stop pairing up are malformed
+    JSON, refused here too: a decoder would recurse into them first.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return
+    skeleton = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not skeleton:
+            return
+        shorter = _INNERMOST.sub(b"", skeleton)
+        if len(shorter) == len(skeleton):
+            raise bad_request("body", "malformed JSON: brackets do not match")
+        skeleton = shorter
+    if skeleton:
+        raise bad_request("body", f"JSON nested deeper than {limit} levels")
+
+
+class BodyCheckingRequest(Request[Any, Any, Any]):
+    """The app's request class: a JSON-looking body passes the depth check on
+    every path that reads it (``read_body``, Litestar's ``data`` and
+    ``request.json()``), before anything decodes it."""
+
+    async def body(self) -> bytes:
+        raw = await super().body()
+        if raw and looks_like_json(raw, self.content_type[0]):
+            check_json_depth(raw)
+        return raw
+
+
 async def read_body(request: Request[Any, Any, Any], type_: type[T]) -> T:
     return decode_body(await request.body(), request.content_type[0], type_)
 
@@ -29,6 +79,7 @@ def decode_body(raw: bytes, content_type: str, type_: type[T]) -> T:
     if not stripped:
         data: Any = {}
     elif stripped[:1] in (b"{", b"[") or content_type == "application/json":
+        check_json_depth(raw)
         try:
             data = msgspec.json.decode(raw)
         except msgspec.DecodeError as exc:

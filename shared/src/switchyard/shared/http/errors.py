@@ -29,11 +29,14 @@ class ErrorBody(msgspec.Struct):
 class ApiError(Exception):
     """Raise from a handler to answer ``status`` with the XSwitch error body."""
 
-    def __init__(self, status: int, message: str, data: Any = None) -> None:
+    def __init__(
+        self, status: int, message: str, data: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.data = {} if data is None else data
+        self.headers = headers or {}
 
 
 def bad_request(field: str, reason: str) -> ApiError:
@@ -53,12 +56,18 @@ def conflict(field: str, reason: str) -> ApiError:
 _BUS_STATUS = {"not_found": 404, "invalid": 400, "conflict": 409}
 
 
-def _respond(status: int, message: str, data: Any = None) -> Response[ErrorBody]:
-    return Response(ErrorBody(status, message, {} if data is None else data), status_code=status)
+def _respond(
+    status: int, message: str, data: Any = None, headers: dict[str, str] | None = None
+) -> Response[ErrorBody]:
+    return Response(
+        ErrorBody(status, message, {} if data is None else data),
+        status_code=status,
+        headers=headers,
+    )
 
 
 def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
-    return _respond(exc.status, exc.message, exc.data)
+    return _respond(exc.status, exc.message, exc.data, exc.headers)
 
 
 def _bus_error(_: Request[Any, Any, Any], exc: BusError) -> Response[ErrorBody]:

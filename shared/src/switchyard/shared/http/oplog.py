@@ -2,7 +2,7 @@
 
 An ASGI middleware, so no handler can forget it: after a POST, PUT, PATCH or
 DELETE that answered below 400 it records who (the authenticated
-principal), from which IP, which resource and which action. A handler can
+principal), from which IP (``peer.client_ip``), which resource and which action. A handler can
 name its resource explicitly (``opt={"oplog_resource": "gateways"}``) or opt
 out (``opt={"oplog": False}``, e.g. login).
 """
@@ -18,6 +18,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchyard.shared.accounts import Principal
+from switchyard.shared.http.peer import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,37 @@ def resource_of(path: str) -> str:
     return parts[0] if parts else "/"
 
 
-def client_ip(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else ""
+async def record(
+    pool: Any,
+    *,
+    operator: str,
+    ip: str,
+    resource: str,
+    action: str,
+    method: str,
+    path: str,
+    status: int,
+    detail: Any,
+) -> None:
+    """One ``operation_logs`` row; a failed write is logged, never raised."""
+    try:
+        await pool.execute(
+            """INSERT INTO operation_logs
+                   (operator, ip, resource, action, method, path, status, detail)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)""",
+            operator,
+            ip,
+            resource,
+            action,
+            method,
+            path,
+            status,
+            msgspec.json.encode(detail).decode(),
+        )
+    except Exception:
+        # The change itself is committed and answered; a lost log row must
+        # not turn it into an error, but it must be seen.
+        log.exception("operation log write failed for %s %s", method, path)
 
 
 class OperationLogMiddleware(ASGIMiddleware):
@@ -63,21 +92,14 @@ class OperationLogMiddleware(ASGIMiddleware):
         principal = scope.get("user")
         operator = principal.operator if isinstance(principal, Principal) else "anonymous"
         path = scope.get("path", "")
-        try:
-            await scope["app"].state.runtime.pool.execute(
-                """INSERT INTO operation_logs
-                       (operator, ip, resource, action, method, path, status, detail)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)""",
-                operator,
-                client_ip(scope),
-                handler_opt.get("oplog_resource") or resource_of(path),
-                handler_opt.get("oplog_action") or _ACTIONS[method],
-                method,
-                path,
-                status,
-                msgspec.json.encode(scope.get("path_params") or {}).decode(),
-            )
-        except Exception:
-            # The change itself is committed and answered; a lost log row must
-            # not turn it into an error, but it must be seen.
-            log.exception("operation log write failed for %s %s", method, path)
+        await record(
+            scope["app"].state.runtime.pool,
+            operator=operator,
+            ip=client_ip(scope),
+            resource=handler_opt.get("oplog_resource") or resource_of(path),
+            action=handler_opt.get("oplog_action") or _ACTIONS[method],
+            method=method,
+            path=path,
+            status=status,
+            detail=scope.get("path_params") or {},
+        )

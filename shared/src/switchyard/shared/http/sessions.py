@@ -4,10 +4,17 @@ The login answer is not wrapped in an envelope and carries the fields
 CherryPBX reads (../shared/reference/xswitch-clients-observed.md section 2);
 the token is also set as the ``freeswitch_xtra_session_id`` cookie, as
 XSwitch does, so browser clients that send only cookies keep working.
+
+Logins are rate limited per username and per client IP (``limits``; 429
+with Retry-After past the limit, even for the right password) and every
+attempt is in the operation log: ``login``, ``login_failed`` (the username
+tried and the client IP, never the password) and ``login_limited`` (once
+per block).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +27,15 @@ from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, principal_o
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.limits import LoginLimiter
+from switchyard.shared.http.oplog import record
+from switchyard.shared.http.peer import client_ip, is_https
+from switchyard.shared.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# A username tried is logged up to this length.
+MAX_LOGGED_USERNAME = 200
 
 
 class Login(msgspec.Struct):
@@ -59,9 +75,32 @@ async def login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Respons
         raise bad_request("username", "is required")
     if not body.password:
         raise bad_request("password", "is required")
+    limiter: LoginLimiter = request.app.state.login_limiter
+    ip = client_ip(request.scope)
+    limited = limiter.begin(username, ip)
+    if limited is not None:
+        if limited.first:
+            log.warning(
+                "login for %r from %s refused for %s s: too many failed logins per %s",
+                username[:MAX_LOGGED_USERNAME],
+                ip,
+                limited.retry_after,
+                limited.limit,
+            )
+            await _log_login(runtime, request, username, ip, 429, "login_limited", limited.limit)
+        what = "for this user" if limited.limit == "user" else "from this address"
+        raise ApiError(
+            429,
+            f"too many failed logins {what}; try again in {limited.retry_after} s",
+            {"reason": "too_many_failed_logins", "retry_after": limited.retry_after},
+            headers={"Retry-After": str(limited.retry_after)},
+        )
     user = await check_login(runtime.pool, username, body.password)
     if user is None:
+        await _log_login(runtime, request, username, ip, 401, "login_failed")
         raise ApiError(401, "wrong username or password")
+    limiter.succeeded(username, ip)
+    await _log_login(runtime, request, user.username, ip, 200, "login")
     ttl = timedelta(seconds=runtime.settings.session_ttl)
     _, token, expires = await issue_token(
         runtime.pool, kind="session", name=f"login:{user.username}", user_id=user.id, ttl=ttl
@@ -79,15 +118,7 @@ async def login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Respons
         currentAuthority=authority,
         system_roles=SystemRoles(senior_roles_str=authority, roles_str=authority),
     )
-    cookie = Cookie(
-        key=SESSION_COOKIE,
-        value=token,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        max_age=runtime.settings.session_ttl,
-    )
-    return Response(reply, cookies=[cookie])
+    return Response(reply, cookies=[session_cookie(request, token, runtime.settings.session_ttl)])
 
 
 @delete("/api/sessions", status_code=200, opt={"oplog": False})
@@ -95,7 +126,48 @@ async def logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> Respon
     principal = principal_of(request)
     if principal is not None and principal.kind == "session":
         await revoke_token(runtime.pool, principal.token_id)
-    return Response(LogoutReply(), cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0)])
+    return Response(LogoutReply(), cookies=[session_cookie(request, "", 0)])
+
+
+def session_cookie(request: Request[Any, Any, Any], token: str, max_age: int) -> Cookie:
+    """HttpOnly, SameSite=Lax, and Secure when the request came over TLS (directly
+    or, per X-Forwarded-Proto, through a trusted proxy)."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request.scope),
+        max_age=max_age,
+    )
+
+
+async def _log_login(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    username: str,
+    ip: str,
+    status: int,
+    action: str,
+    limit: str = "",
+) -> None:
+    """An operation-log row for a login: the username tried, never the password."""
+    username = username[:MAX_LOGGED_USERNAME]
+    detail: dict[str, Any] = {"username": username}
+    if limit:
+        detail["limit"] = limit
+    await record(
+        runtime.pool,
+        operator=username,
+        ip=ip,
+        resource="sessions",
+        action=action,
+        method=request.method,
+        path=request.url.path,
+        status=status,
+        detail=detail,
+    )
 
 
 route_handlers = [login, logout]
