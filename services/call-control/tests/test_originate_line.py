@@ -13,7 +13,8 @@ def test_no_app_parks_the_channel() -> None:
     assert line == f"{{origination_uuid='{UUID}',originate_timeout='60'}}user/1000 &park()"
 
 
-def test_one_app_and_variables_are_quoted() -> None:
+def test_one_app_and_variables_are_quoted_and_a_comma_escaped() -> None:
+    # The originate API drops the quotes before it splits {…} on commas.
     cmd = Originate(
         uuid=UUID,
         dial="user/1000",
@@ -23,7 +24,7 @@ def test_one_app_and_variables_are_quoted() -> None:
     )
     assert originate_line(cmd) == (
         f"{{origination_uuid='{UUID}',originate_timeout='60',ignore_early_media='true',"
-        "origination_caller_id_name='Smith, John'}user/1000 '&playback(/wav/my vacation.wav)'"
+        "origination_caller_id_name='Smith\\, John'}user/1000 '&playback(/wav/my vacation.wav)'"
     )
 
 

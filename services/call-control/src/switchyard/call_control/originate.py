@@ -27,10 +27,19 @@ _INLINE_SEPARATORS = ",;|~^"
 
 
 def channel_variables(pairs: tuple[tuple[str, str], ...]) -> str:
+    """The ``{name='value',…}`` block. The originate API removes the quotes
+    when it splits its arguments on spaces, then splits the block on ``,``
+    (freeswitch-observed section 7): a comma in a value is written ``\\,``,
+    or ``a,execute_on_answer=…`` would become a second variable."""
     if not pairs:
         return ""
-    body = ",".join(f"{check_variable_name('variable', k)}='{TEXT.check(k, v)}'" for k, v in pairs)
+    body = ",".join(f"{check_variable_name('variable', k)}='{_escaped(TEXT.check(k, v))}'"
+                    for k, v in pairs)  # fmt: skip
     return "{" + body + "}"
+
+
+def _escaped(value: str) -> str:
+    return value.replace(",", "\\,")
 
 
 def _inline(apps: tuple[App, ...]) -> str:
@@ -93,7 +102,9 @@ def originate_line(cmd: Originate, applications: Applications = APPLICATIONS) ->
     where = f" XML {cmd.context}" if cmd.context else ""
     if not apps:
         return f"{endpoint} &park(){where}"
-    if len(apps) == 1:
+    # The &app(args) form ends the arguments at their first ")"
+    # (mod_commands originate): such arguments go inline, where it is no syntax.
+    if len(apps) == 1 and ")" not in apps[0].args:
         app = apps[0]
         return f"{endpoint} '&{app.app}({app.args})'{where}"
     context = f" {cmd.context}" if cmd.context else ""

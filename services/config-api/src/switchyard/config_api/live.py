@@ -32,6 +32,7 @@ import msgspec
 from switchyard.config_api import loader
 from switchyard.config_api.fsxml.documents import FsIndex
 from switchyard.config_api.routing.engine import Router, compile
+from switchyard.shared.fsvalues import APPLICATIONS, HOST, Applications, fs_applications
 from switchyard.shared.http.errors import ApiError
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import SettingsError
@@ -69,8 +70,12 @@ class RoutingSettings(msgspec.Struct, frozen=True, kw_only=True):
             ZoneInfo(zone)
         except (ValueError, ZoneInfoNotFoundError):
             raise SettingsError(f"SWITCHYARD_TIMEZONE: unknown time zone {zone!r}") from None
+        domain = env.get("SWITCHYARD_SIP_DOMAIN") or DEFAULT_DOMAIN
+        if domain != DEFAULT_DOMAIN and not HOST.ok(domain):
+            # It is spliced into every user/<ext>@<domain> dial string.
+            raise SettingsError(f"SWITCHYARD_SIP_DOMAIN: {HOST.reason}")
         return cls(
-            sip_domain=env.get("SWITCHYARD_SIP_DOMAIN") or DEFAULT_DOMAIN,
+            sip_domain=domain,
             timezone=zone,
         )
 
@@ -83,9 +88,10 @@ class Compiled:
     loaded_at: float  # time.time() of the load
 
 
-def build(loaded: loader.Loaded) -> Compiled:
+def build(loaded: loader.Loaded, applications: Applications = APPLICATIONS) -> Compiled:
     """Compile a loaded configuration (CPU only; run in a thread)."""
-    return Compiled(loaded.version, compile(loaded.snapshot), FsIndex(loaded.fs), time.time())
+    router = compile(loaded.snapshot, applications)
+    return Compiled(loaded.version, router, FsIndex(loaded.fs, applications), time.time())
 
 
 class Live:
@@ -188,7 +194,7 @@ class Live:
             domain=self.settings.sip_domain,
             timezone=self.settings.timezone,
         )
-        return build(loaded)
+        return build(loaded, fs_applications(self.runtime.settings.fs_applications))
 
     async def _poll(self) -> None:
         while True:

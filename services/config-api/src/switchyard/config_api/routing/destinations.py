@@ -10,7 +10,6 @@ NO_ROUTE_DESTINATION`` and the reason, never a broken dial string.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -31,14 +30,28 @@ from switchyard.config_api.routing.model import (
     TrunkGroup,
 )
 from switchyard.config_api.routing.transform import Transform, compile_transform
+from switchyard.shared.fsvalues import (
+    APPLICATIONS,
+    HOST,
+    LABEL,
+    NAME,
+    NO_EXPANSION,
+    NUMBER,
+    PATH,
+    Applications,
+    Rule,
+    UnsafeValue,
+)
 
-# Characters a number may have once it is put into a dial string: FreeSWITCH
-# expands ${…} there (API calls included) and reads ,|[]@/ as syntax.
-SAFE_NUMBER = re.compile(r"^[A-Za-z0-9*#+._-]{1,64}$")
-# A queue, conference room, conference profile or distributor named in a
-# route: it is spliced into composite data (``<room>-<domain>@<profile>``,
-# ``${distributor(<name>)}``), where @ ( ) $ { } , | and spaces are syntax.
-SAFE_NAME = re.compile(r"^[\w.-]{1,128}$")
+# Every value a builder splices into application data passes its rule from
+# switchyard.shared.fsvalues (config-api checked it at input too; a row
+# stored before the rules existed is refused here, never passed on): a
+# number may not hold ${…} (an API call when FreeSWITCH expands the data)
+# nor ,|[]@/ (dial-string syntax); a name spliced into composite data
+# (``<room>-<domain>@<profile>``, ``${distributor(<name>)}``) may not hold
+# @ ( ) $ { } , | or spaces.
+SAFE_NUMBER = NUMBER
+SAFE_NAME = LABEL
 
 
 class Action(msgspec.Struct, frozen=True):
@@ -108,11 +121,14 @@ class Resources:
     extensions: Mapping[int, Extension] = field(default_factory=dict)
     gateway_dnc: Mapping[int, Transform | str] = field(default_factory=dict)
     gateway_sdnc: Mapping[int, Transform | str] = field(default_factory=dict)
+    # Applications a system destination may name (SWITCHYARD_FS_APPLICATIONS).
+    applications: Applications = APPLICATIONS
 
     @classmethod
-    def of(cls, s: Snapshot) -> Resources:
+    def of(cls, s: Snapshot, applications: Applications = APPLICATIONS) -> Resources:
         tables = {t.id: t for t in s.number_translations}
         return cls(
+            applications=applications,
             gateway_dnc={g.id: _transform(g.dnc, tables) for g in s.gateways if g.dnc},
             gateway_sdnc={g.id: _transform(g.sdnc, tables) for g in s.gateways if g.sdnc},
             domain=s.domain,
@@ -154,10 +170,26 @@ Builder = Callable[[Target, Resources], Plan]
 
 
 def plan(target: Target, res: Resources) -> Plan:
+    """The plan for ``target``; a value that breaks its rule (fsvalues) fails
+    the plan with the reason: the call hangs up, the value never reaches
+    FreeSWITCH."""
     builder = BUILDERS.get(target.dest_type)
     if builder is None:
         return _fail(f"unknown destination type {target.dest_type!r}")
-    return builder(target, res)
+    try:
+        NUMBER.check("number", target.number)
+        if target.argument:
+            NUMBER.check("argument", target.argument)
+        if target.context:
+            NAME.check("context", target.context)
+        return builder(target, res)
+    except UnsafeValue as exc:
+        return _fail(f"{exc.field} {exc.reason}; refused")
+
+
+def _ok(rule: Rule, what: str, value: str) -> str:
+    """``value`` if it passes ``rule``; else the plan fails naming ``what``."""
+    return rule.check(what, value)
 
 
 def _a(application: str, data: str = "") -> Action:
@@ -308,6 +340,9 @@ def _ring_group(separator: str) -> Builder:
         strings = []
         for member in members:
             extn, _, domain = member.partition("|")
+            _ok(NUMBER, "ring group extn", extn)
+            if domain:
+                _ok(HOST, "ring group domain", domain)
             strings.append(f"user/{extn}@{domain or res.domain}")
         return Plan(
             actions=(
@@ -323,7 +358,8 @@ def _dest_usergw(t: Target, res: Resources) -> Plan:
     ext = res.extensions.get(_id(t.dest_uuid) or -1)
     if ext is None:
         return _fail(f"extension {t.dest_uuid!r} (extension gateway) does not exist")
-    domain = ext.domain or res.domain
+    _ok(NUMBER, "extension", ext.extn)
+    domain = _ok(HOST, "extension domain", ext.domain) if ext.domain else res.domain
     # The registered device is the gateway: dial its registered contact with
     # the callee as the request user (sofia_contact gives sofia/<profile>/
     # sip:<extn>@<host…>; the regex swaps the user part).
@@ -353,9 +389,9 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
             notes.append(f"gateway {g.name} dnc not applied: {dnc}")
         elif dnc is not None:
             number = dnc.apply(number)
-            if not SAFE_NUMBER.match(number):
+            if not SAFE_NUMBER.ok(number):
                 return _fail(f"gateway {g.name} dnc produced {number!r}, not a dialable number")
-        leg = f"sofia/gateway/{g.name}/{number}"
+        leg = f"sofia/gateway/{_ok(NAME, 'gateway name', g.name)}/{number}"
         sdnc = res.gateway_sdnc.get(g.id)
         if sdnc is not None and t.caller is not None:
             if isinstance(sdnc, str):
@@ -364,7 +400,7 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
             else:
                 caller = sdnc.apply(t.caller)
                 # It goes inside the leg's [...]: SAFE_NUMBER has no , ] [ | $ { } or space.
-                if not SAFE_NUMBER.match(caller):
+                if not SAFE_NUMBER.ok(caller):
                     return _fail(
                         f"gateway {g.name} sdnc produced {caller!r}, not a dialable number"
                     )
@@ -387,11 +423,13 @@ def _dest_ip(t: Target, res: Resources) -> Plan:
     host = t.body.strip()
     if not host:
         return _fail("FS_DEST_IP needs the IP or host in body")
+    _ok(HOST, "body", host)
     return Plan(actions=(_a("bridge", f"sofia/public/{t.number}@{host}"),), module="mod_sofia")
 
 
 def _trunk_dial(trunk: Trunk, number: str) -> str:
-    return f"sofia/{trunk.profile}/{number}@{trunk.host}"
+    profile = _ok(NAME, f"trunk {trunk.id} profile", trunk.profile)
+    return f"sofia/{profile}/{number}@{_ok(HOST, f'trunk {trunk.id} host', trunk.host)}"
 
 
 def _dest_trunk(t: Target, res: Resources) -> Plan:
@@ -427,10 +465,10 @@ def _dest_distributor(t: Target, res: Resources) -> Plan:
     note = "mod_distributor is in the FreeSWITCH tree; load it and define the list"
     dist = res.distributors.get(_id(t.dest_uuid) or -1)
     if dist is not None:
-        name, ref = dist.name, str(dist.id)
+        name, ref = _ok(LABEL, "distributor name", dist.name), str(dist.id)
     else:
         name, ref = _named(t), t.dest_uuid.strip()
-        if not SAFE_NAME.match(name):
+        if not SAFE_NAME.ok(name):
             return _fail(f"distributor {name!r} is not a usable list name")
         note = f"{_unknown('distributor', t, name)}; {note} (distributor.conf)"
     return Plan(
@@ -448,13 +486,13 @@ def _dest_distributor(t: Target, res: Resources) -> Plan:
 
 
 def _dest_system(t: Target, res: Resources) -> Plan:
-    actions = []
+    actions: list[Action] = []
     for raw in t.body.replace("\r", "").split("\n"):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        app, _, data = line.partition(" ")
-        actions.append(_a(app, data.strip()))
+        app, data = res.applications.check_line(f"body line {len(actions) + 1}", line)
+        actions.append(_a(app, data))
     if not actions:
         return _fail("FS_DEST_SYSTEM body has no 'app args' lines")
     return Plan(actions=tuple(actions))
@@ -464,7 +502,8 @@ def _dest_ivr(t: Target, res: Resources) -> Plan:
     ivr = res.ivrs.get(_id(t.dest_uuid) or -1)
     if ivr is None:
         return _fail(f"IVR {t.dest_uuid!r} does not exist")
-    return Plan(actions=(_a("answer"), _a("sleep", "500"), _a("ivr", ivr.name)))
+    name = _ok(LABEL, "IVR name", ivr.name)
+    return Plan(actions=(_a("answer"), _a("sleep", "500"), _a("ivr", name)))
 
 
 def _dest_ivrblock(t: Target, res: Resources) -> Plan:
@@ -481,11 +520,11 @@ def _media_path(t: Target, res: Resources) -> tuple[str, str]:
     """A media file's path and, when it is not a stored media file, a note."""
     media = res.media.get(_id(t.dest_uuid) or -1)
     if media is not None:
-        return media.abs_path, ""
+        return _ok(PATH, f"media file {media.id} path", media.abs_path), ""
     path = _named(t)
     if not path:
         return "", ""
-    return path, f"{_unknown('media file', t, path)} as the path"
+    return _ok(PATH, "path", path), f"{_unknown('media file', t, path)} as the path"
 
 
 def _dest_script(t: Target, res: Resources) -> Plan:
@@ -512,13 +551,14 @@ def _dest_transfer(t: Target, res: Resources) -> Plan:
     # body: "<number> [context]"; an empty body transfers the dialled number
     # to dest_uuid's context.
     parts = t.body.split()
-    number = parts[0] if parts else t.number
+    number = _ok(NUMBER, "body number", parts[0]) if parts else t.number
     context = parts[1] if len(parts) > 1 else (t.dest_uuid.strip() or "default")
+    _ok(NAME, "context", context)
     return Plan(actions=(_a("transfer", f"{number} XML {context}"),))
 
 
 def _dest_voicemail(t: Target, res: Resources) -> Plan:
-    box = t.argument or t.body.strip() or t.number
+    box = _ok(NUMBER, "voicemail box", t.argument or t.body.strip() or t.number)
     return Plan(
         actions=(_a("answer"), _a("voicemail", f"default {res.domain} {box}")),
         module="mod_voicemail",
@@ -537,10 +577,10 @@ def _queue(name: str, note: str = "") -> Plan:
 def _dest_cti(t: Target, res: Resources) -> Plan:
     queue = res.queues.get(_id(t.dest_uuid) or -1)
     if queue is not None:
-        return _queue(queue.name)
+        return _queue(_ok(LABEL, "queue name", queue.name))
     name = _named(t)
     # mod_callcenter queue names are commonly <queue>@<domain>.
-    if not all(SAFE_NAME.match(part) for part in name.split("@", 1)):
+    if not all(SAFE_NAME.ok(part) for part in name.split("@", 1)):
         return _fail(f"FS_DEST_CTI needs a queue name in body or dest_uuid, got {name!r}")
     return _queue(name, _unknown("queue", t, name))
 
@@ -553,6 +593,8 @@ def _dest_num_queue(t: Target, res: Resources) -> Plan:
 
 
 def _conference(room: str, res: Resources, profile: str = "default", note: str = "") -> Plan:
+    _ok(LABEL, "conference room", room)
+    _ok(LABEL, "conference profile", profile)
     return Plan(
         actions=(_a("answer"), _a("conference", f"{room}-{res.domain}@{profile}")),
         module="mod_conference",
@@ -566,7 +608,7 @@ def _dest_conference(t: Target, res: Resources) -> Plan:
         return _conference(room.nbr, res, room.profile)
     # XUI stored the room's number in body; CP sends neither: the callee's room.
     nbr = t.body.strip()
-    return _conference(nbr if SAFE_NAME.match(nbr) else t.number, res)
+    return _conference(nbr if SAFE_NAME.ok(nbr) else t.number, res)
 
 
 def _dest_conference_room(t: Target, res: Resources) -> Plan:
@@ -575,7 +617,7 @@ def _dest_conference_room(t: Target, res: Resources) -> Plan:
         return _conference(room.nbr, res, room.profile)
     # XUI stored the room's number in body; without it the id names the room.
     name = _named(t)
-    if not SAFE_NAME.match(name):
+    if not SAFE_NAME.ok(name):
         return _fail(f"FS_DEST_CONFERENCE_ROOM needs a room in body or dest_uuid, got {name!r}")
     return _conference(name, res, note=_unknown("conference room", t, name))
 
@@ -587,7 +629,7 @@ def _dest_user_conference(t: Target, res: Resources) -> Plan:
         return _conference(room, res, profile.name)
     # A profile name in body; a bare id cannot be resolved, stock has "default".
     name = t.body.strip()
-    if not SAFE_NAME.match(name):
+    if not SAFE_NAME.ok(name):
         name = "default"
     note = f"{_unknown('conference profile', t, name)} (conference.conf)" if t.dest_uuid else ""
     return _conference(room, res, name, note)
@@ -605,6 +647,8 @@ def _dest_conference_cluster(t: Target, res: Resources) -> Plan:
     nodes = [n.strip() for n in t.body.replace("\r", "").split("\n") if n.strip()]
     if not nodes:
         return _fail("FS_DEST_CONFERENCE_CLUSTER lists no nodes in body")
+    for node in nodes:
+        _ok(HOST, "body node", node)
     if len(nodes) == 1:
         return _conference(t.number, res)
     # As XUI: the first node is this server; a caller on any other node is
@@ -737,6 +781,9 @@ def _dest_check_voicemail(t: Target, res: Resources) -> Plan:
 def _external(module: str, app: str, note: str) -> Builder:
     def build(t: Target, res: Resources) -> Plan:
         data = " ".join(p for p in (t.dest_uuid.strip(), t.body.strip()) if p) or t.number
+        # XSwitch's own modules take JSON here (FS_DEST_TEN's config): braces
+        # are no syntax to them; an expansion would still run.
+        _ok(NO_EXPANSION, "dest_uuid and body", data)
         return Plan(
             actions=(_a("answer"), _a(app, data)),
             module=module,
@@ -751,6 +798,7 @@ def _dest_tencent(t: Target, res: Resources) -> Plan:
     host = t.body.strip()
     if not host:
         return _fail("FS_DEST_TENCENT needs the connector address in body")
+    _ok(HOST, "body", host)
     return Plan(
         actions=(_a("bridge", f"sofia/public/{t.number}@{host}"),),
         module="mod_sofia",

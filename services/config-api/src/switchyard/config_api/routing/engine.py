@@ -55,13 +55,20 @@ from switchyard.config_api.routing.model import (
 from switchyard.config_api.routing.recurrence import Recurrence, parse_recurrence
 from switchyard.config_api.routing.table import ContextTable
 from switchyard.config_api.routing.transform import Transform, compile_transform
+from switchyard.shared.fsvalues import (
+    APPLICATIONS,
+    CODECS,
+    NO_EXPANSION,
+    PATH,
+    Applications,
+    UnsafeValue,
+)
 
 ROUTE_TYPES = ("emergency", "internal", "local", "domestic", "international")
 LIST_TYPES = ("black", "white")
 LIMITS = ("caller", "callee", "both")
-_APP_NAME = re.compile(r"^[A-Za-z0-9_:-]+$")
-# Route param pseudo-keys the CP editor offers, as the applications they mean.
-_PSEUDO_PARAMS = {"uploaded_scripts": "lua", "inner_scripts": "lua"}
+# Route param pseudo-keys the CP editor offers: a script (by path) run with lua.
+SCRIPT_PARAMS = frozenset({"uploaded_scripts", "inner_scripts"})
 
 
 class Candidate(msgspec.Struct, frozen=True):
@@ -160,10 +167,11 @@ class Router:
     """One snapshot, compiled. Build a new one and swap the reference to
     change configuration; never mutate."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, applications: Applications = APPLICATIONS) -> None:
         self.snapshot = snapshot
         self.tz = ZoneInfo(snapshot.timezone)
-        self.resources = Resources.of(snapshot)
+        self.applications = applications
+        self.resources = Resources.of(snapshot, applications)
         self.contexts: Mapping[str, Context] = {c.key: c for c in snapshot.contexts}
         self.blacklists: Mapping[int, Blacklist] = {b.id: b for b in snapshot.blacklists}
         self.hotlines: Mapping[str, Hotline] = {}
@@ -214,17 +222,23 @@ class Router:
         for p in sorted(route.params, key=lambda p: (p.order, p.id)):
             if p.disabled:
                 continue
-            app = _PSEUDO_PARAMS.get(p.k, p.k)
-            if not _APP_NAME.match(app):
-                self.problems.append(Problem(route.id, "params", f"{p.k!r} is not an application"))
-                continue
-            params.append(Action(app, p.v))
+            # A param that breaks the rules is left out of the call, never
+            # passed on (and listed as the route's problem).
+            try:
+                if p.k in SCRIPT_PARAMS:
+                    params.append(Action("lua", PATH.check(f"params {p.k}", p.v)))
+                else:
+                    params.append(Action(*self.applications.check_action("params", p.k, p.v)))
+            except UnsafeValue as exc:
+                self.problems.append(Problem(route.id, exc.field, f"{p.k}: {exc.reason}"))
         variables = [Action("set", f"sy_route_id={route.id}")]
         if route.proxy_media:
             variables.append(Action("set", "proxy_media=true"))
-        if route.media_codec:
+        if route.media_codec and CODECS.ok(route.media_codec.strip()):
             codecs = ",".join(c.strip() for c in route.media_codec.split(",") if c.strip())
             variables.append(Action("export", f"absolute_codec_string={codecs}"))
+        elif route.media_codec:
+            self.problems.append(Problem(route.id, "media_codec", CODECS.reason))
         if route.route_type is not None:
             variables.append(Action("set", f"sy_route_type={route.route_type}"))
         if route.bill_rate:
@@ -264,9 +278,7 @@ class Router:
             callee=dest_number,
             caller=caller_number,
         )
-        if not SAFE_NUMBER.match(dest_number) or (
-            caller_number and not SAFE_NUMBER.match(caller_number)
-        ):
+        if not SAFE_NUMBER.ok(dest_number) or (caller_number and not SAFE_NUMBER.ok(caller_number)):
             return _replace(
                 base,
                 outcome="invalid",
@@ -309,7 +321,7 @@ class Router:
     def _did(self, base: Decision, hotline: Hotline) -> Decision:
         ext = hotline.numbers.strip()
         step = Step("callee", "did", hotline.line_number, base.dest_number, ext)
-        if not SAFE_NUMBER.match(ext):
+        if not SAFE_NUMBER.ok(ext):
             return _replace(
                 base,
                 outcome="invalid",
@@ -415,7 +427,10 @@ class Router:
         actions: list[Action] = []
         callee = _apply(steps, "callee", "dnc", cr.dnc, route.dnc, base.dest_number)
         if route.dnc and callee != base.dest_number:
-            actions += [Action("set", f"dnc={route.dnc}"), Action("set", f"dnc_number={callee}")]
+            actions += [
+                Action("set", f"dnc={_shown(route.dnc)}"),
+                Action("set", f"dnc_number={callee}"),
+            ]
         argument = callee[len(route.prefix) :] if callee.startswith(route.prefix) else ""
         p = plan(
             Target(d.dest_type, d.dest_uuid, d.body, callee, argument, context=base.context),
@@ -432,7 +447,7 @@ class Router:
             caller = dod.line_number
         caller = _apply(steps, "caller", "sdnc", cr.sdnc, route.sdnc, caller)
         for value, what in ((callee, "dnc"), (caller, "caller id")):
-            if value and not SAFE_NUMBER.match(value):
+            if value and not SAFE_NUMBER.ok(value):
                 return _replace(
                     d,
                     outcome="invalid",
@@ -461,7 +476,7 @@ class Router:
         if caller != base.caller_number:
             if route.sdnc:
                 actions += [
-                    Action("set", f"sdnc={route.sdnc}"),
+                    Action("set", f"sdnc={_shown(route.sdnc)}"),
                     Action("set", f"sdnc_number={caller}"),
                 ]
             actions.append(Action("set", f"effective_caller_id_number={caller}"))
@@ -517,8 +532,14 @@ class Router:
         return None
 
 
-def compile(snapshot: Snapshot) -> Router:
-    return Router(snapshot)
+def compile(snapshot: Snapshot, applications: Applications = APPLICATIONS) -> Router:
+    return Router(snapshot, applications)
+
+
+def _shown(spec: str) -> str:
+    """A transformation spec shown to FreeSWITCH as a variable (dnc=, sdnc=):
+    set expands its data, so a spec that would expand (``${``) is not shown."""
+    return spec if NO_EXPANSION.ok(spec) else "(not shown)"
 
 
 def _replace(d: Decision, **changes: object) -> Decision:
