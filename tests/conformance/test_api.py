@@ -170,6 +170,26 @@ async def test_originate_to_the_inline_dialplan_and_a_quoted_app(client: EslClie
     await client.api(f"uuid_kill {out[4:].strip()}")
 
 
+async def test_originate_drops_the_quotes_before_splitting_variables(client: EslClient) -> None:
+    """freeswitch-observed section 7: a quoted comma separates, an escaped one
+    does not, so '…,x=…' in a value would set a variable of its own."""
+    chosen = str(uuid.uuid4())
+    out = await client.api(
+        f"originate {{origination_uuid={chosen},sy_a='1,sy_b=2',sy_c='3\\, 4'}}"
+        "loopback/9999 &park()"
+    )
+    assert out == f"+OK {chosen}\n"
+    try:
+        assert await client.api(f"uuid_getvar {chosen} sy_a") == "1"
+        assert await client.api(f"uuid_getvar {chosen} sy_b") == "2"
+        assert await client.api(f"uuid_getvar {chosen} sy_c") == "3, 4"
+    finally:
+        await client.api(f"uuid_kill {chosen}")
+    out = await client.api("originate loopback/9999 '&playback(silence_stream://5000)'")
+    assert out.startswith("+OK ")
+    await client.api(f"uuid_kill {out[4:].strip()}")
+
+
 # conference_jlist (mod_conference.c): the keys of a conference and of a member, in order.
 # ``max_members`` only appears when the profile sets a limit (the stock default does not).
 CONFERENCE_KEYS = [

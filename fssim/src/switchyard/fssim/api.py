@@ -22,7 +22,7 @@ from switchyard.fssim.node import (
     Member,
     new_uuid,
 )
-from switchyard.fssim.originate import dial, split_vars
+from switchyard.fssim.originate import dial
 
 if TYPE_CHECKING:
     from switchyard.fssim.node import Node
@@ -89,27 +89,29 @@ def _words(args: str) -> list[str]:
 
 
 def _originate_tokens(args: str) -> list[str]:
-    # The dial string may carry spaces inside {...}; the rest splits on blanks.
-    vars_part, rest = "", args.strip()
-    while rest.startswith(("{", "[")):
-        _, after = split_vars(rest, rest[0], "}" if rest[0] == "{" else "]")
-        if after == rest:
-            break
-        vars_part += rest[: len(rest) - len(after)]
-        rest = after
-    words = _separate(rest)
-    if words:
-        words[0] = vars_part + words[0]
-    return words
+    # As mod_commands: the whole line splits on blanks first, quotes removed,
+    # so a {…} value with a space must be quoted and its commas escaped "\,"
+    # (freeswitch-observed section 7).
+    return _separate(args.strip())
 
 
 def _separate(text: str) -> list[str]:
-    """switch_separate_string: blanks split, single quotes group (and are removed)."""
+    """switch_separate_string: blanks split, single quotes group (and are
+    removed), a backslash before a quote, a blank or a backslash makes it
+    literal; any other backslash is kept for the next split."""
     words: list[str] = []
     cur: list[str] = []
-    quoted = started = False
+    quoted = started = escaped = False
     for c in text:
-        if c == "'":
+        if escaped:
+            escaped = False
+            if c not in "'\" \\":
+                cur.append("\\")
+            cur.append(c)
+            started = True
+        elif c == "\\":
+            escaped = True
+        elif c == "'":
             quoted = not quoted
             started = True
         elif c.isspace() and not quoted:

@@ -40,21 +40,28 @@ def split_vars(text: str, opener: str, closer: str) -> tuple[dict[str, str], str
     body, rest = text[1:end], text[end + 1 :]
     out: dict[str, str] = {}
     for item in _split_top(body, ","):
-        key, _, value = item.partition("=")
+        key, eq, value = item.partition("=")
+        if not eq:
+            continue  # FreeSWITCH drops an item without =
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
         if key.strip():
-            out[key.strip()] = value
+            # switch_separate_string: "\," is a comma that does not separate.
+            out[key.strip()] = value.replace("\\,", ",")
     return out, rest
 
 
 def _split_top(text: str, sep: str) -> list[str]:
     parts: list[str] = []
     cur: list[str] = []
-    depth, quote = 0, ""
+    depth, quote, escaped = 0, "", False
     for c in text:
-        if quote:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif quote:
             quote = "" if c == quote else quote
         elif c in "'\"":
             quote = c
