@@ -12,14 +12,14 @@ from typing import ClassVar
 
 import msgspec
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _SUBCLASS_UNSAFE = re.compile(r"[^A-Za-z0-9_:-]")
 
 
 def _token(value: str, what: str) -> str:
     # A subject token must not contain '.', '*', '>' or whitespace, or a
     # caller could address (or subscribe to) subjects it was never meant to.
-    if not _TOKEN.match(value):
+    if not _TOKEN.fullmatch(value):
         raise ValueError(f"{what} {value!r} is not a valid subject token")
     return value
 

@@ -37,6 +37,7 @@ from nats.aio.msg import Msg
 
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.sofia import gateway_profile, parse_sofia_status
+from switchyard.shared.fsvalues import NAME
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ async def sync_gateways(agent: NodeAgent, pool: asyncpg.Pool, changed: set[str])
     """Bring the node's loaded gateways in line with the table; return the commands run."""
     status = parse_sofia_status(await agent.client.api("sofia status"))
     rows = await pool.fetch("SELECT name, profile_id, disabled FROM gateways")
+    # A name FreeSWITCH would read as more than one argument (stored before
+    # config-api refused such names) is left alone, and the others still run.
+    for r in rows:
+        if not NAME.ok(r["name"]):
+            log.warning("node %s: gateway %r skipped: name %s", agent.name, r["name"], NAME.reason)
+    rows = [r for r in rows if NAME.ok(r["name"])]
     wanted = {r["name"]: r["profile_id"] for r in rows if not r["disabled"]}
     disabled = {r["name"] for r in rows if r["disabled"]}
     loaded = {g.name: g.profile for g in status.gateways}

@@ -8,7 +8,6 @@ come from config-api's ``gateways`` table, which call-control only reads.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import msgspec
@@ -19,13 +18,13 @@ from switchyard.call_control.nodes import configured_nodes
 from switchyard.call_control.protocol import Api, ApiResult
 from switchyard.call_control.sofia import gateway_profile, parse_gateway_xml, parse_sofia_status
 from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.fsvalues import NAME
 from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
 
 ACTIONS = ("start", "killgw", "register", "unregister")
-_GW_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 class GatewayStatus(msgspec.Struct):
@@ -78,7 +77,7 @@ async def gateway_status(runtime: AppRuntime) -> list[GatewayStatus]:
 async def control(runtime: AppRuntime, gateway: str, action: str) -> Ok:
     if action not in ACTIONS:
         raise bad_request("action", f"must be one of {', '.join(ACTIONS)}")
-    if not _GW_NAME.match(gateway):
+    if not NAME.ok(gateway):
         raise bad_request("gwname", "is not a gateway name")
     configured = await runtime.pool.fetchrow(
         "SELECT name, profile_id FROM gateways WHERE name = $1", gateway
