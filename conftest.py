@@ -205,6 +205,9 @@ def settings(database_url: str, nats_url: str, namespace: str, tmp_path: Path) -
         nats_namespace=namespace,
         data_dir=tmp_path / "data",
         bus_timeout=2.0,
+        # /fs/xml refuses every fetch without one; FreeSWITCH (fssim) sends it
+        # as basic auth ``freeswitch:<secret>``.
+        xml_curl_secret="test-xml-curl-" + secrets.token_hex(4),
     )
 
 

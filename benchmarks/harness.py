@@ -264,6 +264,11 @@ class Served:
         raise TimeoutError(f"server still busy after {within}s")
 
 
+# What a service child's /fs/xml wants as basic auth (user ``freeswitch``).
+XML_CURL_SECRET = "bench-" + secrets.token_hex(8)
+XML_CURL_AUTH = ("freeswitch", XML_CURL_SECRET)
+
+
 def service_env(ctx: Context, db_url: str, **extra: str) -> dict[str, str]:
     """The environment of a service child process: this run's servers, a fresh
     NATS namespace, nothing of the caller's own SWITCHYARD_* settings."""
@@ -273,6 +278,7 @@ def service_env(ctx: Context, db_url: str, **extra: str) -> dict[str, str]:
         SWITCHYARD_NATS_URL=ctx.nats_url,
         SWITCHYARD_NATS_NAMESPACE="bench" + secrets.token_hex(3),
         SWITCHYARD_LOG_LEVEL="WARNING",
+        SWITCHYARD_XML_CURL_SECRET=XML_CURL_SECRET,
         **extra,
     )
     return env

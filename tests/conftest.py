@@ -44,10 +44,29 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 class Up:
-    def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[str], port: int, data_dir: Path | None = None
+    ) -> None:
         self.proc = proc
         self.url = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
+        self.data_dir = data_dir
+
+    def token(self) -> str:
+        """The API token of this run. Its stdout is a pipe, not a terminal, so
+        `up` writes the token to ``up.credentials`` (0600) instead of printing it."""
+        self.wait_for(r"API token \(stdout is not a terminal\)")
+        assert self.data_dir is not None
+        return self.credentials()["token"]
+
+    def credentials(self) -> dict[str, str]:
+        """``up.credentials`` as {"token": …, "admin": password (first run only)}."""
+        assert self.data_dir is not None
+        text = (self.data_dir / "up.credentials").read_text()
+        out = {"token": re.search(r"API token: (\S+)", text).group(1)}  # type: ignore[union-attr]
+        if m := re.search(r"Login: admin / (\S+)", text):
+            out["admin"] = m.group(1)
+        return out
 
     def wait_for(self, pattern: str, timeout: float = 90) -> re.Match[str]:
         deadline = time.monotonic() + timeout
@@ -104,7 +123,7 @@ def start_up(tmp_path: Path) -> Iterator[StartUp]:
             env=clean_env(SWITCHYARD_DATA_DIR=str(tmp_path / "data"), **env),
         )
         started.append(proc)
-        return Up(proc, port)
+        return Up(proc, port, tmp_path / "data")
 
     yield start
     for proc in started:
@@ -141,7 +160,12 @@ async def served_stack(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     async with Simulator() as sim:
-        node = await sim.add_node(node_name, xml_curl_url=f"{base}/fs/xml", heartbeat_seconds=3600)
+        node = await sim.add_node(
+            node_name,
+            xml_curl_url=f"{base}/fs/xml",
+            xml_curl_credentials=f"freeswitch:{settings.xml_curl_secret}",
+            heartbeat_seconds=3600,
+        )
         if node_setup is not None:
             node_setup(node)
         agents = call_control in services

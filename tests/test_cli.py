@@ -99,7 +99,7 @@ def test_commands_use_the_embedded_postgres_of_up(start_up: StartUp, tmp_path: P
 
     # While `up` runs, the commands reach its Postgres.
     up = start_up()
-    up.wait_for(r"token:? (\S+)")
+    up.token()
     up.wait_ready()
     created = sy("token", "create", "--name", "ops")
     assert created.returncode == 0, created.stderr

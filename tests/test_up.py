@@ -16,7 +16,7 @@ from tests.conftest import SWITCHYARD, StartUp, Up, clean_env
 
 def test_up_starts_everything_embedded_and_stops_clean(start_up: StartUp) -> None:
     up = start_up()
-    token = up.wait_for(r"token:? (\S+)").group(1)
+    token = up.token()
     up.wait_ready()
     services = {"config-api", "call-control", "event-relay", "media"}
     health = httpx.get(up.url + "/readyz").json()
@@ -36,10 +36,10 @@ def test_up_starts_everything_embedded_and_stops_clean(start_up: StartUp) -> Non
 
     # Data is kept across restarts; the last run's printed token is retired.
     again = start_up()
-    new_token = again.wait_for(r"token:? (\S+)").group(1)
+    new_token = again.token()
     again.wait_ready()
     assert new_token != token
-    assert not any("Login:" in line for line in again.lines), "admin is created only once"
+    assert "admin" not in again.credentials(), "admin is created only once"
     for old_or_new, status in ((token, 401), (new_token, 200)):
         r = httpx.get(again.url + "/api/routes", headers={"X-XTRA-AUTH-ID": old_or_new})
         assert r.status_code == status
@@ -52,7 +52,7 @@ def test_up_uses_configured_postgres_and_nats(start_up: StartUp, settings: Setti
         SWITCHYARD_NATS_URL=settings.nats_url,
         SWITCHYARD_NATS_NAMESPACE=settings.nats_namespace,
     )
-    token = up.wait_for(r"token:? (\S+)").group(1)
+    token = up.token()
     up.wait_ready()
     assert (
         httpx.delete(
@@ -96,7 +96,7 @@ def test_run_refuses_an_unknown_service() -> None:
 
 def test_a_killed_up_leaves_no_worker_behind(start_up: StartUp) -> None:
     up = start_up()
-    up.wait_for(r"token:? (\S+)")
+    up.token()
     up.wait_ready()
     children = up.descendants()
     up.proc.send_signal(signal.SIGKILL)

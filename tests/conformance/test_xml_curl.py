@@ -2,12 +2,14 @@
 
 On fssim the fetch goes to a small HTTP server started here; on a real
 FreeSWITCH that server listens on FS_XML_CURL_LISTEN, where FreeSWITCH's
-mod_xml_curl (bindings="dialplan") must point: http://<FS_XML_CURL_LISTEN>/fs/xml.
+mod_xml_curl (bindings="dialplan") must point: http://<FS_XML_CURL_LISTEN>/fs/xml,
+with ``gateway-credentials`` ``freeswitch:conformance-secret`` (CREDENTIALS).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import socket
@@ -20,6 +22,9 @@ import pytest_asyncio
 
 from switchyard.call_control.esl import EslClient
 from tests.conformance.conftest import REAL, TIMEOUT, Target, sample
+
+# The binding's gateway-credentials (freeswitch/autoload_configs/xml_curl.conf.xml).
+CREDENTIALS = "freeswitch:conformance-secret"
 
 
 @dataclass
@@ -70,6 +75,7 @@ async def dialplan(target: Target) -> AsyncIterator[DialplanServer]:
     else:
         srv = await asyncio.start_server(server.handle, "127.0.0.1", 0)
         target.sim.xml_curl_url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/fs/xml"
+        target.sim.xml_curl_credentials = CREDENTIALS
     try:
         yield server
     finally:
@@ -114,6 +120,11 @@ async def test_the_post_carries_freeswitchs_form_fields_in_order(
         assert req.headers["request-line"].startswith("POST /fs/xml ")
         assert req.headers["content-type"] == "application/x-www-form-urlencoded"
         assert req.headers["user-agent"] == "freeswitch-xml/1.0"
+        # gateway-credentials go up front as basic auth (auth-scheme basic, the default).
+        assert (
+            req.headers["authorization"]
+            == "Basic " + base64.b64encode(CREDENTIALS.encode()).decode()
+        )
         mine = _form(req.body)
         captured = _form(sample("xml_curl/dialplan-request-loopback.form").strip())
         assert [k for k, _ in mine if not k.startswith("variable_")] == [

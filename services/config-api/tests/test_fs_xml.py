@@ -5,6 +5,7 @@ through the API, documents read back the way FreeSWITCH parses them."""
 from __future__ import annotations
 
 import json
+import logging
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest_asyncio
 
 from switchyard.config_api import live as live_module
 from switchyard.config_api.framework.tx import STATE_KEY
+from switchyard.config_api.fsxml import endpoint
 from switchyard.config_api.routing.xmldoc import NOT_FOUND
 from switchyard.config_api.service import service
 from switchyard.shared.runner import create_app
@@ -36,10 +38,15 @@ async def settle(api: Api) -> None:
     await api.ok("GET", "/api/routes/explain?destNumber=0")
 
 
+def fs_auth(api: Api) -> httpx.BasicAuth:
+    """What mod_xml_curl sends for ``gateway-credentials`` = ``freeswitch:<secret>``."""
+    return httpx.BasicAuth("freeswitch", api.client.app.state.runtime.settings.xml_curl_secret)
+
+
 async def fetch(api: Api, fields: dict[str, str], path: str = "/fs/xml") -> str:
     await settle(api)
-    # No X-XTRA-AUTH-ID: FreeSWITCH has no API token.
-    r = await api.client.post(path, content=urlencode(fields), headers=FORM)
+    # No X-XTRA-AUTH-ID: FreeSWITCH has no API token, only the xml_curl secret.
+    r = await api.client.post(path, content=urlencode(fields), headers=FORM, auth=fs_auth(api))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/xml")
     return str(r.text)
@@ -84,7 +91,9 @@ async def test_captured_dialplan_fetch_gets_the_callers_context_and_the_route(ap
          "dest_type": "FS_DEST_GATEWAY", "dest_uuid": str(gid), "dnc": "-777"},
     )  # fmt: skip
     await settle(api)
-    r = await api.client.post("/fs/xml", content=SAMPLE.read_bytes(), headers=FORM)
+    r = await api.client.post(
+        "/fs/xml", content=SAMPLE.read_bytes(), headers=FORM, auth=fs_auth(api)
+    )
     assert r.status_code == 200
     root = parse(r.text)
     assert root.get("type") == "freeswitch/xml"
@@ -292,7 +301,7 @@ async def secret_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/fs/xml", 403),
+        ("/fs/xml", 401),
         ("/fs/xml?secret=wrong", 403),
         ("/fs/xml/wrong", 403),
         ("/fs/xml?secret=t0p-s3cret", 200),
@@ -317,6 +326,54 @@ async def test_shared_secret_in_the_url(
     assert not any("t0p-s3cret" in line for line in server_logs)
 
 
+@pytest.mark.parametrize(
+    ("credentials", "status"),
+    [
+        (("freeswitch", "t0p-s3cret"), 200),
+        (("freeswitch", "wrong"), 403),
+        (("someone", "t0p-s3cret"), 403),
+        (("freeswitch", ""), 403),
+    ],
+)
+async def test_basic_auth_as_gateway_credentials_sends_it(
+    secret_client: httpx.AsyncClient, credentials: tuple[str, str], status: int
+) -> None:
+    body = urlencode(config("acl.conf"))
+    r = await secret_client.post("/fs/xml", content=body, headers=FORM, auth=credentials)
+    assert r.status_code == status
+    assert ("sy-blacklist" in r.text) is (status == 200)
+
+
+async def test_a_garbled_authorization_header_is_refused(
+    secret_client: httpx.AsyncClient,
+) -> None:
+    body = urlencode(config("acl.conf"))
+    for header in ["Basic !!!", "Bearer t0p-s3cret", "Basic"]:
+        r = await secret_client.post(
+            "/fs/xml", content=body, headers={**FORM, "Authorization": header}
+        )
+        assert r.status_code in (401, 403), header
+
+
+async def test_no_secret_configured_refuses_every_fetch(settings: Settings) -> None:
+    app = create_app(msgspec.structs.replace(settings, xml_curl_secret=""), [service])
+    async with serving(app) as client:
+        for fields in [dialplan("context-1", "1000"), config("acl.conf"), config("sofia.conf")]:
+            r = await client.post("/fs/xml", content=urlencode(fields), headers=FORM)
+            assert r.status_code == 403
+            r = await client.post(
+                "/fs/xml", content=urlencode(fields), headers=FORM, auth=("freeswitch", "")
+            )
+            assert r.status_code == 403
+
+
+def test_no_secret_configured_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    endpoint.warn_if_open("")
+    endpoint.warn_if_open("set")
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and "SWITCHYARD_XML_CURL_SECRET is not set" in warned[0]
+
+
 async def test_route_answers_are_503_while_this_replica_cannot_catch_up(
     api: Api, db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -337,5 +394,7 @@ async def test_route_answers_are_503_while_this_replica_cannot_catch_up(
         assert body["code"] == 503 and "not current" in body["message"]
         assert body["data"] == {"reason": "stale", "version": held, "committed": held + 1}
     # mod_xml_curl never waits: it still answers from what the replica holds.
-    r = await api.client.post("/fs/xml", content=urlencode(config("acl.conf")), headers=FORM)
+    r = await api.client.post(
+        "/fs/xml", content=urlencode(config("acl.conf")), headers=FORM, auth=fs_auth(api)
+    )
     assert r.status_code == 200 and "sy-blacklist" in r.text

@@ -28,9 +28,10 @@ PROMISE = 1.0
 
 
 class Replica:
-    def __init__(self, client: httpx.AsyncClient, live: Live) -> None:
+    def __init__(self, client: httpx.AsyncClient, live: Live, xml_curl_secret: str) -> None:
         self.client = client
         self.live = live
+        self.fs_auth = httpx.BasicAuth("freeswitch", xml_curl_secret)
 
 
 @pytest_asyncio.fixture
@@ -42,7 +43,7 @@ async def replicas(settings: Settings, api_token: str) -> AsyncIterator[list[Rep
             client = await stack.enter_async_context(
                 serving(app, headers={"X-XTRA-AUTH-ID": api_token})
             )
-            out.append(Replica(client, app.state["config-api"].live))
+            out.append(Replica(client, app.state["config-api"].live, settings.xml_curl_secret))
         yield out
 
 
@@ -51,7 +52,7 @@ async def bridge_of(r: Replica, number: str) -> str | None:
         {"section": "dialplan", "Caller-Context": "context-1",
          "Caller-Destination-Number": number, "Caller-Caller-ID-Number": "1000"}
     )  # fmt: skip
-    resp = await r.client.post("/fs/xml", content=body, headers=FORM)
+    resp = await r.client.post("/fs/xml", content=body, headers=FORM, auth=r.fs_auth)
     assert resp.status_code == 200
     if 'application="bridge"' not in resp.text:
         return None

@@ -14,6 +14,8 @@ from switchyard.fssim.simulator import Simulator
 from switchyard.shared.settings import Settings
 
 log = logging.getLogger("switchyard.fssim")
+# The user name Switchyard's /fs/xml expects in gateway-credentials (docs/routing.md).
+XML_CURL_USER = "freeswitch"
 
 
 def register(sub: Any) -> None:
@@ -23,6 +25,12 @@ def register(sub: Any) -> None:
     p.add_argument("--esl-port", type=int, default=8021, help="first node's ESL port (0: any)")
     p.add_argument("--password", default="ClueCon")
     p.add_argument("--xml-curl-url", default=None, help="where dialplan fetches are POSTed")
+    p.add_argument(
+        "--xml-curl-credentials",
+        default=None,
+        help="user:pass sent as basic auth, like a binding's gateway-credentials "
+        "(default: freeswitch:$SWITCHYARD_XML_CURL_SECRET when that is set)",
+    )
     p.add_argument("--nodes", type=int, default=1, help="nodes, on consecutive ports")
     p.add_argument("--control-port", type=int, default=None, help="HTTP control port")
     p.add_argument("--users", default="1000-1019", help="registered users, e.g. 1000-1019")
@@ -33,6 +41,8 @@ def register(sub: Any) -> None:
 
 def cmd_fssim(settings: Settings, args: argparse.Namespace) -> None:
     with contextlib.suppress(KeyboardInterrupt):
+        if args.xml_curl_credentials is None and settings.xml_curl_secret:
+            args.xml_curl_credentials = f"{XML_CURL_USER}:{settings.xml_curl_secret}"
         asyncio.run(serve(args))
 
 
@@ -63,6 +73,7 @@ async def serve(args: argparse.Namespace) -> None:
                 port=port,
                 password=args.password,
                 xml_curl_url=args.xml_curl_url,
+                xml_curl_credentials=args.xml_curl_credentials,
                 heartbeat_seconds=args.heartbeat,
                 ai_events=args.ai_events,
             )

@@ -100,6 +100,7 @@ class Node:
         password: str = "ClueCon",  # noqa: S107 - FreeSWITCH's stock default
         hostname: str | None = None,
         xml_curl_url: str | None = None,
+        xml_curl_credentials: str | None = None,
         heartbeat_seconds: float = 20.0,
         ai_events: bool = False,
         playback_seconds: float = 0.2,
@@ -109,6 +110,8 @@ class Node:
         self.password = password
         self.hostname = hostname or name
         self.xml_curl_url = xml_curl_url
+        # The binding's ``gateway-credentials`` (``user:pass``), sent as basic auth.
+        self.xml_curl_credentials = xml_curl_credentials
         self.heartbeat_seconds = heartbeat_seconds
         self.ai_events = ai_events
         self.playback_seconds = playback_seconds

@@ -1,5 +1,9 @@
 """mod_xml_curl as a client: POST FreeSWITCH's form for a fetch, return the document.
 
+With ``node.xml_curl_credentials`` (the binding's ``gateway-credentials``,
+``user:pass``) every request carries ``Authorization: Basic`` up front, as
+curl does with mod_xml_curl's default ``auth-scheme`` (basic).
+
 None means "this binding returned nothing", and FreeSWITCH then falls back
 to the static XML: a non-200 answer, a transport error, a body over
 ``response-max-bytes`` (1 MiB) or a ``<result status="not found"/>``.
@@ -73,9 +77,13 @@ async def fetch(node: Node, body: str) -> str | None:
     """POST one form to the binding's URL; None when FreeSWITCH would try its next binding."""
     assert node.xml_curl_url
     node.xml_curl_requests.append(dict(_pairs(body)))
+    auth = None
+    if node.xml_curl_credentials:
+        user, _, password = node.xml_curl_credentials.partition(":")
+        auth = httpx.BasicAuth(user, password)
     try:
         async with httpx.AsyncClient(
-            timeout=TIMEOUT_SECONDS, follow_redirects=True, max_redirects=10
+            timeout=TIMEOUT_SECONDS, follow_redirects=True, max_redirects=10, auth=auth
         ) as client:
             response = await client.post(
                 node.xml_curl_url,

