@@ -20,6 +20,7 @@ from litestar import Request, get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
+from switchyard.shared.http.auth import EXCLUDE_OPT
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
@@ -68,8 +69,15 @@ async def json_probe(request: Request[Any, Any, Any]) -> Ok:
     return Ok()
 
 
+@post("/probe/own-auth", status_code=200, opt={EXCLUDE_OPT: True, "oplog": False})
+async def own_auth_probe() -> Ok:
+    """Stands in for /fs/xml, /cli: authenticated by the handler itself, not by the cookie."""
+    return Ok()
+
+
 probe = Service(
-    name="probe", route_handlers=[list_notes, create_note, data_probe, struct_probe, json_probe]
+    name="probe",
+    route_handlers=[list_notes, create_note, data_probe, struct_probe, json_probe, own_auth_probe],
 )
 
 

@@ -165,6 +165,21 @@ async def test_token_header_writes_are_not_affected(http: Client, api_token: str
         assert r.status_code == 200, r.text
 
 
+async def test_handlers_that_authenticate_otherwise_are_not_affected(
+    http: Client, db: asyncpg.Pool
+) -> None:
+    # Like FreeSWITCH's mod_xml_curl POSTing to /fs/xml: no Origin, maybe a cookie.
+    token = (await _login(http, db)).json()["token"]
+    http.cookies.set(SESSION_COOKIE, token)
+    for headers in [{}, {"Origin": "https://evil.example"}]:
+        r = await http.post(
+            "/probe/own-auth",
+            content=b"section=directory",
+            headers=headers | {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 200, r.text
+
+
 async def test_allowed_origins_may_write_with_the_cookie(
     open_http: OpenClient, db: asyncpg.Pool
 ) -> None:

@@ -2,9 +2,10 @@
 
 An ASGI middleware, so no handler can forget it: after a POST, PUT, PATCH or
 DELETE that answered below 400 it records who (the authenticated
-principal), from which IP (``peer.client_ip``), which resource and which action. A handler can
-name its resource explicitly (``opt={"oplog_resource": "gateways"}``) or opt
-out (``opt={"oplog": False}``, e.g. login).
+principal), from which IP (``peer.client_ip``), which resource and which
+action. A handler can name its resource explicitly
+(``opt={"oplog_resource": "gateways"}``) or opt out (``opt={"oplog": False}``,
+e.g. login, which writes its own rows through ``record``, failures included).
 """
 
 from __future__ import annotations
