@@ -212,7 +212,9 @@ async def test_route_list_filters_and_number_check(api: Api) -> None:
         await api.create(
             "/api/routes",
             {"name": name, "prefix": prefix, "max_length": max_length, "context": "context-1",
-             "dest_type": dest_type, "body": "x" if dest_type != "FS_DEST_USER" else ""},
+             "dest_type": dest_type,
+             # an application line for SYSTEM (the allowlist), a host for IP
+             "body": {"FS_DEST_SYSTEM": "answer", "FS_DEST_IP": "x"}.get(dest_type, "")},
         )  # fmt: skip
     body = await api.ok("GET", "/api/routes")
     assert (body["page"], body["rowCount"], body["pageCount"]) == (1, 4, 1)

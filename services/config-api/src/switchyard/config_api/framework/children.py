@@ -20,6 +20,7 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import openapi
 from switchyard.config_api.framework.crud import body_of, toggle_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
+from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
@@ -94,6 +95,7 @@ async def add_values(tx: Tx, child: Child, pid: int, values: Values) -> asyncpg.
     await parent_exists(tx.conn, child, pid)
     if child.res.check is not None:
         values.update(await child.res.check(tx.conn, dict(values), None) or {})
+    unsafe(child.res, values, tx.apps)
     cols = [child.fk, *values]
     placeholders = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     row = await tx.conn.fetchrow(
@@ -142,6 +144,7 @@ async def edit(tx: Tx, child: Child, pid: int, cid: int, data: Any) -> asyncpg.R
         values.update(await child.res.check(tx.conn, merged, dict(current)) or {})
     if not values:
         return current
+    unsafe(child.res, {**dict(current), **values}, tx.apps)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
     row = await tx.conn.fetchrow(
         f"UPDATE {child.res.table} SET {sets}, updated_at = now() "  # noqa: S608

@@ -17,6 +17,7 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import openapi
 from switchyard.config_api.framework.imports import each_row, translate
 from switchyard.config_api.framework.inputs import NUL_REASON, decode, struct_for, with_defaults
+from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import pin, render
@@ -140,6 +141,7 @@ async def insert_row(tx: Tx, resource: Resource, values: Values) -> asyncpg.Reco
     values = dict(values)
     if resource.check is not None:
         values.update(await resource.check(tx.conn, dict(values), None) or {})
+    unsafe(resource, values, tx.apps)
     if resource.key_prefix:
         new_id = await tx.conn.fetchval(
             "SELECT nextval(pg_get_serial_sequence($1, 'id'))", resource.table
@@ -171,6 +173,7 @@ async def update_row(tx: Tx, resource: Resource, item_id: int, values: Values) -
         values = {**values, **(await resource.check(tx.conn, merged, dict(current)) or {})}
     if not values:
         return current
+    unsafe(resource, {**dict(current), **values}, tx.apps)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
     row = await tx.conn.fetchrow(
         f"UPDATE {resource.table} SET {sets}, updated_at = now() "  # noqa: S608

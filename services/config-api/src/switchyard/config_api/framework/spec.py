@@ -9,12 +9,14 @@ into list/get/create/update/delete handlers; anything that does not fit
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeAlias
 
 import asyncpg
 from litestar.params import PathParameter
+
+from switchyard.shared.fsvalues import Applications, Rule, UnsafeValue
 
 # How a column is read from a request and stored.
 #   text  any scalar, stored as text
@@ -50,6 +52,10 @@ class Col:
     searchable: bool = True
     # Other spellings clients send for a value, e.g. ("inbound", 1).
     aliases: tuple[tuple[str, Any], ...] = ()
+    # What a non-empty value may hold where it reaches FreeSWITCH
+    # (switchyard.shared.fsvalues); checked on every write and by
+    # `switchyard check` on stored rows (framework/rules.py).
+    rule: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,12 @@ class Referrer:
 # row merged with the change; current is None on create). Raise ApiError to
 # refuse; return values to store as well (e.g. a route's resolved `body`).
 Check = Callable[[Conn, Values, "Values | None"], Awaitable["Values | None"]]
+# The values whose rule depends on other fields (a route's body by its
+# dest_type, an IVR action's args by its action) or on the allowed
+# applications: every value of the row as it would be stored that breaks
+# its rule, named as the client sends it. Pure (no I/O), so `switchyard
+# check` runs the same over stored rows.
+Vet = Callable[[Values, Applications], Iterable[UnsafeValue]]
 # Adds what a single GET shows beyond the row (gateway params, …).
 Detail = Callable[[Conn, Values], Awaitable[None]]
 
@@ -101,6 +113,7 @@ class Resource:
     filters: tuple[Filter, ...] = ()
     referrers: tuple[Referrer, ...] = ()
     check: Check | None = None
+    vet: Vet | None = None
     detail: Detail | None = None
     # Generated `key` like "context-3" from the row id (contexts, IVRs).
     key_prefix: str = ""

@@ -20,6 +20,7 @@ from litestar import Request
 
 from switchyard.config_api.framework.constraints import CONSTRAINTS
 from switchyard.config_api.outbox import Outbox
+from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.http.errors import ApiError, bad_request, conflict
 from switchyard.shared.runtime import Runtime
 
@@ -38,6 +39,9 @@ class Notice(msgspec.Struct):
 class Tx:
     conn: asyncpg.Connection
     notices: list[Notice] = field(default_factory=list)
+    # The applications a user may name (route params, system lines, IVR
+    # entries): the built-in allowlist plus SWITCHYARD_FS_APPLICATIONS.
+    apps: Applications = APPLICATIONS
 
     def changed(self, resource: str, action: str, *ids: Any) -> None:
         self.notices.append(Notice(resource, action, list(ids)))
@@ -51,7 +55,7 @@ def outbox_of(request: Request[Any, Any, Any]) -> Outbox | None:
 @asynccontextmanager
 async def write(runtime: Runtime, request: Request[Any, Any, Any]) -> AsyncIterator[Tx]:
     async with runtime.pool.acquire() as conn:
-        tx = Tx(conn)
+        tx = Tx(conn, apps=fs_applications(runtime.settings.fs_applications))
         try:
             async with conn.transaction():
                 yield tx

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from switchyard.config_api.framework.crud import handlers
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
+from switchyard.shared.fsvalues import HOST, NAME
 
 CONTEXTS = Resource(
     name="contexts",
@@ -11,9 +12,10 @@ CONTEXTS = Resource(
     id_wire="num",
     cols=(
         Col("name", required=True),
-        Col("key"),
+        # The dialplan context FreeSWITCH hunts in (user_context, transfer … XML <key>).
+        Col("key", rule=NAME),
         Col("description"),
-        Col("domain"),
+        Col("domain", rule=HOST),
         # CherryPBX compares hotline_enabled === "1": pinned to a string.
         Col("hotline_enabled", "flag", default=0, wire="str"),
     ),

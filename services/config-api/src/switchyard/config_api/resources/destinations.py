@@ -10,11 +10,24 @@ distributors) live outside Switchyard and only need to be present.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 
-from switchyard.config_api.framework.spec import is_id
+from switchyard.config_api.framework.rules import app_lines, check, members, text
+from switchyard.config_api.framework.spec import Values, is_id
+from switchyard.shared.fsvalues import (
+    APP_DATA,
+    HOST,
+    LABEL,
+    NAME,
+    NUMBER,
+    PATH,
+    SOUND,
+    Applications,
+    UnsafeValue,
+)
 from switchyard.shared.http.errors import bad_request
 
 DEST_TYPES: frozenset[str] = frozenset(
@@ -154,3 +167,76 @@ def uses_sql(*dest_types: str) -> str:
     types = ", ".join(f"'{t}'" for t in sorted(dest_types))
     # name labels a delete refusal; id is for relevance answers.
     return f"SELECT name, id FROM routes WHERE dest_type IN ({types}) AND {cond} ORDER BY id"  # noqa: S608
+
+
+# --- what body and dest_uuid may hold, by type ------------------------------------
+
+# Types that hand a call to a module stock FreeSWITCH lacks: dest_uuid and
+# body go into the application's data as they are.
+EXTERNAL_TYPES: frozenset[str] = frozenset(
+    f"FS_DEST_{t}" for t in ["AGORA", "CHATGPT", "TEN", "CALLFLOW", "MCASTS", "MCAST_MEET"]
+)
+_MEETINGS = frozenset({"FS_DEST_MEETING_ROOM", "FS_DEST_MEETING", "FS_DEST_TIMELY_MEETING"})
+_TRANSFER_REASON = "must be '<number> [context]' (a number, then a context key)"
+
+
+def _queue(field: str, name: str) -> Iterator[UnsafeValue]:
+    """A mod_callcenter queue: a LABEL, or ``<queue>@<domain>``."""
+    if name and not all(LABEL.ok(part) for part in name.split("@", 1)):
+        yield UnsafeValue(field, f"{LABEL.reason} (or <queue>@<domain>)")
+
+
+def dest_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
+    """``body`` and ``dest_uuid`` by ``dest_type``, where routing/destinations.py
+    splices them into application data or a dial string (routes and their
+    time rules). Types whose ``dest_uuid`` names a stored object take only
+    that id (``resolve``) and show the object's own, checked, name in body."""
+    dest_type = text(row, "dest_type")
+    uuid = text(row, "dest_uuid").strip()
+    body = text(row, "body")
+    b = body.strip()
+    # What the builders take as a name when no table holds the object.
+    named, named_field = (b, "body") if b else (uuid, "dest_uuid")
+    if dest_type in TARGETS and uuid:
+        return
+    if dest_type == "FS_DEST_SYSTEM":
+        yield from app_lines("body", body, apps)
+    elif dest_type in ("FS_DEST_IP", "FS_DEST_TENCENT"):
+        yield from check("body", b, HOST)
+    elif dest_type == "FS_DEST_CONFERENCE_CLUSTER":
+        for n, node in enumerate(body.replace("\r", "").split("\n"), start=1):
+            if node.strip() and not HOST.ok(node.strip()):
+                yield UnsafeValue("body", f"line {n}: {HOST.reason}")
+    elif dest_type in ("FS_DEST_RING_EXTNS", "FS_DEST_SEQ_EXTNS"):
+        if uuid:
+            yield from members("dest_uuid", uuid)
+    elif dest_type == "FS_DEST_SCRIPT":
+        yield from check(named_field, named, PATH)
+    elif dest_type == "FS_DEST_PLAYBACK":
+        yield from check(named_field, named, SOUND)
+    elif dest_type == "FS_DEST_TRANSFER":
+        parts = body.split()
+        if len(parts) > 2:
+            yield UnsafeValue("body", _TRANSFER_REASON)
+            return
+        if parts and not NUMBER.ok(parts[0]):
+            yield UnsafeValue("body", f"{_TRANSFER_REASON}: the number {NUMBER.reason}")
+        if len(parts) == 2 and not NAME.ok(parts[1]):
+            yield UnsafeValue("body", f"{_TRANSFER_REASON}: the context {NAME.reason}")
+        if len(parts) < 2:
+            yield from check("dest_uuid", uuid, NAME)
+    elif dest_type == "FS_DEST_VOICEMAIL":
+        yield from check("body", b, NUMBER)
+    elif dest_type == "FS_DEST_CTI":
+        yield from _queue(named_field, named)
+    elif dest_type in ("FS_DEST_CONFERENCE_ROOM", "FS_DEST_DISTRIBUTORS"):
+        yield from check(named_field, named, LABEL)
+    elif dest_type in ("FS_DEST_CONFERENCE", "FS_DEST_USER_CONFERENCE"):
+        yield from check("body", b, LABEL)
+    elif dest_type in _MEETINGS:
+        yield from check("dest_uuid", uuid, LABEL)
+    elif dest_type == "FS_DEST_GATEWAY":
+        yield from check("body", b, NAME)  # XUI's legacy form: the gateway's name
+    elif dest_type in EXTERNAL_TYPES:
+        yield from check("dest_uuid", uuid, APP_DATA)
+        yield from check("body", b, APP_DATA)

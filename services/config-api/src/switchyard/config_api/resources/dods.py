@@ -21,6 +21,7 @@ from switchyard.config_api.framework.inputs import decode, struct_for, with_defa
 from switchyard.config_api.framework.spec import Col, Filter, Resource, Values
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
+from switchyard.shared.fsvalues import NUMBER
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import bad_request
@@ -80,7 +81,8 @@ DODS = Resource(
     cols=(
         Col("extn_id", "int", default=0),
         Col("extn"),
-        Col("line_number", required=True),
+        # The caller number the extension's calls leave with.
+        Col("line_number", required=True, rule=NUMBER),
         Col("type", required=True, choices=TYPES),
         Col("ref_id", "int", default=0),
         Col("name"),

@@ -17,6 +17,7 @@ from switchyard.config_api.framework.inputs import decode, struct_for, with_defa
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource, is_id
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import plain, render
+from switchyard.shared.fsvalues import NUMBER
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, Ok
 from switchyard.shared.http.errors import bad_request, not_found
@@ -50,7 +51,11 @@ NTS = children.Child(
         table="number_translation_numbers",
         id_wire="str",
         pin="str",
-        cols=(Col("original_number", required=True), Col("nts_number", required=True)),
+        # What a dnc/sdnc s/prefix_nts_<id>/ makes of a number: a NUMBER.
+        cols=(
+            Col("original_number", required=True, rule=NUMBER),
+            Col("nts_number", required=True, rule=NUMBER),
+        ),
     ),
     fk="table_id",
 )

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from switchyard.config_api.framework.crud import handlers
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
+from switchyard.shared.fsvalues import HOST, NAME, NUMBER, SECRET, TEXT
 
 EXTENSIONS = Resource(
     name="extensions",
     table="extensions",
     cols=(
-        Col("extn", required=True),
-        Col("name"),
-        Col("password", secret=True),
-        Col("context", default="context-1"),
-        Col("domain"),
-        Col("cid_name"),
-        Col("cid_number"),
+        # The directory's user id, dialled as user/<extn>@<domain>.
+        Col("extn", required=True, rule=NUMBER),
+        Col("name", rule=TEXT),
+        Col("password", secret=True, rule=SECRET),
+        Col("context", default="context-1", rule=NAME),
+        Col("domain", rule=HOST),
+        Col("cid_name", rule=TEXT),
+        Col("cid_number", rule=NUMBER),
         Col("type", default="SIP"),
         # The highest route_type this extension may call (0 emergency, 1
         # internal, 2 local, 3 domestic, 4 international); CP sends "4".

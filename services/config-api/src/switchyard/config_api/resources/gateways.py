@@ -7,6 +7,7 @@ delete at ``…/param/$pid``; list a gateway's params at
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row, relevance
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
+from switchyard.config_api.framework.rules import check, text
 from switchyard.config_api.framework.spec import (
     Col,
     Filter,
@@ -28,6 +30,17 @@ from switchyard.config_api.framework.spec import (
 )
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.shared.fsvalues import (
+    HOST,
+    NAME,
+    NUMBER,
+    PARAM,
+    SECRET,
+    TEXT,
+    Applications,
+    UnsafeValue,
+    check_variable_name,
+)
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, Ok
 from switchyard.shared.http.errors import bad_request, not_found
@@ -45,11 +58,12 @@ GATEWAYS = Resource(
     id_wire="str",
     pin="str",  # CherryPBX compares gateway fields as strings (`disabled === "0"`)
     cols=(
-        Col("name", required=True),
-        Col("realm"),
-        Col("username"),
-        Col("password", secret=True),
-        Col("profile_id"),
+        # sofia.conf's <gateway name>, and an argument of startgw/killgw.
+        Col("name", required=True, rule=NAME),
+        Col("realm", rule=HOST),
+        Col("username", rule=NUMBER),  # a SIP user part
+        Col("password", secret=True, rule=SECRET),
+        Col("profile_id", rule=NAME),
         Col("register", default="yes", choices=("yes", "no", "true", "false")),
         Col("description"),
         Col("disabled", "flag", default=0),
@@ -82,9 +96,36 @@ GATEWAYS = Resource(
 _struct = struct_for(GATEWAYS)
 
 _KV = (Col("k", required=True), Col("v"), Col("disabled", "flag", default=0))
+# Gateway params whose value is a secret (any printable text but ${).
+_SECRET_PARAMS = ("password", "secret")
+
+
+def param_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
+    """``<param name=k value=v/>`` of the gateway in sofia.conf."""
+    k = text(row, "k")
+    yield from check("k", k, PARAM)
+    secret = any(s in k.lower() for s in _SECRET_PARAMS)
+    yield from check("v", text(row, "v"), SECRET if secret else TEXT)
+
+
+def variable_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
+    """A channel variable the gateway sets on its calls: a plain, non-executing name."""
+    try:
+        check_variable_name("k", text(row, "k"))
+    except UnsafeValue as exc:
+        yield exc
+    yield from check("v", text(row, "v"), TEXT)
+
+
 PARAMS = children.Child(
     parent=GATEWAYS,
-    res=Resource(name="gateways", table="gateway_params", cols=_KV, toggle="disabled"),
+    res=Resource(
+        name="gateways",
+        table="gateway_params",
+        cols=_KV,
+        toggle="disabled",
+        vet=param_problems,
+    ),
     fk="gateway_id",
     fk_out="ref_id",
     realm="GATEWAY",
@@ -105,6 +146,7 @@ VARIABLES = children.Child(
             ),
         ),
         toggle="disabled",
+        vet=variable_problems,
     ),
     fk="gateway_id",
 )

@@ -8,6 +8,7 @@ shows the JSON as an object, as the spec's examples do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from litestar import get
@@ -16,20 +17,44 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import handlers, relevance
-from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
+from switchyard.config_api.framework.rules import app_line, app_lines, check, media, members, text
+from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource, Values
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destinations import uses_sql
 from switchyard.config_api.resources.routes import ROUTES
+from switchyard.shared.fsvalues import (
+    LABEL,
+    NAME,
+    NUMBER,
+    PATH,
+    SOUND,
+    TEXT,
+    Applications,
+    UnsafeValue,
+)
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import not_found
 
 SOUNDS = ("greet_long", "greet_short", "invalid_sound", "exit_sound", "transfer_sound")
+# Menu attributes FreeSWITCH runs as ``app data``.
+EXECS = ("exec_on_max_failures", "exec_on_max_timeouts")
+
+
+def ivr_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
+    """The menu's sounds (media JSON or a path) and the applications it runs."""
+    for name in (*SOUNDS, "pin_file", "bad_pin_file"):
+        yield from media(name, text(row, name), SOUND)
+    for name in EXECS:
+        if line := text(row, name):
+            yield from app_line(name, line, apps)
+
 
 IVRS = Resource(
     name="ivrs",
     table="ivrs",
     cols=(
-        Col("name", required=True),
+        # ivr.conf's <menu name>, the data of the `ivr` application.
+        Col("name", required=True, rule=LABEL),
         Col("key"),
         Col("description"),
         *(Col(s, "json", wire="media") for s in SOUNDS),
@@ -38,14 +63,14 @@ IVRS = Resource(
         Col("max_timeouts", "int", default=4),
         Col("exec_on_max_failures"),
         Col("exec_on_max_timeouts"),
-        Col("confirm_key"),
-        Col("confirm_macro"),
-        Col("confirm_attempts"),
-        Col("tts_engine"),
-        Col("tts_voice"),
+        Col("confirm_key", rule=NUMBER),
+        Col("confirm_macro", rule=NAME),
+        Col("confirm_attempts", rule=NUMBER),
+        Col("tts_engine", rule=NAME),
+        Col("tts_voice", rule=NAME),
         Col("digit_len", "int", default=1),
         Col("inter_digit_timeout", "int", default=3000),
-        Col("pin"),
+        Col("pin", rule=NUMBER),
         Col("pin_file", "json", wire="media"),
         Col("bad_pin_file", "json", wire="media"),
     ),
@@ -54,6 +79,7 @@ IVRS = Resource(
         " AS count_actions FROM ivrs i"
     ),
     computed={"count_actions": "num"},
+    vet=ivr_problems,
     key_prefix="ivr-",
     filters=(Filter("name", "name", "like"),),
     referrers=(
@@ -74,18 +100,52 @@ ACTION_TYPES = (
     "IVR_BACK", "IVR_EXIT", "IVR_HANGUP", "MACRO", "VOICE_MACRO",
 )  # fmt: skip
 
+_CONFERENCES = ("IVR_CONFERENCE", "IVR_CONFERENCE_ROOM", "IVR_MEETING_ROOM")
+
+
+def action_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
+    """``args`` and ``body`` by ``action``, as fsxml/documents.py writes the
+    menu entry (docs/routing.md, "IVR actions")."""
+    action, args, body = text(row, "action"), text(row, "args"), text(row, "body")
+    used, used_field = (args, "args") if args else (body, "body")  # `args or body`
+    if action == "IVR_EXTENSION":
+        if args.strip().startswith("["):
+            yield from members("args", args.strip())
+        else:
+            yield from check("args", args.strip(), NUMBER)
+    elif action == "IVR_PLAY":
+        yield from media(used_field, used, SOUND)
+    elif action in ("IVR_TTS", "MACRO", "VOICE_MACRO"):
+        yield from check(used_field, used, TEXT)
+    elif action == "IVR_SYSTEM":
+        yield from app_lines("body", body, apps, comments=False)
+    elif action == "IVR_SCRIPT":
+        yield from media("body", body, PATH)
+        yield from check("args", args, PATH)
+    elif action == "IVR_ROUTE":
+        yield from check("args", args.strip(), NAME)  # a context id or key
+        yield from check("body", body.strip(), NUMBER)
+    elif action in ("IVR_QUEUE", *_CONFERENCES):
+        name, where = (body, "body") if body else (args, "args")  # `body or args`
+        # A queue may be <queue>@<domain>; a room is spliced into <room>-<domain>@default.
+        parts = name.split("@", 1) if action == "IVR_QUEUE" else [name]
+        if name and not all(LABEL.ok(p) for p in parts):
+            yield UnsafeValue(where, LABEL.reason)
+
+
 ACTIONS = children.Child(
     parent=IVRS,
     res=Resource(
         name="ivrs",
         table="ivr_actions",
         cols=(
-            Col("digits", required=True),
+            Col("digits", required=True, rule=NUMBER),
             Col("action", required=True, choices=ACTION_TYPES),
             Col("match_prefix", "flag", default=0),
             Col("args"),
             Col("body"),
         ),
+        vet=action_problems,
     ),
     fk="ivr_menu_id",
 )

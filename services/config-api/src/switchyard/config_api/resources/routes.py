@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -23,12 +24,21 @@ from switchyard.config_api.framework.crud import (
 )
 from switchyard.config_api.framework.imports import rows_of, wants_zh
 from switchyard.config_api.framework.inputs import decode, struct_for
+from switchyard.config_api.framework.rules import check, column_problems, text
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.fsxml.endpoint import live_of
-from switchyard.config_api.resources.destinations import resolve
+from switchyard.config_api.resources.destinations import dest_problems, resolve
 from switchyard.config_api.resources.routing_api import DEFAULT_CONTEXT, checked_route_id
+from switchyard.shared.fsvalues import (
+    CODECS,
+    NAME,
+    NUMBER,
+    PATH,
+    Applications,
+    UnsafeValue,
+)
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import bad_request
@@ -58,9 +68,10 @@ ROUTES = Resource(
     cols=(
         Col("name", required=True),
         Col("description"),
-        Col("prefix"),
+        # Matched literally against a dialled number, which is a NUMBER.
+        Col("prefix", rule=NUMBER),
         Col("max_length", "int", default=12, required=True),
-        Col("context", required=True),
+        Col("context", required=True, rule=NAME),
         Col("dnc"),
         Col("sdnc"),
         Col("dest_type", required=True),
@@ -71,9 +82,9 @@ ROUTES = Resource(
         Col("blacklist"),
         Col("proxy_media", "flag", default=1),
         Col("route_type", "int", default=4, choices=(0, 1, 2, 3, 4)),
-        Col("media_codec", "csv"),
+        Col("media_codec", "csv", rule=CODECS),
         Col("disabled", "flag", default=0),
-        Col("cid_number"),
+        Col("cid_number", rule=NUMBER),
         Col("did_enabled", "flag", default=0),
     ),
     filters=(
@@ -83,6 +94,7 @@ ROUTES = Resource(
         Filter("name", "name", "like"),
     ),
     check=check_route,
+    vet=dest_problems,
     toggle="disabled",
     create_reply="object",
     bulk="routes",  # XUI: a POST body without `name` is an array of routes
@@ -112,6 +124,24 @@ BATCH = Resource(
 _batch_struct = struct_for(BATCH)
 _ROUTE_OUT = oa.output_schema(ROUTES)
 
+
+# The CP editor's pseudo keys: the routing engine runs ``lua <v>`` for them.
+SCRIPT_PARAMS = frozenset({"uploaded_scripts", "inner_scripts"})
+
+
+def param_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
+    """A route param runs as ``<k> <v>``: ``k`` an allowed application (or one
+    of the engine's pseudo keys, whose ``v`` is a Lua script's path)."""
+    k, v = text(row, "k").strip(), text(row, "v")
+    if k in SCRIPT_PARAMS:
+        yield from check("v", v, PATH)
+        return
+    try:
+        apps.check_action("", k, v)
+    except UnsafeValue as exc:
+        yield UnsafeValue({"app": "k", "data": "v"}.get(exc.field, exc.field), exc.reason)
+
+
 PARAMS = children.Child(
     parent=ROUTES,
     res=Resource(
@@ -124,6 +154,7 @@ PARAMS = children.Child(
             Col("o", "int", default=1),
         ),
         toggle="disabled",
+        vet=param_problems,
     ),
     fk="route_id",
     fk_out="ref_id",
@@ -229,6 +260,8 @@ async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
     values = decode(BATCH, _batch_struct, {k: v for k, v in data.items() if k in BATCH_FIELDS})
     if not values:
         raise bad_request("body", f"nothing to update; one of {list(BATCH_FIELDS)}")
+    for problem in column_problems(BATCH, values):
+        raise bad_request(problem.field, problem.reason)
     async with write(runtime, request) as tx:
         if values.get("blacklist"):
             await check_blacklist(tx.conn, str(values["blacklist"]))

@@ -7,6 +7,7 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework.crud import handlers
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
 from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.shared.fsvalues import NUMBER
 
 FUNC_TYPES = (
     "FS_DEST_FUNC_CALL_FORWARDING", "FS_DEST_FUNC_CALL_FORWARDING_CANCEL",
@@ -25,7 +26,7 @@ FUNC_CODES = Resource(
     name="func_code",
     table="func_codes",
     cols=(
-        Col("func_code", required=True),
+        Col("func_code", required=True, rule=NUMBER),
         Col("func_type", required=True, choices=FUNC_TYPES),
         Col("description"),
         Col("disabled", "flag", default=0),
@@ -58,8 +59,9 @@ HOTLINES = Resource(
     id_wire="str",
     pin="str",
     cols=(
-        Col("line_number", required=True),
-        Col("numbers", required=True),
+        # A DID: matched against the dialled number; rings user/<numbers>@…
+        Col("line_number", required=True, rule=NUMBER),
+        Col("numbers", required=True, rule=NUMBER),
         Col("description"),
         Col("type"),
         Col("ref_id"),

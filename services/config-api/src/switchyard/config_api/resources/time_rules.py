@@ -20,10 +20,11 @@ from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, list_rows, require_list
 from switchyard.config_api.framework.imports import each_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
+from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import Col, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
-from switchyard.config_api.resources.destinations import resolve
+from switchyard.config_api.resources.destinations import dest_problems, resolve
 from switchyard.config_api.routing.recurrence import parse_recurrence
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import bad_request, not_found
@@ -62,6 +63,7 @@ RULES = Resource(
         Col("body"),
     ),
     check=_check_rule,
+    vet=dest_problems,
 )
 _rule_struct = struct_for(RULES)
 
@@ -139,6 +141,7 @@ def _id_of(row: Any, where: str = "id") -> int:
 async def _insert(tx: Tx, resource: Resource, values: Values) -> asyncpg.Record:
     if resource.check is not None:
         values.update(await resource.check(tx.conn, dict(values), None) or {})
+    unsafe(resource, values, tx.apps)
     cols = list(values)
     row = await tx.conn.fetchrow(
         f"INSERT INTO {resource.table} ({', '.join(cols)}) "  # noqa: S608 - declared columns
@@ -161,6 +164,7 @@ async def _update(tx: Tx, resource: Resource, item_id: int, values: Values) -> a
         merged = {**dict(current), **values}
         values = {**values, **(await resource.check(tx.conn, merged, dict(current)) or {})}
     if values:
+        unsafe(resource, {**dict(current), **values}, tx.apps)
         sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
         row = await tx.conn.fetchrow(
             f"UPDATE {resource.table} SET {sets}, updated_at = now() "  # noqa: S608

@@ -20,6 +20,7 @@ from switchyard.config_api.resources.destinations import (
     TRUNK_TYPES,
     uses_sql,
 )
+from switchyard.shared.fsvalues import PEER
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 
@@ -37,8 +38,9 @@ TRUNKS = Resource(
         Col("description"),
         Col("type", default="INOUT", choices=("INOUT", "IN", "OUT")),
         Col("protocol", default="UDP", choices=("UDP", "TCP", "TLS")),
-        Col("local_addr"),
-        Col("remote_addr"),
+        Col("local_addr", rule=PEER),
+        # Dialled as sofia/<profile>/<number>@<remote_addr>.
+        Col("remote_addr", rule=PEER),
         Col("source"),
         Col("register", "bool", default=False),
         Col("enabled", "bool", default=True),
