@@ -4,17 +4,25 @@ lockout, no log of failed logins."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
+import httpx
+import msgspec
+from granian.constants import Interfaces
+from granian.server.embed import Server
 from litestar.testing import AsyncTestClient
 
 from switchyard.shared import accounts
+from switchyard.shared.embedded import free_port
 from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.peer import client_ip, is_https
+from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
-from tests.security.conftest import OpenClient
+from tests.security.conftest import OpenClient, probe
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 PASSWORD = "correct horse battery"
@@ -167,3 +175,57 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies() -> None:
     assert client_ip(_scope("10.0.0.1", "10.0.0.0/8", fwd)) == "198.51.100.9"
     assert is_https(_scope("10.0.0.1", "10.0.0.0/8", fwd))
     assert is_https(_scope("192.0.2.5", "", {}, scheme="https"))
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_client_is_limited_and_logged(
+    settings: Settings, db: asyncpg.Pool
+) -> None:
+    """Under granian, as deployed: the socket peer is 127.0.0.1, here a trusted proxy."""
+    logging.getLogger("_granian").setLevel(logging.WARNING)
+    await accounts.create_user(db, "alice", PASSWORD)
+    app = create_app(
+        msgspec.structs.replace(settings, trusted_proxies="127.0.0.1/32", login_ip_failures=3),
+        [probe],
+    )
+    port = free_port()
+    server = Server(app, address="127.0.0.1", port=port, interface=Interfaces.ASGI)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            await eventually_ready(http)
+            fwd = {"X-Forwarded-For": "6.6.6.6, 198.51.100.9", "X-Forwarded-Proto": "https"}
+            for i in range(3):
+                r = await http.post(
+                    "/api/sessions", json={"username": f"u{i}", "password": "x"}, headers=fwd
+                )
+                assert r.status_code == 401
+            # Another client behind the same proxy is not limited by 198.51.100.9's failures.
+            other = {"X-Forwarded-For": "198.51.100.10", "X-Forwarded-Proto": "https"}
+            ok = await http.post(
+                "/api/sessions", json={"username": "alice", "password": PASSWORD}, headers=other
+            )
+            assert ok.status_code == 200
+            assert "secure" in ok.headers["set-cookie"].lower()
+            r = await http.post(
+                "/api/sessions", json={"username": "alice", "password": PASSWORD}, headers=fwd
+            )
+            assert r.status_code == 429
+    finally:
+        server.stop()
+        async with asyncio.timeout(10):
+            await serving
+    ips = await db.fetch("SELECT action, ip FROM operation_logs ORDER BY id")
+    assert [(r["action"], r["ip"]) for r in ips] == [
+        *[("login_failed", "198.51.100.9")] * 3,
+        ("login", "198.51.100.10"),
+        ("login_limited", "198.51.100.9"),
+    ]
+
+
+async def eventually_ready(http: httpx.AsyncClient) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
