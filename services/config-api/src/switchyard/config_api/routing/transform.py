@@ -29,9 +29,11 @@ import msgspec
 
 from switchyard.config_api.routing.model import NumberTranslation
 
-_TOKENS = re.compile(r"^(?:[+-][^+-]+)+$")
+# Whole specs are matched with fullmatch: ``$`` in a ``match`` pattern also
+# accepts a trailing newline.
+_TOKENS = re.compile(r"(?:[+-][^+-]+)+")
 _TOKEN = re.compile(r"([+-])([^+-]+)")
-_POSITIONAL = re.compile(r"^([mIid])([0-9])(.*)$")
+_POSITIONAL = re.compile(r"([mIid])([0-9])(.*)")
 _NTS = re.compile(r"^s/prefix_nts_(\d+)/")
 _GROUP_REF = re.compile(r"\$(\d)")
 
@@ -68,7 +70,7 @@ def _compile(spec: str, tables: Mapping[int, NumberTranslation]) -> Callable[[st
             return lambda number: digits + number[n:]
         return lambda number: digits if len(number) < n else number[: len(number) - n] + digits
     if head in "+-":
-        if not _TOKENS.match(spec):
+        if not _TOKENS.fullmatch(spec):
             raise ValueError(
                 f"{spec!r}: expected tokens like -0+9 (each - or + followed by digits)"
             )
@@ -86,7 +88,7 @@ def _compile(spec: str, tables: Mapping[int, NumberTranslation]) -> Callable[[st
     if head == "@":
         whole = spec[1:]
         return lambda number: whole
-    positional = _POSITIONAL.match(spec)
+    positional = _POSITIONAL.fullmatch(spec)
     if positional:
         return _positional(spec, positional[1], int(positional[2]), positional[3])
     nts = _NTS.match(spec)
@@ -108,7 +110,7 @@ def _regex(spec: str) -> Callable[[str], str]:
     if body.endswith("/") and not body.endswith("\\/"):
         body = body[:-1]
     # The pattern ends at the first unescaped slash; the replacement follows.
-    m = re.match(r"^((?:\\.|[^\\/])*)/(.*)$", body, re.DOTALL)
+    m = re.fullmatch(r"((?:\\.|[^\\/])*)/(.*)", body, re.DOTALL)
     if not m or not m[1]:
         raise ValueError(f"{spec!r}: expected /regex/replacement/")
     try:
