@@ -113,10 +113,15 @@ PATH = _rule(
 # A sound FreeSWITCH plays (IVR sounds, playback): a PATH, optionally after
 # a ``$${name}`` of the node's vars.xml (the XML preprocessor's plain
 # variable, e.g. ``$${sound_prefix}``), or a tone/silence stream.
+# The $${…} a sound may start with are FreeSWITCH's directory variables
+# (vars.xml); any other would put a global variable (a password, say) where
+# FreeSWITCH logs it.
 SOUND = _rule(
-    r"(?!~)(?:\$\$\{[A-Za-z_][A-Za-z0-9_]{0,63}\})?[\w./+-]{1,512}"
+    r"(?!~)(?:\$\$\{(?:sounds_dir|sound_prefix|recordings_dir|storage_dir|base_dir)\})?"
+    r"[\w./+-]{1,512}"
     r"|(?:tone_stream|silence_stream)://[\w%(),;=.+-]{1,256}",
-    "must be a file path (letters, digits, / . _ + -; optionally after $${variable}) "
+    "must be a file path (letters, digits, / . _ + -; optionally after $${sounds_dir}, "
+    "$${sound_prefix}, $${recordings_dir}, $${storage_dir} or $${base_dir}) "
     "or a tone_stream:// / silence_stream://",
 )
 # A SIP peer's address (trunk remote address): a HOST, optionally sip:/sips:.
