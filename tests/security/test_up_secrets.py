@@ -87,7 +87,7 @@ def test_up_keeps_its_edge_and_its_secrets(start_up: StartUp) -> None:
 
     # Finding 12: neither the token nor the admin password (nor any other
     # secret) in a log; checked once `up` has stopped, below.
-    nats_password = re.search(r'password: "([^"]+)"', (data / "nats/nats.conf").read_text())
+    nats_password = re.search(r'"password": "([^"]+)"', (data / "nats/nats.conf").read_text())
     assert nats_password is not None
     secrets = {
         "token": token,

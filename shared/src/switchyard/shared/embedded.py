@@ -322,12 +322,26 @@ class EmbeddedNats(_Child):
 
     user = "switchyard"
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, jetstream: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        jetstream: bool = True,
+        users: dict[str, tuple[str, dict[str, object]]] | None = None,
+    ) -> None:
+        """``users``: more users, name -> (password, nats-server permissions)."""
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.jetstream = jetstream
         self.password = secrets.token_urlsafe(24)
+        self.users = users or {}
+
+    def url_of(self, user: str) -> str:
+        """The URL with one of ``users``' credentials."""
+        password = quote(self.users[user][0], safe="")
+        return f"nats://{quote(user, safe='')}:{password}@{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -344,11 +358,13 @@ class EmbeddedNats(_Child):
         return found
 
     def config(self) -> str:
+        users: list[dict[str, object]] = [{"user": self.user, "password": self.password}]
+        for name, (password, permissions) in self.users.items():
+            users.append({"user": name, "password": password, "permissions": permissions})
+        # nats-server's configuration format reads JSON values.
         conf = (
-            f'listen: "{self.host}:{self.port}"\n'
-            "authorization {\n"
-            f'  users: [{{user: "{self.user}", password: "{self.password}"}}]\n'
-            "}\n"
+            f"listen: {json.dumps(f'{self.host}:{self.port}')}\n"
+            f"authorization {{\n  users: {json.dumps(users)}\n}}\n"
         )
         if self.jetstream:
             conf += f"jetstream {{store_dir: {json.dumps(str(self.data_dir))}}}\n"
