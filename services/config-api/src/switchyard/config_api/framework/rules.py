@@ -12,7 +12,7 @@ rows stored before the rules existed. The rules themselves live in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from switchyard.config_api.framework.spec import Resource
@@ -85,7 +85,7 @@ def members(field: str, value: str) -> Iterator[UnsafeValue]:
     ``extn`` a NUMBER, every domain a HOST (each goes into ``user/<extn>@<domain>``)."""
     try:
         items = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep
         items = None
     if not isinstance(items, list):
         yield UnsafeValue(field, 'must be the JSON list [{"extn":"1001|domain"}]')
@@ -111,7 +111,7 @@ def media(field: str, value: str, rule: Rule) -> Iterator[UnsafeValue]:
     if stripped.startswith("{"):
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep
             data = None
         if not isinstance(data, dict):
             yield UnsafeValue(field, 'must be a path or the media JSON {"media_path": …}')
@@ -123,7 +123,3 @@ def media(field: str, value: str, rule: Rule) -> Iterator[UnsafeValue]:
             yield from check(f"{field}.media_path", path, rule)
         return
     yield from check(field, value, rule)
-
-
-def first(found: Iterable[UnsafeValue]) -> UnsafeValue | None:
-    return next(iter(found), None)
