@@ -257,7 +257,10 @@ def _hand_out_secrets(
     # What a real node's xml_curl.conf needs (docs/routing.md shows the whole file).
     credentials = f"{XML_CURL_USER}:{settings.xml_curl_secret}"
     if not sys.stdout.isatty():
-        credentials = f"{XML_CURL_USER}:<the secret in {settings.data_dir / XML_CURL_SECRET_FILE}>"
+        kept = settings.data_dir / XML_CURL_SECRET_FILE
+        ours = kept.exists() and kept.read_text().strip() == settings.xml_curl_secret
+        where = str(kept) if ours else f"${ENV_PREFIX}XML_CURL_SECRET"
+        credentials = f"{XML_CURL_USER}:<the secret in {where}>"
     print("FreeSWITCH xml_curl.conf binding (docs/routing.md):", flush=True)
     print(f'  <param name="gateway-url" value="{url}/fs/xml"/>', flush=True)
     print(f'  <param name="gateway-credentials" value="{credentials}"/>', flush=True)
