@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from switchyard.config_api import check as check_cmd
@@ -29,7 +30,10 @@ from switchyard.config_api.resources import (
     time_rules,
     trunks,
 )
+from switchyard.config_api.service import service
 from switchyard.shared.fsvalues import APPLICATIONS, Applications
+from switchyard.shared.runner import create_app
+from switchyard.shared.settings import Settings
 
 BAD_NUMBERS = ["${system(id)}", "1000\n", "1 0", "}", "<x>", "1,2", "1|2", "1@host", ""]
 
@@ -276,3 +280,12 @@ async def test_switchyard_check_command(db: asyncpg.Pool, database_url: str) -> 
     assert f"extensions {ext} extn: may hold" in out
     assert len(out.splitlines()) == 4
     assert "4 stored value(s) break their rule" in err
+
+
+async def test_demo_pbx_passes_the_rules(settings: Settings, db: asyncpg.Pool) -> None:
+    """What `up` seeds is what `switchyard check` then finds clean."""
+    async with create_app(msgspec.structs.replace(settings, demo=True), [service]).lifespan():
+        pass
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM extensions") == 20
+        assert await check_cmd.violations(conn, APPLICATIONS) == []
