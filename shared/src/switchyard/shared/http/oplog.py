@@ -1,4 +1,4 @@
-"""The operation log: every successful write lands in ``operation_logs``.
+"""The operation log: every successful write a principal makes lands in ``operation_logs``.
 
 An ASGI middleware, so no handler can forget it: after a POST, PUT, PATCH or
 DELETE that answered below 400 it records who (the authenticated
@@ -6,6 +6,13 @@ principal), from which IP (``peer.client_ip``), which resource and which
 action. A handler can name its resource explicitly
 (``opt={"oplog_resource": "gateways"}``) or opt out (``opt={"oplog": False}``,
 e.g. login, which writes its own rows through ``record``, failures included).
+
+Handlers that authenticate themselves (``exclude_from_auth``: FreeSWITCH's
+``/fs/xml`` fetches, later ``/cli`` reads and ``/tts``) are machine traffic,
+mostly reads sent as POST: they are not recorded unless they say
+``opt={"oplog": True}``. Otherwise every fetch of a busy PBX would be a row
+(issue 12: 24k rows in one minute of calls) and an insert on FreeSWITCH's
+synchronous path.
 """
 
 from __future__ import annotations
@@ -19,11 +26,20 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchyard.shared.accounts import Principal
+from switchyard.shared.http.auth import EXCLUDE_OPT
 from switchyard.shared.http.peer import client_ip
 
 log = logging.getLogger(__name__)
 
 _ACTIONS = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
+
+
+def recorded(opt: dict[str, Any]) -> bool:
+    """Whether a successful write through a handler with ``opt`` is logged."""
+    wanted = opt.get("oplog")
+    if wanted is not None:
+        return bool(wanted)
+    return not opt.get(EXCLUDE_OPT, False)
 
 
 def resource_of(path: str) -> str:
@@ -88,7 +104,7 @@ class OperationLogMiddleware(ASGIMiddleware):
         route_handler = scope.get("route_handler")
         if route_handler is not None:
             handler_opt = route_handler.opt
-        if status >= 400 or handler_opt.get("oplog") is False:
+        if status >= 400 or not recorded(handler_opt):
             return
         principal = scope.get("user")
         operator = principal.operator if isinstance(principal, Principal) else "anonymous"

@@ -40,7 +40,8 @@ from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError
 
 XML = "text/xml"
-OPT = {"exclude_from_auth": True}
+# FreeSWITCH authenticates itself (the secret) and only reads: no operation log row.
+OPT = {"exclude_from_auth": True, "oplog": False}
 # The user name of mod_xml_curl's ``gateway-credentials`` (``freeswitch:<secret>``).
 XML_CURL_USER = "freeswitch"
 
