@@ -129,6 +129,22 @@ PEER = _rule(
     r"(?:sips?:)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?",
     "must be a host name or IPv4 address, optionally with sip: and :port",
 )
+# Gateway params (sofia.conf) whose value is a SIP peer's address, and the
+# words that make a param a credential.
+_PEER_PARAMS = frozenset({"realm", "proxy", "outbound-proxy", "register-proxy", "from-domain"})
+_SECRET_WORDS = ("password", "secret")
+
+
+def gateway_param_rule(name: str) -> Rule:
+    """The rule for the value of the gateway param ``name`` (config-api's
+    input and the sofia.conf it serves must agree)."""
+    if name in _PEER_PARAMS:
+        return PEER
+    if any(w in name.lower() for w in _SECRET_WORDS):
+        return SECRET
+    return TEXT
+
+
 # A sofia.conf param name (gateway params).
 PARAM = _rule(r"[A-Za-z0-9_-]{1,64}", "may hold 1-64 letters, digits, _ and - only")
 # Codec names for absolute_codec_string (PCMU, opus@48000h@20i), comma separated.

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import msgspec
 
+from switchyard.shared.fsvalues import fs_applications
+
 ENV_PREFIX = "SWITCHYARD_"
 
 
@@ -89,9 +91,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if key in env:
                 raw[field.name] = env[key]
         try:
-            return msgspec.convert(raw, cls, strict=False, dec_hook=_dec_hook)
+            settings = msgspec.convert(raw, cls, strict=False, dec_hook=_dec_hook)
         except msgspec.ValidationError as exc:
             raise SettingsError(_name_the_variable(str(exc))) from None
+        try:
+            # Refused here, at start-up, rather than on the first write it affects.
+            fs_applications(settings.fs_applications)
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}FS_APPLICATIONS: {exc}") from None
+        return settings
 
     def to_env(self) -> dict[str, str]:
         """The environment that reproduces these settings in a child process."""

@@ -38,7 +38,6 @@ from switchyard.shared.fsvalues import (
     NUMBER,
     PARAM,
     PATH,
-    PEER,
     SECRET,
     SOUND,
     TEXT,
@@ -46,6 +45,7 @@ from switchyard.shared.fsvalues import (
     Rule,
     UnsafeValue,
     check_variable_name,
+    gateway_param_rule,
 )
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,6 @@ _DIGITS = Rule(
 _CIDR = re.compile(r"[0-9A-Fa-f:.]{2,45}(?:/[0-9]{1,3})?")
 # Gateway params whose value is a SIP peer's address; params whose name holds
 # one of _SECRETS are secrets (as config-api's input reads them).
-_PEER_PARAMS = frozenset({"realm", "proxy", "outbound-proxy", "register-proxy", "from-domain"})
-_SECRETS = ("password", "secret")
 
 
 class FsProblem(msgspec.Struct, frozen=True):
@@ -208,7 +206,9 @@ class FsIndex:
         )
         ok = ok and all(
             self._ok("gateway", g.id, "params", PARAM, k, what)
-            and (v == "" or self._ok("gateway", g.id, f"params {k}", _param_rule(k), v, what))
+            and (
+                v == "" or self._ok("gateway", g.id, f"params {k}", gateway_param_rule(k), v, what)
+            )
             for k, v in g.params
         )
         if not ok:
@@ -486,14 +486,6 @@ def _check(field: str, rule: Rule, value: str) -> str:
     if _UNCARRIED.search(value):
         raise UnsafeValue(field, "holds characters XML cannot carry")
     return value
-
-
-def _param_rule(name: str) -> Rule:
-    if name in _PEER_PARAMS:
-        return PEER
-    if any(s in name.lower() for s in _SECRETS):
-        return SECRET
-    return TEXT
 
 
 def _domain_ok(domain: str) -> bool:

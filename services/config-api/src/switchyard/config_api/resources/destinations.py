@@ -18,10 +18,10 @@ import asyncpg
 from switchyard.config_api.framework.rules import app_lines, check, members, text
 from switchyard.config_api.framework.spec import Values, is_id
 from switchyard.shared.fsvalues import (
-    APP_DATA,
     HOST,
     LABEL,
     NAME,
+    NO_EXPANSION,
     NUMBER,
     PATH,
     SOUND,
@@ -238,5 +238,7 @@ def dest_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
     elif dest_type == "FS_DEST_GATEWAY":
         yield from check("body", b, NAME)  # XUI's legacy form: the gateway's name
     elif dest_type in EXTERNAL_TYPES:
-        yield from check("dest_uuid", uuid, APP_DATA)
-        yield from check("body", b, APP_DATA)
+        # XSwitch's own modules read JSON here (FS_DEST_TEN's config); the
+        # builder refuses the same (routing/destinations.py _external).
+        yield from check("dest_uuid", uuid, NO_EXPANSION)
+        yield from check("body", b, NO_EXPANSION)

@@ -40,6 +40,7 @@ from switchyard.shared.fsvalues import (
     Applications,
     UnsafeValue,
     check_variable_name,
+    gateway_param_rule,
 )
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, Ok
@@ -96,16 +97,14 @@ GATEWAYS = Resource(
 _struct = struct_for(GATEWAYS)
 
 _KV = (Col("k", required=True), Col("v"), Col("disabled", "flag", default=0))
+
+
 # Gateway params whose value is a secret (any printable text but ${).
-_SECRET_PARAMS = ("password", "secret")
-
-
 def param_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
     """``<param name=k value=v/>`` of the gateway in sofia.conf."""
     k = text(row, "k")
     yield from check("k", k, PARAM)
-    secret = any(s in k.lower() for s in _SECRET_PARAMS)
-    yield from check("v", text(row, "v"), SECRET if secret else TEXT)
+    yield from check("v", text(row, "v"), gateway_param_rule(k))
 
 
 def variable_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:

@@ -31,6 +31,7 @@ from switchyard.config_api.framework.wire import render
 from switchyard.config_api.fsxml.endpoint import live_of
 from switchyard.config_api.resources.destinations import dest_problems, resolve
 from switchyard.config_api.resources.routing_api import DEFAULT_CONTEXT, checked_route_id
+from switchyard.config_api.routing.engine import SCRIPT_PARAMS
 from switchyard.shared.fsvalues import (
     CODECS,
     NAME,
@@ -123,10 +124,6 @@ BATCH = Resource(
 )
 _batch_struct = struct_for(BATCH)
 _ROUTE_OUT = oa.output_schema(ROUTES)
-
-
-# The CP editor's pseudo keys: the routing engine runs ``lua <v>`` for them.
-SCRIPT_PARAMS = frozenset({"uploaded_scripts", "inner_scripts"})
 
 
 def param_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
