@@ -81,6 +81,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Failed logins per client IP within its window (seconds).
     login_ip_failures: int = 20
     login_ip_window: int = 60
+    # event-relay (docs/event-relay.md). mod_ai's post-event-url: every call's
+    # ai::channel-state events are POSTed there (empty: no such target).
+    post_event_url: str = ""
+    # Optional whsec_… secret signing the post_event_url deliveries (XSwitch sends none).
+    post_event_secret: str = ""
+    # Comma-separated nodes known to run mod_ai (their ai::channel-state events
+    # pass through; the relay makes none for them). Learned too on the first one seen.
+    mod_ai_nodes: str = ""
+    # Comma-separated CIDRs webhook URLs may reach although private, loopback
+    # or link-local (refused otherwise), e.g. 127.0.0.0/8.
+    webhook_allow_private: str = ""
+    # Seconds to wait before each retry, comma separated (±20% jitter); a
+    # delivery still failing after the last one is parked as failed.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    # Seconds one webhook request may take.
+    webhook_timeout: float = 15.0
+    # A subscription whose deliveries keep failing this long (seconds) is disabled.
+    webhook_disable_after: int = 5 * 86400
+    # Days the delivery log and relayed events are kept.
+    webhook_retention_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -94,6 +94,16 @@ class Subjects(msgspec.Struct, frozen=True):
 
     config_api_queue: ClassVar[str] = "config-api"
 
+    # --- event-relay ------------------------------------------------------------
+    @property
+    def webhooks_changed(self) -> str:
+        """Published after a webhook subscription write or a replay: every
+        event-relay process reloads its subscriptions, the leader adopts
+        deliveries made pending again."""
+        return f"{self.prefix}.relay.webhooks.changed"
+
+    events_consumer: ClassVar[str] = "event-relay"
+
     # --- media ------------------------------------------------------------------
     @property
     def tts_request(self) -> str:

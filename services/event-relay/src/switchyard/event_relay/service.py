@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from switchyard.event_relay import webhooks_http
+from switchyard.event_relay.relay import Relay, relay_lifespan
 from switchyard.shared.service import Service
 
-service = Service(name="event-relay")
+
+async def ready(relay: Relay | None) -> str | None:
+    return "starting" if relay is None else None
+
+
+service = Service(
+    name="event-relay",
+    route_handlers=[webhooks_http.router],
+    lifespan=relay_lifespan,
+    ready=ready,
+)

@@ -1,0 +1,265 @@
+"""Sending: one lane per subscription and call, retries, 410, the attempt log.
+
+A lane (subscription, call) sends one delivery at a time, oldest first, so a
+call's ``answered`` never reaches a subscription before its ``ringing``,
+retries included: a failing head holds its lane (only that lane) until it
+is delivered or parked as failed. Lanes run concurrently; each subscription
+has its own connection pool, so a slow or dead endpoint holds its own lanes
+and connections and nobody else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+
+from switchyard.event_relay import xswitch
+from switchyard.event_relay.retry import next_delay, retry_after
+from switchyard.event_relay.store import Attempt, AttemptWriter, Job
+from switchyard.event_relay.subscriptions import Subscription
+from switchyard.event_relay.urlpolicy import Policy, Refused
+from switchyard.shared import webhooks
+from switchyard.shared.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+SNIPPET = 512  # characters of a response body kept in the attempt log
+USER_AGENT = "Switchyard-Webhooks/1"
+
+Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def render(job: Job) -> bytes:
+    """The body of a delivery: the event as received, or mod_ai's event made from it."""
+    if job.kind == "ai":
+        made = xswitch.channel_state(msgspec.json.decode(job.payload))
+        assert made is not None  # only such events get an "ai" delivery
+        return xswitch.encode(made)
+    return job.payload
+
+
+class Sender:
+    """One subscription's HTTP client: its own pool, never shared."""
+
+    def __init__(self, timeout: float) -> None:
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, pool=None),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            follow_redirects=False,  # 3xx is a failure (Standard Webhooks)
+        )
+
+    async def post(
+        self, policy: Policy, url: str, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        target = await policy.check(url)
+        headers = {**headers, "host": target.host_header}
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        return await self.client.post(
+            target.connect_url, content=body, headers=headers, extensions=extensions
+        )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        subs: Callable[[], dict[int, Subscription]],
+        policy: Policy,
+        writer: AttemptWriter,
+        emit: Emit,
+        *,
+        schedule: tuple[float, ...],
+        timeout: float,
+        disable_after: float,
+    ) -> None:
+        self.pool = pool
+        self.subs = subs
+        self.policy = policy
+        self.writer = writer
+        self.emit = emit
+        self.schedule = schedule
+        self.timeout = timeout
+        self.disable_after = disable_after
+        self.rng = random.Random()  # noqa: S311 - retry jitter, not a secret
+        self.lanes: dict[tuple[int, str], list[Job]] = {}
+        self._tasks: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._senders: dict[int, Sender] = {}
+        self._held: set[int] = set()  # delivery ids in some lane
+        self.delivered = 0
+
+    def enqueue(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            if job.id in self._held:
+                continue  # adopted again after a replay: it is already here
+            self._held.add(job.id)
+            key = (job.webhook_id, job.lane)
+            lane = self.lanes.setdefault(key, [])
+            # In id order: a replayed or adopted delivery takes its old place.
+            bisect.insort(lane, job, key=lambda j: j.id)
+            if key not in self._tasks:
+                self._tasks[key] = asyncio.create_task(self._run(key, lane))
+
+    @property
+    def pending(self) -> int:
+        return sum(len(lane) for lane in self.lanes.values())
+
+    async def stop(self) -> None:
+        await cancel_and_wait(*self._tasks.values())
+        self._tasks.clear()
+        self.lanes.clear()
+        self._held.clear()
+        for sender in self._senders.values():
+            await sender.client.aclose()
+        self._senders.clear()
+
+    def forget(self, webhook_id: int) -> None:
+        """A deleted subscription: its lanes stop (its rows went with it)."""
+        for key in [k for k in self._tasks if k[0] == webhook_id]:
+            self._tasks.pop(key).cancel()
+            for job in self.lanes.pop(key, []):
+                self._held.discard(job.id)
+        sender = self._senders.pop(webhook_id, None)
+        if sender is not None:
+            asyncio.get_running_loop().create_task(sender.client.aclose())
+
+    async def _run(self, key: tuple[int, str], lane: list[Job]) -> None:
+        try:
+            while lane:
+                job = lane[0]
+                wait = job.next_at - time.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue  # a replay may have put an older delivery first
+                try:
+                    finished = await self._attempt(job)
+                except Exception:
+                    log.exception("delivery %d: unexpected failure; retrying in 5 s", job.id)
+                    job.next_at = time.time() + 5
+                    finished = False
+                if finished:
+                    lane.remove(job)
+                    self._held.discard(job.id)
+        finally:
+            if self._tasks.get(key) is asyncio.current_task():
+                del self._tasks[key]
+                if not lane:
+                    self.lanes.pop(key, None)
+
+    def _sender(self, webhook_id: int) -> Sender:
+        sender = self._senders.get(webhook_id)
+        if sender is None:
+            sender = self._senders[webhook_id] = Sender(self.timeout)
+        return sender
+
+    async def _attempt(self, job: Job) -> bool:
+        """One try; True when the delivery is finished (delivered or parked)."""
+        sub = self.subs().get(job.webhook_id)
+        now = dt.datetime.now(dt.UTC)
+        if sub is None or not sub.enabled:
+            job.attempts += 1
+            reason = "subscription deleted" if sub is None else "subscription disabled"
+            if sub is not None:
+                self.writer.add(
+                    Attempt(
+                        job, now, 0, False, 0.0, "", reason, job.attempts, "failed", time.time()
+                    )
+                )
+            return True
+        body = render(job)
+        headers = webhooks.headers(sub.keys, job.message_id, int(time.time()), body)
+        headers["content-type"] = "application/json"
+        headers["user-agent"] = USER_AGENT
+        status, response, error, asked = 0, "", "", None
+        started = time.perf_counter()
+        try:
+            r = await self._sender(sub.id).post(self.policy, sub.url, headers, body)
+            status = r.status_code
+            response = r.text[:SNIPPET]
+            asked = retry_after(r.headers.get("retry-after"))
+        except Refused as exc:
+            error = f"refused: {exc}"
+        except httpx.TimeoutException:
+            error = f"timed out after {self.timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:SNIPPET] or type(exc).__name__
+        latency = (time.perf_counter() - started) * 1000
+        job.attempts += 1
+        ok = 200 <= status < 300
+        if ok:
+            outcome = "delivered"
+            self.delivered += 1
+        elif status == 410:
+            outcome = "failed"
+        else:
+            delay = next_delay(self.schedule, job.attempts, asked, self.rng)
+            if delay is None:
+                outcome = "failed"
+            else:
+                outcome = "pending"
+                job.next_at = time.time() + delay
+        if not error and not ok:
+            error = f"HTTP {status}"
+        self.writer.add(
+            Attempt(
+                job, now, status, ok, latency, response, error, job.attempts, outcome, job.next_at
+            )
+        )
+        await self._after(sub, job, ok, status, outcome)
+        return outcome != "pending"
+
+    async def _after(
+        self, sub: Subscription, job: Job, ok: bool, status: int, outcome: str
+    ) -> None:
+        """What an attempt changes about its subscription: failing, recovered, disabled."""
+        if ok:
+            if sub.failing_since is not None:
+                since = sub.failing_since
+                sub.failing_since = None
+                await self.pool.execute(
+                    "UPDATE webhooks SET failing_since = NULL WHERE id = $1", sub.id
+                )
+                await self.emit(
+                    "webhook.recovered", {"webhook_id": sub.id, "failing_since": str(since)}
+                )
+            return
+        if sub.failing_since is None:
+            sub.failing_since = dt.datetime.now(dt.UTC)
+            await self.pool.execute(
+                "UPDATE webhooks SET failing_since = coalesce(failing_since, now()) WHERE id = $1",
+                sub.id,
+            )
+        if outcome == "failed" and status != 410:
+            await self.emit(
+                "webhook.attempt.exhausted",
+                {"webhook_id": sub.id, "message_id": job.message_id, "attempts": job.attempts},
+            )
+        failing_for = (dt.datetime.now(dt.UTC) - sub.failing_since).total_seconds()
+        if status == 410:
+            await self.disable(sub, "the endpoint answered 410 Gone")
+        elif failing_for > self.disable_after:
+            await self.disable(
+                sub, f"deliveries failing since {sub.failing_since:%Y-%m-%d %H:%M:%S}"
+            )
+
+    async def disable(self, sub: Subscription, reason: str) -> None:
+        if not sub.enabled:
+            return
+        sub.enabled = False
+        log.warning("webhook %d disabled: %s", sub.id, reason)
+        await self.pool.execute(
+            "UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() "
+            "WHERE id = $1",
+            sub.id,
+            reason,
+        )
+        await self.emit("webhook.disabled", {"webhook_id": sub.id, "reason": reason})

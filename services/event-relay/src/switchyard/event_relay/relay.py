@@ -1,0 +1,314 @@
+"""One relay process: subscriptions, the leader's intake and dispatcher, pruning.
+
+One process at a time leads (a Postgres advisory lock on a connection of
+its own): it consumes the event stream through the durable consumer, writes
+what each subscription is owed, acknowledges the batch, and sends. The
+others serve the API and stand by; when the leader dies its lock goes with
+its connection, the next one takes over, adopts the pending deliveries and
+the unacknowledged stream messages come to it again. One leader keeps a
+call's events in one order without coordinating lanes across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from switchyard.event_relay import store, subscriptions, xswitch
+from switchyard.event_relay.delivery import Dispatcher
+from switchyard.event_relay.retry import parse_schedule
+from switchyard.event_relay.store import AttemptWriter, Incoming, Wanted
+from switchyard.event_relay.subscriptions import Subscription
+from switchyard.event_relay.urlpolicy import Policy, parse_allow
+from switchyard.shared.runtime import Runtime
+from switchyard.shared.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = 0x53595F52454C4159  # "SY_RELAY"
+FETCH_BATCH = 512
+ACK_WAIT = 10.0  # seconds before the stream offers an unacknowledged batch again
+REFRESH = 30.0  # subscriptions are re-read this often besides on notices
+PRUNE_EVERY = 3600.0
+
+
+def _nodes(text: str) -> set[str]:
+    return {n.strip() for n in text.split(",") if n.strip()}
+
+
+class Relay:
+    def __init__(self, runtime: Runtime) -> None:
+        s = runtime.settings
+        self.runtime = runtime
+        self.pool = runtime.pool
+        self.bus = runtime.bus
+        self.owner = uuid.uuid4().hex
+        self.subs: dict[int, Subscription] = {}
+        self.mod_ai = _nodes(s.mod_ai_nodes)
+        self.policy = Policy(parse_allow(s.webhook_allow_private))
+        self.writer = AttemptWriter(self.pool)
+        self.dispatcher = Dispatcher(
+            self.pool,
+            lambda: self.subs,
+            self.policy,
+            self.writer,
+            self.emit,
+            schedule=parse_schedule(s.webhook_retry_schedule),
+            timeout=s.webhook_timeout,
+            disable_after=float(s.webhook_disable_after),
+        )
+        self.retention = dt.timedelta(days=s.webhook_retention_days)
+        self.leader = False
+        self.relayed = 0
+        self._prefix = f"{self.bus.subjects.prefix}.fs.events."
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self._notices: Any = None
+        self._adopting = asyncio.Lock()
+
+    # --- life ----------------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.runtime.settings
+        await subscriptions.sync_system(self.pool, s.post_event_url, s.post_event_secret)
+        await self.reload()
+        for row in await self.pool.fetch("SELECT node FROM webhook_mod_ai_nodes"):
+            self.mod_ai.add(row["node"])
+        self._notices = await self.bus.nc.subscribe(
+            self.bus.subjects.webhooks_changed, cb=self._on_notice
+        )
+        self._tasks = [
+            asyncio.create_task(self._lead(), name="relay:lead"),
+            asyncio.create_task(self._refresh(), name="relay:refresh"),
+        ]
+
+    async def stop(self) -> None:
+        if self._notices is not None:
+            with contextlib.suppress(Exception):
+                await self._notices.unsubscribe()
+        await cancel_and_wait(*self._tasks)
+        await self.dispatcher.stop()
+        await self.writer.stop()
+
+    async def reload(self) -> None:
+        self.subs = await subscriptions.load(self.pool)
+
+    async def changed(self) -> None:
+        """After an API write: this process reloads now, the others on the notice."""
+        await self.reload()
+        await self.bus.nc.publish(self.bus.subjects.webhooks_changed, b"")
+
+    async def _on_notice(self, _: Msg) -> None:
+        try:
+            await self.reload()
+            for gone in {k[0] for k in self.dispatcher.lanes} - set(self.subs):
+                self.dispatcher.forget(gone)
+            if self.leader:
+                await self._adopt()
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("reloading webhooks failed (%s); the next refresh retries", exc)
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH)
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                await self.reload()
+
+    async def _adopt(self) -> None:
+        async with self._adopting:
+            while jobs := await store.adopt(self.pool, self.owner):
+                self.dispatcher.enqueue(jobs)
+                if len(jobs) < 5000:
+                    break
+
+    # --- leadership ------------------------------------------------------------------
+    async def _lead(self) -> None:
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.runtime.settings.database_url)
+                locked = "SELECT pg_try_advisory_lock($1)"
+                while not await conn.fetchval(locked, LEADER_LOCK):  # noqa: ASYNC110 - polls Postgres
+                    await asyncio.sleep(1.0)
+                log.info("event-relay %s leads", self.owner[:8])
+                self.leader = True
+                await self.writer.start()
+                await self._adopt()
+                work = [
+                    asyncio.create_task(self._intake(), name="relay:intake"),
+                    asyncio.create_task(self._prune(), name="relay:prune"),
+                ]
+                try:
+                    while True:  # the lock lives as long as this connection
+                        await asyncio.sleep(2.0)
+                        await conn.fetchval("SELECT 1")
+                        for t in work:
+                            if t.done():
+                                t.result()
+                finally:
+                    await cancel_and_wait(*work)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event-relay leadership lost; standing by")
+                await asyncio.sleep(1.0)
+            finally:
+                if self.leader:
+                    self.leader = False
+                    await self.dispatcher.stop()
+                    await self.writer.stop()
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+    # --- intake ----------------------------------------------------------------------
+    async def _consumer(self) -> Any:
+        js = self.bus.js
+        subjects = self.bus.subjects
+        while True:  # call-control creates the stream
+            try:
+                await js.stream_info(subjects.events_stream)
+                break
+            except nats.js.errors.NotFoundError:
+                await asyncio.sleep(1.0)
+        config = ConsumerConfig(
+            durable_name=subjects.events_consumer,
+            ack_policy=AckPolicy.ALL,
+            ack_wait=ACK_WAIT,
+            deliver_policy=DeliverPolicy.NEW,  # a new relay starts from now, not 7 days back
+            max_ack_pending=20_000,
+        )
+        return await js.pull_subscribe(
+            subjects.events_all,
+            durable=subjects.events_consumer,
+            stream=subjects.events_stream,
+            config=config,
+        )
+
+    async def _intake(self) -> None:
+        psub = await self._consumer()
+        while True:
+            try:
+                msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue
+            batch = [b for b in (self._route_msg(m) for m in msgs) if b is not None]
+            delay = 0.1
+            while True:
+                try:
+                    jobs = await store.record(self.pool, batch, self.owner)
+                    break
+                except (OSError, asyncpg.PostgresError) as exc:
+                    # Not acknowledged: nothing is lost, however long Postgres is away.
+                    log.warning("cannot record events (%s); retrying", exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+            await msgs[-1].ack()  # AckPolicy.ALL: the whole batch
+            self.relayed += len(msgs)
+            self.dispatcher.enqueue(jobs)
+
+    def _route_msg(self, msg: Msg) -> Incoming | None:
+        try:
+            event = msgspec.json.decode(msg.data)
+        except msgspec.DecodeError:
+            log.warning("undecodable event on %s skipped", msg.subject)
+            return None
+        if not isinstance(event, dict):
+            return None
+        msg_id = (msg.headers or {}).get("Nats-Msg-Id") or f"js:{msg.metadata.sequence.stream}"
+        node = msg.subject[len(self._prefix) :].split(".", 1)[0]
+        return self.route(msg_id, node, msg.data, event)
+
+    def route(self, msg_id: str, node: str, payload: bytes, event: dict[str, Any]) -> Incoming:
+        """What each subscription is owed of one event."""
+        name = xswitch.event_name(event)
+        lane = str(event.get("Channel-Call-UUID") or event.get("Unique-ID") or msg_id)
+        if xswitch.is_channel_state(event) and node not in self.mod_ai:
+            self._learn_mod_ai(node)
+        makes = node not in self.mod_ai and name in xswitch.ANSWER_STATE
+        made: dict[str, Any] | None = None
+        incoming = Incoming(msg_id, node, payload)
+        for sub in self.subs.values():
+            if not sub.enabled:
+                continue
+            if sub.wants(name, event, node):
+                incoming.wanted.append(Wanted(sub.id, "", name, lane, msg_id))
+            if makes and sub.format == "xswitch":
+                if made is None:
+                    made = xswitch.channel_state(event)
+                if made is not None and sub.wants(xswitch.SUBCLASS, made, node):
+                    incoming.wanted.append(
+                        Wanted(sub.id, "ai", xswitch.SUBCLASS, lane, msg_id + ":ai")
+                    )
+        return incoming
+
+    def _learn_mod_ai(self, node: str) -> None:
+        # From now on this node's own ai::channel-state events are the only ones.
+        log.info("node %s sends ai::channel-state: it runs mod_ai", node)
+        self.mod_ai.add(node)
+        task = asyncio.get_running_loop().create_task(
+            self.pool.execute(
+                "INSERT INTO webhook_mod_ai_nodes (node) VALUES ($1) ON CONFLICT DO NOTHING", node
+            )
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- operational events ------------------------------------------------------------
+    async def emit(self, kind: str, data: dict[str, Any]) -> None:
+        """A webhook.* event to the subscriptions that asked for it."""
+        msg_id = f"op_{uuid.uuid4().hex}"
+        payload = msgspec.json.encode(
+            {"type": kind, "timestamp": dt.datetime.now(dt.UTC).isoformat(), "data": data}
+        )
+        incoming = Incoming(msg_id, "", payload)
+        lane = f"webhook:{data.get('webhook_id', '')}"
+        for sub in self.subs.values():
+            if sub.enabled and sub.wants(kind, {}, ""):
+                incoming.wanted.append(Wanted(sub.id, "", kind, lane, msg_id))
+        jobs = await store.record(self.pool, [incoming], self.owner)
+        self.dispatcher.enqueue(jobs)
+
+    # --- retention ---------------------------------------------------------------------
+    async def _prune(self) -> None:
+        while True:
+            try:
+                await prune(self.pool, self.retention)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("pruning the delivery log failed (%s)", exc)
+            await asyncio.sleep(PRUNE_EVERY)
+
+
+async def prune(pool: asyncpg.Pool, keep: dt.timedelta) -> int:
+    """Delete attempts, finished deliveries and events older than ``keep``; how many rows."""
+    cutoff = dt.datetime.now(dt.UTC) - keep
+    n = 0
+    for sql in (
+        "DELETE FROM webhook_attempts WHERE attempted_at < $1",
+        "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1",
+        "DELETE FROM webhook_events e WHERE received_at < $1 "
+        "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)",
+    ):
+        n += int((await pool.execute(sql, cutoff)).split()[-1])
+    return n
+
+
+@contextlib.asynccontextmanager
+async def relay_lifespan(runtime: Runtime) -> AsyncIterator[Relay]:
+    relay = Relay(runtime)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.stop()

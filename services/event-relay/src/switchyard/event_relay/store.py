@@ -1,0 +1,249 @@
+"""The relay's tables: events it owes, their deliveries, every attempt.
+
+An event taken from the stream is written with one delivery row per
+subscription (and format) that wants it, in one transaction, before the
+stream message is acknowledged: from then on Postgres holds what is owed.
+Attempts are written in batches by ``AttemptWriter`` so that a busy relay
+makes a few statements per batch, not two per delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from switchyard.shared.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+UTC = dt.UTC
+
+
+@dataclass(slots=True)
+class Job:
+    """One delivery row in memory: what to send, to whom, in which lane."""
+
+    id: int
+    webhook_id: int
+    event_id: int
+    message_id: str
+    kind: str
+    event_name: str
+    lane: str
+    payload: bytes
+    attempts: int = 0
+    next_at: float = 0.0  # Unix seconds
+
+
+@dataclass(slots=True)
+class Wanted:
+    webhook_id: int
+    kind: str
+    event_name: str
+    lane: str
+    message_id: str
+
+
+@dataclass(slots=True)
+class Incoming:
+    msg_id: str
+    node: str
+    payload: bytes
+    wanted: list[Wanted] = field(default_factory=list)
+
+
+async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[Job]:
+    """Write the events that are owed something and their deliveries (owned by
+    ``owner``); an event already written (a redelivery) is skipped. Jobs come
+    back in the batch's order."""
+    batch = [b for b in batch if b.wanted]
+    if not batch:
+        return []
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """
+            INSERT INTO webhook_events (msg_id, node, payload)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
+            ON CONFLICT (msg_id) DO NOTHING
+            RETURNING id, msg_id
+            """,
+            [b.msg_id for b in batch],
+            [b.node for b in batch],
+            [b.payload for b in batch],
+        )
+        ids = {r["msg_id"]: r["id"] for r in rows}
+        jobs = [
+            Job(
+                0,
+                w.webhook_id,
+                ids[b.msg_id],
+                w.message_id,
+                w.kind,
+                w.event_name,
+                w.lane,
+                b.payload,
+            )
+            for b in batch
+            if b.msg_id in ids
+            for w in b.wanted
+        ]
+        if not jobs:
+            return []
+        rows = await conn.fetch(
+            """
+            INSERT INTO webhook_deliveries
+                (webhook_id, event_id, message_id, kind, event_name, lane, owner)
+            SELECT w, e, m, k, n, l, $7
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+                AS u(w, e, m, k, n, l)
+            RETURNING id, webhook_id, event_id, kind
+            """,
+            [j.webhook_id for j in jobs],
+            [j.event_id for j in jobs],
+            [j.message_id for j in jobs],
+            [j.kind for j in jobs],
+            [j.event_name for j in jobs],
+            [j.lane for j in jobs],
+            owner,
+        )
+    by_key = {(r["webhook_id"], r["event_id"], r["kind"]): r["id"] for r in rows}
+    for j in jobs:
+        j.id = by_key[(j.webhook_id, j.event_id, j.kind)]
+    return jobs
+
+
+async def adopt(pool: asyncpg.Pool, owner: str, limit: int = 5000) -> list[Job]:
+    """Pending deliveries no live dispatcher holds (a dead leader's, replays),
+    taken over by ``owner``, oldest first."""
+    rows = await pool.fetch(
+        """
+        UPDATE webhook_deliveries d SET owner = $1
+        FROM webhook_events e
+        WHERE d.id IN (
+            SELECT id FROM webhook_deliveries
+            WHERE status = 'pending' AND owner IS DISTINCT FROM $1
+            ORDER BY id LIMIT $2
+        ) AND e.id = d.event_id
+        RETURNING d.id, d.webhook_id, d.event_id, d.message_id, d.kind, d.event_name,
+                  d.lane, e.payload, d.attempts, extract(epoch FROM d.next_at) AS next_at
+        """,
+        owner,
+        limit,
+    )
+    jobs = [
+        Job(
+            r["id"],
+            r["webhook_id"],
+            r["event_id"],
+            r["message_id"],
+            r["kind"],
+            r["event_name"],
+            r["lane"],
+            r["payload"],
+            r["attempts"],
+            float(r["next_at"]),
+        )
+        for r in rows
+    ]
+    jobs.sort(key=lambda j: j.id)
+    return jobs
+
+
+@dataclass(slots=True)
+class Attempt:
+    job: Job
+    at: dt.datetime
+    status_code: int
+    ok: bool
+    latency_ms: float
+    response: str
+    error: str
+    attempts: int
+    # The delivery's state after this attempt.
+    outcome: str  # pending | delivered | failed
+    next_at: float
+
+
+class AttemptWriter:
+    """Writes attempts and the delivery rows they change, a batch at a time."""
+
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 1000) -> None:
+        self.pool = pool
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[Attempt] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, attempt: Attempt) -> None:
+        self._queue.put_nowait(attempt)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="relay:attempts")
+
+    async def stop(self) -> None:
+        # Flush what is queued: each lost row would be one attempt too many after a restart.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self._queue.join()
+        if self._task is not None:
+            await cancel_and_wait(self._task)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            delay = 0.1
+            while True:
+                try:
+                    await write_attempts(self.pool, batch)
+                    for _ in batch:
+                        self._queue.task_done()
+                    break
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("delivery log write failed (%s); retrying", exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+
+
+def _ts(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, UTC)
+
+
+async def write_attempts(pool: asyncpg.Pool, batch: list[Attempt]) -> None:
+    last = {a.job.id: a for a in batch}  # a delivery's final state in this batch
+    now = dt.datetime.now(UTC)
+    await pool.execute(
+        """
+        WITH a AS (
+            INSERT INTO webhook_attempts (webhook_id, delivery_id, attempted_at,
+                                          status_code, ok, latency_ms, response, error)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::int[],
+                                 $5::bool[], $6::real[], $7::text[], $8::text[])
+        )
+        UPDATE webhook_deliveries d
+        SET status = u.status, attempts = u.attempts, next_at = u.next_at,
+            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $14::timestamptz END
+        FROM unnest($9::bigint[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[])
+            AS u(id, status, attempts, next_at, webhook_id)
+        WHERE d.id = u.id
+        """,
+        [a.job.webhook_id for a in batch],
+        [a.job.id for a in batch],
+        [a.at for a in batch],
+        [a.status_code for a in batch],
+        [a.ok for a in batch],
+        [a.latency_ms for a in batch],
+        [a.response for a in batch],
+        [a.error for a in batch],
+        list(last),
+        [a.outcome for a in last.values()],
+        [a.attempts for a in last.values()],
+        [_ts(a.next_at) for a in last.values()],
+        [a.job.webhook_id for a in last.values()],
+        now,
+    )

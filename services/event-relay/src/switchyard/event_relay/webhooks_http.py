@@ -1,0 +1,409 @@
+"""/api/webhooks: subscriptions, their secrets, the delivery log, replay (docs/event-relay.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, TypeAlias
+
+import asyncpg
+import msgspec
+from litestar import Request, Router, delete, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from switchyard.event_relay import store
+from switchyard.event_relay.relay import Relay
+from switchyard.event_relay.subscriptions import (
+    ANSWER_STATES,
+    DEFAULT_EVENTS,
+    FORMATS,
+    ROTATION_OVERLAP,
+    check_event_name,
+    check_pattern,
+)
+from switchyard.event_relay.urlpolicy import Refused
+from switchyard.shared import webhooks
+from switchyard.shared.http.body import read_body
+from switchyard.shared.http.envelope import Created, ListPage, Ok
+from switchyard.shared.http.errors import ApiError, bad_request, not_found
+from switchyard.shared.http.paging import fetch_page, parse_paging
+
+UNSET: Any = msgspec.UNSET
+# The running app's Relay (its lifespan state), handed in by Litestar.
+RelayDep: TypeAlias = NamedDependency[Relay]
+
+
+class Filters(msgspec.Struct, forbid_unknown_fields=True):
+    node: str = ""
+    caller: str = ""
+    callee: str = ""
+    answer_state: list[str] = msgspec.field(default_factory=list)
+
+
+class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
+    url: str | msgspec.UnsetType = UNSET
+    events: list[str] | msgspec.UnsetType = UNSET
+    format: str | msgspec.UnsetType = UNSET
+    secret: str | msgspec.UnsetType = UNSET
+    description: str | msgspec.UnsetType = UNSET
+    enabled: bool | msgspec.UnsetType = UNSET
+    filters: Filters | msgspec.UnsetType = UNSET
+
+
+class WebhookOut(msgspec.Struct):
+    id: int
+    url: str
+    events: list[str]
+    format: str
+    description: str
+    enabled: bool
+    filters: Filters
+    system: bool
+    disabled_reason: str
+    failing_since: str | None
+    created_at: str
+    updated_at: str
+
+
+class SecretOut(msgspec.Struct):
+    key: str
+
+
+class RotateIn(msgspec.Struct):
+    key: str = ""
+
+
+class ReplayIn(msgspec.Struct):
+    event_id: str = ""  # a webhook-id (message id) or a delivery's event id
+    since: str = ""
+    until: str = ""
+
+
+class AttemptOut(msgspec.Struct):
+    id: int
+    delivery_id: int
+    message_id: str
+    event: str
+    attempted_at: str
+    status_code: int
+    ok: bool
+    latency_ms: float
+    response: str
+    error: str
+    delivery_status: str
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _out(row: Any) -> WebhookOut:
+    return WebhookOut(
+        id=row["id"],
+        url=row["url"],
+        events=list(row["events"]),
+        format=row["format"],
+        description=row["description"],
+        enabled=row["enabled"],
+        filters=Filters(
+            row["filter_node"],
+            row["filter_caller"],
+            row["filter_callee"],
+            list(row["filter_answer_states"]),
+        ),
+        system=row["system"],
+        disabled_reason=row["disabled_reason"],
+        failing_since=_time(row["failing_since"]),
+        created_at=_time(row["created_at"]) or "",
+        updated_at=_time(row["updated_at"]) or "",
+    )
+
+
+async def _checked(relay: Relay, body: WebhookIn, current: Any = None) -> dict[str, Any]:
+    """The columns ``body`` sets, each checked; 400 naming the field otherwise."""
+    cols: dict[str, Any] = {}
+    fmt = body.format if body.format is not UNSET else (current["format"] if current else "xswitch")
+    if fmt not in FORMATS:
+        raise bad_request("format", f"must be one of {', '.join(FORMATS)}")
+    cols["format"] = fmt
+    if body.url is not UNSET or current is None:
+        if body.url is UNSET or not body.url:
+            raise bad_request("url", "is required")
+        try:
+            await relay.policy.check(body.url)
+        except Refused as exc:
+            raise bad_request("url", str(exc)) from None
+        cols["url"] = body.url
+    if body.events is not UNSET:
+        events = body.events or DEFAULT_EVENTS[fmt]
+        for name in events:
+            if (why := check_event_name(name)) is not None:
+                raise bad_request("events", why)
+        cols["events"] = list(dict.fromkeys(events))
+    elif current is None:
+        cols["events"] = DEFAULT_EVENTS[fmt]
+    if body.secret is not UNSET and body.secret:
+        try:
+            webhooks.secret_key(body.secret)
+        except ValueError as exc:
+            raise bad_request("secret", str(exc)) from None
+        cols["secret"] = body.secret
+    elif current is None:
+        cols["secret"] = webhooks.new_secret()
+    if body.description is not UNSET:
+        cols["description"] = body.description
+    if body.enabled is not UNSET:
+        cols["enabled"] = body.enabled
+        if body.enabled:
+            cols["disabled_reason"] = ""
+            cols["failing_since"] = None
+    if isinstance(body.filters, Filters):
+        f = body.filters
+        for name in ("node", "caller", "callee"):
+            if (why := check_pattern(getattr(f, name))) is not None:
+                raise bad_request(f"filters.{name}", why)
+        bad = [s for s in f.answer_state if s not in ANSWER_STATES]
+        if bad:
+            raise bad_request("filters.answer_state", f"must be among {', '.join(ANSWER_STATES)}")
+        cols.update(
+            filter_node=f.node,
+            filter_caller=f.caller,
+            filter_callee=f.callee,
+            filter_answer_states=f.answer_state,
+        )
+    return cols
+
+
+async def _row(pool: asyncpg.Pool, webhook_id: int) -> Any:
+    row = await pool.fetchrow("SELECT * FROM webhooks WHERE id = $1", webhook_id)
+    if row is None:
+        raise not_found()
+    return row
+
+
+def _writable(row: Any) -> None:
+    if row["system"]:
+        raise ApiError(
+            403,
+            "read-only: the SWITCHYARD_POST_EVENT_URL subscription follows the settings",
+            {"field": "id", "reason": "read-only"},
+        )
+
+
+@post("/api/webhooks", status_code=200)
+async def create(request: Request[Any, Any, Any], relay: RelayDep) -> Created:
+    cols = await _checked(relay, await read_body(request, WebhookIn))
+    names = list(cols)
+    sql = (
+        f"INSERT INTO webhooks ({', '.join(names)}) "  # noqa: S608 - names come from _checked
+        f"VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))}) RETURNING id"
+    )
+    webhook_id = await relay.pool.fetchval(sql, *cols.values())
+    await relay.changed()
+    return Created(webhook_id)
+
+
+@get("/api/webhooks")
+async def list_webhooks(request: Request[Any, Any, Any], relay: RelayDep) -> ListPage[WebhookOut]:
+    paging = parse_paging(
+        request.query_params,
+        sortable=["id", "url", "created_at", "enabled"],
+        searchable=["url", "description"],
+    )
+    page = await fetch_page(relay.pool, select="SELECT * FROM webhooks", paging=paging)
+    return ListPage(page.page, page.pageCount, page.rowCount, [_out(r) for r in page.data])
+
+
+@get("/api/webhooks/{webhook_id:int}")
+async def read(webhook_id: FromPath[int], relay: RelayDep) -> WebhookOut:
+    return _out(await _row(relay.pool, webhook_id))
+
+
+@put("/api/webhooks/{webhook_id:int}", status_code=200)
+async def update(webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
+    row = await _row(relay.pool, webhook_id)
+    _writable(row)
+    cols = await _checked(relay, await read_body(request, WebhookIn), row)
+    sets = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(cols))
+    await relay.pool.execute(
+        f"UPDATE webhooks SET {sets}, updated_at = now() WHERE id = $1",  # noqa: S608
+        webhook_id,
+        *cols.values(),
+    )
+    await relay.changed()
+    return Ok()
+
+
+@delete("/api/webhooks/{webhook_id:int}", status_code=200)
+async def remove(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
+    _writable(await _row(relay.pool, webhook_id))
+    await relay.pool.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
+    await relay.changed()
+    return Ok()
+
+
+@get("/api/webhooks/{webhook_id:int}/secret")
+async def secret(webhook_id: FromPath[int], relay: RelayDep) -> SecretOut:
+    return SecretOut((await _row(relay.pool, webhook_id))["secret"])
+
+
+@post("/api/webhooks/{webhook_id:int}/secret/rotate", status_code=200)
+async def rotate(
+    webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep
+) -> SecretOut:
+    row = await _row(relay.pool, webhook_id)
+    _writable(row)
+    key = (await read_body(request, RotateIn)).key or webhooks.new_secret()
+    try:
+        webhooks.secret_key(key)
+    except ValueError as exc:
+        raise bad_request("key", str(exc)) from None
+    # The old secret keeps signing beside the new one while receivers switch.
+    await relay.pool.execute(
+        "UPDATE webhooks SET previous_secret = secret, previous_secret_until = now() + $2, "
+        "secret = $3, updated_at = now() WHERE id = $1",
+        webhook_id,
+        ROTATION_OVERLAP,
+        key,
+    )
+    await relay.changed()
+    return SecretOut(key)
+
+
+@post("/api/webhooks/{webhook_id:int}/test", status_code=200)
+async def send_test(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
+    await _row(relay.pool, webhook_id)
+    msg_id = f"ping_{uuid.uuid4().hex}"
+    payload = msgspec.json.encode(
+        {
+            "type": "ping",
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+            "data": {"webhook_id": webhook_id},
+        }
+    )
+    incoming = store.Incoming(
+        msg_id, "", payload, [store.Wanted(webhook_id, "", "ping", msg_id, msg_id)]
+    )
+    await store.record(relay.pool, [incoming], owner="")  # the leader adopts it
+    await relay.changed()
+    return Ok(data={"message_id": msg_id})
+
+
+@get("/api/webhooks/{webhook_id:int}/attempts")
+async def attempts(
+    webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep
+) -> ListPage[AttemptOut]:
+    await _row(relay.pool, webhook_id)
+    q = request.query_params
+    paging = parse_paging(q, sortable=["id", "attempted_at", "status_code"])
+    where, args = ["a.webhook_id = $1"], [webhook_id]
+    status = q.get("status", "")
+    if status in ("ok", "success", "succeeded"):
+        where.append("a.ok")
+    elif status in ("failed", "fail", "error"):
+        where.append("NOT a.ok")
+    elif status.isdigit():
+        args.append(int(status))
+        where.append(f"a.status_code = ${len(args)}")
+    elif status:
+        raise bad_request("status", "must be ok, failed or an HTTP status")
+    for param, column in (("event_id", "d.message_id"), ("message_id", "d.message_id")):
+        if q.get(param):
+            args.append(q[param])
+            where.append(f"{column} = ${len(args)}")
+    page = await fetch_page(
+        relay.pool,
+        select=(
+            "SELECT a.id, a.delivery_id, d.message_id, d.event_name, a.attempted_at, a.status_code,"
+            " a.ok, a.latency_ms, a.response, a.error, d.status AS delivery_status"
+            " FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id"
+        ),
+        where=where,
+        args=args,
+        paging=paging,
+        default_sort="id",
+    )
+    return ListPage(
+        page.page,
+        page.pageCount,
+        page.rowCount,
+        [
+            AttemptOut(
+                r["id"],
+                r["delivery_id"],
+                r["message_id"],
+                r["event_name"],
+                _time(r["attempted_at"]) or "",
+                r["status_code"],
+                r["ok"],
+                round(float(r["latency_ms"]), 2),
+                r["response"],
+                r["error"],
+                r["delivery_status"],
+            )
+            for r in page.data
+        ],
+    )
+
+
+def _when(name: str, text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise bad_request(name, "must be a time like 2025-01-31 13:45:00") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@post("/api/webhooks/{webhook_id:int}/replay", status_code=200)
+async def replay(webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
+    await _row(relay.pool, webhook_id)
+    body = await read_body(request, ReplayIn)
+    args: list[Any]
+    if body.event_id:
+        where, args = "message_id = $2", [body.event_id]
+    elif body.since:
+        until = _when("until", body.until) if body.until else dt.datetime.now(dt.UTC)
+        where, args = "created_at >= $2 AND created_at < $3", [_when("since", body.since), until]
+    else:
+        raise bad_request("event_id", "give event_id, or since (and until)")
+    # Same rows, same webhook-id: sent again as new attempts, in lane order.
+    count = await relay.pool.fetchval(
+        f"""
+        WITH r AS (
+            UPDATE webhook_deliveries
+            SET status = 'pending', attempts = 0, next_at = now(), owner = NULL, finished_at = NULL
+            WHERE webhook_id = $1 AND {where} RETURNING 1
+        ) SELECT count(*) FROM r
+        """,  # noqa: S608 - where is one of two constants
+        webhook_id,
+        *args,
+    )
+    if body.event_id and not count:
+        raise not_found(f"no delivery {body.event_id} for this webhook")
+    await relay.changed()
+    return Ok(data={"replayed": count})
+
+
+async def _provide_relay(state: State) -> Relay:
+    relay: Relay = state["event-relay"]
+    return relay
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        create,
+        list_webhooks,
+        read,
+        update,
+        remove,
+        secret,
+        rotate,
+        send_test,
+        attempts,
+        replay,
+    ],
+    dependencies={"relay": Provide(_provide_relay)},
+)

@@ -1,0 +1,290 @@
+"""event-relay against real NATS, Postgres and a real HTTP receiver.
+
+Events are published into the stream as call-control publishes them (the
+stream, subject and Nats-Msg-Id of docs/call-control.md), built from a
+FreeSWITCH 1.10.12 CHANNEL_ANSWER capture.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import pytest_asyncio
+import standardwebhooks
+
+from switchyard.call_control.events import stream_config
+from switchyard.event_relay.service import service as event_relay
+from switchyard.shared.bus import Bus
+from switchyard.shared.runner import create_app
+from switchyard.shared.settings import Settings
+from switchyard.shared.testing import serving
+from switchyard.shared.webhook_receiver import Answer, Received, Receiver
+
+SAMPLE = (
+    Path(__file__).parents[4]
+    / "shared/reference/samples/freeswitch-1.10.12/esl/json-CHANNEL_ANSWER.txt"
+)
+CORE = "b52de70d-62a6-43ba-a84a-8c1a2a8d92f1"
+STATES = {
+    "CHANNEL_CREATE": "ringing",
+    "CHANNEL_PROGRESS_MEDIA": "early",
+    "CHANNEL_ANSWER": "answered",
+    "CHANNEL_HANGUP_COMPLETE": "hangup",
+}
+
+
+def sample() -> dict[str, Any]:
+    text = SAMPLE.read_text()
+    return json.loads(text[text.index("{") :])
+
+
+class Node:
+    """Publishes a node's events the way call-control does."""
+
+    def __init__(self, bus: Bus, name: str = "fs1") -> None:
+        self.bus = bus
+        self.name = name
+        self.seq = 1000
+
+    async def send(self, event_name: str, uuid: str, **headers: str) -> dict[str, Any]:
+        self.seq += 1
+        event = sample()
+        event.update({"Event-Name": event_name, "Event-Sequence": str(self.seq)})
+        event.update({"Unique-ID": uuid, "Channel-Call-UUID": uuid}, **headers)
+        if event_name == "CHANNEL_HANGUP_COMPLETE":
+            event["Hangup-Cause"] = "NORMAL_CLEARING"
+        subclass = event.get("Event-Subclass") if event_name == "CUSTOM" else None
+        await self.bus.js.publish(
+            self.bus.subjects.events(self.name, event_name, subclass),
+            msgspec.json.encode(event),
+            headers={"Nats-Msg-Id": f"{CORE}:{self.name}:{self.seq}"},
+        )
+        return event
+
+    async def call(self, uuid: str) -> list[dict[str, Any]]:
+        return [await self.send(name, uuid) for name in STATES]
+
+
+@pytest.fixture
+def relay_settings(settings: Settings) -> Settings:
+    return msgspec.structs.replace(
+        settings,
+        webhook_allow_private="127.0.0.0/8",
+        webhook_retry_schedule="0.2,0.3,0.5",
+    )
+
+
+@pytest_asyncio.fixture
+async def api(
+    relay_settings: Settings, bus: Bus, api_token: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    await bus.ensure_stream(stream_config(bus))  # call-control's stream
+    app = create_app(relay_settings, [event_relay])
+    async with serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as client:
+        relay = app.state["event-relay"]
+        client.relay = relay  # type: ignore[attr-defined]
+        while not relay.leader:  # noqa: ASYNC110 - the leader takes the lock on its own
+            import asyncio
+
+            await asyncio.sleep(0.05)
+        yield client
+
+
+async def subscribe(api: httpx.AsyncClient, url: str, **body: Any) -> tuple[int, str]:
+    r = await api.post("/api/webhooks", json={"url": url, **body})
+    assert r.status_code == 200, r.text
+    assert r.json()["code"] == 200
+    webhook_id = r.json()["data"]
+    key = (await api.get(f"/api/webhooks/{webhook_id}/secret")).json()["key"]
+    assert key.startswith("whsec_")
+    return webhook_id, key
+
+
+def verify(secret: str, got: Received) -> dict[str, Any]:
+    """The body, after the reference library checked the signature."""
+    standardwebhooks.Webhook(secret).verify(got.body, got.headers)
+    body: dict[str, Any] = json.loads(got.body)
+    return body
+
+
+async def test_xswitch_push_is_signed_in_order_with_every_header_kept(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    async with Receiver() as rx:
+        _, secret = await subscribe(api, rx.url + "/events")
+        sent = await Node(bus).call("call-1")
+        await rx.wait_for(lambda r: len(r) >= 4)
+        bodies = [verify(secret, got) for got in rx.received]
+    assert [b["Answer-State"] for b in bodies] == ["ringing", "early", "answered", "hangup"]
+    for source, body in zip(sent, bodies, strict=True):
+        # As the spec's examples: the subclass, CUSTOM, and the source event's headers.
+        assert body["Event-Subclass"] == "ai::channel-state"
+        assert body["Event-Name"] == "CUSTOM"
+        kept = {k: v for k, v in source.items() if k not in ("Event-Name", "Answer-State")}
+        assert {k: body[k] for k in kept} == kept
+    assert bodies[-1]["Hangup-Cause"] == "NORMAL_CLEARING"
+    assert list(bodies[0])[:2] == ["Event-Subclass", "Event-Name"]
+    assert {got.path for got in rx.received} == {"/events"}
+
+
+async def test_raw_format_and_filters(api: httpx.AsyncClient, bus: Bus) -> None:
+    async with Receiver() as rx:
+        _, secret = await subscribe(
+            api,
+            rx.url,
+            format="raw",
+            events=["CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"],
+            filters={"caller": "10[0-9]{2}", "callee": "99.*"},
+        )
+        node = Node(bus)
+        await node.send("CHANNEL_ANSWER", "c1", **{"Caller-Caller-ID-Number": "2000"})
+        await node.call("c2")
+        await rx.wait_for(lambda r: len(r) >= 2)
+        names = [verify(secret, got)["Event-Name"] for got in rx.received]
+    assert names == ["CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"]
+
+
+async def test_receiver_down_then_up_gets_everything_in_order_once_back(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    up = False
+    rx = Receiver(lambda _: Answer(204 if up else 503, {"retry-after": "0"}))
+    async with rx:
+        webhook_id, secret = await subscribe(api, rx.url)
+        node = Node(bus)
+        await node.call("call-a")
+        await node.call("call-b")
+        await rx.wait_for(lambda r: len(r) >= 2)  # first tries fail
+        up = True
+        await rx.wait_for(lambda r: len({g.headers["webhook-id"] for g in r}) >= 8)
+        import asyncio
+
+        await asyncio.sleep(1.5)  # retries still due arrive
+        for got in rx.received:
+            verify(secret, got)
+    by_call: dict[str, list[str]] = {}
+    first_ok: dict[str, int] = {}
+    # The receiver answered 503 before ``up``; a repeated webhook-id is the same event.
+    ids = [g.headers["webhook-id"] for g in rx.received]
+    for i, got in enumerate(rx.received):
+        body = json.loads(got.body)
+        first_ok.setdefault(got.headers["webhook-id"], i)
+        by_call.setdefault(body["Unique-ID"], [])
+        if body["Answer-State"] not in by_call[body["Unique-ID"]]:
+            by_call[body["Unique-ID"]].append(body["Answer-State"])
+    assert len(set(ids)) == 8
+    assert by_call == {c: ["ringing", "early", "answered", "hangup"] for c in ("call-a", "call-b")}
+    attempts = (await api.get(f"/api/webhooks/{webhook_id}/attempts?perPage=100")).json()
+    assert attempts["rowCount"] == len(ids)
+    failed = (await api.get(f"/api/webhooks/{webhook_id}/attempts?status=failed")).json()
+    assert failed["rowCount"] >= 2 and failed["data"][0]["status_code"] == 503
+
+
+async def test_a_call_keeps_its_order_across_retries(api: httpx.AsyncClient, bus: Bus) -> None:
+    tries: dict[str, int] = {}
+
+    def answer(got: Received) -> Answer:
+        # The first event (ringing) fails twice; nothing after it may overtake it.
+        state = json.loads(got.body)["Answer-State"]
+        tries[state] = tries.get(state, 0) + 1
+        return Answer(500 if state == "ringing" and tries[state] <= 2 else 200)
+
+    async with Receiver(answer) as rx:
+        await subscribe(api, rx.url)
+        await Node(bus).call("call-r")
+        await rx.wait_for(lambda r: len(r) >= 6)
+    states = [json.loads(g.body)["Answer-State"] for g in rx.received]
+    assert states == ["ringing", "ringing", "ringing", "early", "answered", "hangup"]
+
+
+async def test_410_disables_the_subscription(api: httpx.AsyncClient, bus: Bus) -> None:
+    async with Receiver(lambda _: Answer(410)) as rx:
+        webhook_id, _ = await subscribe(api, rx.url)
+        await Node(bus).call("call-g")
+        await rx.wait_for(lambda r: len(r) >= 1)
+        import asyncio
+
+        await asyncio.sleep(0.5)
+    assert len(rx.received) == 1  # disabled at once: no retry, nothing else sent
+    hook = (await api.get(f"/api/webhooks/{webhook_id}")).json()
+    assert hook["enabled"] is False and "410" in hook["disabled_reason"]
+    listed = (await api.get("/api/webhooks")).json()
+    assert listed["rowCount"] == 1 and listed["data"][0]["enabled"] is False
+
+
+async def test_replay_by_id_and_by_window(api: httpx.AsyncClient, bus: Bus) -> None:
+    async with Receiver() as rx:
+        webhook_id, secret = await subscribe(api, rx.url)
+        await Node(bus).call("call-p")
+        await rx.wait_for(lambda r: len(r) >= 4)
+        first = rx.received[0].headers["webhook-id"]
+        r = await api.post(f"/api/webhooks/{webhook_id}/replay", json={"event_id": first})
+        assert r.status_code == 200, r.text
+        await rx.wait_for(lambda r: len(r) >= 5)
+        assert rx.received[4].headers["webhook-id"] == first
+        verify(secret, rx.received[4])
+        r = await api.post(
+            f"/api/webhooks/{webhook_id}/replay", json={"since": "2000-01-01 00:00:00"}
+        )
+        assert r.json()["data"]["replayed"] == 4
+        await rx.wait_for(lambda r: len(r) >= 9)
+    states = [json.loads(g.body)["Answer-State"] for g in rx.received[5:]]
+    assert states == ["ringing", "early", "answered", "hangup"]
+    attempts = (await api.get(f"/api/webhooks/{webhook_id}/attempts?event_id={first}")).json()
+    assert attempts["rowCount"] == 3
+    missing = await api.post(f"/api/webhooks/{webhook_id}/replay", json={"event_id": "nope"})
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/hook",
+        "http://[::1]:9/hook",
+        "http://192.168.1.1/",
+        "ftp://example.com/",
+    ],
+)
+async def test_private_and_metadata_urls_are_refused(api: httpx.AsyncClient, url: str) -> None:
+    r = await api.post("/api/webhooks", json={"url": url})
+    assert r.status_code == 400, r.text
+    assert r.json()["data"]["field"] == "url"
+    assert (await api.get("/api/webhooks")).json()["rowCount"] == 0
+
+
+async def test_a_node_with_mod_ai_is_not_doubled(api: httpx.AsyncClient, bus: Bus) -> None:
+    async with Receiver() as rx:
+        await subscribe(api, rx.url)
+        node = Node(bus, "fs2")
+        # mod_ai's own event for the first state, then the stock events.
+        real = {"Event-Subclass": "ai::channel-state", "Answer-State": "ringing"}
+        await node.send("CUSTOM", "call-m", **real)
+        for name in STATES:
+            await node.send(name, "call-m")
+        await node.send("CUSTOM", "call-m", **{**real, "Answer-State": "answered"})
+        await rx.wait_for(lambda r: len(r) >= 2)
+        import asyncio
+
+        await asyncio.sleep(0.5)
+    states = [json.loads(g.body)["Answer-State"] for g in rx.received]
+    assert states == ["ringing", "answered"]
+    assert {g.headers["webhook-id"].endswith(":ai") for g in rx.received} == {False}
+
+
+async def test_secret_rotation_signs_with_both(api: httpx.AsyncClient, bus: Bus) -> None:
+    async with Receiver() as rx:
+        webhook_id, old = await subscribe(api, rx.url)
+        new = (await api.post(f"/api/webhooks/{webhook_id}/secret/rotate")).json()["key"]
+        assert new != old
+        await Node(bus).send("CHANNEL_ANSWER", "call-s")
+        await rx.wait_for(lambda r: len(r) >= 1)
+    verify(old, rx.received[0])
+    verify(new, rx.received[0])
+    assert len(rx.received[0].headers["webhook-signature"].split()) == 2
