@@ -15,7 +15,6 @@ from switchyard.call_control.replica import Replica
 from switchyard.call_control.service import service as call_control
 from switchyard.config_api.service import service as config_api
 from switchyard.fssim import Behaviour, Simulator
-from switchyard.fssim import api as fs_api
 from switchyard.shared.bus import Bus
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
@@ -82,7 +81,7 @@ async def test_a_dropped_node_fails_pending_calls_fast_then_reconnects_and_recon
     # Meanwhile, on the node: one call ends, another begins.
     node.hangup(node.find(ended), "NORMAL_CLEARING")  # type: ignore[arg-type]
     await eventually(lambda: node.find(ended) is None)
-    began = (await fs_api.execute(node, "originate user/1002 &park()")).split()[1]
+    began = (await node.api("originate user/1002 &park()")).split()[1]
 
     # The replica still owns the node, reconnects and reconciles the locations.
     assert replica.ownership.owns("fs1")

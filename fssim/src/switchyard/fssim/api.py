@@ -8,26 +8,24 @@ import re
 import shlex
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from switchyard.fssim import apps, cjson
 from switchyard.fssim.causes import normalize
 from switchyard.fssim.channel import Channel
-from switchyard.fssim.dialplan import route
-from switchyard.fssim.node import (
+from switchyard.fssim.core import (
     VERSION,
     VERSION_LINE,
     Conference,
+    Core,
     Gateway,
     Member,
     new_uuid,
+    uptime,
 )
+from switchyard.fssim.dialplan import route
 from switchyard.fssim.originate import dial
 
-if TYPE_CHECKING:
-    from switchyard.fssim.node import Node
-
-Handler = Callable[["Node", str], Awaitable[str]]
+Handler = Callable[["Core", str], Awaitable[str]]
 NO_CHANNEL = "-ERR No such channel!\n"
 SHOW_COLUMNS = (
     "uuid",
@@ -69,16 +67,6 @@ SHOW_COLUMNS = (
     "initial_dialplan",
     "initial_context",
 )
-
-
-async def execute(node: Node, line: str) -> str:
-    """Run ``<cmd> <args>`` as api_exec does; an unknown command is answered FreeSWITCH's way."""
-    cmd, _, args = line.strip().partition(" ")
-    handler = node.api_handlers.get(cmd.lower())
-    if handler is None:
-        return f"-ERR {cmd} Command not found!\n"
-    out = await handler(node, args.strip())
-    return out or "-ERR no reply\n"
 
 
 def _words(args: str) -> list[str]:
@@ -126,7 +114,7 @@ def _separate(text: str) -> list[str]:
     return words
 
 
-async def originate(node: Node, args: str) -> str:
+async def originate(node: Core, args: str) -> str:
     t = _originate_tokens(args)
     if len(t) < 2:
         return (
@@ -164,7 +152,7 @@ async def originate(node: Node, args: str) -> str:
     return f"+OK {a.uuid}\n"
 
 
-async def _run_app(node: Node, ch: Channel, app: str, data: str) -> None:
+async def _run_app(node: Core, ch: Channel, app: str, data: str) -> None:
     node.set_running_state(ch, "CS_EXECUTE")
     await apps.execute(node, ch, app, data)
     await apps.run_pending(node, ch)
@@ -175,7 +163,7 @@ async def _run_app(node: Node, ch: Channel, app: str, data: str) -> None:
         node.hangup(ch, "NORMAL_CLEARING")
 
 
-async def uuid_kill(node: Node, args: str) -> str:
+async def uuid_kill(node: Core, args: str) -> str:
     w = args.split()
     if not w:
         return "-USAGE: <uuid> [cause]\n"
@@ -186,7 +174,7 @@ async def uuid_kill(node: Node, args: str) -> str:
     return "+OK\n"
 
 
-async def uuid_bridge(node: Node, args: str) -> str:
+async def uuid_bridge(node: Core, args: str) -> str:
     w = args.split()
     if len(w) < 2:
         return "-USAGE: <uuid> <other_uuid>\n"
@@ -206,7 +194,7 @@ async def uuid_bridge(node: Node, args: str) -> str:
     return f"+OK {b.uuid}\n"
 
 
-async def uuid_transfer(node: Node, args: str) -> str:
+async def uuid_transfer(node: Core, args: str) -> str:
     w = args.split()
     if len(w) < 2:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
@@ -244,7 +232,7 @@ async def uuid_transfer(node: Node, args: str) -> str:
     return "+OK\n"
 
 
-async def uuid_broadcast(node: Node, args: str) -> str:
+async def uuid_broadcast(node: Core, args: str) -> str:
     w = args.split()
     if len(w) < 2:
         return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
@@ -268,12 +256,12 @@ async def uuid_broadcast(node: Node, args: str) -> str:
     return "+OK Message sent\n"
 
 
-def _ensure_runner(node: Node, ch: Channel) -> None:
+def _ensure_runner(node: Core, ch: Channel) -> None:
     if ch.task is None or ch.task.done():
         node.spawn_app_session(ch, lambda: apps.idle(node, ch))
 
 
-async def uuid_setvar(node: Node, args: str) -> str:
+async def uuid_setvar(node: Core, args: str) -> str:
     parts = args.split(None, 2)
     if len(parts) < 2:
         return "-USAGE: <uuid> <var> [value]\n"
@@ -287,7 +275,7 @@ async def uuid_setvar(node: Node, args: str) -> str:
     return "+OK\n"
 
 
-async def uuid_getvar(node: Node, args: str) -> str:
+async def uuid_getvar(node: Core, args: str) -> str:
     w = args.split()
     if len(w) < 2:
         return "-USAGE: <uuid> <var>\n"
@@ -297,11 +285,11 @@ async def uuid_getvar(node: Node, args: str) -> str:
     return ch.variables.get(w[1]) or "_undef_"
 
 
-async def uuid_exists(node: Node, args: str) -> str:
+async def uuid_exists(node: Core, args: str) -> str:
     return "true" if node.find(args.split()[0] if args.split() else "") else "false"
 
 
-async def uuid_answer(node: Node, args: str) -> str:
+async def uuid_answer(node: Core, args: str) -> str:
     ch = node.find(args.split()[0] if args.split() else "")
     if ch is None:
         return NO_CHANNEL
@@ -309,7 +297,7 @@ async def uuid_answer(node: Node, args: str) -> str:
     return "+OK\n"
 
 
-async def uuid_record(node: Node, args: str) -> str:
+async def uuid_record(node: Core, args: str) -> str:
     w = args.split()
     if len(w) < 3:
         return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
@@ -356,7 +344,7 @@ def _atoi(text: str) -> int:
     return int(m.group()) if m else 0
 
 
-async def uuid_audio(node: Node, args: str) -> str:
+async def uuid_audio(node: Core, args: str) -> str:
     w = args.split()
     usage = "-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n"
     if len(w) < 2:
@@ -381,7 +369,7 @@ async def uuid_audio(node: Node, args: str) -> str:
     return "+OK\n"
 
 
-async def uuid_write_png(node: Node, args: str) -> str:
+async def uuid_write_png(node: Core, args: str) -> str:
     """mod_png's uuid_write_png. fssim channels carry no video, so a live one is refused."""
     w = _separate(args)[:4]
     if len(w) < 2 or (len(w) > 2 and w[2].lower() not in ("concat", "split", "write")):
@@ -391,7 +379,7 @@ async def uuid_write_png(node: Node, args: str) -> str:
     return "-ERR Session does not have video.\n"
 
 
-async def show(node: Node, args: str) -> str:
+async def show(node: Core, args: str) -> str:
     w = args.lower().split()
     if not w or w[0] not in ("channels", "calls"):
         return "-USAGE: show channels|calls [as json]\n"
@@ -410,13 +398,11 @@ async def show(node: Node, args: str) -> str:
     return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
 
 
-async def status(node: Node, args: str) -> str:
+async def status(node: Core, args: str) -> str:
     up = time.time() - node.started
-    from switchyard.fssim.node import _uptime
-
     n = len(node.channels)
     return (
-        f"UP {_uptime(up)}\n"
+        f"UP {uptime(up)}\n"
         f"FreeSWITCH (Version {VERSION_LINE}) is ready\n"
         f"{node.sessions_since_start} session(s) since startup\n"
         f"{n} session(s) - peak {node.peak}, last 5min {node.peak} \n"
@@ -427,11 +413,11 @@ async def status(node: Node, args: str) -> str:
     )
 
 
-async def version(node: Node, args: str) -> str:
+async def version(node: Core, args: str) -> str:
     return f"FreeSWITCH Version {VERSION} (git a88d069 2024-08-02 21:02:27Z 64bit)\n"
 
 
-async def hupall(node: Node, args: str) -> str:
+async def hupall(node: Core, args: str) -> str:
     w = args.split()
     cause = normalize(w[0]) if w else "MANAGER_REQUEST"
     var, val = (w[1], w[2]) if len(w) > 2 else ("", "")
@@ -443,11 +429,11 @@ async def hupall(node: Node, args: str) -> str:
     return f"+OK hangup all channels with cause {cause}\n"
 
 
-async def reloadxml(node: Node, args: str) -> str:
+async def reloadxml(node: Core, args: str) -> str:
     return "+OK [Success]\n"
 
 
-async def reloadacl(node: Node, args: str) -> str:
+async def reloadacl(node: Core, args: str) -> str:
     return "+OK acl reloaded\n"
 
 
@@ -455,7 +441,7 @@ def _row(name: str, kind: str, data: str, state: str) -> str:
     return f"{name:>25}\t{kind}\t  {data:>40}\t{state}\n"
 
 
-async def sofia(node: Node, args: str) -> str:
+async def sofia(node: Core, args: str) -> str:
     w = args.split()
     if not w:
         return "-ERR Usage: sofia help\n"
@@ -480,7 +466,7 @@ async def sofia(node: Node, args: str) -> str:
     return "-ERR Usage: sofia help\n"
 
 
-def _sofia_profile(node: Node, profile: str, action: str, gw_name: str) -> str:
+def _sofia_profile(node: Core, profile: str, action: str, gw_name: str) -> str:
     if profile not in node.profiles:
         return f"Invalid Profile [{profile}]"
     if action == "killgw":
@@ -522,7 +508,7 @@ def _sofia_profile(node: Node, profile: str, action: str, gw_name: str) -> str:
     return "-ERR Usage: sofia help\n"
 
 
-def _gateway_xml(node: Node, gw: Gateway) -> str:
+def _gateway_xml(node: Core, gw: Gateway) -> str:
     uptime = int(time.time() * 1_000_000) - gw.started_us
     fields = [
         ("name", gw.name),
@@ -570,7 +556,7 @@ _MEMBER_SYNTAX = {
 _PLAY_SYNTAX = "play <file_path> [async|<member_id> [nomux]]"
 
 
-async def conference(node: Node, args: str) -> str:
+async def conference(node: Core, args: str) -> str:
     """mod_conference's API (conference_api.c): json_list, mute/unmute, deaf/undeaf, kick,
     hup and play, with 1.10's ``+OK``/``-ERR`` replies."""
     argv = _separate(args)
@@ -616,7 +602,7 @@ async def conference(node: Node, args: str) -> str:
     return out
 
 
-def _member_command(node: Node, conf: Conference, m: Member, cmd: str, data: str) -> str:
+def _member_command(node: Core, conf: Conference, m: Member, cmd: str, data: str) -> str:
     if cmd in ("mute", "unmute"):
         m.can_speak = cmd == "unmute"
     elif cmd in ("deaf", "undeaf"):
@@ -720,14 +706,14 @@ def _json_list(confs: list[Conference], *, compact: bool) -> str:
     return cjson.dumps(out, formatted=not compact)
 
 
-async def db(node: Node, args: str) -> str:
+async def db(node: Core, args: str) -> str:
     """mod_db's ``db`` API, as ``${db(...)}`` runs it (dialplan.db_api)."""
     from switchyard.fssim.dialplan import db_api
 
     return db_api(node, args)
 
 
-def install(node: Node) -> None:
+def install(node: Core) -> None:
     node.api_handlers.update(
         {
             "originate": originate,

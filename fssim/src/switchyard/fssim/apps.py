@@ -5,22 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from switchyard.fssim.causes import Q850, normalize
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.core import Conference, Core, Member, new_uuid
 from switchyard.fssim.dialplan import expand
-from switchyard.fssim.node import Conference, Member, new_uuid
-
-if TYPE_CHECKING:
-    from switchyard.fssim.channel import Channel
-    from switchyard.fssim.node import Node
 
 log = logging.getLogger("switchyard.fssim.apps")
 
-App = Callable[["Node", "Channel", str], Awaitable[str]]
+App = Callable[["Core", "Channel", str], Awaitable[str]]
 
 
-async def run_actions(node: Node, ch: Channel, actions: list[tuple[str, str]]) -> None:
+async def run_actions(node: Core, ch: Channel, actions: list[tuple[str, str]]) -> None:
     for app, data in actions:
         await run_pending(node, ch)
         if ch.interrupted:
@@ -29,14 +25,14 @@ async def run_actions(node: Node, ch: Channel, actions: list[tuple[str, str]]) -
     await run_pending(node, ch)
 
 
-async def run_pending(node: Node, ch: Channel) -> None:
+async def run_pending(node: Core, ch: Channel) -> None:
     """Apps queued by sendmsg / uuid_broadcast, run between other apps as FreeSWITCH does."""
     while ch.pending and not ch.interrupted:
         app, data, app_uuid = ch.pending.popleft()
         await execute(node, ch, app, data, app_uuid)
 
 
-async def execute(node: Node, ch: Channel, app: str, data: str, app_uuid: str = "") -> None:
+async def execute(node: Core, ch: Channel, app: str, data: str, app_uuid: str = "") -> None:
     impl = APPS.get(app.lower())
     if impl is None:
         log.warning("Invalid Application %s", app)
@@ -58,7 +54,7 @@ async def execute(node: Node, ch: Channel, app: str, data: str, app_uuid: str = 
         ch.variables["_app_uuid"] = saved[2]
 
 
-def apply_transfer(node: Node, ch: Channel) -> None:
+def apply_transfer(node: Core, ch: Channel) -> None:
     assert ch.transfer_to is not None
     dest, dialplan, context = ch.transfer_to
     ch.transfer_to = None
@@ -76,7 +72,7 @@ def apply_transfer(node: Node, ch: Channel) -> None:
     ch.times["transfer"] = now_us()
 
 
-async def idle(node: Node, ch: Channel) -> None:
+async def idle(node: Core, ch: Channel) -> None:
     """A leg with no dialplan (a bridged B leg): it still runs queued apps until hung up."""
     while ch.is_up:
         await run_pending(node, ch)
@@ -95,17 +91,17 @@ async def idle(node: Node, ch: Channel) -> None:
 # --- the apps ------------------------------------------------------------------------
 
 
-async def _answer(node: Node, ch: Channel, data: str) -> str:
+async def _answer(node: Core, ch: Channel, data: str) -> str:
     node.answer(ch)
     return "_none_"
 
 
-async def _pre_answer(node: Node, ch: Channel, data: str) -> str:
+async def _pre_answer(node: Core, ch: Channel, data: str) -> str:
     node.pre_answer(ch)
     return "_none_"
 
 
-async def _park(node: Node, ch: Channel, data: str) -> str:
+async def _park(node: Core, ch: Channel, data: str) -> str:
     ch.parked = True
     node.channel_event(ch, "CHANNEL_PARK", "switch_ivr.c", "switch_ivr_park", 1002)
     while not ch.interrupted:
@@ -121,7 +117,7 @@ async def _park(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _wait_until_interrupted(node: Node, ch: Channel, data: str) -> str:
+async def _wait_until_interrupted(node: Core, ch: Channel, data: str) -> str:
     while not ch.interrupted:
         if ch.pending:
             await run_pending(node, ch)
@@ -130,25 +126,25 @@ async def _wait_until_interrupted(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _hangup(node: Node, ch: Channel, data: str) -> str:
+async def _hangup(node: Core, ch: Channel, data: str) -> str:
     node.hangup(ch, normalize(data) if data.strip() else "NORMAL_CLEARING")
     return "_none_"
 
 
-async def _playback(node: Node, ch: Channel, data: str) -> str:
+async def _playback(node: Core, ch: Channel, data: str) -> str:
     from switchyard.fssim.media import play_file
 
     finished, _ = await play_file(node, ch, data, "terminators")
     return "FILE PLAYED" if finished else "FILE NOT FOUND"
 
 
-async def _ivr(node: Node, ch: Channel, data: str) -> str:
+async def _ivr(node: Core, ch: Channel, data: str) -> str:
     from switchyard.fssim import ivr
 
     return await ivr.run(node, ch, data)
 
 
-async def _sleep(node: Node, ch: Channel, data: str) -> str:
+async def _sleep(node: Core, ch: Channel, data: str) -> str:
     try:
         ms = int(data.strip() or "0")
     except ValueError:
@@ -157,7 +153,7 @@ async def _sleep(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _set(node: Node, ch: Channel, data: str) -> str:
+async def _set(node: Core, ch: Channel, data: str) -> str:
     name, _, value = data.partition("=")
     if name:
         if value:
@@ -167,7 +163,7 @@ async def _set(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _export(node: Node, ch: Channel, data: str) -> str:
+async def _export(node: Core, ch: Channel, data: str) -> str:
     await _set(node, ch, data.removeprefix("nolocal:"))
     name = data.partition("=")[0].strip()
     exported = [v for v in ch.variables.get("export_vars", "").split(",") if v]
@@ -176,7 +172,7 @@ async def _export(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _record_session(node: Node, ch: Channel, data: str) -> str:
+async def _record_session(node: Core, ch: Channel, data: str) -> str:
     path = data.split()[0] if data.split() else ""
     ch.variables["record_session_path"] = path
     node.channel_event(
@@ -190,7 +186,7 @@ async def _record_session(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _bridge(node: Node, ch: Channel, data: str) -> str:
+async def _bridge(node: Core, ch: Channel, data: str) -> str:
     from switchyard.fssim.originate import dial
 
     exports = {
@@ -238,7 +234,7 @@ async def _bridge(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-def _bridge_failed(node: Node, ch: Channel, cause: str) -> None:
+def _bridge_failed(node: Core, ch: Channel, cause: str) -> None:
     """audio_bridge_function after a failed originate: the dialplan goes on
     only when ``continue_on_fail`` is true or lists the cause (by name or
     Q.850 number, comma-separated); otherwise the caller is hung up with it."""
@@ -256,7 +252,7 @@ def _bridge_failed(node: Node, ch: Channel, cause: str) -> None:
         node.hangup(ch, cause)
 
 
-async def _transfer(node: Node, ch: Channel, data: str) -> str:
+async def _transfer(node: Core, ch: Channel, data: str) -> str:
     parts = data.split()
     if parts and parts[0] == "-bleg":
         parts = parts[1:]
@@ -270,7 +266,7 @@ async def _transfer(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _eavesdrop(node: Node, ch: Channel, data: str) -> str:
+async def _eavesdrop(node: Core, ch: Channel, data: str) -> str:
     target = node.find(data.strip())
     if target is None:
         log.info("Usage: eavesdrop: no such channel %s", data)
@@ -281,7 +277,7 @@ async def _eavesdrop(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-def partner_of(node: Node, ch: Channel) -> Channel | None:
+def partner_of(node: Core, ch: Channel) -> Channel | None:
     """switch_channel_get_partner_uuid: the leg bridged to ``ch`` or, while it
     originates, the leg it is ringing (``originate_signal_bond``)."""
     if ch.peer is not None:
@@ -292,7 +288,7 @@ def partner_of(node: Node, ch: Channel) -> Channel | None:
     return ch.originator if ch.originator is not None and ch.originator.is_up else None
 
 
-async def _intercept(node: Node, ch: Channel, data: str) -> str:
+async def _intercept(node: Core, ch: Channel, data: str) -> str:
     """switch_ivr_intercept_session: take over ``<uuid>`` (a call still ringing
     somewhere, or already bridged) and hang its partner up with PICKED_OFF.
     ``-bleg <uuid>`` names the partner instead (the ringing leg)."""
@@ -335,7 +331,7 @@ async def _intercept(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _db(node: Node, ch: Channel, data: str) -> str:
+async def _db(node: Core, ch: Channel, data: str) -> str:
     """mod_db's ``db`` app: ``insert/<realm>/<key>/<value>`` or ``delete/<realm>/<key>``."""
     argv = data.split("/", 3) if data else []
     op = argv[0].lower() if argv else ""
@@ -348,7 +344,7 @@ async def _db(node: Node, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _conference(node: Node, ch: Channel, data: str) -> str:
+async def _conference(node: Core, ch: Channel, data: str) -> str:
     room = data.split("@")[0].split("+")[0].strip() or "default"
     conf = node.conferences.get(room)
     if conf is None:
@@ -365,7 +361,7 @@ async def _conference(node: Node, ch: Channel, data: str) -> str:
     ch.variables["conference_uuid"] = conf.uuid
     while not ch.interrupted and any(m.channel is ch for m in conf.members):
         await ch.pause(None)
-    node._leave_conference(ch)
+    node.leave_conference(ch)
     ch.conference = ""
     return "_none_"
 

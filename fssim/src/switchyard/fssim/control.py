@@ -22,7 +22,8 @@ from typing import Any
 import msgspec
 
 from switchyard.fssim.behaviour import Behaviour
-from switchyard.fssim.node import DTMF_DIGITS, Node
+from switchyard.fssim.core import DTMF_DIGITS
+from switchyard.fssim.node import Node
 from switchyard.fssim.simulator import Simulator
 
 MAX_BODY = 1 << 20

@@ -1,4 +1,11 @@
-"""One simulated FreeSWITCH: core identity, event sequence, channels and their state machine.
+"""A node's state and the channel state machine: what FreeSWITCH's core holds and does.
+
+Identity, the event sequence, channels, users, gateways, conferences and
+mod_db's store live here, with the transitions that fire FreeSWITCH's
+events. Nothing here runs a dialplan or speaks a protocol: routing a channel,
+looking up XML and running API commands go through hooks (``router``,
+``xml_binding``, ``api_handlers``) that the layers above install, so this
+module imports only the leaves.
 
 The channel transitions fire the events FreeSWITCH fires, in its order
 (captured from 1.10.12): an outbound leg goes OUTGOING, STATE(CS_INIT),
@@ -21,15 +28,12 @@ import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from switchyard.fssim.behaviour import ANSWER, Behaviour
 from switchyard.fssim.causes import Q850
 from switchyard.fssim.channel import CALLSTATE, VARIABLE_EVENTS, Channel, Profile, now_us
 from switchyard.fssim.event import Event
-
-if TYPE_CHECKING:
-    from switchyard.fssim.esl_server import EslServer, EslSession
 
 log = logging.getLogger("switchyard.fssim")
 
@@ -90,8 +94,40 @@ def new_uuid() -> str:
     return str(uuidlib.uuid4())
 
 
-class Node:
-    """A FreeSWITCH double. Everything a test controls is a method here."""
+class Listener(Protocol):
+    """An event consumer (an ESL connection): what the core hands events and news to."""
+
+    def offer(self, event: Event) -> None: ...
+
+    def session_gone(self, uuid: str, channel_name: str) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class XmlBinding(Protocol):
+    """A switch_xml_bind_search_function binding (mod_xml_curl's): a document or None,
+    which means "try the next binding" (fssim has none but the static files)."""
+
+    @property
+    def bound(self) -> bool: ...
+
+    async def fetch(
+        self,
+        section: str,
+        params: Event,
+        *,
+        tag_name: str = "",
+        key_name: str = "",
+        key_value: str = "",
+    ) -> str | None: ...
+
+
+Router = Callable[[Channel], Awaitable[None]]
+ApiHandler = Callable[["Core", str], Awaitable[str]]
+
+
+class Core:
+    """A FreeSWITCH node's state and its channels' state machine."""
 
     def __init__(
         self,
@@ -133,8 +169,7 @@ class Node:
         self.member_ids = 0
         # mod_db's db_data table: (realm, key) -> value (`db` app and API, ${db(...)}).
         self.db: dict[tuple[str, str], str] = {}
-        self.sessions: set[EslSession] = set()
-        self.server: EslServer | None = None
+        self.sessions: set[Listener] = set()
         self.xml_curl_requests: list[dict[str, str]] = []
         # ESL knobs a test may turn: FreeSWITCH's values by default.
         self.auth_timeout = 25.0
@@ -142,39 +177,36 @@ class Node:
         self.accept_connections = True  # False: the ACL refuses everyone
         self._tasks: set[asyncio.Task[object]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
-        self.api_handlers: dict[str, Callable[[Node, str], Awaitable[str]]] = {}
-        from switchyard.fssim import api
-
-        api.install(self)
+        # The hooks the layers above install (Node wires them).
+        self.api_handlers: dict[str, ApiHandler] = {}  # the loaded API commands
+        self.router: Router | None = None  # CS_ROUTING onwards for a new inbound channel
+        self.xml_binding: XmlBinding | None = None  # where XML lookups go first
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        from switchyard.fssim.esl_server import EslServer
-
-        self.server = EslServer(self)
-        port = await self.server.start(host, port)
+    def start_heartbeats(self) -> None:
         self._heartbeat = asyncio.create_task(self._heartbeats())
-        return port
 
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return self.server.port
-
-    @property
-    def esl_url(self) -> str:
-        return f"esl://{self.password}@127.0.0.1:{self.port}"
-
-    async def stop(self) -> None:
+    def shutdown(self) -> None:
+        """Every channel hung up (SYSTEM_SHUTDOWN), every task cancelled."""
         if self._heartbeat:
             self._heartbeat.cancel()
         for ch in list(self.channels.values()):
             self.hangup(ch, "SYSTEM_SHUTDOWN")
         for task in list(self._tasks):
             task.cancel()
-        if self.server:
-            await self.server.stop()
+
+    def reset(self) -> None:
+        """What a restart leaves: no channels or conferences, a new Core-UUID and sequence."""
+        for ch in list(self.channels.values()):
+            ch.hungup.set()
+            if ch.task:
+                ch.task.cancel()
+        self.channels.clear()
+        self.conferences.clear()
+        self.core_uuid = new_uuid()
+        self.sequence = 0
+        self.started = time.time()
 
     def spawn(self, coro: Awaitable[object]) -> asyncio.Task[object]:
         task: asyncio.Task[object] = asyncio.ensure_future(coro)
@@ -280,9 +312,8 @@ class Node:
         self.channel_event(
             ch, "CHANNEL_CREATE", "switch_core_state_machine.c", "switch_core_session_run", 626
         )
-        from switchyard.fssim.dialplan import route
-
-        ch.task = self.spawn(route(self, ch))  # type: ignore[assignment]
+        assert self.router is not None, "no router installed"
+        ch.task = self.spawn(self.router(ch))  # type: ignore[assignment]
         return ch
 
     def answer_leg(self, uuid: str) -> bool:
@@ -341,31 +372,15 @@ class Node:
         )
         return digit
 
-    async def drop_connections(self) -> None:
-        """Cut every ESL socket, as a crash or a network failure would."""
-        for session in list(self.sessions):
-            session.abort()
-        if self.server:
-            await self.server.drop_all()
-
-    async def restart(self, *, down_seconds: float = 0.0) -> None:
-        """A FreeSWITCH restart: sockets cut, channels gone, a new Core-UUID."""
-        assert self.server is not None
-        port = self.server.port
-        host = self.server.host
-        await self.server.stop()
-        for ch in list(self.channels.values()):
-            ch.hungup.set()
-            if ch.task:
-                ch.task.cancel()
-        self.channels.clear()
-        self.conferences.clear()
-        self.core_uuid = new_uuid()
-        self.sequence = 0
-        self.started = time.time()
-        if down_seconds:
-            await asyncio.sleep(down_seconds)
-        await self.server.start(host, port)
+    async def api(self, line: str) -> str:
+        """switch_api_execute: run ``<cmd> <args>``; an unknown command is answered
+        FreeSWITCH's way."""
+        cmd, _, args = line.strip().partition(" ")
+        handler = self.api_handlers.get(cmd.lower())
+        if handler is None:
+            return f"-ERR {cmd} Command not found!\n"
+        out = await handler(self, args.strip())
+        return out or "-ERR no reply\n"
 
     # --- events -------------------------------------------------------------------
 
@@ -421,7 +436,7 @@ class Node:
         up = time.time() - self.started
         e = self.event("HEARTBEAT", "switch_core.c", "send_heartbeat", 95)
         e.add("Event-Info", "System Ready")
-        e.add("Up-Time", _uptime(up))
+        e.add("Up-Time", uptime(up))
         e.add("FreeSWITCH-Version", VERSION)
         e.add("Uptime-msec", int(up * 1000))
         e.add("Session-Count", len(self.channels))
@@ -672,13 +687,13 @@ class Node:
         self.channels.pop(ch.uuid, None)
         for session in list(self.sessions):
             session.session_gone(ch.uuid, ch.name)
-        self._leave_conference(ch)
+        self.leave_conference(ch)
         if ch.partner is not None and ch.partner.is_up:
             self.hangup(ch.partner, cause)
         if ch.task is not None and ch.task is not asyncio.current_task():
             ch.task.cancel()
 
-    def _leave_conference(self, ch: Channel) -> None:
+    def leave_conference(self, ch: Channel) -> None:
         conf = self.conferences.get(ch.conference) if ch.conference else None
         if conf is not None:
             conf.members[:] = [m for m in conf.members if m.channel is not ch]
@@ -730,7 +745,8 @@ class Node:
         ch.task = self.spawn(run())  # type: ignore[assignment]
 
 
-def _uptime(seconds: float) -> str:
+def uptime(seconds: float) -> str:
+    """FreeSWITCH's uptime phrase (heartbeats, ``status``)."""
     us = int(seconds * 1_000_000)
     s, us = divmod(us, 1_000_000)
     ms, us = divmod(us, 1000)

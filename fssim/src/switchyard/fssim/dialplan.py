@@ -11,13 +11,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from switchyard.fssim import xml_curl
-
-if TYPE_CHECKING:
-    from switchyard.fssim.channel import Channel
-    from switchyard.fssim.node import Node
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.core import Core
 
 Action = tuple[str, str]
 
@@ -32,7 +29,7 @@ STATIC_DIALPLAN = """<document type="freeswitch/xml"><section name="dialplan">
 </context></section></document>"""
 
 
-def expand(ch: Channel, data: str, node: Node | None = None) -> str:
+def expand(ch: Channel, data: str, node: Core | None = None) -> str:
     """Channel-variable expansion, done when the app runs as FreeSWITCH does
     (switch_channel_expand_variables): ``${var}``, nested ``${a_${b}}`` (the
     inner one first), and ``${api(args)}``, which runs the API command with
@@ -64,7 +61,7 @@ def expand(ch: Channel, data: str, node: Node | None = None) -> str:
     return "".join(out)
 
 
-def _lookup(ch: Channel, name: str, node: Node | None) -> str:
+def _lookup(ch: Channel, name: str, node: Core | None) -> str:
     if "(" in name and name.endswith(")"):
         command, _, args = name[:-1].partition("(")
         function = FUNCTIONS.get(command.strip())
@@ -77,7 +74,7 @@ def _lookup(ch: Channel, name: str, node: Node | None) -> str:
     return value or ""
 
 
-def db_api(node: Node, args: str) -> str:
+def db_api(node: Core, args: str) -> str:
     """mod_db's ``db`` API (db_api_function): ``insert/<realm>/<key>/<value>``,
     ``delete/<realm>/<key>``, ``select/<realm>/<key>`` (the value, or nothing),
     ``exists/<realm>/<key>`` (``true``/``false``); anything else ``!err!``."""
@@ -96,10 +93,10 @@ def db_api(node: Node, args: str) -> str:
     return "!err!"
 
 
-FUNCTIONS: dict[str, Callable[[Node, str], str]] = {"db": db_api}
+FUNCTIONS: dict[str, Callable[[Core, str], str]] = {"db": db_api}
 
 
-def field_value(ch: Channel, name: str, node: Node | None = None) -> str:
+def field_value(ch: Channel, name: str, node: Core | None = None) -> str:
     """A condition's field as mod_dialplan_xml reads it: a field with ``$`` in
     it is expanded (``${db(exists/dnd/1000)}`` runs the API at hunt time),
     anything else names a caller-profile field."""
@@ -139,7 +136,7 @@ def _substitute(data: str, match: re.Match[str] | None) -> str:
     )
 
 
-def match_document(ch: Channel, text: str, node: Node | None = None) -> list[Action] | None:
+def match_document(ch: Channel, text: str, node: Core | None = None) -> list[Action] | None:
     """Actions for ``ch`` from a dialplan document; None when the call cannot be routed."""
     root = ET.fromstring(text)  # noqa: S314 - see the import
     contexts = [c for c in root.iter("context") if c.get("name") in (ch.profile.context, "global")]
@@ -155,7 +152,7 @@ def match_document(ch: Channel, text: str, node: Node | None = None) -> list[Act
     return actions or None
 
 
-def _extension(ch: Channel, ext: ET.Element, node: Node | None = None) -> tuple[bool, list[Action]]:
+def _extension(ch: Channel, ext: ET.Element, node: Core | None = None) -> tuple[bool, list[Action]]:
     """parse_exten: conditions in order, each field read (and expanded) now,
     at hunt time; actions of a true one, anti-actions of a false one, then
     ``break`` (default on-false). The extension matched when the last
@@ -201,7 +198,7 @@ def inline_actions(text: str) -> list[Action]:
     return actions
 
 
-async def lookup(node: Node, ch: Channel) -> list[Action] | None:
+async def lookup(node: Core, ch: Channel) -> list[Action] | None:
     if ch.profile.dialplan.lower() == "inline":
         return inline_actions(ch.profile.destination_number) or None
     if node.xml_curl_url:
@@ -214,7 +211,7 @@ async def lookup(node: Node, ch: Channel) -> list[Action] | None:
     return match_document(ch, STATIC_DIALPLAN, node)
 
 
-async def route(node: Node, ch: Channel) -> None:
+async def route(node: Core, ch: Channel) -> None:
     """CS_ROUTING and CS_EXECUTE for ``ch``, again after each transfer; then hang up."""
     from switchyard.fssim import apps
 

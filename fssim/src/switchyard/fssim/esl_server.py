@@ -13,14 +13,9 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from switchyard.fssim import api
+from switchyard.fssim.core import Core, new_uuid
 from switchyard.fssim.event import Event
-from switchyard.fssim.node import new_uuid
-
-if TYPE_CHECKING:
-    from switchyard.fssim.node import Node
 
 log = logging.getLogger("switchyard.fssim.esl")
 
@@ -269,7 +264,7 @@ async def read_packet(reader: asyncio.StreamReader) -> Packet | None:
 
 
 class EslServer:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Core) -> None:
         self.node = node
         self.host = "127.0.0.1"
         self.port = 0
@@ -312,7 +307,7 @@ class EslServer:
 
 class EslSession:
     def __init__(
-        self, node: Node, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, node: Core, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.node = node
         self.reader = reader
@@ -524,7 +519,7 @@ class EslSession:
 
     async def _cmd_api(self, rest: str, p: Packet) -> None:
         self._api_event(rest)
-        out = (await api.execute(self.node, rest)).encode()
+        out = (await self.node.api(rest)).encode()
         self.writer.write(b"Content-Type: api/response\nContent-Length: %d\n\n" % len(out) + out)
 
     async def _cmd_bgapi(self, rest: str, p: Packet) -> None:
@@ -537,7 +532,7 @@ class EslSession:
 
         async def run() -> None:
             self._api_event(rest)
-            out = await api.execute(node, rest)
+            out = await node.api(rest)
             cmd, _, args = rest.partition(" ")
             e = node.event("BACKGROUND_JOB", "mod_event_socket.c", "api_exec", 1572)
             e.add("Job-UUID", job)

@@ -19,15 +19,12 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
 
 from switchyard.fssim import xml_curl
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.core import Core
 from switchyard.fssim.dialplan import expand
 from switchyard.fssim.media import play_file
-
-if TYPE_CHECKING:
-    from switchyard.fssim.channel import Channel
-    from switchyard.fssim.node import Node
 
 log = logging.getLogger("switchyard.fssim.ivr")
 
@@ -139,7 +136,7 @@ def build(menus: ET.Element, xml_menu: ET.Element, stack: dict[str, Menu]) -> bo
     return True
 
 
-async def run(node: Node, ch: Channel, data: str) -> str:
+async def run(node: Core, ch: Channel, data: str) -> str:
     """The ``ivr <menu>`` app."""
     name = data.strip()
     params = node.event("REQUEST_PARAMS", "mod_dptools.c", "ivr_application_function", 2164)
@@ -175,7 +172,7 @@ async def run(node: Node, ch: Channel, data: str) -> str:
 class MenuRun:
     """One ``ivr`` app's walk through its menu stack (switch_ivr_menu_execute)."""
 
-    def __init__(self, node: Node, ch: Channel, stack: dict[str, Menu]) -> None:
+    def __init__(self, node: Core, ch: Channel, stack: dict[str, Menu]) -> None:
         self.node, self.ch, self.stack = node, ch, stack
         self.depth = 0
         self.fall_to_main = False

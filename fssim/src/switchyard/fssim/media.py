@@ -1,6 +1,6 @@
 """Playing a file to a channel (switch_ivr_play_file) and what DTMF does meanwhile.
 
-No audio exists: a file "plays" for ``Node.playback_seconds`` (or N ms for
+No audio exists: a file "plays" for ``Core.playback_seconds`` (or N ms for
 ``silence_stream://N``), fires PLAYBACK_START/PLAYBACK_STOP, and is recorded
 in ``Channel.played`` so a test can tell what a caller heard.
 """
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from switchyard.fssim.channel import Channel
-    from switchyard.fssim.node import Node
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.core import Core
 
 # How DTMF arriving during the file is handled, after switch_input_args_t:
 # none: args NULL, digits stay queued; collect: args.buf, the first digit is
@@ -23,14 +22,14 @@ if TYPE_CHECKING:
 DtmfMode = Literal["none", "collect", "break", "terminators"]
 
 
-def file_seconds(node: Node, path: str) -> float:
+def file_seconds(node: Core, path: str) -> float:
     if path.startswith("silence_stream://"):
         with contextlib.suppress(ValueError):
             return int(path.split("://", 1)[1].split(",")[0]) / 1000
     return node.playback_seconds
 
 
-async def play_file(node: Node, ch: Channel, path: str, mode: DtmfMode) -> tuple[bool, str]:
+async def play_file(node: Core, ch: Channel, path: str, mode: DtmfMode) -> tuple[bool, str]:
     """Play ``path``; (played to the end, the digit read when ``mode`` is collect)."""
     node.pre_answer(ch)  # switch_ivr_play_file pre-answers before anything else
     node.channel_event(

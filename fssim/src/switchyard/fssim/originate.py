@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from switchyard.fssim.behaviour import Behaviour
 from switchyard.fssim.causes import normalize
 from switchyard.fssim.channel import Channel, Profile
-
-if TYPE_CHECKING:
-    from switchyard.fssim.node import Node
+from switchyard.fssim.core import Core
 
 
 def split_vars(text: str, opener: str, closer: str) -> tuple[dict[str, str], str]:
@@ -79,7 +77,7 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 async def dial(
-    node: Node,
+    node: Core,
     dialstring: str,
     *,
     timeout: float = 60.0,
@@ -123,7 +121,7 @@ async def dial(
 
 
 async def _dial_leg(
-    node: Node,
+    node: Core,
     leg: str,
     variables: dict[str, str],
     timeout: float,
@@ -163,7 +161,7 @@ async def _dial_leg(
 
 
 def _outbound(
-    node: Node,
+    node: Core,
     name: str,
     dest: str,
     v: dict[str, str],
@@ -214,7 +212,7 @@ def _outbound(
     return ch
 
 
-async def _behave(node: Node, ch: Channel, b: Behaviour) -> None:
+async def _behave(node: Core, ch: Channel, b: Behaviour) -> None:
     """The far end: ring, maybe early media, then answer, reject or nothing."""
     node.ring(ch)
     if b.early_media:
@@ -232,7 +230,7 @@ async def _behave(node: Node, ch: Channel, b: Behaviour) -> None:
 
 
 def _endpoint(
-    node: Node, target: str, v: dict[str, str], originator: Channel | None
+    node: Core, target: str, v: dict[str, str], originator: Channel | None
 ) -> tuple[Channel, Coroutine[Any, Any, None]] | str:
     kind, _, rest = target.partition("/")
     if kind == "error":
@@ -294,7 +292,7 @@ def _endpoint(
 
 
 def _loopback(
-    node: Node, rest: str, v: dict[str, str], originator: Channel | None
+    node: Core, rest: str, v: dict[str, str], originator: Channel | None
 ) -> tuple[Channel, Coroutine[Any, Any, None]]:
     from switchyard.fssim.dialplan import route
 

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
 
 import httpx
 
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.core import Core
 from switchyard.fssim.event import Event, url_encode
-
-if TYPE_CHECKING:
-    from switchyard.fssim.channel import Channel
-    from switchyard.fssim.node import Node
 
 log = logging.getLogger("switchyard.fssim.xml_curl")
 
@@ -31,7 +28,7 @@ TIMEOUT_SECONDS = 10.0
 _NOT_FOUND = re.compile(r"<result\s+status\s*=\s*\"not found\"")
 
 
-def dialplan_params(node: Node, ch: Channel) -> Event:
+def dialplan_params(node: Core, ch: Channel) -> Event:
     """The REQUEST_PARAMS event mod_dialplan_xml builds: channel data, variables, Hunt-* profile."""
     e = node.event("REQUEST_PARAMS", "mod_dialplan_xml.c", "dialplan_xml_locate", 610)
     ch.add_basic_data(e, with_vars=True)
@@ -40,7 +37,7 @@ def dialplan_params(node: Node, ch: Channel) -> Event:
 
 
 def form_body(
-    node: Node,
+    node: Core,
     section: str,
     params: Event,
     *,
@@ -56,11 +53,11 @@ def form_body(
     return head + "".join(f"&{k}={url_encode(v)}" for k, v in params.headers)
 
 
-async def fetch_dialplan(node: Node, ch: Channel) -> str | None:
+async def fetch_dialplan(node: Core, ch: Channel) -> str | None:
     return await fetch(node, form_body(node, "dialplan", dialplan_params(node, ch)))
 
 
-async def fetch_configuration(node: Node, name: str, params: Event) -> str | None:
+async def fetch_configuration(node: Core, name: str, params: Event) -> str | None:
     """switch_xml_open_cfg(name): section/tag ``configuration``, ``key_name=name``."""
     body = form_body(
         node,
@@ -73,7 +70,7 @@ async def fetch_configuration(node: Node, name: str, params: Event) -> str | Non
     return await fetch(node, body)
 
 
-async def fetch(node: Node, body: str) -> str | None:
+async def fetch(node: Core, body: str) -> str | None:
     """POST one form to the binding's URL; None when FreeSWITCH would try its next binding."""
     assert node.xml_curl_url
     node.xml_curl_requests.append(dict(_pairs(body)))

@@ -1,0 +1,88 @@
+"""A simulated FreeSWITCH node: the core with its modules loaded and its ESL port open.
+
+:class:`Node` is what tests and ``switchyard up`` hold. It wires the layers
+below into the core's hooks -- the dialplan as the router, the API commands
+-- and runs the ESL server; the core itself knows none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from switchyard.fssim import api, dialplan
+from switchyard.fssim.channel import Channel
+from switchyard.fssim.core import Core
+from switchyard.fssim.esl_server import EslServer
+
+
+class Node(Core):
+    """A FreeSWITCH double. Everything a test controls is a method here or on the core."""
+
+    def __init__(
+        self,
+        name: str = "fssim",
+        *,
+        password: str = "ClueCon",  # noqa: S107 - FreeSWITCH's stock default
+        hostname: str | None = None,
+        xml_curl_url: str | None = None,
+        xml_curl_credentials: str | None = None,
+        heartbeat_seconds: float = 20.0,
+        ai_events: bool = False,
+        playback_seconds: float = 0.2,
+        ipv4: str = "127.0.0.1",
+    ) -> None:
+        super().__init__(
+            name,
+            password=password,
+            hostname=hostname,
+            xml_curl_url=xml_curl_url,
+            xml_curl_credentials=xml_curl_credentials,
+            heartbeat_seconds=heartbeat_seconds,
+            ai_events=ai_events,
+            playback_seconds=playback_seconds,
+            ipv4=ipv4,
+        )
+        self.server: EslServer | None = None
+        self.router = self._route
+        api.install(self)
+
+    async def _route(self, ch: Channel) -> None:
+        await dialplan.route(self, ch)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        self.server = EslServer(self)
+        port = await self.server.start(host, port)
+        self.start_heartbeats()
+        return port
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    @property
+    def esl_url(self) -> str:
+        return f"esl://{self.password}@127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.shutdown()
+        if self.server:
+            await self.server.stop()
+
+    async def drop_connections(self) -> None:
+        """Cut every ESL socket, as a crash or a network failure would."""
+        for session in list(self.sessions):
+            session.abort()
+        if self.server:
+            await self.server.drop_all()
+
+    async def restart(self, *, down_seconds: float = 0.0) -> None:
+        """A FreeSWITCH restart: sockets cut, channels gone, a new Core-UUID."""
+        assert self.server is not None
+        port = self.server.port
+        host = self.server.host
+        await self.server.stop()
+        self.reset()
+        if down_seconds:
+            await asyncio.sleep(down_seconds)
+        await self.server.start(host, port)
