@@ -81,6 +81,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Failed logins per client IP within its window (seconds).
     login_ip_failures: int = 20
     login_ip_window: int = 60
+    # Media (services/media, docs/media.md). Files live under media_dir in
+    # upload/ (uploads, TTS) and recordings/: the folder FreeSWITCH reads, so
+    # the abs_path the API answers plays as it is. Empty: <data_dir>/media.
+    media_dir: str = ""
+    # Largest accepted upload, bytes (larger is a 413 and nothing is kept).
+    media_max_upload: int = 100 * 1024 * 1024
+    # TTS vendors: credentials and every URL (private clouds, tests).
+    baidu_api_key: str = ""
+    baidu_secret_key: str = ""
+    baidu_token_url: str = "https://aip.baidubce.com/oauth/2.0/token"  # noqa: S105 - a URL
+    baidu_tts_url: str = "https://tsn.baidu.com/text2audio"
+    ali_access_key_id: str = ""
+    ali_access_key_secret: str = ""
+    ali_appkey: str = ""
+    ali_token_url: str = "https://nls-meta.cn-shanghai.aliyuncs.com/"  # noqa: S105 - a URL
+    ali_tts_url: str = "https://nls-gateway-cn-shanghai.aliyuncs.com/stream/v1/tts"
+    huawei_user: str = ""
+    huawei_password: str = ""
+    huawei_domain: str = ""
+    # Project name the IAM token is scoped to (empty: the region's default project).
+    huawei_project: str = ""
+    huawei_region: str = "cn-north-4"
+    # {region} and {project_id} are filled in.
+    huawei_iam_url: str = "https://iam.{region}.myhuaweicloud.com/v3/auth/tokens"
+    huawei_tts_url: str = "https://sis-ext.{region}.myhuaweicloud.com/v1/{project_id}/tts"
     # event-relay (docs/event-relay.md). mod_ai's post-event-url: every call's
     # ai::channel-state events are POSTed there (empty: no such target).
     post_event_url: str = ""

@@ -69,6 +69,10 @@ class Subjects(msgspec.Struct, frozen=True):
     def events_of_node(self, node: str) -> str:
         return f"{self.prefix}.fs.events.{_token(node, 'node')}.>"
 
+    def events_named(self, event_name: str) -> str:
+        """One event from every node (media follows RECORD_STOP)."""
+        return f"{self.prefix}.fs.events.*.{_token(event_name, 'event')}"
+
     # --- KV buckets ----------------------------------------------------------
     @property
     def node_owner_bucket(self) -> str:

@@ -1,0 +1,1 @@
+"""TTS fronting Baidu, Ali and Huawei: one engine, one module per vendor."""
