@@ -9,9 +9,8 @@ import shlex
 import time
 from collections.abc import Awaitable, Callable
 
-from switchyard.fssim import apps, cjson
+from switchyard.fssim import cjson
 from switchyard.fssim.causes import normalize
-from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import (
     VERSION,
     VERSION_LINE,
@@ -22,7 +21,7 @@ from switchyard.fssim.core import (
     new_uuid,
     uptime,
 )
-from switchyard.fssim.dialplan import route
+from switchyard.fssim.executor import Executor
 from switchyard.fssim.originate import dial
 
 Handler = Callable[["Core", str], Awaitable[str]]
@@ -114,7 +113,8 @@ def _separate(text: str) -> list[str]:
     return words
 
 
-async def originate(node: Core, args: str) -> str:
+async def originate(ex: Executor, args: str) -> str:
+    node = ex.core
     t = _originate_tokens(args)
     if len(t) < 2:
         return (
@@ -133,7 +133,7 @@ async def originate(node: Core, args: str) -> str:
     if len(t) > 6:
         with contextlib.suppress(ValueError):
             timeout = float(t[6])
-    result = await dial(node, url, timeout=timeout, extra_vars=extra)
+    result = await dial(ex, url, timeout=timeout, extra_vars=extra)
     if isinstance(result, str):
         return f"-ERR {result}\n"
     a = result
@@ -143,24 +143,13 @@ async def originate(node: Core, args: str) -> str:
         data = data.removesuffix(")") if data else ""
         if not data and " " in name:
             name, _, data = name.partition(" ")
-        node.spawn_app_session(a, lambda: _run_app(node, a, name, data))
+        node.spawn_app_session(a, lambda: ex.run_app(a, name, data))
     else:
         a.profile.destination_number = exten
         a.profile.context = context
         a.profile.dialplan = dialplan
-        node.spawn_app_session(a, lambda: route(node, a))
+        node.spawn_app_session(a, lambda: ex.route(a))
     return f"+OK {a.uuid}\n"
-
-
-async def _run_app(node: Core, ch: Channel, app: str, data: str) -> None:
-    node.set_running_state(ch, "CS_EXECUTE")
-    await apps.execute(node, ch, app, data)
-    await apps.run_pending(node, ch)
-    if ch.transfer_to is not None and ch.is_up:
-        apps.apply_transfer(node, ch)
-        await route(node, ch)
-    elif ch.is_up and not ch.intercepted:
-        node.hangup(ch, "NORMAL_CLEARING")
 
 
 async def uuid_kill(node: Core, args: str) -> str:
@@ -194,7 +183,8 @@ async def uuid_bridge(node: Core, args: str) -> str:
     return f"+OK {b.uuid}\n"
 
 
-async def uuid_transfer(node: Core, args: str) -> str:
+async def uuid_transfer(ex: Executor, args: str) -> str:
+    node = ex.core
     w = args.split()
     if len(w) < 2:
         return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
@@ -226,13 +216,13 @@ async def uuid_transfer(node: Core, args: str) -> str:
             if other not in targets:
                 other.continue_after_bridge = False
                 node.hangup(other, "NORMAL_CLEARING")
-        if t.task is None or t.task.done():
-            node.spawn_app_session(t, lambda t=t: apps.idle(node, t))  # type: ignore[misc]
+        ex.ensure_runner(t)
         t.wake()
     return "+OK\n"
 
 
-async def uuid_broadcast(node: Core, args: str) -> str:
+async def uuid_broadcast(ex: Executor, args: str) -> str:
+    node = ex.core
     w = args.split()
     if len(w) < 2:
         return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
@@ -250,15 +240,8 @@ async def uuid_broadcast(node: Core, args: str) -> str:
     if "::" in what:
         app, _, data = what.partition("::")
     for t in targets:
-        t.pending.append((app, data, new_uuid()))
-        _ensure_runner(node, t)
-        t.wake()
+        ex.queue(t, app, data, new_uuid())
     return "+OK Message sent\n"
-
-
-def _ensure_runner(node: Core, ch: Channel) -> None:
-    if ch.task is None or ch.task.done():
-        node.spawn_app_session(ch, lambda: apps.idle(node, ch))
 
 
 async def uuid_setvar(node: Core, args: str) -> str:
@@ -713,14 +696,23 @@ async def db(node: Core, args: str) -> str:
     return db_api(node, args)
 
 
-def install(node: Core) -> None:
+def _bound(ex: Executor, command: Callable[[Executor, str], Awaitable[str]]) -> Handler:
+    """A command that needs the executor, as the core calls it (with itself)."""
+
+    async def handler(node: Core, args: str) -> str:
+        return await command(ex, args)
+
+    return handler
+
+
+def install(node: Core, ex: Executor) -> None:
     node.api_handlers.update(
         {
-            "originate": originate,
+            "originate": _bound(ex, originate),
             "uuid_kill": uuid_kill,
             "uuid_bridge": uuid_bridge,
-            "uuid_transfer": uuid_transfer,
-            "uuid_broadcast": uuid_broadcast,
+            "uuid_transfer": _bound(ex, uuid_transfer),
+            "uuid_broadcast": _bound(ex, uuid_broadcast),
             "uuid_setvar": uuid_setvar,
             "uuid_getvar": uuid_getvar,
             "uuid_exists": uuid_exists,

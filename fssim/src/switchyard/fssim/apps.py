@@ -1,114 +1,45 @@
-"""Dialplan applications (mod_dptools subset) as the simulator runs them."""
+"""Dialplan applications (mod_dptools subset, conference, db) as the simulator runs them.
+
+Each receives the executor (to run queued or nested apps, to dial) and the channel.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
+from switchyard.fssim import ivr
 from switchyard.fssim.causes import Q850, normalize
 from switchyard.fssim.channel import Channel
-from switchyard.fssim.core import Conference, Core, Member, new_uuid
-from switchyard.fssim.dialplan import expand
+from switchyard.fssim.core import Conference, Core, Member
+from switchyard.fssim.executor import App, Executor
+from switchyard.fssim.media import play_file
+from switchyard.fssim.originate import dial
 
 log = logging.getLogger("switchyard.fssim.apps")
-
-App = Callable[["Core", "Channel", str], Awaitable[str]]
-
-
-async def run_actions(node: Core, ch: Channel, actions: list[tuple[str, str]]) -> None:
-    for app, data in actions:
-        await run_pending(node, ch)
-        if ch.interrupted:
-            return
-        await execute(node, ch, app, expand(ch, data, node))
-    await run_pending(node, ch)
-
-
-async def run_pending(node: Core, ch: Channel) -> None:
-    """Apps queued by sendmsg / uuid_broadcast, run between other apps as FreeSWITCH does."""
-    while ch.pending and not ch.interrupted:
-        app, data, app_uuid = ch.pending.popleft()
-        await execute(node, ch, app, data, app_uuid)
-
-
-async def execute(node: Core, ch: Channel, app: str, data: str, app_uuid: str = "") -> None:
-    impl = APPS.get(app.lower())
-    if impl is None:
-        log.warning("Invalid Application %s", app)
-        return
-    app_uuid = app_uuid or new_uuid()
-    saved = (ch.application, ch.application_data, ch.variables.get("_app_uuid"))
-    node.execute_event(ch, app, data, app_uuid)
-    ch.variables["_executing"] = "1"
-    ch.variables["_app_uuid"] = app_uuid
-    response = await impl(node, ch, data)
-    # A hangup during the app already reported its EXECUTE_COMPLETE.
-    if ch.variables.pop("_executing", None) == "1" and ch.is_up:
-        ch.variables.pop("_app_uuid", None)
-        node.execute_event(ch, app, data, app_uuid, response=response)
-    if saved[2] is not None and ch.is_up:
-        # An app run from inside park: park is still the current application.
-        ch.application, ch.application_data = saved[0], saved[1]
-        ch.variables["_executing"] = "1"
-        ch.variables["_app_uuid"] = saved[2]
-
-
-def apply_transfer(node: Core, ch: Channel) -> None:
-    assert ch.transfer_to is not None
-    dest, dialplan, context = ch.transfer_to
-    ch.transfer_to = None
-    ch.intercepted = False  # a transfer gives an intercepted channel a dialplan again
-    ch.profile.transfer_source = f"{ch.profile.destination_number}:{ch.uuid}:bl_xfer"
-    ch.profile.destination_number = dest
-    # switch_ivr_session_transfer: a missing dialplan is the profile's, except
-    # that an inline one becomes XML; a missing context is the profile's.
-    if not dialplan and ch.profile.dialplan.lower() != "inline":
-        dialplan = ch.profile.dialplan
-    ch.profile.dialplan = dialplan or "XML"
-    ch.profile.context = context or ch.profile.context or "default"
-    from switchyard.fssim.channel import now_us
-
-    ch.times["transfer"] = now_us()
-
-
-async def idle(node: Core, ch: Channel) -> None:
-    """A leg with no dialplan (a bridged B leg): it still runs queued apps until hung up."""
-    while ch.is_up:
-        await run_pending(node, ch)
-        if ch.intercepted and ch.transfer_to is None:
-            return  # bridged by intercept; it lives on in that bridge
-        if ch.transfer_to is not None:
-            from switchyard.fssim.dialplan import route
-
-            ch.peer = None
-            apply_transfer(node, ch)
-            await route(node, ch)
-            return
-        await ch.pause(None)
-
 
 # --- the apps ------------------------------------------------------------------------
 
 
-async def _answer(node: Core, ch: Channel, data: str) -> str:
-    node.answer(ch)
+async def _answer(ex: Executor, ch: Channel, data: str) -> str:
+    ex.core.answer(ch)
     return "_none_"
 
 
-async def _pre_answer(node: Core, ch: Channel, data: str) -> str:
-    node.pre_answer(ch)
+async def _pre_answer(ex: Executor, ch: Channel, data: str) -> str:
+    ex.core.pre_answer(ch)
     return "_none_"
 
 
-async def _park(node: Core, ch: Channel, data: str) -> str:
+async def _park(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     ch.parked = True
     node.channel_event(ch, "CHANNEL_PARK", "switch_ivr.c", "switch_ivr_park", 1002)
     while not ch.interrupted:
         while node.read_dtmf(ch) is not None:
             pass  # switch_ivr_park reads (and so reports) digits as they come
         if ch.pending:
-            await run_pending(node, ch)
+            await ex.run_pending(ch)
             continue
         await ch.pause(None)
     if ch.parked and ch.is_up:
@@ -117,34 +48,30 @@ async def _park(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _wait_until_interrupted(node: Core, ch: Channel, data: str) -> str:
+async def _wait_until_interrupted(ex: Executor, ch: Channel, data: str) -> str:
     while not ch.interrupted:
         if ch.pending:
-            await run_pending(node, ch)
+            await ex.run_pending(ch)
             continue
         await ch.pause(None)
     return "_none_"
 
 
-async def _hangup(node: Core, ch: Channel, data: str) -> str:
-    node.hangup(ch, normalize(data) if data.strip() else "NORMAL_CLEARING")
+async def _hangup(ex: Executor, ch: Channel, data: str) -> str:
+    ex.core.hangup(ch, normalize(data) if data.strip() else "NORMAL_CLEARING")
     return "_none_"
 
 
-async def _playback(node: Core, ch: Channel, data: str) -> str:
-    from switchyard.fssim.media import play_file
-
-    finished, _ = await play_file(node, ch, data, "terminators")
+async def _playback(ex: Executor, ch: Channel, data: str) -> str:
+    finished, _ = await play_file(ex.core, ch, data, "terminators")
     return "FILE PLAYED" if finished else "FILE NOT FOUND"
 
 
-async def _ivr(node: Core, ch: Channel, data: str) -> str:
-    from switchyard.fssim import ivr
-
-    return await ivr.run(node, ch, data)
+async def _ivr(ex: Executor, ch: Channel, data: str) -> str:
+    return await ivr.run(ex, ch, data)
 
 
-async def _sleep(node: Core, ch: Channel, data: str) -> str:
+async def _sleep(ex: Executor, ch: Channel, data: str) -> str:
     try:
         ms = int(data.strip() or "0")
     except ValueError:
@@ -153,7 +80,7 @@ async def _sleep(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _set(node: Core, ch: Channel, data: str) -> str:
+async def _set(ex: Executor, ch: Channel, data: str) -> str:
     name, _, value = data.partition("=")
     if name:
         if value:
@@ -163,8 +90,8 @@ async def _set(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _export(node: Core, ch: Channel, data: str) -> str:
-    await _set(node, ch, data.removeprefix("nolocal:"))
+async def _export(ex: Executor, ch: Channel, data: str) -> str:
+    await _set(ex, ch, data.removeprefix("nolocal:"))
     name = data.partition("=")[0].strip()
     exported = [v for v in ch.variables.get("export_vars", "").split(",") if v]
     if name and name not in exported:
@@ -172,7 +99,8 @@ async def _export(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _record_session(node: Core, ch: Channel, data: str) -> str:
+async def _record_session(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     path = data.split()[0] if data.split() else ""
     ch.variables["record_session_path"] = path
     node.channel_event(
@@ -186,16 +114,15 @@ async def _record_session(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _bridge(node: Core, ch: Channel, data: str) -> str:
-    from switchyard.fssim.originate import dial
-
+async def _bridge(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     exports = {
         k: ch.variables[k]
         for k in ch.variables.get("export_vars", "").split(",")
         if k and k in ch.variables
     }
     result = await dial(
-        node,
+        ex,
         data,
         timeout=float(ch.variables.get("call_timeout", "60")),
         originator=ch,
@@ -252,7 +179,7 @@ def _bridge_failed(node: Core, ch: Channel, cause: str) -> None:
         node.hangup(ch, cause)
 
 
-async def _transfer(node: Core, ch: Channel, data: str) -> str:
+async def _transfer(ex: Executor, ch: Channel, data: str) -> str:
     parts = data.split()
     if parts and parts[0] == "-bleg":
         parts = parts[1:]
@@ -266,7 +193,8 @@ async def _transfer(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _eavesdrop(node: Core, ch: Channel, data: str) -> str:
+async def _eavesdrop(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     target = node.find(data.strip())
     if target is None:
         log.info("Usage: eavesdrop: no such channel %s", data)
@@ -288,7 +216,8 @@ def partner_of(node: Core, ch: Channel) -> Channel | None:
     return ch.originator if ch.originator is not None and ch.originator.is_up else None
 
 
-async def _intercept(node: Core, ch: Channel, data: str) -> str:
+async def _intercept(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     """switch_ivr_intercept_session: take over ``<uuid>`` (a call still ringing
     somewhere, or already bridged) and hang its partner up with PICKED_OFF.
     ``-bleg <uuid>`` names the partner instead (the ringing leg)."""
@@ -331,7 +260,8 @@ async def _intercept(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _db(node: Core, ch: Channel, data: str) -> str:
+async def _db(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     """mod_db's ``db`` app: ``insert/<realm>/<key>/<value>`` or ``delete/<realm>/<key>``."""
     argv = data.split("/", 3) if data else []
     op = argv[0].lower() if argv else ""
@@ -344,7 +274,8 @@ async def _db(node: Core, ch: Channel, data: str) -> str:
     return "_none_"
 
 
-async def _conference(node: Core, ch: Channel, data: str) -> str:
+async def _conference(ex: Executor, ch: Channel, data: str) -> str:
+    node = ex.core
     room = data.split("@")[0].split("+")[0].strip() or "default"
     conf = node.conferences.get(room)
     if conf is None:
@@ -386,5 +317,3 @@ APPS: dict[str, App] = {
     "ivr": _ivr,
     "db": _db,
 }
-
-__all__ = ["APPS", "apply_transfer", "execute", "idle", "run_actions"]

@@ -209,30 +209,3 @@ async def lookup(node: Core, ch: Channel) -> list[Action] | None:
             except ET.ParseError:
                 pass  # a broken document means "next binding", i.e. the static files
     return match_document(ch, STATIC_DIALPLAN, node)
-
-
-async def route(node: Core, ch: Channel) -> None:
-    """CS_ROUTING and CS_EXECUTE for ``ch``, again after each transfer; then hang up."""
-    from switchyard.fssim import apps
-
-    while ch.is_up:
-        ch.hit_dialplan = True
-        node.set_running_state(ch, "CS_ROUTING")
-        if ch.direction == "inbound":
-            node.set_callstate(ch, "RINGING")
-            node.ai_state(ch, "RINGING")
-        actions = await lookup(node, ch)
-        if not ch.is_up:
-            return
-        if actions is None:
-            node.hangup(ch, "NO_ROUTE_DESTINATION")
-            return
-        node.set_running_state(ch, "CS_EXECUTE")
-        await apps.run_actions(node, ch, actions)
-        if ch.transfer_to is not None and ch.is_up:
-            apps.apply_transfer(node, ch)
-            continue
-        if ch.intercepted:
-            return  # bridged by intercept: its dialplan is over, the call is not
-        if ch.is_up:
-            node.hangup(ch, "NORMAL_CLEARING")

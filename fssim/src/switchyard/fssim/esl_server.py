@@ -14,8 +14,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from switchyard.fssim.causes import normalize
 from switchyard.fssim.core import Core, new_uuid
 from switchyard.fssim.event import Event
+from switchyard.fssim.executor import Executor
 
 log = logging.getLogger("switchyard.fssim.esl")
 
@@ -264,8 +266,9 @@ async def read_packet(reader: asyncio.StreamReader) -> Packet | None:
 
 
 class EslServer:
-    def __init__(self, node: Core) -> None:
+    def __init__(self, node: Core, executor: Executor) -> None:
         self.node = node
+        self.executor = executor
         self.host = "127.0.0.1"
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -296,7 +299,7 @@ class EslServer:
             s.abort()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = EslSession(self.node, reader, writer)
+        session = EslSession(self.node, self.executor, reader, writer)
         self._sessions.add(session)
         session.task = asyncio.current_task()
         try:
@@ -307,9 +310,14 @@ class EslServer:
 
 class EslSession:
     def __init__(
-        self, node: Core, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        node: Core,
+        executor: Executor,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> None:
         self.node = node
+        self.executor = executor  # sendmsg's execute queues apps on it
         self.reader = reader
         self.writer = writer
         self.task: asyncio.Task[None] | None = None
@@ -736,14 +744,8 @@ class EslSession:
                 arg = p.body.decode(errors="replace")
             loops = int(p.header("loops") or "1") if (p.header("loops") or "1").isdigit() else 1
             for _ in range(max(loops, 1)):
-                ch.pending.append((app, arg, p.header("Event-UUID") or new_uuid()))
-            from switchyard.fssim.api import _ensure_runner
-
-            _ensure_runner(self.node, ch)
-            ch.wake()
+                self.executor.queue(ch, app, arg, p.header("Event-UUID") or new_uuid())
         elif command == "hangup":
-            from switchyard.fssim.causes import normalize
-
             self.node.hangup(ch, normalize(p.header("hangup-cause") or "NORMAL_CLEARING"))
         self.reply("+OK")
 

@@ -22,8 +22,8 @@ from enum import Enum
 
 from switchyard.fssim import xml_curl
 from switchyard.fssim.channel import Channel
-from switchyard.fssim.core import Core
 from switchyard.fssim.dialplan import expand
+from switchyard.fssim.executor import Executor
 from switchyard.fssim.media import play_file
 
 log = logging.getLogger("switchyard.fssim.ivr")
@@ -136,8 +136,9 @@ def build(menus: ET.Element, xml_menu: ET.Element, stack: dict[str, Menu]) -> bo
     return True
 
 
-async def run(node: Core, ch: Channel, data: str) -> str:
+async def run(ex: Executor, ch: Channel, data: str) -> str:
     """The ``ivr <menu>`` app."""
+    node = ex.core
     name = data.strip()
     params = node.event("REQUEST_PARAMS", "mod_dptools.c", "ivr_application_function", 2164)
     params.add("Menu-Name", name)
@@ -163,7 +164,7 @@ async def run(node: Core, ch: Channel, data: str) -> str:
         return "_none_"
     reads, ch.reads_dtmf = ch.reads_dtmf, True
     try:
-        await MenuRun(node, ch, stack).execute(name)
+        await MenuRun(ex, ch, stack).execute(name)
     finally:
         ch.reads_dtmf = reads
     return "_none_"
@@ -172,8 +173,8 @@ async def run(node: Core, ch: Channel, data: str) -> str:
 class MenuRun:
     """One ``ivr`` app's walk through its menu stack (switch_ivr_menu_execute)."""
 
-    def __init__(self, node: Core, ch: Channel, stack: dict[str, Menu]) -> None:
-        self.node, self.ch, self.stack = node, ch, stack
+    def __init__(self, ex: Executor, ch: Channel, stack: dict[str, Menu]) -> None:
+        self.ex, self.node, self.ch, self.stack = ex, ex.core, ch, stack
         self.depth = 0
         self.fall_to_main = False
 
@@ -302,15 +303,13 @@ class MenuRun:
         return Status.FALSE, buf
 
     async def _exec_app(self, line: str) -> bool:
-        from switchyard.fssim.apps import APPS, execute
-
         app, _, data = line.strip().partition(" ")
-        if not app or app.lower() not in APPS:
+        if not app or app.lower() not in self.ex.apps:
             return False
         # The app reads digits its own way (a bridge passes them on), not the menu.
         reads, self.ch.reads_dtmf = self.ch.reads_dtmf, False
         try:
-            await execute(self.node, self.ch, app, expand(self.ch, data, self.node))
+            await self.ex.execute(self.ch, app, expand(self.ch, data, self.node))
         finally:
             self.ch.reads_dtmf = reads
         return True

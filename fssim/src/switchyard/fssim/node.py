@@ -1,18 +1,20 @@
 """A simulated FreeSWITCH node: the core with its modules loaded and its ESL port open.
 
 :class:`Node` is what tests and ``switchyard up`` hold. It wires the layers
-below into the core's hooks -- the dialplan as the router, the API commands
--- and runs the ESL server; the core itself knows none of them.
+below into the core's hooks -- the executor (with the applications) as the
+router, the API commands -- and runs the ESL server; the core itself knows
+none of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from switchyard.fssim import api, dialplan
-from switchyard.fssim.channel import Channel
+from switchyard.fssim import api
+from switchyard.fssim.apps import APPS
 from switchyard.fssim.core import Core
 from switchyard.fssim.esl_server import EslServer
+from switchyard.fssim.executor import Executor
 
 
 class Node(Core):
@@ -43,14 +45,12 @@ class Node(Core):
             ipv4=ipv4,
         )
         self.server: EslServer | None = None
-        self.router = self._route
-        api.install(self)
-
-    async def _route(self, ch: Channel) -> None:
-        await dialplan.route(self, ch)
+        self.executor = Executor(self, APPS)
+        self.router = self.executor.route
+        api.install(self, self.executor)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        self.server = EslServer(self)
+        self.server = EslServer(self, self.executor)
         port = await self.server.start(host, port)
         self.start_heartbeats()
         return port

@@ -17,6 +17,7 @@ from switchyard.fssim.behaviour import Behaviour
 from switchyard.fssim.causes import normalize
 from switchyard.fssim.channel import Channel, Profile
 from switchyard.fssim.core import Core
+from switchyard.fssim.executor import Executor
 
 
 def split_vars(text: str, opener: str, closer: str) -> tuple[dict[str, str], str]:
@@ -77,13 +78,15 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 async def dial(
-    node: Core,
+    ex: Executor,
     dialstring: str,
     *,
     timeout: float = 60.0,
     originator: Channel | None = None,
     extra_vars: dict[str, str] | None = None,
 ) -> Channel | str:
+    """Dial ``dialstring``: the answered (or early) channel, or the failure cause."""
+    node = ex.core
     global_vars, rest = split_vars(dialstring, "{", "}")
     variables = {**(extra_vars or {}), **global_vars}
     cause = "NO_ANSWER"
@@ -92,7 +95,7 @@ async def dial(
             break  # the caller went away or was taken elsewhere: no further attempts
         legs = _split_top(group, ",")
         tasks = [
-            asyncio.ensure_future(_dial_leg(node, leg, variables, timeout, originator))
+            asyncio.ensure_future(_dial_leg(ex, leg, variables, timeout, originator))
             for leg in legs
         ]
         winner: Channel | None = None
@@ -121,18 +124,19 @@ async def dial(
 
 
 async def _dial_leg(
-    node: Core,
+    ex: Executor,
     leg: str,
     variables: dict[str, str],
     timeout: float,
     originator: Channel | None,
 ) -> Channel | str:
+    node = ex.core
     leg_vars, target = split_vars(leg, "[", "]")
     v = {**variables, **leg_vars}
     with contextlib.suppress(ValueError):
         timeout = float(v.get("originate_timeout") or v.get("leg_timeout") or timeout)
     early_ok = v.get("ignore_early_media", "false") != "true"
-    made = _endpoint(node, target.strip(), v, originator)
+    made = _endpoint(ex, target.strip(), v, originator)
     if isinstance(made, str):
         return made
     ch, far_end = made
@@ -230,8 +234,9 @@ async def _behave(node: Core, ch: Channel, b: Behaviour) -> None:
 
 
 def _endpoint(
-    node: Core, target: str, v: dict[str, str], originator: Channel | None
+    ex: Executor, target: str, v: dict[str, str], originator: Channel | None
 ) -> tuple[Channel, Coroutine[Any, Any, None]] | str:
+    node = ex.core
     kind, _, rest = target.partition("/")
     if kind == "error":
         return normalize(rest or "NORMAL_CLEARING")
@@ -252,7 +257,7 @@ def _endpoint(
         )
         return ch, _behave(node, ch, user.behaviour)
     if kind == "loopback":
-        return _loopback(node, rest, v, originator)
+        return _loopback(ex, rest, v, originator)
     if kind == "sofia":
         profile, _, tail = rest.partition("/")
         if profile == "gateway":
@@ -292,10 +297,9 @@ def _endpoint(
 
 
 def _loopback(
-    node: Core, rest: str, v: dict[str, str], originator: Channel | None
+    ex: Executor, rest: str, v: dict[str, str], originator: Channel | None
 ) -> tuple[Channel, Coroutine[Any, Any, None]]:
-    from switchyard.fssim.dialplan import route
-
+    node = ex.core
     parts = rest.split("/")
     dest = parts[0]
     context = parts[1] if len(parts) > 1 and parts[1] else "default"
@@ -339,6 +343,6 @@ def _loopback(
 
     async def far_end() -> None:
         b.task = asyncio.current_task()  # type: ignore[assignment]
-        await route(node, b)
+        await ex.route(b)
 
     return a, far_end()
