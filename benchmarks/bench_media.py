@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -109,7 +110,7 @@ async def _measure(
 
     boundary_holder = "bench" + secrets.token_hex(4)
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[bytes]:
         yield (f'--{boundary_holder}\r\nContent-Disposition: form-data; name="file"; '
                f'filename="big.wav"\r\n\r\n').encode()  # fmt: skip
         with source.open("rb") as f:
