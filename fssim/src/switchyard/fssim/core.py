@@ -372,6 +372,11 @@ class Core:
         )
         return digit
 
+    def bound_xml(self) -> XmlBinding | None:
+        """The binding an XML lookup asks first, when one is bound; None: the static files."""
+        binding = self.xml_binding
+        return binding if binding is not None and binding.bound else None
+
     async def api(self, line: str) -> str:
         """switch_api_execute: run ``<cmd> <args>``; an unknown command is answered
         FreeSWITCH's way."""

@@ -1,4 +1,7 @@
-"""Routing a channel: mod_xml_curl first, then the static dialplan, then its actions.
+"""mod_dialplan_xml: a channel's actions from the bound XML (mod_xml_curl), else the static files.
+
+Also channel-variable expansion (``${var}``, ``${db(...)}``), which
+conditions and applications share. Running the actions is the executor's.
 
 mod_dialplan_xml semantics kept: the document's context must match the
 channel's (or be ``global``); conditions are tried in order with regex
@@ -12,9 +15,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
-from switchyard.fssim import xml_curl
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import Core
+from switchyard.fssim.event import Event
 
 Action = tuple[str, str]
 
@@ -198,11 +201,21 @@ def inline_actions(text: str) -> list[Action]:
     return actions
 
 
+def dialplan_params(node: Core, ch: Channel) -> Event:
+    """The REQUEST_PARAMS event mod_dialplan_xml builds: channel data, variables, Hunt-* profile."""
+    e = node.event("REQUEST_PARAMS", "mod_dialplan_xml.c", "dialplan_xml_locate", 610)
+    ch.add_basic_data(e, with_vars=True)
+    ch.add_profile(e, "Hunt", ch.profile, ch.name, ch.direction, times=True)
+    return e
+
+
 async def lookup(node: Core, ch: Channel) -> list[Action] | None:
+    """The channel's actions: inline, else the bound XML (mod_xml_curl), else the static files."""
     if ch.profile.dialplan.lower() == "inline":
         return inline_actions(ch.profile.destination_number) or None
-    if node.xml_curl_url:
-        document = await xml_curl.fetch_dialplan(node, ch)
+    binding = node.bound_xml()
+    if binding is not None:
+        document = await binding.fetch("dialplan", dialplan_params(node, ch))
         if document is not None:
             try:
                 return match_document(ch, document, node)

@@ -20,7 +20,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from enum import Enum
 
-from switchyard.fssim import xml_curl
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.dialplan import expand
 from switchyard.fssim.executor import Executor
@@ -143,7 +142,12 @@ async def run(ex: Executor, ch: Channel, data: str) -> str:
     params = node.event("REQUEST_PARAMS", "mod_dptools.c", "ivr_application_function", 2164)
     params.add("Menu-Name", name)
     ch.add_basic_data(params, with_vars=True)
-    document = await xml_curl.fetch_configuration(node, CONF, params) if node.xml_curl_url else None
+    binding = node.bound_xml()
+    document = None
+    if binding is not None:  # switch_xml_open_cfg(ivr.conf)
+        document = await binding.fetch(
+            "configuration", params, tag_name="configuration", key_name="name", key_value=CONF
+        )
     menus = None
     if document is not None:
         try:

@@ -2,8 +2,8 @@
 
 :class:`Node` is what tests and ``switchyard up`` hold. It wires the layers
 below into the core's hooks -- the executor (with the applications) as the
-router, the API commands -- and runs the ESL server; the core itself knows
-none of them.
+router, the API commands, mod_xml_curl as the XML binding -- and runs the
+ESL server; the core itself knows none of them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from switchyard.fssim.apps import APPS
 from switchyard.fssim.core import Core
 from switchyard.fssim.esl_server import EslServer
 from switchyard.fssim.executor import Executor
+from switchyard.fssim.xml_curl import XmlCurl
 
 
 class Node(Core):
@@ -47,6 +48,7 @@ class Node(Core):
         self.server: EslServer | None = None
         self.executor = Executor(self, APPS)
         self.router = self.executor.route
+        self.xml_binding = XmlCurl(self)
         api.install(self, self.executor)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 import httpx
 
-from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import Core
 from switchyard.fssim.event import Event, url_encode
 
@@ -26,14 +26,6 @@ MAX_BYTES = 1024 * 1024
 # FreeSWITCH's default is no timeout at all; a simulator must not hang a test run.
 TIMEOUT_SECONDS = 10.0
 _NOT_FOUND = re.compile(r"<result\s+status\s*=\s*\"not found\"")
-
-
-def dialplan_params(node: Core, ch: Channel) -> Event:
-    """The REQUEST_PARAMS event mod_dialplan_xml builds: channel data, variables, Hunt-* profile."""
-    e = node.event("REQUEST_PARAMS", "mod_dialplan_xml.c", "dialplan_xml_locate", 610)
-    ch.add_basic_data(e, with_vars=True)
-    ch.add_profile(e, "Hunt", ch.profile, ch.name, ch.direction, times=True)
-    return e
 
 
 def form_body(
@@ -53,21 +45,30 @@ def form_body(
     return head + "".join(f"&{k}={url_encode(v)}" for k, v in params.headers)
 
 
-async def fetch_dialplan(node: Core, ch: Channel) -> str | None:
-    return await fetch(node, form_body(node, "dialplan", dialplan_params(node, ch)))
+class XmlCurl:
+    """mod_xml_curl bound to a node's XML lookups (the core's ``xml_binding``); it
+    answers only while the node has a URL (``xml_curl_url``, which tests may set later)."""
 
+    def __init__(self, node: Core) -> None:
+        self.node = node
 
-async def fetch_configuration(node: Core, name: str, params: Event) -> str | None:
-    """switch_xml_open_cfg(name): section/tag ``configuration``, ``key_name=name``."""
-    body = form_body(
-        node,
-        "configuration",
-        params,
-        tag_name="configuration",
-        key_name="name",
-        key_value=name,
-    )
-    return await fetch(node, body)
+    @property
+    def bound(self) -> bool:
+        return bool(self.node.xml_curl_url)
+
+    async def fetch(
+        self,
+        section: str,
+        params: Event,
+        *,
+        tag_name: str = "",
+        key_name: str = "",
+        key_value: str = "",
+    ) -> str | None:
+        body = form_body(
+            self.node, section, params, tag_name=tag_name, key_name=key_name, key_value=key_value
+        )
+        return await fetch(self.node, body)
 
 
 async def fetch(node: Core, body: str) -> str | None:
@@ -102,8 +103,6 @@ async def fetch(node: Core, body: str) -> str | None:
 
 
 def _pairs(body: str) -> list[tuple[str, str]]:
-    from urllib.parse import unquote
-
     out = []
     for part in body.split("&"):
         key, _, value = part.partition("=")
