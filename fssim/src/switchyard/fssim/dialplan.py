@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+from switchyard.fssim import db
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import Core
 from switchyard.fssim.event import Event
@@ -77,26 +78,8 @@ def _lookup(ch: Channel, name: str, node: Core | None) -> str:
     return value or ""
 
 
-def db_api(node: Core, args: str) -> str:
-    """mod_db's ``db`` API (db_api_function): ``insert/<realm>/<key>/<value>``,
-    ``delete/<realm>/<key>``, ``select/<realm>/<key>`` (the value, or nothing),
-    ``exists/<realm>/<key>`` (``true``/``false``); anything else ``!err!``."""
-    argv = args.split("/", 3) if args else []
-    op = argv[0].lower() if argv else ""
-    if op == "insert" and len(argv) >= 4:
-        node.db[(argv[1], argv[2])] = argv[3]
-        return "+OK"
-    if op == "delete" and len(argv) >= 2:
-        node.db.pop((argv[1], argv[2] if len(argv) > 2 else ""), None)
-        return "+OK"
-    if op == "select" and len(argv) >= 3:
-        return node.db.get((argv[1], argv[2]), "")
-    if op == "exists" and len(argv) >= 3:
-        return "true" if node.db.get((argv[1], argv[2]), "") else "false"
-    return "!err!"
-
-
-FUNCTIONS: dict[str, Callable[[Core, str], str]] = {"db": db_api}
+# The ${api(args)} functions fssim knows.
+FUNCTIONS: dict[str, Callable[[Core, str], str]] = {"db": db.db_api}
 
 
 def field_value(ch: Channel, name: str, node: Core | None = None) -> str:

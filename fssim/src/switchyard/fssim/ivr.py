@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from enum import Enum
 
+from switchyard.fssim.argv import atoi
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.dialplan import expand
 from switchyard.fssim.executor import Executor
@@ -70,12 +71,6 @@ class Menu:
     tts_voice: str
     top: bool
     entries: list[Entry] = field(default_factory=list)
-
-
-def atoi(text: str | None) -> int:
-    """C's atoi: leading blanks, a sign, digits; anything else is 0."""
-    m = re.match(r"\s*([+-]?\d+)", text or "")
-    return int(m.group(1)) if m else 0
 
 
 def find_menus(document: str) -> ET.Element | None:
