@@ -13,7 +13,7 @@ import asyncio
 from switchyard.fssim import api
 from switchyard.fssim.apps import APPS
 from switchyard.fssim.core import Core
-from switchyard.fssim.esl_server import EslServer
+from switchyard.fssim.esl.server import EslServer
 from switchyard.fssim.executor import Executor
 from switchyard.fssim.xml_curl import XmlCurl
 

@@ -9,7 +9,8 @@ import pytest
 
 from switchyard.call_control.esl import CommandError, EslClient, EslEvent
 from switchyard.fssim import Node
-from switchyard.fssim.esl_server import EslSession, Packet
+from switchyard.fssim.esl.session import EslSession
+from switchyard.fssim.esl.wire import Packet
 
 T = 5.0
 
