@@ -448,3 +448,19 @@ def test_dod_matches_a_distributor_known_only_by_its_id() -> None:
     )
     d = compile(snap).lookup("default", "5551234", "1001", NOW)
     assert ("set", "effective_caller_id_number=88880000") in dest_actions(d)
+
+
+def test_a_media_file_in_the_object_store_plays_by_url_but_never_runs_as_a_script() -> None:
+    # The media service's object-store mode stores a mod_http_cache URL as
+    # abs_path (docs/media.md): playback takes it (SOUND), lua does not (PATH).
+    url = "http_cache://http://media.example:8081/fs/media/0f1e2d/upload/upload-1-a.wav"
+    media = (MediaFile(id=4, name="u", abs_path=url),)
+    for dest_type, plays in (("FS_DEST_PLAYBACK", True), ("FS_DEST_SCRIPT", False)):
+        route = Route(id=1, name="r", dest_type=dest_type, dest_uuid="4", max_length=20)
+        loaded = msgspec.structs.replace(RESOURCES, routes=(route,), media_files=media)
+        d = compile(loaded).lookup("default", "5551234", "1001", NOW)
+        if plays:
+            assert ("playback", url) in dest_actions(d), d.reason
+        else:
+            assert "must be a file path" in d.reason and "refused" in d.reason
+            assert all(app != "lua" for app, _ in dest_actions(d))

@@ -110,19 +110,32 @@ PATH = _rule(
     r"(?!~)[\w./+-]{1,512}",
     "must be a file path (letters, digits, / . _ + -; no spaces, no scheme)",
 )
+# A media file FreeSWITCH fetches over HTTP through mod_http_cache (the media
+# service's object-store mode, docs/media.md): one scheme, a host, an
+# optional port and a path of plain characters. Nothing FreeSWITCH expands
+# (``$``, ``{``), no space (the end of an argument), no query (``?``, ``&``:
+# the cache names its file after the URL's end, and the extension must be
+# the file's), no ``%`` (no escapes to decode into any of those).
+_SOUND_URL = (
+    r"http_cache://https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?"
+    r"/[A-Za-z0-9._/-]{1,512}"
+)
 # A sound FreeSWITCH plays (IVR sounds, playback): a PATH, optionally after
 # a ``$${name}`` of the node's vars.xml (the XML preprocessor's plain
-# variable, e.g. ``$${sound_prefix}``), or a tone/silence stream.
+# variable, e.g. ``$${sound_prefix}``), a tone/silence stream, or a
+# mod_http_cache URL.
 # The $${…} a sound may start with are FreeSWITCH's directory variables
 # (vars.xml); any other would put a global variable (a password, say) where
 # FreeSWITCH logs it.
 SOUND = _rule(
     r"(?!~)(?:\$\$\{(?:sounds_dir|sound_prefix|recordings_dir|storage_dir|base_dir)\})?"
     r"[\w./+-]{1,512}"
-    r"|(?:tone_stream|silence_stream)://[\w%(),;=.+-]{1,256}",
+    r"|(?:tone_stream|silence_stream)://[\w%(),;=.+-]{1,256}"
+    f"|{_SOUND_URL}",
     "must be a file path (letters, digits, / . _ + -; optionally after $${sounds_dir}, "
-    "$${sound_prefix}, $${recordings_dir}, $${storage_dir} or $${base_dir}) "
-    "or a tone_stream:// / silence_stream://",
+    "$${sound_prefix}, $${recordings_dir}, $${storage_dir} or $${base_dir}), "
+    "a tone_stream:// / silence_stream://, or http_cache://http(s)://host[:port]/path "
+    "(path: letters, digits, / . _ -)",
 )
 # A SIP peer's address (trunk remote address): a HOST, optionally sip:/sips:.
 PEER = _rule(

@@ -38,6 +38,7 @@ from switchyard.shared.fsvalues import (
     NO_EXPANSION,
     NUMBER,
     PATH,
+    SOUND,
     Applications,
     Rule,
     UnsafeValue,
@@ -516,19 +517,21 @@ def _dest_ivrblock(t: Target, res: Resources) -> Plan:
     )
 
 
-def _media_path(t: Target, res: Resources) -> tuple[str, str]:
-    """A media file's path and, when it is not a stored media file, a note."""
+def _media_path(t: Target, res: Resources, rule: Rule) -> tuple[str, str]:
+    """A media file's path and, when it is not a stored media file, a note.
+    ``rule``: PATH for a script lua runs, SOUND for a file played (which may
+    be the media service's http_cache:// URL, docs/media.md)."""
     media = res.media.get(_id(t.dest_uuid) or -1)
     if media is not None:
-        return _ok(PATH, f"media file {media.id} path", media.abs_path), ""
+        return _ok(rule, f"media file {media.id} path", media.abs_path), ""
     path = _named(t)
     if not path:
         return "", ""
-    return _ok(PATH, "path", path), f"{_unknown('media file', t, path)} as the path"
+    return _ok(rule, "path", path), f"{_unknown('media file', t, path)} as the path"
 
 
 def _dest_script(t: Target, res: Resources) -> Plan:
-    path, note = _media_path(t, res)
+    path, note = _media_path(t, res, PATH)
     if not path or "\n" in path:
         return _fail("FS_DEST_SCRIPT needs a script path in body or dest_uuid")
     note = note and f"{note} (relative paths are under FreeSWITCH's script_dir)"
@@ -536,7 +539,7 @@ def _dest_script(t: Target, res: Resources) -> Plan:
 
 
 def _dest_playback(t: Target, res: Resources) -> Plan:
-    path, note = _media_path(t, res)
+    path, note = _media_path(t, res, SOUND)
     if not path or "\n" in path:
         return _fail("FS_DEST_PLAYBACK needs a media file id in dest_uuid or a path in body")
     if t.body.strip() and _id(t.dest_uuid) is None:
