@@ -184,7 +184,9 @@ class Relay:
                 await asyncio.sleep(1.0)
         config = ConsumerConfig(
             durable_name=subjects.events_consumer,
-            ack_policy=AckPolicy.ALL,
+            # Explicit, not ALL: acknowledging a later message must never
+            # acknowledge an earlier batch a dead leader fetched and never wrote.
+            ack_policy=AckPolicy.EXPLICIT,
             ack_wait=ACK_WAIT,
             deliver_policy=DeliverPolicy.NEW,  # a new relay starts from now, not 7 days back
             max_ack_pending=20_000,
@@ -203,6 +205,8 @@ class Relay:
                 msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
+            if not msgs:
+                continue
             batch = [b for b in (self._route_msg(m) for m in msgs) if b is not None]
             delay = 0.1
             while True:
@@ -214,7 +218,8 @@ class Relay:
                     log.warning("cannot record events (%s); retrying", exc)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
-            await msgs[-1].ack()  # AckPolicy.ALL: the whole batch
+            for m in msgs:
+                await m.ack()
             self.relayed += len(msgs)
             self.dispatcher.enqueue(jobs)
 
