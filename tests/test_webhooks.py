@@ -23,7 +23,7 @@ from switchyard.event_relay.service import service as event_relay
 from switchyard.fssim import Behaviour
 from switchyard.shared.bus import Bus
 from switchyard.shared.settings import Settings
-from switchyard.shared.webhook_receiver import Receiver
+from switchyard.shared.webhook_receiver import Received, Receiver
 from switchyard.shared.webhooks import new_secret
 
 from .conftest import served_stack
@@ -55,7 +55,7 @@ async def test_a_call_placed_through_the_api_arrives_ringing_answered_hangup(
         uuid = r.json()["uuid"]
         await stack.api.delete(f"/api/channels/{uuid}")
 
-        def hung_up(received: list[object]) -> bool:
+        def hung_up(received: list[Received]) -> bool:
             return any(json.loads(g.body).get("Answer-State") == "hangup" for g in rx.received)
 
         await rx.wait_for(hung_up)

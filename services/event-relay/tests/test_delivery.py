@@ -7,6 +7,7 @@ FreeSWITCH 1.10.12 CHANNEL_ANSWER capture.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -90,8 +91,6 @@ async def api(
         relay = app.state["event-relay"]
         client.relay = relay  # type: ignore[attr-defined]
         while not relay.leader:  # noqa: ASYNC110 - the leader takes the lock on its own
-            import asyncio
-
             await asyncio.sleep(0.05)
         yield client
 
@@ -163,8 +162,6 @@ async def test_receiver_down_then_up_gets_everything_in_order_once_back(
         await rx.wait_for(lambda r: len(r) >= 2)  # first tries fail
         up = True
         await rx.wait_for(lambda r: len({g.headers["webhook-id"] for g in r}) >= 8)
-        import asyncio
-
         await asyncio.sleep(1.5)  # retries still due arrive
         for got in rx.received:
             verify(secret, got)
@@ -208,8 +205,6 @@ async def test_410_disables_the_subscription(api: httpx.AsyncClient, bus: Bus) -
         webhook_id, _ = await subscribe(api, rx.url)
         await Node(bus).call("call-g")
         await rx.wait_for(lambda r: len(r) >= 1)
-        import asyncio
-
         await asyncio.sleep(0.5)
     assert len(rx.received) == 1  # disabled at once: no retry, nothing else sent
     hook = (await api.get(f"/api/webhooks/{webhook_id}")).json()
@@ -270,8 +265,6 @@ async def test_a_node_with_mod_ai_is_not_doubled(api: httpx.AsyncClient, bus: Bu
             await node.send(name, "call-m")
         await node.send("CUSTOM", "call-m", **{**real, "Answer-State": "answered"})
         await rx.wait_for(lambda r: len(r) >= 2)
-        import asyncio
-
         await asyncio.sleep(0.5)
     states = [json.loads(g.body)["Answer-State"] for g in rx.received]
     assert states == ["ringing", "answered"]
