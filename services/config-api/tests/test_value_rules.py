@@ -114,7 +114,9 @@ def test_route_bodies_by_dest_type() -> None:
     assert route("FS_DEST_TRANSFER", "1000 default") == []
     assert route("FS_DEST_TRANSFER", "1000 default extra") == ["body"]
     assert route("FS_DEST_TRANSFER", "", "ctx}") == ["dest_uuid"]
-    assert route("FS_DEST_SCRIPT", "/scripts/a.lua") == []
+    assert route("FS_DEST_SCRIPT", "scripts/a.lua") == []
+    assert route("FS_DEST_SCRIPT", "/scripts/a.lua") == ["body"]  # not under script_dir
+    assert route("FS_DEST_SCRIPT", "../a.lua") == ["body"]
     assert route("FS_DEST_SCRIPT", "~os.execute('id')") == ["body"]
     assert route("FS_DEST_PLAYBACK", "", "12") == []
     assert route("FS_DEST_CTI", "sales@pbx.example.com") == []
@@ -133,7 +135,7 @@ def test_route_bodies_by_dest_type() -> None:
 def test_route_params() -> None:
     params = routes.PARAMS.res
     assert fields(params, {"k": "set", "v": "a=2222"}) == []
-    assert fields(params, {"k": "uploaded_scripts", "v": "/scripts/x.lua"}) == []
+    assert fields(params, {"k": "uploaded_scripts", "v": "scripts/x.lua"}) == []
     assert fields(params, {"k": "inner_scripts", "v": "x.lua y"}) == ["v"]
     assert fields(params, {"k": "system", "v": "id"}) == ["k"]
     assert fields(params, {"k": "set", "v": "api_hangup_hook=system id"}) == ["v"]

@@ -152,7 +152,6 @@ def test_both_spellings_of_no_answer_forwarding_work_as_func_codes(spelling: str
             ("bridge", "sofia/gateway/${distributor(carriers)}/5551234"),
         ),
         ("FS_DEST_IVR", "1", "", ("ivr", "welcome")),
-        ("FS_DEST_SCRIPT", "1", "", ("lua", "/var/lib/sy/scripts/s.lua")),
         ("FS_DEST_PLAYBACK", "", "/m/x.wav", ("playback", "/m/x.wav")),
         ("FS_DEST_IVRBLOCK", "12", "", ("lua", "${script_dir}/blocks/blocks-12.lua")),
         ("FS_DEST_CTI", "1", "", ("callcenter", "support")),
@@ -365,7 +364,7 @@ SAMPLES = {
     "FS_DEST_USER_CONFERENCE": ("2", ""),
     "FS_DEST_CONFERENCE_CLUSTER": ("", "10.0.0.1"),
     "FS_DEST_CTI": ("5", ""),
-    "FS_DEST_SCRIPT": ("9", "/usr/share/freeswitch/scripts/welcome.lua"),
+    "FS_DEST_SCRIPT": ("9", "welcome.lua"),
     "FS_DEST_IVR": ("1", "welcome"),
     "FS_DEST_CHATGPT": ("a1b2", "sales"),
     "FS_DEST_PLAYBACK": ("", "/m/closed.wav"),
@@ -405,7 +404,7 @@ def test_every_type_the_api_accepts_produces_actions_from_a_loaded_snapshot(
          "conference profile '2'"),
         ("FS_DEST_USER_CONFERENCE", "2", "video", ("conference", "5551234-pbx.example@video"), ""),
         ("FS_DEST_SCRIPT", "9", "", ("lua", "9"), "script_dir"),
-        ("FS_DEST_SCRIPT", "", "/s/ivr.lua", ("lua", "/s/ivr.lua"), ""),
+        ("FS_DEST_SCRIPT", "", "s/ivr.lua", ("lua", "s/ivr.lua"), ""),
         ("FS_DEST_PLAYBACK", "6", "", ("playback", "6"), "media file '6'"),
         ("FS_DEST_PLAYBACK", "6", "/m/a.wav", ("playback", "/m/a.wav"), "media file '6'"),
         ("FS_DEST_DISTRIBUTORS", "2", "", ("bridge", "sofia/gateway/${distributor(2)}/5551234"),
@@ -432,6 +431,11 @@ def test_objects_without_a_table_are_reached_by_the_name_the_route_holds(
         ("FS_DEST_CONFERENCE_ROOM", "a@b"),
         ("FS_DEST_DISTRIBUTORS", "x)}${y"),
         ("FS_DEST_SCRIPT", ""),
+        # Only scripts under FreeSWITCH's script_dir run: not an absolute path
+        # (uploads land in the media store), not "..".
+        ("FS_DEST_SCRIPT", "/var/lib/switchyard/media/upload-1-a.lua"),
+        ("FS_DEST_SCRIPT", "../../tmp/x.lua"),
+        ("FS_DEST_SCRIPT", "~os.execute('id')"),
     ],
 )
 def test_a_name_that_would_break_the_application_data_is_refused(dest_type: str, body: str) -> None:
@@ -450,9 +454,20 @@ def test_dod_matches_a_distributor_known_only_by_its_id() -> None:
     assert ("set", "effective_caller_id_number=88880000") in dest_actions(d)
 
 
+def test_a_stored_media_file_never_runs_as_a_script() -> None:
+    # An uploaded file lands in the media store (an absolute path): lua runs
+    # only scripts the operator put under script_dir (docs/security.md).
+    route = Route(id=1, name="r", dest_type="FS_DEST_SCRIPT", dest_uuid="1", max_length=20)
+    d = compile(msgspec.structs.replace(RESOURCES, routes=(route,))).lookup(
+        "default", "5551234", "1001", NOW
+    )
+    assert dest_actions(d)[-1] == ("hangup", "NO_ROUTE_DESTINATION")
+    assert all(app != "lua" for app, _ in dest_actions(d))
+
+
 def test_a_media_file_in_the_object_store_plays_by_url_but_never_runs_as_a_script() -> None:
     # The media service's object-store mode stores a mod_http_cache URL as
-    # abs_path (docs/media.md): playback takes it (SOUND), lua does not (PATH).
+    # abs_path (docs/media.md): playback takes it (SOUND), lua does not (SCRIPT).
     url = "http_cache://http://media.example:8081/fs/media/0f1e2d/upload/upload-1-a.wav"
     media = (MediaFile(id=4, name="u", abs_path=url),)
     for dest_type, plays in (("FS_DEST_PLAYBACK", True), ("FS_DEST_SCRIPT", False)):
@@ -462,5 +477,5 @@ def test_a_media_file_in_the_object_store_plays_by_url_but_never_runs_as_a_scrip
         if plays:
             assert ("playback", url) in dest_actions(d), d.reason
         else:
-            assert "must be a file path" in d.reason and "refused" in d.reason
+            assert "script_dir" in d.reason and "refused" in d.reason
             assert all(app != "lua" for app, _ in dest_actions(d))

@@ -283,7 +283,7 @@ def office() -> Snapshot:
                     RouteParam(id=2, k="playback", v="b.wav", order=1),
                     RouteParam(id=1, k="playback", v="a.wav", order=1),
                     RouteParam(id=3, k="playback", v="off.wav", disabled=True),
-                    RouteParam(id=4, k="uploaded_scripts", v="/s/x.lua", order=2),
+                    RouteParam(id=4, k="uploaded_scripts", v="s/x.lua", order=2),
                 ),
             ),
             Route(id=3, name="public", dest_type="FS_DEST_USER", context="public", prefix=""),
@@ -324,7 +324,7 @@ def test_outbound_route_actions_in_order() -> None:
         Action("set", "sy_bill_rate=0.1"),
         Action("playback", "a.wav"),
         Action("playback", "b.wav"),
-        Action("lua", "/s/x.lua"),
+        Action("lua", "s/x.lua"),
         Action("set", "hangup_after_bridge=true"),
         Action("bridge", "sofia/gateway/carrier/92088887777|sofia/gateway/backup/92088887777"),
     )

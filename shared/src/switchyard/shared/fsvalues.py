@@ -106,9 +106,18 @@ APP_DATA = _rule(
 )
 # A file FreeSWITCH plays or runs: a path, no scheme (no ``:``), no spaces
 # (``lua`` splits its data at spaces), not ``~`` (mod_lua runs ``~…`` as code).
+_NO_UP = r"(?!(?:.*/)?\.\.(?:/|$))"  # no ".." segment
 PATH = _rule(
-    r"(?!~)[\w./+-]{1,512}",
-    "must be a file path (letters, digits, / . _ + -; no spaces, no scheme)",
+    rf"(?!~){_NO_UP}[\w./+-]{{1,512}}",
+    "must be a file path (letters, digits, / . _ + -; no spaces, no scheme, no ..)",
+)
+# A script ``lua`` runs: relative to FreeSWITCH's script_dir, which the
+# operator owns. Never an absolute path (uploads land in the media store,
+# and an uploaded script must not run) and never "..".
+SCRIPT = _rule(
+    rf"(?![~/]){_NO_UP}[\w./+-]{{1,256}}",
+    "must be a script path relative to FreeSWITCH's script_dir "
+    "(letters, digits, / . _ + -; not absolute, no ..)",
 )
 # A media file FreeSWITCH fetches over HTTP through mod_http_cache (the media
 # service's object-store mode, docs/media.md): one scheme, a host, an
@@ -129,7 +138,7 @@ _SOUND_URL = (
 # FreeSWITCH logs it.
 SOUND = _rule(
     r"(?!~)(?:\$\$\{(?:sounds_dir|sound_prefix|recordings_dir|storage_dir|base_dir)\})?"
-    r"[\w./+-]{1,512}"
+    rf"{_NO_UP}[\w./+-]{{1,512}}"
     r"|(?:tone_stream|silence_stream)://[\w%(),;=.+-]{1,256}"
     f"|{_SOUND_URL}",
     "must be a file path (letters, digits, / . _ + -; optionally after $${sounds_dir}, "
@@ -185,8 +194,21 @@ CAUSE = _rule(r"[A-Z_]{1,64}", "must be a FreeSWITCH hangup cause (A-Z and _)")
 
 # Channel variables whose value FreeSWITCH runs later as an application or an
 # API command (execute_on_*, api_on_*, api_hangup_hook, exec_after_bridge_app,
-# bridge_pre_execute_*, record_post_process_exec_*, session_in_hangup_hook …).
-_EXECUTING = re.compile(r"exec|api|hook", re.IGNORECASE)
+# bridge_pre_execute_*, record_post_process_exec_*, session_in_hangup_hook …),
+# or that send the call to an extension, dialplan or endpoint of their own
+# (transfer_after_bridge, force_transfer_dialplan, fifo_orbit_dialplan,
+# conference_auto_outcall_*), where the inline dialplan runs applications.
+_EXECUTING = re.compile(r"exec|api|hook|transfer|dialplan|outcall", re.IGNORECASE)
+# The inline dialplan turns its data into applications (``transfer
+# system:id inline``, ``loopback/x/default/inline``): no data a user writes
+# may name it.
+_INLINE = re.compile(r"(?<![A-Za-z0-9_])inline(?![A-Za-z0-9_])", re.IGNORECASE)
+
+
+def check_no_inline(field: str, data: str) -> str:
+    if _INLINE.search(data):
+        raise UnsafeValue(field, "must not name the inline dialplan")
+    return data
 
 
 def check_variable_name(field: str, name: str) -> str:
@@ -200,7 +222,7 @@ def check_variable_name(field: str, name: str) -> str:
 # entries, originate). Extend with SWITCHYARD_FS_APPLICATIONS.
 DEFAULT_APPLICATIONS = frozenset(
     {
-        "answer", "att_xfer", "bind_digit_action", "bridge", "callcenter", "conference",
+        "answer", "att_xfer", "bridge", "callcenter", "conference",
         "db", "deflect", "displace_session", "echo", "eavesdrop", "endless_playback",
         "export", "fifo", "gentones", "hangup", "hash", "info", "intercept", "ivr",
         "log", "park", "play_and_get_digits", "playback", "pre_answer", "read",
@@ -219,11 +241,50 @@ REFUSED_APPLICATIONS = frozenset(
         "perlrun", "javascript", "js", "jsrun", "v8", "java", "managed", "mono",
         "socket", "curl", "eval", "expand", "set_global", "multiset", "event",
         "enable_heartbeat", "erlang", "erlang_sendmsg", "ruby", "tcl",
+        # runs an API command or application when a digit is pressed
+        "bind_digit_action", "bind_meta_app", "execute_extension", "limit_execute",
+        "limit_hash_execute", "group", "sched_broadcast", "phrase",
     }
 )  # fmt: skip
 # Applications whose data is ``name=value``: the name must not be an
 # executing variable.
 _SETTERS = frozenset({"set", "export", "unset"})
+# Applications whose data is a dial string.
+_DIALLERS = frozenset({"bridge", "att_xfer"})
+
+
+def _check_transfer(field: str, words: list[str]) -> None:
+    """``<extension> [XML [<context>]]``: another dialplan (inline above all)
+    would read the extension as applications."""
+    if not 1 <= len(words) <= 3:
+        raise UnsafeValue(field, "must be <extension> [XML [<context>]]")
+    NUMBER.check(field, words[0])
+    if len(words) > 1 and words[1] != "XML":
+        raise UnsafeValue(field, "the dialplan must be XML")
+    if len(words) > 2:
+        NAME.check(field, words[2])
+
+
+def check_app_data(field: str, app: str, data: str) -> str:
+    """``data`` of a user-named ``app``: plain text (APP_DATA), never naming
+    the inline dialplan, and in the shape the application reads where that
+    shape can reach other applications (transfers, dial strings, setters)."""
+    APP_DATA.check(field, data)
+    check_no_inline(field, data)
+    words = data.split()
+    if app in _SETTERS:
+        check_variable_name(field, data.partition("=")[0].strip())
+    elif app == "transfer":
+        _check_transfer(field, words[1:] if words[:1] in (["-bleg"], ["-both"]) else words)
+    elif app == "sched_transfer":
+        if not words or not re.fullmatch(r"\+?[0-9]{1,9}", words[0]):
+            raise UnsafeValue(field, "must be [+]<seconds> <extension> [XML [<context>]]")
+        _check_transfer(field, words[1:])
+    elif app in _DIALLERS:
+        check_dial_string(field, data)
+    elif app == "conference" and data.lower().startswith("bridge:"):
+        raise UnsafeValue(field, "a conference may not dial out (bridge:)")
+    return data
 
 
 @dataclass(frozen=True)
@@ -253,10 +314,7 @@ class Applications:
     def check_action(self, field: str, app: str, data: str) -> tuple[str, str]:
         """A user-written ``app`` with its ``data`` (route param, system line)."""
         self.check(f"{field}.app" if field else "app", app)
-        where = f"{field}.data" if field else "data"
-        APP_DATA.check(where, data)
-        if app in _SETTERS:
-            check_variable_name(where, data.partition("=")[0].strip())
+        check_app_data(f"{field}.data" if field else "data", app, data)
         return app, data
 
     def check_line(self, field: str, line: str) -> tuple[str, str]:
@@ -278,8 +336,18 @@ def fs_applications(setting: str) -> Applications:
 
 # --- API commands --------------------------------------------------------------
 
-# API commands that run a shell or an interpreter, or run other commands
-# (so could reach those): refused whoever asks, over ESL as over the bus.
+# API commands a node's owner runs for a bus command (gateway and channel
+# control, status); /cli adds its own.
+DEFAULT_API_COMMANDS = frozenset(
+    {
+        "status", "version", "show", "sofia", "reloadxml", "reloadacl", "uuid_kill",
+        "uuid_audio", "uuid_record", "uuid_write_png", "uuid_exists", "uuid_dump",
+        "uuid_getvar", "conference", "callcenter_config", "hupall",
+    }
+)  # fmt: skip
+# API commands that run a shell or an interpreter, run other commands or
+# applications (so could reach those), or read the directory's secrets:
+# refused whoever asks, over ESL as over the bus, even when allowed.
 REFUSED_API_COMMANDS = frozenset(
     {
         "system", "bg_system", "bgsystem", "spawn", "spawn_stream", "lua", "luarun",
@@ -288,7 +356,9 @@ REFUSED_API_COMMANDS = frozenset(
         "erlang", "ruby", "tcl", "load", "unload", "reload", "bg_fsctl", "fsctl",
         "shutdown", "console_complete", "uuid_setvar", "uuid_setvar_multi",
         "uuid_broadcast", "uuid_transfer", "uuid_exists_execute", "sched_broadcast",
-        "db_cache", "global_setvar", "json",
+        "db_cache", "global_setvar", "json", "originate", "uuid_dual_transfer",
+        "user_data", "xml_locate", "global_getvar", "sched_transfer", "sched_hangup",
+        "uuid_bridge", "uuid_phone_event", "group_call", "msleep",
     }
 )  # fmt: skip
 _API_COMMAND = _rule(r"[a-z][a-z0-9_]{0,63}", "must be an API command name (a-z, 0-9, _)")
@@ -299,12 +369,15 @@ API_ARGS = _rule(
 )
 
 
-def check_api_command(field: str, command: str, args: str) -> tuple[str, str]:
+def check_api_command(
+    field: str, command: str, args: str, allowed: frozenset[str] = DEFAULT_API_COMMANDS
+) -> tuple[str, str]:
     """An API command sent to a node (gateway control, channel control, /cli)."""
     _API_COMMAND.check(field, command)
-    if command in REFUSED_API_COMMANDS:
+    if command not in allowed or command in REFUSED_API_COMMANDS:
         raise UnsafeValue(field, f"API command {command!r} is not allowed")
     API_ARGS.check(f"{field} arguments", args)
+    check_no_inline(f"{field} arguments", args)
     return command, args
 
 
@@ -313,6 +386,7 @@ def check_api_command(field: str, command: str, args: str) -> tuple[str, str]:
 # One endpoint: user/…, sofia/…, loopback/… (no spaces, brackets, quotes or $).
 _ENDPOINT = re.compile(r"[A-Za-z0-9_.@:/*#+=;-]{1,256}")
 _LEG = re.compile(r"(?:\[([^\[\]{}]*)\])?(.*)", re.DOTALL)
+_LOOPBACK = re.compile(r"loopback/[A-Za-z0-9*#+._-]{1,64}(?:/[A-Za-z0-9_.-]{1,64}(?:/XML)?)?")
 
 
 def check_dial_string(field: str, dial: str) -> str:
@@ -335,4 +409,9 @@ def check_dial_string(field: str, dial: str) -> str:
                     raise UnsafeValue(field, f"leg variable {name} {TEXT.reason}")
         if _ENDPOINT.fullmatch(m[2]) is None:
             raise UnsafeValue(field, f"{m[2]!r} is not a dial string endpoint")
+        # loopback/<extension>/<context>/<dialplan>: routed by the XML dialplan
+        # only (inline would read the extension as applications).
+        if m[2].lower().startswith("loopback/") and _LOOPBACK.fullmatch(m[2]) is None:
+            raise UnsafeValue(field, f"{m[2]!r}: loopback/<number>[/<context>[/XML]] only")
+    check_no_inline(field, dial)
     return dial

@@ -31,7 +31,6 @@ from switchyard.call_control.protocol import (
 )
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (
-    APP_DATA,
     CAUSE,
     NAME,
     NUMBER,
@@ -39,6 +38,7 @@ from switchyard.shared.fsvalues import (
     UUID,
     Applications,
     UnsafeValue,
+    check_app_data,
     check_dial_string,
     fs_applications,
 )
@@ -102,7 +102,7 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
         for i, a in enumerate(apps):
             where = "" if body.app and i == 0 else f"apps[{i - bool(body.app)}]."
             applications.check(f"{where}app", a.app)
-            APP_DATA.check(f"{where}args", a.args)
+            check_app_data(f"{where}args", a.app, a.args)
     except UnsafeValue as exc:
         raise bad_request(exc.field, exc.reason) from None
     dial = f"sofia/gateway/{body.userGateway}/{dest}" if body.userGateway else ""

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from switchyard.call_control.protocol import App, Originate
 from switchyard.shared.fsvalues import (
-    APP_DATA,
     APPLICATIONS,
     NAME,
     TEXT,
     Applications,
     UnsafeValue,
+    check_app_data,
     check_dial_string,
     check_variable_name,
 )
@@ -97,7 +97,7 @@ def originate_line(cmd: Originate, applications: Applications = APPLICATIONS) ->
         NAME.check("context", cmd.context)
     for app in cmd.apps:
         applications.check("app", app.app)
-        APP_DATA.check("args", app.args)
+        check_app_data("args", app.app, app.args)
     apps = tuple(routed(a, cmd.context) for a in cmd.apps)
     where = f" XML {cmd.context}" if cmd.context else ""
     if not apps:

@@ -37,7 +37,7 @@ from switchyard.shared.fsvalues import (
     NAME,
     NUMBER,
     PARAM,
-    PATH,
+    SCRIPT,
     SECRET,
     SOUND,
     TEXT,
@@ -431,7 +431,7 @@ class FsIndex:
             return "menu-exec-app", digits, f"{app} {data}".strip()
         if e.action == "IVR_SCRIPT":
             script = sound(e.body)
-            script = _check("body" if script else "args", PATH, script or e.args)
+            script = _check("body" if script else "args", SCRIPT, script or e.args)
             return "menu-exec-app", digits, f"lua {script}"
         if e.action == "IVR_ROUTE":
             context = self.contexts.get(int(e.args)) if is_id(e.args) else e.args

@@ -23,7 +23,7 @@ from switchyard.shared.fsvalues import (
     NAME,
     NO_EXPANSION,
     NUMBER,
-    PATH,
+    SCRIPT,
     SOUND,
     Applications,
     UnsafeValue,
@@ -211,7 +211,7 @@ def dest_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
         if uuid:
             yield from members("dest_uuid", uuid)
     elif dest_type == "FS_DEST_SCRIPT":
-        yield from check(named_field, named, PATH)
+        yield from check(named_field, named, SCRIPT)
     elif dest_type == "FS_DEST_PLAYBACK":
         yield from check(named_field, named, SOUND)
     elif dest_type == "FS_DEST_TRANSFER":

@@ -26,7 +26,7 @@ from switchyard.shared.fsvalues import (
     LABEL,
     NAME,
     NUMBER,
-    PATH,
+    SCRIPT,
     SOUND,
     TEXT,
     Applications,
@@ -120,8 +120,8 @@ def action_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
     elif action == "IVR_SYSTEM":
         yield from app_lines("body", body, apps, comments=False)
     elif action == "IVR_SCRIPT":
-        yield from media("body", body, PATH)
-        yield from check("args", args, PATH)
+        yield from media("body", body, SCRIPT)
+        yield from check("args", args, SCRIPT)
     elif action == "IVR_ROUTE":
         yield from check("args", args.strip(), NAME)  # a context id or key
         yield from check("body", body.strip(), NUMBER)

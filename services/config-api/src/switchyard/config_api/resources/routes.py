@@ -36,7 +36,7 @@ from switchyard.shared.fsvalues import (
     CODECS,
     NAME,
     NUMBER,
-    PATH,
+    SCRIPT,
     Applications,
     UnsafeValue,
 )
@@ -131,7 +131,7 @@ def param_problems(row: Values, apps: Applications) -> Iterator[UnsafeValue]:
     of the engine's pseudo keys, whose ``v`` is a Lua script's path)."""
     k, v = text(row, "k").strip(), text(row, "v")
     if k in SCRIPT_PARAMS:
-        yield from check("v", v, PATH)
+        yield from check("v", v, SCRIPT)
         return
     try:
         apps.check_action("", k, v)

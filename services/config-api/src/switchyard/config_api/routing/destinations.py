@@ -37,7 +37,7 @@ from switchyard.shared.fsvalues import (
     NAME,
     NO_EXPANSION,
     NUMBER,
-    PATH,
+    SCRIPT,
     SOUND,
     Applications,
     Rule,
@@ -519,7 +519,7 @@ def _dest_ivrblock(t: Target, res: Resources) -> Plan:
 
 def _media_path(t: Target, res: Resources, rule: Rule) -> tuple[str, str]:
     """A media file's path and, when it is not a stored media file, a note.
-    ``rule``: PATH for a script lua runs, SOUND for a file played (which may
+    ``rule``: SCRIPT for a script lua runs, SOUND for a file played (which may
     be the media service's http_cache:// URL, docs/media.md)."""
     media = res.media.get(_id(t.dest_uuid) or -1)
     if media is not None:
@@ -531,7 +531,7 @@ def _media_path(t: Target, res: Resources, rule: Rule) -> tuple[str, str]:
 
 
 def _dest_script(t: Target, res: Resources) -> Plan:
-    path, note = _media_path(t, res, PATH)
+    path, note = _media_path(t, res, SCRIPT)
     if not path or "\n" in path:
         return _fail("FS_DEST_SCRIPT needs a script path in body or dest_uuid")
     note = note and f"{note} (relative paths are under FreeSWITCH's script_dir)"

@@ -59,7 +59,7 @@ from switchyard.shared.fsvalues import (
     APPLICATIONS,
     CODECS,
     NO_EXPANSION,
-    PATH,
+    SCRIPT,
     Applications,
     UnsafeValue,
 )
@@ -226,7 +226,7 @@ class Router:
             # passed on (and listed as the route's problem).
             try:
                 if p.k in SCRIPT_PARAMS:
-                    params.append(Action("lua", PATH.check(f"params {p.k}", p.v)))
+                    params.append(Action("lua", SCRIPT.check(f"params {p.k}", p.v)))
                 else:
                     params.append(Action(*self.applications.check_action("params", p.k, p.v)))
             except UnsafeValue as exc:
