@@ -16,6 +16,7 @@ from switchyard.call_control.service import service as call_control
 from switchyard.config_api.service import service as config_api
 from switchyard.fssim import Behaviour, Simulator
 from switchyard.shared.bus import Bus
+from switchyard.shared.media_location import media_root
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually, serving
@@ -146,7 +147,9 @@ async def test_deaf_mutes_what_the_channel_hears_and_unmutes_it(
     assert channel.muted == {"write": False}
 
 
-async def test_channel_actions_answer_in_the_spec_shape(client: Client, sim: Simulator) -> None:
+async def test_channel_actions_answer_in_the_spec_shape(
+    client: Client, sim: Simulator, settings: Settings
+) -> None:
     uuid = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
     r = await client.put(f"/api/channels/{uuid}", json={"action": "deaf", "deaf": "on"})
     assert r.json() == {"code": 200, "msg": "ok"}
@@ -156,7 +159,8 @@ async def test_channel_actions_answer_in_the_spec_shape(client: Client, sim: Sim
     assert r.json() == {
         "code": 200,
         "msg": "ok",
-        "file": "/usr/local/freeswitch/storage/recordings/t.mp4",
+        # The media folder's recordings/ (SWITCHYARD_MEDIA_DIR, docs/media.md).
+        "file": f"{media_root(settings)}/recordings/t.mp4",
     }
     r = await client.put(f"/api/channels/{uuid}", json={"action": "deaf"})
     assert r.status_code == 400

@@ -39,14 +39,20 @@ async def client(
 
 
 async def test_a_stopped_recording_is_listed_as_a_record_file_of_its_channel(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     uuid = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
     record = {"action": "record", "file_name": "rec-1.mp4"}
     r = await client.put(f"/api/channels/{uuid}", json={**record, "record": "on"})
     assert r.json()["code"] == 200, r.text
     path = r.json()["file"]
+    # call-control records into the media folder's recordings/ (one setting,
+    # SWITCHYARD_MEDIA_DIR): the file downloads with no further configuration.
+    assert path == f"{tmp_path.resolve()}/media/recordings/rec-1.mp4"  # noqa: ASYNC240
     assert (await client.get("/api/media_files", params={"uuid": uuid})).json()["rowCount"] == 0
+    # FreeSWITCH's part (fssim writes no audio): the file at the path it was given.
+    recorded = b"\0\0\0\x18ftypmp42" + bytes(range(256)) * 40
+    Path(path).write_bytes(recorded)  # noqa: ASYNC240
     r = await client.put(f"/api/channels/{uuid}", json={**record, "record": "off"})
     assert r.json()["code"] == 200, r.text
 
@@ -61,4 +67,6 @@ async def test_a_stopped_recording_is_listed_as_a_record_file_of_its_channel(
     assert (item["type"], item["channel_uuid"], item["abs_path"]) == ("RECORD", uuid, path)
     assert (item["name"], item["ext"], item["mime"]) == ("rec-1.mp4", "mp4", "video/mp4")
     one = (await client.get(f"/api/media_files/uuid/{uuid}")).json()
-    assert one["id"] == item["id"]
+    assert one["id"] == item["id"] and one["file_size"] == len(recorded)
+    r = await client.get(f"/api/media_files/{item['id']}.mp4")
+    assert r.status_code == 200 and r.content == recorded

@@ -30,7 +30,12 @@ def permissions(subjects: Subjects, service: str) -> dict[str, Any]:
             [f"{p}.cmd.>", subjects.config_changed_all, *kv],
         ),
         "event-relay": ([], []),
-        "media": ([], [subjects.tts_request]),
+        # JetStream: the recordings consumer on the events stream and the
+        # object store's stream (OBJ_<bucket>), whose chunks and meta it writes.
+        "media": (
+            ["$JS.API.>", f"$O.{subjects.media_bucket}.>"],
+            [subjects.tts_request],
+        ),
     }
     publish, subscribe = own[service]
     return {

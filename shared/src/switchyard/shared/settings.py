@@ -84,7 +84,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Media (services/media, docs/media.md). Files live under media_dir in
     # upload/ (uploads, TTS) and recordings/: the folder FreeSWITCH reads, so
     # the abs_path the API answers plays as it is. Empty: <data_dir>/media.
+    # call-control records into its recordings/ (shared/media_location.py).
     media_dir: str = ""
+    # Where media bytes live: "local" (media_dir, shared with FreeSWITCH) or
+    # "nats" (JetStream Object Store; FreeSWITCH fetches files by URL through
+    # mod_http_cache and uploads recordings the same way).
+    media_store: str = "local"
+    # The media service's base URL as FreeSWITCH reaches it (http://media:8081);
+    # required with media_store=nats.
+    media_url: str = ""
+    # Key signing the URLs FreeSWITCH fetches media by (HMAC-SHA256); empty:
+    # derived from xml_curl_secret. Neither set: no media URL is served.
+    media_url_secret: str = ""
     # Largest accepted upload, bytes (larger is a 413 and nothing is kept).
     media_max_upload: int = 100 * 1024 * 1024
     # TTS vendors: credentials and every URL (private clouds, tests).

@@ -116,6 +116,11 @@ class Subjects(msgspec.Struct, frozen=True):
 
     media_queue: ClassVar[str] = "media"
 
+    @property
+    def media_bucket(self) -> str:
+        """The JetStream Object Store of media files (SWITCHYARD_MEDIA_STORE=nats)."""
+        return self._name("sy_media")
+
     # --- health -------------------------------------------------------------------
     @property
     def ping(self) -> str:

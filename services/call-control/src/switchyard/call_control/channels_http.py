@@ -45,6 +45,7 @@ from switchyard.shared.fsvalues import (
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.media_location import recording_target
 
 # Slack over FreeSWITCH's own originate timeout before the bus gives up.
 _ORIGINATE_SLACK = 5
@@ -262,7 +263,6 @@ class SpecReply(msgspec.Struct, omit_defaults=True):
 
 
 _SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-RECORDINGS = "/usr/local/freeswitch/storage/recordings"
 SNAPSHOTS = "/usr/local/freeswitch/storage/snapshot"
 
 
@@ -291,7 +291,9 @@ async def channel_action(
             return _spec_error("record param should be on or off")
         if not _SAFE_FILE.fullmatch(body.file_name) or not body.file_name.endswith(".mp4"):
             return _spec_error("file_name should be a plain file name ending in .mp4")
-        path = f"{RECORDINGS}/{body.file_name}"
+        # Where the media service finds it: the same settings decide
+        # (SWITCHYARD_MEDIA_DIR / SWITCHYARD_MEDIA_STORE, docs/media.md).
+        path = recording_target(runtime.settings, body.file_name)
         verb = "start" if body.record == "on" else "stop"
         cmd = ChannelApi(channel, "uuid_record", f"{channel} {verb} {path}")
         reply = SpecReply(code=200, msg="ok", file=path)

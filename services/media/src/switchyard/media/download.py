@@ -61,10 +61,11 @@ def file_response(
     headers: dict[str, str],
     *,
     download_name: str = "",
+    cache_control: str = "private, no-cache",
 ) -> Response[bytes] | Stream:
     """``headers``: the request's (lower-case names)."""
     etag = stat.etag
-    common = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-cache"}
+    common = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": cache_control}
     if download_name:
         common["Content-Disposition"] = f'inline; filename="{download_name}"'
     if (inm := headers.get("if-none-match")) and _matches(inm, etag):

@@ -89,12 +89,14 @@ class Watcher:
     async def register(self, event: dict[str, object]) -> None:
         path = str(event.get("Record-File-Path", ""))
         channel = str(event.get("Unique-ID", ""))
-        if not PATH.ok(path) or not path.startswith("/"):
+        # Our own signed URL (object-store mode: mod_http_cache uploaded it) or
+        # a plain path FreeSWITCH wrote.
+        key = self.storage.key_of(path)
+        if key is None and (not PATH.ok(path) or not path.startswith("/")):
             log.warning("RECORD_STOP for %s names no usable path; not registered", channel)
             return
         name = posixpath.basename(path)
         ext = name.rpartition(".")[2].lower() if "." in name else ""
-        key = self.storage.key_of(path)
         size, audio = 0, AudioInfo()
         if key is not None and (stat := await self.storage.stat(key)) is not None:
             size = stat.size

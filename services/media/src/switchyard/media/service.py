@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from switchyard.media import files_http, tts_http, upload_http
+from switchyard.media import fetch_http, files_http, tts_http, upload_http
 from switchyard.media.state import Media, media_lifespan
 from switchyard.shared.service import Service
 
@@ -28,6 +28,7 @@ router = Router(
         *files_http.route_handlers,
         *upload_http.route_handlers,
         *tts_http.route_handlers,
+        *fetch_http.route_handlers,
     ],
     dependencies={"media": Provide(_media)},
 )

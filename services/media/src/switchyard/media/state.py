@@ -13,8 +13,10 @@ import httpx
 from litestar.di import NamedDependency
 
 from switchyard.media import recordings
+from switchyard.media.object_storage import ObjectStorage
 from switchyard.media.storage import LocalStorage, Storage
 from switchyard.media.tts.engine import Tts
+from switchyard.shared import media_location
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import Settings
 
@@ -37,14 +39,25 @@ MediaDep: TypeAlias = NamedDependency[Media]
 
 
 def media_dir(settings: Settings) -> Path:
-    return Path(settings.media_dir) if settings.media_dir else settings.data_dir / "media"
+    return media_location.media_root(settings)
+
+
+async def open_storage(runtime: Runtime) -> Storage:
+    settings = runtime.settings
+    media_location.check(settings)
+    if settings.media_store == "nats":
+        bucket = runtime.subjects.media_bucket
+        log.info("media files in the JetStream object store %s", bucket)
+        return await ObjectStorage.open(runtime.bus.js, bucket, settings)
+    storage = LocalStorage(media_dir(settings))
+    log.info("media files in %s", storage.root)
+    return storage
 
 
 @asynccontextmanager
 async def media_lifespan(runtime: Runtime) -> AsyncIterator[Media]:
     async with AsyncExitStack() as stack:
-        storage = LocalStorage(media_dir(runtime.settings))
-        log.info("media files in %s", storage.root)
+        storage = await open_storage(runtime)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         tts = Tts(runtime.settings, runtime.pool, storage, http)
         media = Media(runtime, storage, tts)
