@@ -225,3 +225,14 @@ async def test_an_oversize_upload_is_413_and_leaves_nothing(
         assert "SWITCHYARD_MEDIA_MAX_UPLOAD" in r.json()["message"]
         assert stored_files(tmp_path) == []
         assert (await client.get("/api/media_files")).json()["rowCount"] == 0
+
+
+async def test_scripts_list_is_a_bare_array_of_script_files(client: Client) -> None:
+    assert (await client.get("/api/media_files/scripts_list")).json() == []
+    [script] = await upload(client, "ivr.lua", b"-- a script\nsession:answer()\n", "text/plain")
+    await upload(client, "a.wav", make_wav(0.2))
+    assert (await client.get("/api/media_files/scripts_list")).json() == []
+    r = await client.put(f"/api/media_files/{script['id']}", json={"type": "SCRIPT"})
+    assert r.status_code == 200, r.text
+    [item] = (await client.get("/api/media_files/scripts_list")).json()
+    assert (item["id"], item["type"], item["ext"]) == (int(script["id"]), "SCRIPT", "lua")

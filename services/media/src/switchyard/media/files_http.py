@@ -56,6 +56,16 @@ async def list_media(
     return ListPage(page.page, page.pageCount, page.rowCount, [files.render(r) for r in page.data])
 
 
+@get("/api/media_files/scripts_list")
+async def scripts_list(runtime: AppRuntime) -> list[files.MediaFile]:
+    """The SCRIPT files, unpaged, as a bare array (XUI's form; CP's script
+    picker for FS_DEST_SCRIPT reads it). Not in the spec; observed in clients."""
+    rows = await runtime.pool.fetch(
+        f"SELECT {files.COLUMNS} FROM media_files WHERE type = 'SCRIPT' ORDER BY id"  # noqa: S608
+    )
+    return [files.render(r) for r in rows]
+
+
 @get("/api/media_files/uuid/{channel_uuid:str}")
 async def media_by_uuid(channel_uuid: FromPath[str], runtime: AppRuntime) -> files.MediaFile:
     row = await files.by_uuid(runtime.pool, channel_uuid)
@@ -134,4 +144,11 @@ async def delete_media(ref: FromPath[str], runtime: AppRuntime, media: MediaDep)
     return Ok(data=str(media_id))
 
 
-route_handlers = [list_media, media_by_uuid, media_or_file, update_media, delete_media]
+route_handlers = [
+    list_media,
+    scripts_list,
+    media_by_uuid,
+    media_or_file,
+    update_media,
+    delete_media,
+]
