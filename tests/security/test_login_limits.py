@@ -12,12 +12,14 @@ from typing import Any
 import asyncpg
 import httpx
 import msgspec
+import pytest
 from granian.constants import Interfaces
 from granian.server.embed import Server
 from litestar.testing import AsyncTestClient
 
 from switchyard.shared import accounts
 from switchyard.shared.embedded import free_port
+from switchyard.shared.http import limits
 from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.peer import client_ip, is_https
 from switchyard.shared.runner import create_app
@@ -149,6 +151,31 @@ def test_each_lock_lasts_longer_and_ends() -> None:
     # A right password (let through while not locked) clears the record.
     limiter.succeeded("alice", "192.0.2.1")
     assert limiter.begin("alice", "192.0.2.1") is None
+
+
+def test_a_flood_of_made_up_usernames_never_wipes_a_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Attack review: refused attempts used to create username entries, and
+    a full table dropped the least recently seen one, locks included."""
+    monkeypatch.setattr(limits, "MAX_KEYS", 50)
+    now = [1000.0]
+    limiter = LoginLimiter(
+        user_failures=5, user_window=300, max_lockout=3600, ip_failures=20, clock=lambda: now[0]
+    )
+    for _ in range(5):
+        assert limiter.begin("admin", "192.0.2.1") is None
+    lock = limiter.begin("admin", "192.0.2.1")
+    assert lock is not None and lock.limit == "user"
+    # From one IP: the IP limit refuses the flood before any username is kept.
+    for i in range(200):
+        limiter.begin(f"user{i}", "192.0.2.1")
+    # From many IPs: every made-up username fails once; the table is full.
+    for i in range(200):
+        limiter.begin(f"other{i}", f"198.51.100.{i % 250}")
+    now[0] += 61  # past the IP window, not past admin's lock
+    still = limiter.begin("admin", "203.0.113.9")
+    assert still is not None and still.limit == "user"
 
 
 def _scope(peer: str, trusted: str, headers: dict[str, str], scheme: str = "http") -> Any:

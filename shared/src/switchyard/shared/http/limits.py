@@ -14,8 +14,11 @@ the password check: past the limit even the right password is refused.
 
 The state is per process (per replica): with N replicas behind a balancer an
 attacker gets up to N times the attempts. Idle entries are dropped; at most
-``MAX_KEYS`` usernames and IPs each are tracked (the least recently seen go
-first).
+``MAX_KEYS`` usernames and IPs each are tracked. A username that is locked or
+has been locked (its lock doubles) is never dropped to make room, nor one
+with recent failures while a clean one can go: otherwise a flood of made-up
+usernames would wipe a lock. An attempt the IP limit refuses never creates a
+username entry. When every tracked username is locked, a new one waits.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from typing import TypeVar
 from switchyard.shared.settings import Settings
 
 MAX_KEYS = 100_000
+# How far from the least recently seen end a full table looks for an entry
+# it may drop.
+_EVICT_SCAN = 1_000
 
 
 @dataclass
@@ -101,10 +107,16 @@ class LoginLimiter:
         """Count an attempt as failed already; None if it may go on, else why not."""
         now = self.clock()
         self._prune(now)
-        user = self._touch(self._users, self.user_key(username), _User, now)
         ip_state = self._touch(self._ips, ip, _Ip, now)
-        _expire(user.failures, now - self.user_window)
         _expire(ip_state.failures, now - self.ip_window)
+        if len(ip_state.failures) >= self.ip_failures:
+            # Before the username is looked at: a refused attempt leaves no
+            # username entry behind (they would crowd out real locks).
+            return self._ip_limited(ip_state, now)
+        user = self._user(self.user_key(username), now)
+        if user is None:
+            return Limited(_seconds(self.user_window), "user", first=False)
+        _expire(user.failures, now - self.user_window)
 
         if user.locked_until > now:
             return Limited(_seconds(user.locked_until - now), "user", first=False)
@@ -114,12 +126,6 @@ class LoginLimiter:
             user.locked_until = now + lock
             user.failures.clear()
             return Limited(_seconds(lock), "user", first=True)
-        if len(ip_state.failures) >= self.ip_failures:
-            wait = ip_state.failures[0] + self.ip_window - now
-            first = ip_state.reported_until <= now
-            ip_state.reported_until = now + wait
-            return Limited(_seconds(wait), "ip", first=first)
-
         user.failures.append(now)
         ip_state.failures.append(now)
         return None
@@ -130,6 +136,43 @@ class LoginLimiter:
         ip_state = self._ips.get(ip)
         if ip_state is not None and ip_state.failures:
             ip_state.failures.pop()
+
+    def _ip_limited(self, ip_state: _Ip, now: float) -> Limited:
+        wait = ip_state.failures[0] + self.ip_window - now
+        first = ip_state.reported_until <= now
+        ip_state.reported_until = now + wait
+        return Limited(_seconds(wait), "ip", first=first)
+
+    def _user(self, key: str, now: float) -> _User | None:
+        """The username's entry; None when the table is full of locks."""
+        user = self._users.get(key)
+        if user is not None:
+            self._users.move_to_end(key)
+            user.last = now
+            return user
+        if len(self._users) >= MAX_KEYS and not self._drop_a_user(now):
+            return None
+        user = self._users[key] = _User(last=now)
+        return user
+
+    def _drop_a_user(self, now: float) -> bool:
+        # A clean entry first (no failures left in the window, never locked),
+        # else one that was never locked; a lock or its strikes never go.
+        fallback = None
+        for n, (key, user) in enumerate(self._users.items()):
+            if n >= _EVICT_SCAN:
+                break
+            if user.strikes or user.locked_until > now:
+                continue
+            _expire(user.failures, now - self.user_window)
+            if not user.failures:
+                del self._users[key]
+                return True
+            fallback = fallback or key
+        if fallback is None:
+            return False
+        del self._users[fallback]
+        return True
 
     def _touch(self, table: OrderedDict[str, S], key: str, factory: type[S], now: float) -> S:
         state = table.get(key)
