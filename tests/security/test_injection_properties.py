@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from switchyard.call_control.channels_http import OriginateBody, originate_command
+from switchyard.call_control.channels_http import AppBody, OriginateBody, originate_command
 from switchyard.call_control.originate import originate_line
 from switchyard.config_api.routing.engine import compile
 from switchyard.config_api.routing.model import Gateway, Route, RouteParam, Snapshot
@@ -322,3 +322,25 @@ def test_a_dialled_number_with_syntax_never_reaches_an_action(number: str) -> No
     # The dialled-number condition carries it regex-escaped; no action does.
     assert _actions(doc) == [("hangup", "INVALID_NUMBER_FORMAT")]
     assert _expansions(doc) == []
+
+
+@pytest.mark.parametrize(
+    ("app", "args"),
+    [
+        ("set", "api_hangup_hook=system touch /tmp/pwned"),
+        ("export", "execute_on_answer=system id"),
+        ("set", "transfer_after_bridge=system:id:inline"),
+        ("transfer", "system:id inline"),
+        ("bridge", "loopback/system:reboot/default/inline"),
+        ("bind_digit_action", "r,1,api:system,id"),
+    ],
+)
+def test_originate_checks_what_an_allowed_application_is_given(app: str, args: str) -> None:
+    """Attack review: originate checked the name and the characters, not what
+    set/transfer/bridge do with their data."""
+    got = _originate(OriginateBody(destNumber="1000", app=app, args=args))
+    assert isinstance(got, ApiError)
+    assert got.data["field"] in ("app", "args")
+    got = _originate(OriginateBody(destNumber="1000", apps=[AppBody("answer"), AppBody(app, args)]))
+    assert isinstance(got, ApiError)
+    assert got.data["field"] in ("apps[1].app", "apps[1].args")
