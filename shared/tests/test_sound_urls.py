@@ -43,6 +43,8 @@ def test_media_urls_are_sounds_not_paths(url: str) -> None:
         "http_cache://http://media/",
         "http_cache://http://media/a.wav!/b.wav",
         "http_cache://http://media/a,b.wav",
+        "http_cache://http://media/fs/../../etc/passwd",
+        "http_cache://http://media/..",
     ],
 )
 def test_anything_else_in_a_url_is_refused(url: str) -> None:

@@ -127,7 +127,7 @@ SCRIPT = _rule(
 # the file's), no ``%`` (no escapes to decode into any of those).
 _SOUND_URL = (
     r"http_cache://https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?"
-    r"/[A-Za-z0-9._/-]{1,512}"
+    rf"/{_NO_UP}[A-Za-z0-9._/-]{{1,512}}"
 )
 # A sound FreeSWITCH plays (IVR sounds, playback): a PATH, optionally after
 # a ``$${name}`` of the node's vars.xml (the XML preprocessor's plain
@@ -144,7 +144,7 @@ SOUND = _rule(
     "must be a file path (letters, digits, / . _ + -; optionally after $${sounds_dir}, "
     "$${sound_prefix}, $${recordings_dir}, $${storage_dir} or $${base_dir}), "
     "a tone_stream:// / silence_stream://, or http_cache://http(s)://host[:port]/path "
-    "(path: letters, digits, / . _ -)",
+    "(path: letters, digits, / . _ -; no ..)",
 )
 # A SIP peer's address (trunk remote address): a HOST, optionally sip:/sips:.
 PEER = _rule(
