@@ -55,7 +55,7 @@ def test_every_switchyard_variable_is_documented() -> None:
 
 
 def test_a_shell_application_in_the_allowlist_setting_stops_the_start() -> None:
-    with pytest.raises(SettingsError, match="SWITCHYARD_FS_APPLICATIONS: .*system"):
+    with pytest.raises(SettingsError, match=r"SWITCHYARD_FS_APPLICATIONS: .*system"):
         Settings.from_env({"SWITCHYARD_FS_APPLICATIONS": "valet_park,system"})
     extra = Settings.from_env({"SWITCHYARD_FS_APPLICATIONS": "valet_park, my_app"})
     assert extra.fs_applications == "valet_park, my_app"
