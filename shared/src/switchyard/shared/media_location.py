@@ -80,10 +80,7 @@ def fetch_url(settings: Settings, storage_key: str) -> str:
     key = url_key(settings)
     if key is None:
         raise MediaLocationError("no media URL secret: set SWITCHYARD_MEDIA_URL_SECRET")
-    url = (
-        f"http_cache://{settings.media_url}{FETCH_PREFIX}/"
-        f"{sign(key, storage_key)}/{storage_key}"
-    )
+    url = f"http_cache://{settings.media_url}{FETCH_PREFIX}/{sign(key, storage_key)}/{storage_key}"
     SOUND.check("media url", url)
     return url
 
