@@ -160,25 +160,35 @@ async def issue_token(
     return token_id, token, expires
 
 
-async def authenticate(conn: asyncpg.Pool | asyncpg.Connection, token: str) -> Principal | None:
+async def lookup_token(
+    conn: asyncpg.Pool | asyncpg.Connection, digest: bytes
+) -> tuple[Principal, datetime | None] | None:
+    """The principal of a live token (by its SHA-256) and when it expires."""
     row = await conn.fetchrow(
         """SELECT t.id, t.kind, t.name, t.user_id, u.username, coalesce(u.is_super, false) AS sup,
+                  t.expires_at,
                   t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
              FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = $1
               AND t.revoked_at IS NULL
               AND (t.expires_at IS NULL OR t.expires_at > now())
               AND (u.id IS NULL OR NOT u.disabled)""",
-        hash_token(token),
+        digest,
     )
     if row is None:
         return None
     if row["stale"]:
         # At most one write a minute per token: auth stays a read on the hot path.
         await conn.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", row["id"])
-    return Principal(
+    principal = Principal(
         row["id"], row["kind"], row["name"], row["user_id"], row["username"], row["sup"]
     )
+    return principal, row["expires_at"]
+
+
+async def authenticate(conn: asyncpg.Pool | asyncpg.Connection, token: str) -> Principal | None:
+    found = await lookup_token(conn, hash_token(token))
+    return found[0] if found else None
 
 
 async def revoke_token(conn: asyncpg.Pool | asyncpg.Connection, token_id: int) -> bool:

@@ -39,8 +39,10 @@ def permissions(subjects: Subjects, service: str) -> dict[str, Any]:
     }
     publish, subscribe = own[service]
     return {
-        # Bus.connect's JetStream check; replies go to requesters' inboxes.
-        "publish": ["$JS.API.INFO", *publish],
-        "subscribe": [subjects.ping, "_INBOX.>", *subscribe],
+        # Bus.connect's JetStream check; replies go to requesters' inboxes;
+        # every service answers logins and logouts, so each tells the others
+        # of a revoked token and hears of theirs.
+        "publish": ["$JS.API.INFO", subjects.token_revoked, *publish],
+        "subscribe": [subjects.ping, "_INBOX.>", subjects.token_revoked, *subscribe],
         "allow_responses": True,
     }

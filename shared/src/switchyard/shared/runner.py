@@ -19,13 +19,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from switchyard.shared.bus import Bus
 from switchyard.shared.db import create_pool, redact_dsn
 from switchyard.shared.embedded import die_with_parent
 from switchyard.shared.http import sessions
-from switchyard.shared.http.auth import EXCLUDE_OPT, auth_middleware
+from switchyard.shared.http.auth import EXCLUDE_OPT, TOKEN_CACHE, auth_middleware
 from switchyard.shared.http.body import BodyCheckingRequest
 from switchyard.shared.http.docs_ui import SwaggerUiPlugin
 from switchyard.shared.http.errors import exception_handlers
@@ -33,6 +32,8 @@ from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.oplog import OperationLogMiddleware
 from switchyard.shared.http.peer import parse_networks
 from switchyard.shared.http.security import add_security_headers
+from switchyard.shared.http.tokencache import TokenCache
+from switchyard.shared.http.tracing import TracingMiddleware
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service, discover, select
 from switchyard.shared.settings import Settings
@@ -132,6 +133,12 @@ def create_app(
 
             ping = await bus.serve(bus.subjects.ping, Any, pong)
             stack.push_async_callback(ping.unsubscribe)
+
+            async def revoked(msg: Any) -> None:
+                tokens.on_notice(msg.data)
+
+            notices = await bus.nc.subscribe(bus.subjects.token_revoked, cb=revoked)
+            stack.push_async_callback(notices.unsubscribe)
             runtime = Runtime(settings, pool, bus)
             app.state.runtime = runtime
             for service in services:
@@ -148,12 +155,12 @@ def create_app(
     handlers: list[Any] = [healthz, readyz, *sessions.route_handlers]
     for service in services:
         handlers.extend(service.route_handlers)
-    otel = OpenTelemetryConfig(
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-        exclude=["/healthz", "/readyz"],
-    )
+    middleware: list[Any] = [auth_middleware(), OperationLogMiddleware()]
+    if telemetry.enabled:
+        # Outermost: the span covers auth and the operation log (tracing.py).
+        middleware.insert(0, TracingMiddleware(telemetry, exclude=("/healthz", "/readyz")))
     parse_networks(settings.trusted_proxies)  # a bad SWITCHYARD_TRUSTED_PROXIES stops here
+    tokens = TokenCache(settings.token_cache_ttl)
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -163,15 +170,15 @@ def create_app(
                 "services": list(services),
                 "runtime": None,
                 "login_limiter": LoginLimiter.from_settings(settings),
+                TOKEN_CACHE: tokens,
             }
         ),
         dependencies={"runtime": Provide(_provide_runtime)},
-        middleware=[auth_middleware(), OperationLogMiddleware()],
+        middleware=middleware,
         exception_handlers=exception_handlers,
         # Every JSON body is depth-checked before anything decodes it (body.py).
         request_class=BodyCheckingRequest,
         before_send=[add_security_headers],
-        plugins=[OpenTelemetryPlugin(otel)],
         openapi_config=OpenAPIConfig(
             title="Switchyard",
             version="0.1.0",

@@ -50,6 +50,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: int = 10
     # Lifetime of a login session token (POST /api/sessions), seconds.
     session_ttl: int = 86400
+    # Seconds a replica trusts a token it verified in Postgres without asking
+    # again (0: ask every request). A logout reaches every replica at once
+    # over NATS; any other revocation takes effect within this long.
+    token_cache_ttl: float = 5.0
     # Default timeout of a NATS request, seconds.
     bus_timeout: float = 5.0
     log_level: str = "INFO"

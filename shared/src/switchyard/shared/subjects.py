@@ -123,6 +123,12 @@ class Subjects(msgspec.Struct, frozen=True):
 
     # --- health -------------------------------------------------------------------
     @property
+    def token_revoked(self) -> str:
+        """Published when a token is revoked (a logout): every runner process
+        drops it from its token cache (shared/http/tokencache.py)."""
+        return f"{self.prefix}.auth.token.revoked"
+
+    @property
     def ping(self) -> str:
         """Answered by every process the runner starts (with the names of the
         services it serves): a cheap end-to-end bus check."""

@@ -3,6 +3,13 @@
 Providers are built per app and handed to whoever traces (Litestar's own
 OpenTelemetry plugin, the bus), not installed globally; spans and metrics
 leave the process only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+
+HTTP requests get one server span each from ``http/tracing.py``. The
+standard variables apply: ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG``
+(e.g. ``parentbased_traceidratio`` and ``0.1``: a tenth of requests
+recorded) and ``OTEL_SDK_DISABLED=true``, which the runner also reads to
+leave the HTTP middleware out altogether (docs/benchmarks.md has what
+tracing costs on the hot paths).
 """
 
 from __future__ import annotations
@@ -25,6 +32,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 class Telemetry:
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
+    # False with OTEL_SDK_DISABLED=true: no spans, and no HTTP instrumentation.
+    enabled: bool = True
+    # Whether metrics leave the process (an OTLP endpoint is set): without a
+    # reader, the HTTP instrumentation's four instruments per request are
+    # computed for nobody, so the runner hands it no meter then.
+    metrics_exported: bool = False
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
@@ -42,7 +55,13 @@ def setup_telemetry(service_name: str) -> Telemetry:
 
         tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-    return Telemetry(tracer_provider, MeterProvider(resource=resource, metric_readers=readers))
+    enabled = os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true"
+    return Telemetry(
+        tracer_provider,
+        MeterProvider(resource=resource, metric_readers=readers),
+        enabled,
+        metrics_exported=bool(readers),
+    )
 
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}

@@ -23,13 +23,14 @@ from litestar import Request, Response, delete, post
 from litestar.datastructures import Cookie
 
 from switchyard.shared.accounts import check_login, issue_token, revoke_token
-from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, principal_of
+from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, TOKEN_CACHE, principal_of
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.oplog import record
 from switchyard.shared.http.peer import client_ip, is_https
+from switchyard.shared.http.tokencache import TokenRevoked
 from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,21 @@ async def logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> Respon
     principal = principal_of(request)
     if principal is not None and principal.kind == "session":
         await revoke_token(runtime.pool, principal.token_id)
+        await announce_revoked(request, runtime, principal.token_id)
     return Response(LogoutReply(), cookies=[session_cookie(request, "", 0)])
+
+
+async def announce_revoked(
+    request: Request[Any, Any, Any], runtime: Runtime, token_id: int
+) -> None:
+    """Drop the token from this replica's cache and tell every other one."""
+    request.app.state[TOKEN_CACHE].forget(token_id)
+    try:
+        await runtime.bus.publish(runtime.subjects.token_revoked, TokenRevoked(token_id))
+    except Exception:
+        # The revocation is committed; replicas that miss the notice stop
+        # trusting the token when its cache entry ages out (token_cache_ttl).
+        log.warning("could not announce a revoked token over NATS", exc_info=True)
 
 
 def session_cookie(request: Request[Any, Any, Any], token: str, max_age: int) -> Cookie:
