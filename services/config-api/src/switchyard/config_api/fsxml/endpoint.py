@@ -28,20 +28,24 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.handlers import HTTPRouteHandler
+from litestar import Request, asgi, route
+from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
 from litestar.params import FromPath
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from switchyard.config_api.framework.tx import STATE_KEY
 from switchyard.config_api.live import Live
 from switchyard.config_api.routing.request import dialplan_request, parse_form
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
-from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.body import check_json_depth, looks_like_json
 from switchyard.shared.http.errors import ApiError
 
 XML = "text/xml"
 # FreeSWITCH authenticates itself (the secret) and only reads: no operation log row.
 OPT = {"exclude_from_auth": True, "oplog": False}
+# A fetch's form is a few KB (a dialplan fetch with every channel variable
+# rarely passes 20); anything far larger is not FreeSWITCH.
+MAX_BODY = 1024 * 1024
 # The user name of mod_xml_curl's ``gateway-credentials`` (``freeswitch:<secret>``).
 XML_CURL_USER = "freeswitch"
 
@@ -49,10 +53,7 @@ log = logging.getLogger(__name__)
 
 
 def live_of(request: Request[Any, Any, Any]) -> Live:
-    live = getattr(request.app.state.get(STATE_KEY), "live", None)
-    if not isinstance(live, Live):
-        raise ApiError(503, "configuration not loaded yet")
-    return live
+    return live_of_app(request.app)
 
 
 def answer(live: Live, form: dict[str, str]) -> str:
@@ -121,55 +122,131 @@ def warn_if_open(secret: str) -> None:
         )
 
 
-async def _serve(
-    request: Request[Any, Any, Any], runtime: AppRuntime, secret: str
-) -> Response[str]:
-    refused = check(
-        runtime.settings.xml_curl_secret, request.headers.get("authorization", ""), secret
+def _first(query: str, name: str) -> str:
+    """The first value of ``name`` in a query string, decoded ('' when absent)."""
+    prefix = name + "="
+    for part in query.split("&"):
+        if part.startswith(prefix):
+            return parse_form(part).get(name, "")
+    return ""
+
+
+async def _respond(
+    send: Send, status: int, body: str, media_type: str, *extra: tuple[bytes, bytes]
+) -> None:
+    data = body.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", f"{media_type}; charset=utf-8".encode()),
+                (b"content-length", str(len(data)).encode()),
+                *extra,
+            ],
+        }
     )
+    await send({"type": "http.response.body", "body": data, "more_body": False})
+
+
+async def _serve(scope: Scope, receive: Receive, send: Send, url_secret: str | None) -> None:
+    """One fetch. ``url_secret``: from the path (``/fs/xml/<secret>``), else None."""
+    method = scope.get("method", "GET")
+    if method not in ("GET", "POST"):
+        await _respond(send, 405, "method not allowed\n", "text/plain", (b"allow", b"GET, POST"))
+        return
+    query = scope.get("query_string", b"").decode("latin-1")
+    if url_secret is None:
+        url_secret = _first(query, "secret") if "secret=" in query else ""
+    authorization = _header(scope, b"authorization")
+    app = scope["app"]
+    refused = check(app.state.runtime.settings.xml_curl_secret, authorization, url_secret)
     if refused is not None:
         # Any non-200 makes FreeSWITCH fall back to its static files.
         if refused == 401:
-            return Response(
-                "unauthorized\n",
-                status_code=401,
-                media_type="text/plain",
-                headers={"WWW-Authenticate": f'Basic realm="{XML_CURL_USER}"'},
+            challenge = f'Basic realm="{XML_CURL_USER}"'.encode()
+            await _respond(
+                send, 401, "unauthorized\n", "text/plain", (b"www-authenticate", challenge)
             )
-        return Response("forbidden\n", status_code=403, media_type="text/plain")
-    if request.method == "GET":
+        else:
+            await _respond(send, 403, "forbidden\n", "text/plain")
+        return
+    if method == "GET":
         # mod_xml_curl with method other than post sends the form as a query string.
-        form = {k: v for k, v in request.query_params.items() if k != "secret"}
+        form = parse_form(query)
+        form.pop("secret", None)
     else:
-        form = parse_form(await request.body())
-    return Response(answer(live_of(request), form), media_type=XML)
+        raw = await _body(receive)
+        if raw is None:
+            await _respond(send, 413, "request body too large\n", "text/plain")
+            return
+        # The check every request body gets (body.py), should a fetch look like JSON.
+        if raw and looks_like_json(raw, _header(scope, b"content-type")):
+            check_json_depth(raw)
+        form = parse_form(raw)
+    await _respond(send, 200, answer(live_of_app(app), form), XML)
 
 
-@post("/fs/xml", opt=OPT, status_code=200, include_in_schema=False)
-async def xml_curl(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[str]:
-    return await _serve(request, runtime, request.query_params.get("secret", ""))
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
 
 
-@post("/fs/xml/{secret:str}", opt=OPT, status_code=200, include_in_schema=False)
-async def xml_curl_path(
-    secret: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Response[str]:
-    return await _serve(request, runtime, secret)
+async def _body(receive: Receive) -> bytes | None:
+    """The whole request body; None past MAX_BODY."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-# mod_xml_curl's `method` param other than post: the same fetch as a GET with
-# the form appended to the URL (after `&` when the URL already has a `?`).
-@get("/fs/xml", opt=OPT, include_in_schema=False)
-async def xml_curl_get(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[str]:
-    return await _serve(request, runtime, request.query_params.get("secret", ""))
+def live_of_app(app: Any) -> Live:
+    live = getattr(app.state.get(STATE_KEY), "live", None)
+    if not isinstance(live, Live):
+        raise ApiError(503, "configuration not loaded yet")
+    return live
 
 
-@get("/fs/xml/{secret:str}", opt=OPT, include_in_schema=False)
-async def xml_curl_path_get(
-    secret: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Response[str]:
-    return await _serve(request, runtime, secret)
+# A plain ASGI handler, not a Litestar HTTP handler: this runs on every call
+# and registration, and the HTTP handler machinery (signature model,
+# dependency injection, the Response object) cost as much as the fetch's own
+# work. The app's middleware still runs around it (tracing, the operation
+# log, which skips it, the security headers), and the body gets body.py's
+# checks. Settings come from the runtime the lifespan put on app.state, which
+# is what dependency injection hands out elsewhere; an ASGI handler takes no
+# dependencies.
+@asgi("/fs/xml", opt=OPT, copy_scope=False)
+async def xml_curl(scope: Scope, receive: Receive, send: Send) -> None:
+    await _serve(scope, receive, send, None)
 
 
-def route_handlers() -> list[HTTPRouteHandler]:
-    return [xml_curl, xml_curl_path, xml_curl_get, xml_curl_path_get]
+# The secret in the path (older configurations): an HTTP handler, since this
+# Litestar's router cannot give an ASGI handler path parameters; it hands the
+# request on to the same ASGI code.
+@route(
+    "/fs/xml/{secret:str}",
+    http_method=["GET", "POST"],
+    opt=OPT,
+    status_code=200,
+    include_in_schema=False,
+)
+async def xml_curl_path(secret: FromPath[str]) -> ASGIApp:
+    async def fetch(scope: Scope, receive: Receive, send: Send) -> None:
+        await _serve(scope, receive, send, secret)
+
+    return fetch
+
+
+def route_handlers() -> list[ASGIRouteHandler | HTTPRouteHandler]:
+    return [xml_curl, xml_curl_path]
