@@ -286,11 +286,18 @@ def service_env(ctx: Context, db_url: str, **extra: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def config_api(
-    ctx: Context, db_url: str, *, headers: dict[str, str] | None = None, ready_within: float = 120
+    ctx: Context,
+    db_url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    ready_within: float = 120,
+    extra: dict[str, str] | None = None,
 ) -> AsyncIterator[Served]:
-    """config-api over ``db_url`` in a child process; a client once /readyz says so."""
+    """config-api over ``db_url`` in a child process; a client once /readyz says so.
+    ``extra``: more environment for it (settings under comparison)."""
     port = free_port()
-    server = _spawn([sys.executable, "-c", CONFIG_API_SERVER, str(port)], service_env(ctx, db_url))
+    env = service_env(ctx, db_url, **(extra or {}))
+    server = _spawn([sys.executable, "-c", CONFIG_API_SERVER, str(port)], env)
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30

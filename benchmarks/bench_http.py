@@ -1,0 +1,307 @@
+"""The hot HTTP paths under wrk, each beside two baselines of the same run.
+
+A child process serves config-api (granian, embedded, one worker, as
+``switchyard run`` does) over 100,000 routes in 50 contexts and 1,000
+extensions; the same app serves ``/bench/const/<name>``, a handler answering
+a constant as long as the real answer, behind the same middleware (token
+auth skipped, as for ``/fs/xml``; the operation log, OpenTelemetry, the
+security headers and the body check all run). A second child serves a bare
+constant Litestar app under the same server: what granian and Litestar cost
+alone, and proof that wrk reaches the server's own rate.
+
+Measured with wrk (``benchmarks/requests.lua``, one thread, 32 connections):
+
+- ``POST /fs/xml`` dialplan (FreeSWITCH's captured ~200-field form, context
+  and number varied) and directory (``sip_auth`` for varied users), with
+  the basic auth mod_xml_curl sends; then each paced at a fixed 1,000 req/s
+  for p50/p99, and the dialplan again while a client writes 10 routes a
+  second through the API (each write reloads the configuration);
+- ``GET /api/routes/<id>`` with an API token, random ids;
+- ``GET /api/routes?page=1&perPage=20`` with the token, 100k rows.
+
+Then the same app once more with tracing off (``OTEL_SDK_DISABLED=true``)
+for what OpenTelemetry costs on these paths. Tracing on is the default
+configuration (every request sampled, a span each) without an exporter:
+what the process pays to trace, not the collector's network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import asyncpg
+import httpx
+
+from benchmarks import harness, wrk
+from benchmarks.harness import XML_CURL_AUTH, Context
+from benchmarks.wrk import Req, Result
+from switchyard.shared import accounts
+
+CONTEXTS = 50
+ROUTES = 100_000
+EXTENSIONS = 1000
+SECONDS = 5
+CONNECTIONS = 32
+PACED_RATE = 1000
+PACED_SECONDS = 10
+WRITES_PER_S = 10
+SAMPLE = (
+    Path(__file__).parents[1]
+    / "services/config-api/tests/routing/data/dialplan-request-loopback.form"
+)
+FORM = "application/x-www-form-urlencoded"
+
+
+async def _seed(db_url: str) -> tuple[str, int, list[int], list[tuple[str, str]]]:
+    """100k routes to one gateway and 1k extensions; an API token, the
+    gateway id, the route ids and (context, number) pairs that hit a route."""
+    rng = random.Random(11)  # noqa: S311 - test data, not secrets
+    conn = await asyncpg.connect(db_url)
+    try:
+        gw = await conn.fetchval(
+            "INSERT INTO gateways (name, realm) VALUES ('gw', 'example.net') RETURNING id"
+        )
+        await conn.executemany(
+            "INSERT INTO contexts (name, key) VALUES ($1, $1)",
+            [(f"ctx{c}",) for c in range(CONTEXTS)],
+        )
+        lengths = [rng.choice((8, 11, 12, 16)) for _ in range(ROUTES)]
+        # Prefixes are unique (i itself), so (context, prefix, max_length) is too.
+        await conn.copy_records_to_table(
+            "routes",
+            columns=["name", "prefix", "max_length", "context", "dest_type", "dest_uuid", "body"],
+            records=[
+                (f"r{i}", str(i), n, f"ctx{i % CONTEXTS}", "FS_DEST_GATEWAY", str(gw), "gw")
+                for i, n in enumerate(lengths)
+            ],
+        )
+        await conn.copy_records_to_table(
+            "extensions",
+            columns=["extn", "name", "password", "context"],
+            records=[
+                (str(2000 + i), f"user {i}", f"pw{i:04d}x", "ctx0") for i in range(EXTENSIONS)
+            ],
+        )
+        await conn.execute("ANALYZE routes")
+        await conn.execute(
+            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', '{}'::jsonb)"
+        )
+        ids = [r["id"] for r in await conn.fetch("SELECT id FROM routes")]
+        _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")
+    finally:
+        await conn.close()
+    calls = []
+    for i in rng.sample(range(ROUTES), 2000):
+        prefix = str(i)
+        calls.append((f"ctx{i % CONTEXTS}", prefix + "1234567"[: max(0, 11 - len(prefix))]))
+    return token, gw, ids, calls
+
+
+def _dialplan_form(template: str, context: str, number: str) -> str:
+    out = []
+    for part in template.strip().split("&"):
+        key, _, _ = part.partition("=")
+        if key in ("Caller-Context", "Hunt-Context"):
+            part = f"{key}={quote(context)}"
+        elif key in ("Caller-Destination-Number", "Hunt-Destination-Number"):
+            part = f"{key}={quote(number)}"
+        out.append(part)
+    return "&".join(out)
+
+
+def _directory_form(user: str) -> str:
+    # What mod_sofia sends for a REGISTER's digest check (sip_auth).
+    return (
+        "hostname=fs1&section=directory&tag_name=domain&key_name=name&key_value=example.net"
+        f"&key=id&user={user}&domain=example.net&action=sip_auth&ip=10.0.0.{int(user) % 250}"
+        "&sip_auth_username=" + user + "&sip_auth_realm=example.net&sip_auth_method=REGISTER"
+    )
+
+
+class Row:
+    """One measure: the path, the constant in the same app, the bare app."""
+
+    def __init__(self, label: str, ours: Result, const: Result, bare: Result) -> None:
+        self.label, self.ours, self.const, self.bare = label, ours, const, bare
+
+    def report(self, ctx: Context) -> None:
+        ctx.report(
+            self.label, self.ours.rate, "req/s", baseline=self.const.rate,
+            baseline_name="constant handler",
+        )  # fmt: skip
+        ctx.report("  constant handler, same app", self.const.rate, "req/s",
+                   baseline=self.bare.rate, baseline_name="bare app")  # fmt: skip
+        ctx.report("  bare constant app", self.bare.rate, "req/s")
+        print(
+            f"  {'':<48} p50/p99 ms: path {self.ours.p50:.1f}/{self.ours.p99:.1f}, "
+            f"constant {self.const.p50:.1f}/{self.const.p99:.1f}, "
+            f"bare {self.bare.p50:.1f}/{self.bare.p99:.1f}",
+            flush=True,
+        )
+
+
+async def _three(
+    base: str,
+    bare: str,
+    label: str,
+    real: list[Req],
+    const: list[Req],
+    headers: dict[str, str],
+) -> Row:
+    """The constant, the path and the bare app, one wrk run each, back to back."""
+    c = await wrk.wrk(base, const, headers, seconds=SECONDS, connections=CONNECTIONS)
+    o = await wrk.wrk(base, real, headers, seconds=SECONDS, connections=CONNECTIONS)
+    b_reqs = [Req(r.method, "/const", r.body) for r in const[:50]]
+    b = await wrk.wrk(bare, b_reqs, headers, seconds=SECONDS, connections=CONNECTIONS)
+    return Row(label, o, c, b)
+
+
+@contextlib.asynccontextmanager
+async def _writer(http: httpx.AsyncClient, gw: int, per_s: float) -> AsyncIterator[list[float]]:
+    """POST a new route ``per_s`` times a second while the block runs; yields latencies."""
+    done = asyncio.Event()
+    latencies: list[float] = []
+
+    async def loop() -> None:
+        n = 0
+        next_at = time.monotonic()
+        while not done.is_set():
+            n += 1
+            body = {
+                "name": f"w{n}", "prefix": f"8{n:07d}", "max_length": 16,
+                "context": f"ctx{n % CONTEXTS}", "dest_type": "FS_DEST_GATEWAY",
+                "dest_uuid": str(gw),
+            }  # fmt: skip
+            t = time.perf_counter()
+            r = await http.post("/api/routes", json=body)
+            assert r.status_code == 200, r.text
+            latencies.append((time.perf_counter() - t) * 1000)
+            next_at += 1 / per_s
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    task = asyncio.create_task(loop())
+    try:
+        yield latencies
+    finally:
+        done.set()
+        await task
+
+
+async def run(ctx: Context) -> None:
+    wrk.require_wrk()
+    print(f"  (load average before: {wrk.load()})", flush=True)
+    template = SAMPLE.resolve().read_text()
+    basic = base64.b64encode(":".join(XML_CURL_AUTH).encode()).decode()
+    fs_headers = {"Authorization": f"Basic {basic}", "Content-Type": FORM,
+                  "User-Agent": "freeswitch-xml/1.0"}  # fmt: skip
+    async with harness.scratch_database(ctx.pg_url) as db_url:
+        token, gw, ids, calls = await _seed(db_url)
+        api_headers = {"X-XTRA-AUTH-ID": token}
+        rng = random.Random(5)  # noqa: S311 - test data, not secrets
+        dialplan = [Req("POST", "/fs/xml", _dialplan_form(template, c, n)) for c, n in calls]
+        directory = [
+            Req("POST", "/fs/xml", _directory_form(str(2000 + rng.randrange(EXTENSIONS))))
+            for _ in range(1000)
+        ]
+        gets = [Req("GET", f"/api/routes/{i}") for i in rng.sample(ids, 2000)]
+        page1 = [Req("GET", "/api/routes?page=1&perPage=20")]
+        tracing_rows: dict[str, dict[str, Row]] = {}
+        for tracing in ("on", "off"):
+            rows: dict[str, Row] = {}
+            async with harness.config_api(
+                ctx,
+                db_url,
+                headers=api_headers,
+                extra={"OTEL_SDK_DISABLED": "true"} if tracing == "off" else {},
+            ) as server:
+                http = server.http
+                base = str(http.base_url).rstrip("/")
+
+                async def constant(
+                    name: str, sample: Req, headers: dict[str, str], http: httpx.AsyncClient = http
+                ) -> list[Req]:
+                    r = await http.request(
+                        sample.method, sample.path, content=sample.body or None, headers=headers
+                    )
+                    assert r.status_code == 200, r.text
+                    await harness.set_constant(
+                        http, name, r.content, r.headers["content-type"].split(";")[0]
+                    )
+                    return [Req(sample.method, f"/bench/const/{name}", sample.body)]
+
+                xml_const = await constant("dialplan", dialplan[0], fs_headers)
+                assert b"sofia/gateway/gw/" in (await http.get("/bench/const/dialplan")).content
+                # The constant gets the same form bodies posted (and does not read them).
+                xml_const = [Req("POST", xml_const[0].path, r.body) for r in dialplan[:200]]
+                dir_const = await constant("directory", directory[0], fs_headers)
+                dir_const = [Req("POST", dir_const[0].path, r.body) for r in directory[:200]]
+                get_const = await constant("get", gets[0], api_headers)
+                list_const = await constant("list", page1[0], api_headers)
+                async with wrk.bare_app(600) as bare:
+                    # Warm both paths (first requests compile templates, fill caches).
+                    await wrk.wrk(base, dialplan, fs_headers, seconds=1)
+                    await wrk.wrk(base, gets, api_headers, seconds=1)
+                    rows["dialplan"] = await _three(
+                        base, bare, "POST /fs/xml dialplan", dialplan, xml_const, fs_headers
+                    )
+                    rows["directory"] = await _three(
+                        base, bare, "POST /fs/xml directory", directory, dir_const, fs_headers
+                    )
+                    rows["get"] = await _three(
+                        base, bare, "GET /api/routes/<id> (token)", gets, get_const, api_headers
+                    )
+                    if tracing == "on":
+                        rows["list"] = await _three(
+                            base, bare, "GET /api/routes page 1 of 100k", page1, list_const,
+                            api_headers,
+                        )  # fmt: skip
+                print(f"tracing {tracing}:", flush=True)
+                for row in rows.values():
+                    row.report(ctx)
+                tracing_rows[tracing] = rows
+                if tracing != "on":
+                    continue
+                print(f"  paced at {PACED_RATE} req/s (load {wrk.load()}):", flush=True)
+                for name, reqs, creqs in (
+                    ("dialplan", dialplan, xml_const),
+                    ("directory", directory, dir_const),
+                ):
+                    for what, rq in ((name, reqs), ("constant", creqs)):
+                        p = await wrk.wrk(
+                            base, rq, fs_headers, seconds=PACED_SECONDS, connections=CONNECTIONS,
+                            rate=PACED_RATE,
+                        )  # fmt: skip
+                        print(
+                            f"    {what:<12} {p.rate:>8,.0f} req/s  p50 {p.p50:.2f} ms  "
+                            f"p99 {p.p99:.2f} ms  max {p.max_us / 1000:.1f} ms",
+                            flush=True,
+                        )
+                async with _writer(http, gw, WRITES_PER_S) as writes:
+                    p = await wrk.wrk(
+                        base, dialplan, fs_headers, seconds=PACED_SECONDS,
+                        connections=CONNECTIONS, rate=PACED_RATE,
+                    )  # fmt: skip
+                print(
+                    f"    dialplan while {WRITES_PER_S} routes/s are written: {p.rate:,.0f} req/s  "
+                    f"p50 {p.p50:.2f} ms  p99 {p.p99:.2f} ms  max {p.max_us / 1000:.1f} ms "
+                    f"({len(writes)} writes, p50 "
+                    f"{sorted(writes)[len(writes) // 2]:.0f} ms)",
+                    flush=True,
+                )
+    print("OpenTelemetry, on vs off (same path, constant of each run):", flush=True)
+    for name in ("dialplan", "directory", "get"):
+        on, off = tracing_rows["on"][name], tracing_rows["off"][name]
+        ctx.report(
+            f"{on.label}, tracing on", on.ours.rate, "req/s", baseline=off.ours.rate,
+            baseline_name="tracing off",
+        )  # fmt: skip
+        ctx.report(f"  tracing off ({off.ours.rate / off.const.rate:.2f}x its constant)",
+                   off.ours.rate, "req/s")  # fmt: skip
+    print(f"  (load average after: {wrk.load()}; {ROUTES:,} routes, {EXTENSIONS} extensions)")
