@@ -10,10 +10,12 @@ are skipped against a real FreeSWITCH. See docs/fssim.md.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -154,6 +156,21 @@ async def client(target: Target) -> AsyncIterator[EslClient]:
     await c.start(wait=TIMEOUT)
     yield c
     await c.close()
+
+
+async def channels_shown(client: EslClient, count: int) -> dict[str, Any]:
+    """``show channels as json`` once it lists ``count`` rows.
+
+    The table trails the channels by one SQL batch: rows appear 30-200 ms
+    after ``originate`` answers and stay 90-300 ms after ``uuid_kill`` has
+    (freeswitch-observed section 1), so a test polls, both ways.
+    """
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while True:
+        shown: dict[str, Any] = json.loads(await client.api("show channels as json"))
+        if shown["row_count"] == count or asyncio.get_running_loop().time() > deadline:
+            return shown
+        await asyncio.sleep(0.02)
 
 
 # Frames captured from a real FreeSWITCH 1.10.12 (copied from the project's reference).

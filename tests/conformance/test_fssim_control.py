@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from switchyard.call_control.esl import EslClient, EslEvent
 from switchyard.fssim import Behaviour, Simulator
 from switchyard.fssim.control import ControlServer
-from tests.conformance.conftest import TIMEOUT, RawEsl, Target, body_of
+from tests.conformance.conftest import TIMEOUT, RawEsl, Target, body_of, channels_shown
 
 pytestmark = pytest.mark.fssim_only
 
@@ -181,7 +180,7 @@ async def test_several_nodes_in_one_process_and_the_http_control_port() -> None:
         client = EslClient("127.0.0.1", b.port, "ClueCon")
         await client.start(wait=TIMEOUT)
         assert await client.api("originate user/2000 &park") == "-ERR USER_BUSY\n"
-        rows = json.loads(await client.api("show channels as json"))
+        rows = await channels_shown(client, 1)
         assert rows["row_count"] == 1
         await client.close()
         await control.stop()

@@ -33,6 +33,7 @@ from typing import Protocol
 from switchyard.fssim.behaviour import ANSWER, Behaviour
 from switchyard.fssim.causes import Q850
 from switchyard.fssim.channel import CALLSTATE, VARIABLE_EVENTS, Channel, Profile, now_us
+from switchyard.fssim.coredb import ChannelTable
 from switchyard.fssim.event import Event
 
 log = logging.getLogger("switchyard.fssim")
@@ -141,6 +142,7 @@ class Core:
         ai_events: bool = False,
         playback_seconds: float = 0.2,
         ipv4: str = "127.0.0.1",
+        show_channels_lag: bool = True,
     ) -> None:
         self.name = name
         self.password = password
@@ -158,6 +160,9 @@ class Core:
         self.sessions_since_start = 0
         self.peak = 0
         self.channels: dict[str, Channel] = {}
+        # The core DB's channels table (``show channels``): it trails the channels
+        # by one SQL batch unless ``show_channels_lag`` is turned off.
+        self.channel_table = ChannelTable(self.hostname, lag=show_channels_lag)
         self.users: dict[str, User] = {}
         self.profiles = {"internal": "sip:mod_sofia@127.0.0.1:5060"}
         self.gateways: dict[str, Gateway] = {"example": Gateway("example")}
@@ -187,12 +192,25 @@ class Core:
     def start_heartbeats(self) -> None:
         self._heartbeat = asyncio.create_task(self._heartbeats())
 
+    @property
+    def show_channels_lag(self) -> bool:
+        """Whether ``show channels`` trails the channels by one SQL batch, as
+        FreeSWITCH's does (the default)."""
+        return self.channel_table.lag
+
+    @show_channels_lag.setter
+    def show_channels_lag(self, on: bool) -> None:
+        if not on:
+            self.channel_table.apply()
+        self.channel_table.lag = on
+
     def shutdown(self) -> None:
         """Every channel hung up (SYSTEM_SHUTDOWN), every task cancelled."""
         if self._heartbeat:
             self._heartbeat.cancel()
         for ch in list(self.channels.values()):
             self.hangup(ch, "SYSTEM_SHUTDOWN")
+        self.channel_table.clear()
         for task in list(self._tasks):
             task.cancel()
 
@@ -203,6 +221,7 @@ class Core:
             if ch.task:
                 ch.task.cancel()
         self.channels.clear()
+        self.channel_table.clear()
         self.conferences.clear()
         self.core_uuid = new_uuid()
         self.sequence = 0
@@ -435,6 +454,7 @@ class Core:
         for key, value in bottom or ():
             e.add(key, value)
         self.fire(e)
+        self.channel_table.write(ch)  # the core_db handler's SQL for this event
         return e
 
     def heartbeat(self) -> None:

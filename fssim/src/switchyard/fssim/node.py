@@ -33,6 +33,7 @@ class Node(Core):
         ai_events: bool = False,
         playback_seconds: float = 0.2,
         ipv4: str = "127.0.0.1",
+        show_channels_lag: bool = True,
     ) -> None:
         super().__init__(
             name,
@@ -44,6 +45,7 @@ class Node(Core):
             ai_events=ai_events,
             playback_seconds=playback_seconds,
             ipv4=ipv4,
+            show_channels_lag=show_channels_lag,
         )
         self.server: EslServer | None = None
         self.executor = Executor(self, APPS)

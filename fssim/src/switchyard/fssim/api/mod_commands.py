@@ -300,10 +300,8 @@ async def show(node: Core, args: str) -> str:
     w = args.lower().split()
     if not w or w[0] not in ("channels", "calls"):
         return "-USAGE: show channels|calls [as json]\n"
-    rows = [
-        c.show_row(node.hostname)
-        for c in sorted(node.channels.values(), key=lambda c: c.created_us)
-    ]
+    # From the core DB, not the sessions: one SQL batch behind (coredb.py).
+    rows = node.channel_table.rows()
     if w[-2:] == ["as", "json"]:
         if not rows:
             return '{"row_count": 0}\n'

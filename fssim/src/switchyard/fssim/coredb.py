@@ -1,0 +1,78 @@
+"""The core DB's channels table: what ``show channels`` reads, one SQL batch behind.
+
+FreeSWITCH answers ``show channels`` from its core DB, not from the sessions:
+the core_db event handler queues SQL for each channel event and the CORE
+queue thread writes it in batches, sleeping up to about 200 ms between
+passes while fewer than 500 statements wait (switch_core_sqldb.c,
+switch_user_sql_thread). So a row appears 30-200 ms after ``originate``
+answers ``+OK`` and stays 90-300 ms after ``uuid_kill`` has (observed on
+1.10.12, freeswitch-observed section 1), while ``uuid_exists`` and
+``uuid_getvar`` read the session hash and are immediate. The table copies a
+channel's row at the batch that follows its event, so what it shows is the
+channel as of that pass, all columns at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from switchyard.fssim.channel import Channel
+
+# One pass of switch_user_sql_thread: writes are applied on these boundaries.
+BATCH_SECONDS = 0.2
+# No write was seen sooner than this (29 ms after +OK; 91 ms after uuid_kill).
+MIN_LAG = 0.03
+
+
+class ChannelTable:
+    """The ``channels`` table. ``lag`` False applies each write at once and shows
+    the channels as they are (for unit tests that need ``show channels`` to
+    agree with the events immediately)."""
+
+    def __init__(self, hostname: str, *, lag: bool = True) -> None:
+        self.hostname = hostname
+        self.lag = lag
+        self._rows: dict[str, tuple[Channel, dict[str, str]]] = {}
+        self._pending: dict[str, Channel] = {}
+        self._flush: asyncio.TimerHandle | None = None
+
+    def write(self, ch: Channel) -> None:
+        """A channel event queued its SQL (insert, update or, once destroyed, delete)."""
+        self._pending[ch.uuid] = ch
+        if not self.lag:
+            self.apply()
+            return
+        if self._flush is None:
+            loop = asyncio.get_running_loop()
+            # The thread runs on its own clock: the next pass, not a fixed delay
+            # from this write, which is why the lag varies from call to call.
+            soonest = loop.time() + MIN_LAG
+            self._flush = loop.call_at(
+                (math.floor(soonest / BATCH_SECONDS) + 1) * BATCH_SECONDS, self.apply
+            )
+
+    def apply(self) -> None:
+        """One pass of the SQL thread: every queued write lands."""
+        self._flush = None
+        pending, self._pending = self._pending, {}
+        for uuid, ch in pending.items():
+            if ch.state == "CS_DESTROY":
+                self._rows.pop(uuid, None)
+            else:
+                self._rows[uuid] = (ch, ch.show_row(self.hostname))
+
+    def rows(self) -> list[dict[str, str]]:
+        kept = sorted(self._rows.values(), key=lambda r: r[0].created_us)
+        if not self.lag:
+            # Without the lag the table is the channels as they are now.
+            return [ch.show_row(self.hostname) for ch, _ in kept]
+        return [row for _, row in kept]
+
+    def clear(self) -> None:
+        """A restart: the in-memory DB starts empty and nothing queued survives."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        self._pending.clear()
+        self._rows.clear()
