@@ -165,33 +165,41 @@ async def _three(
 
 @contextlib.asynccontextmanager
 async def _writer(http: httpx.AsyncClient, gw: int, per_s: float) -> AsyncIterator[list[float]]:
-    """POST a new route ``per_s`` times a second while the block runs; yields latencies."""
-    done = asyncio.Event()
+    """Start a new route's POST ``per_s`` times a second while the block runs,
+    each on its own (a slow answer does not delay the next); yields latencies."""
     latencies: list[float] = []
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(n: int) -> None:
+        body = {
+            "name": f"w{n}", "prefix": f"8{n:07d}", "max_length": 16,
+            "context": f"ctx{n % CONTEXTS}", "dest_type": "FS_DEST_GATEWAY",
+            "dest_uuid": str(gw),
+        }  # fmt: skip
+        t = time.perf_counter()
+        r = await http.post("/api/routes", json=body)
+        assert r.status_code == 200, r.text
+        latencies.append((time.perf_counter() - t) * 1000)
 
     async def loop() -> None:
         n = 0
         next_at = time.monotonic()
-        while not done.is_set():
+        while True:
             n += 1
-            body = {
-                "name": f"w{n}", "prefix": f"8{n:07d}", "max_length": 16,
-                "context": f"ctx{n % CONTEXTS}", "dest_type": "FS_DEST_GATEWAY",
-                "dest_uuid": str(gw),
-            }  # fmt: skip
-            t = time.perf_counter()
-            r = await http.post("/api/routes", json=body)
-            assert r.status_code == 200, r.text
-            latencies.append((time.perf_counter() - t) * 1000)
+            task = asyncio.create_task(one(n))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
             next_at += 1 / per_s
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-    task = asyncio.create_task(loop())
+    ticker = asyncio.create_task(loop())
     try:
         yield latencies
     finally:
-        done.set()
-        await task
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        await asyncio.gather(*pending)
 
 
 async def run(ctx: Context) -> None:
