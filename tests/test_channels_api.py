@@ -68,6 +68,30 @@ async def test_originate_parks_a_channel_that_list_and_hangup_see(
     assert not [row for row in (await client.get("/api/channels")).json() if row["uuid"] == uuid]
 
 
+async def test_the_list_is_right_at_once_although_show_channels_lags(
+    client: Client, sim: Simulator
+) -> None:
+    """FreeSWITCH's ``show channels`` gets a row one SQL batch after the call and
+    drops it one batch after the hangup (fssim does the same): the list does not."""
+    node = sim.node("fs1")
+    assert node.show_channels_lag
+    uuids = []
+    for _ in range(3):
+        uuids.append(
+            (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
+        )
+        listed = {row["uuid"] for row in (await client.get("/api/channels")).json()}
+        assert set(uuids) <= listed
+    gone = uuids.pop(1)
+    assert (await client.delete(f"/api/channels/{gone}")).json()["result"] == "ok"
+    listed = {row["uuid"] for row in (await client.get("/api/channels")).json()}
+    assert gone not in listed and set(uuids) <= listed
+    # Hung up on the node itself (no API call), then listed at once.
+    node.hangup(node.find(uuids[0]))  # type: ignore[arg-type]
+    listed = {row["uuid"] for row in (await client.get("/api/channels")).json()}
+    assert uuids[0] not in listed and uuids[1] in listed
+
+
 async def test_an_app_runs_after_answer_and_json_apps_run_in_order(
     client: Client, sim: Simulator
 ) -> None:

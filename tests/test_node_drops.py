@@ -102,6 +102,35 @@ async def test_a_dropped_node_fails_pending_calls_fast_then_reconnects_and_recon
     assert r.status_code == 200
 
 
+async def test_the_reconcile_neither_loses_nor_invents_a_channel_while_show_channels_lags(
+    stack: tuple[httpx.AsyncClient, Replica], sim: Simulator, bus: Bus
+) -> None:
+    """A call begins and another ends while the owner is away, just before it
+    is back: its first ``show channels`` comes while the table is still one SQL
+    batch behind (rows lack the new call and still hold the ended one)."""
+    client, replica = stack
+    node = sim.node("fs1")
+    assert node.show_channels_lag
+    agent = replica.agents["fs1"]
+    kept = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
+    ended = (await client.post("/api/channels", data={"destNumber": "1000"})).json()["uuid"]
+    await eventually(lambda: {r["uuid"] for r in node.channel_table.rows()} == {kept, ended})
+    # The owner retries at once, and is let in right after the changes.
+    agent.client.backoff_initial = agent.client.backoff_max = 0.005
+    reconciled = agent.readied  # on_ready runs after each reconcile
+    node.accept_connections = False
+    await node.drop_connections()
+    node.hangup(node.find(ended))  # type: ignore[arg-type]
+    began = (await node.api("originate user/1002 &park()")).split()[1]
+    node.accept_connections = True
+
+    await eventually(lambda: agent.readied > reconciled, timeout=15)
+    assert agent.channels == {kept, began}
+    assert await _location(bus, ended) is None
+    assert await _location(bus, kept) == "fs1"
+    assert await _location(bus, began) == "fs1"
+
+
 async def test_eavesdrop_three_way_and_intercept_act_on_the_given_call(
     stack: tuple[httpx.AsyncClient, Replica], sim: Simulator
 ) -> None:

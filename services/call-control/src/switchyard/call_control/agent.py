@@ -39,6 +39,7 @@ from switchyard.call_control.protocol import (
     Originate,
     OriginateResult,
 )
+from switchyard.call_control.show_lag import SETTLE, EndedChannels, Rows, current_rows
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (
     APPLICATIONS,
@@ -144,6 +145,13 @@ class NodeAgent:
         self.locations = locations
         self.writer = LocationWriter(locations, node.name)
         self.channels: set[str] = set()
+        # Hung up recently: ``show channels`` may list them a while yet (show_lag.py).
+        self.ended = EndedChannels()
+        # Before the reconcile reads ``show channels``: its lag (show_lag.py).
+        self.settle = SETTLE
+        # Channels created and ended since the last connection, until its
+        # reconcile has read the table.
+        self._since: tuple[set[str], set[str]] | None = None
         self.client = EslClient(
             node.host,
             node.port,
@@ -203,10 +211,18 @@ class NodeAgent:
         # Queued, not awaited: the writer puts/deletes behind the event stream.
         if name == "CHANNEL_CREATE" and uuid:
             self.channels.add(uuid)
+            self.ended.discard(uuid)
+            if self._since is not None:
+                self._since[0].add(uuid)
             self.writer.put(uuid)
         elif name == "CHANNEL_DESTROY" and uuid:
             self.channels.discard(uuid)
+            self.ended.add(uuid)
             self.writer.delete(uuid)
+            if self._since is not None:
+                self._since[1].add(uuid)
+        elif name == "CHANNEL_HANGUP" and uuid:
+            self.ended.add(uuid)
 
     async def _flush_locations(self) -> None:
         try:
@@ -216,35 +232,53 @@ class NodeAgent:
             log.warning("node %s: channel-location writes still pending", self.name)
 
     async def _on_connect(self, client: EslClient, reconnected: bool) -> None:
-        """Reconcile: channels that began or ended while we were not listening."""
+        """Reconcile: channels that began or ended while we were not listening.
+
+        ``show channels`` trails the channels by one SQL batch (show_lag.py), so
+        the table is read ``settle`` after this point, beside the event stream
+        (not in it: events keep flowing). What the events of this connection
+        say wins over the table: they are newer than anything it lacks or
+        still holds. Called in the event stream, before any event of the new
+        connection is handled."""
         if self.standby:
             return
+        self._since = (set(), set())
+        if self._ready_task is not None:
+            self._ready_task.cancel()
+        # A fresh context: this callback runs in the client's event handler,
+        # whose context marks commands as the handler's own.
+        self._ready_task = asyncio.get_running_loop().create_task(
+            self._reconcile(client), context=contextvars.Context()
+        )
+
+    async def _reconcile(self, client: EslClient) -> None:
+        await asyncio.sleep(self.settle)
         try:
             rows = parse_show_channels(await client.api("show channels as json", timeout=10))
+            await client.caught_up()  # the events read before the rows are counted
         except (ConnectionLost, CommandTimeout, msgspec.DecodeError) as exc:
             log.warning("node %s: could not reconcile channels: %s", self.name, exc)
+            self._since = None
             return
-        live = {r["uuid"] for r in rows if r.get("uuid")}
+        since, self._since = self._since, None
+        assert since is not None  # set at connect; only this task clears it
+        created, ended = since
+        live = ({r["uuid"] for r in rows if r.get("uuid")} | created) - ended
         for uuid in live - self.channels:
             self.writer.put(uuid)
         for uuid in self.channels - live:
             self.writer.delete(uuid)
+        self.channels = live
         # Written before the KV is read back below.
         await self._flush_locations()
-        # Entries a previous owner left for channels that are gone.
-        for uuid in await self._located_here() - live:
+        # Entries a previous owner left for channels that are gone; self.channels
+        # now also holds whatever began since (its put may still be queued).
+        for uuid in await self._located_here() - self.channels:
             self.writer.delete(uuid)
         await self._flush_locations()
-        self.channels = live
-        log.info("node %s: connected, %d live channel(s)", self.name, len(live))
+        log.info("node %s: connected, %d live channel(s)", self.name, len(self.channels))
         if self.on_ready is not None:
-            if self._ready_task is not None:
-                self._ready_task.cancel()
-            # A fresh context: this callback runs in the client's event handler,
-            # whose context marks commands as the handler's own.
-            self._ready_task = asyncio.get_running_loop().create_task(
-                self._ready(self.on_ready), context=contextvars.Context()
-            )
+            await self._ready(self.on_ready)
 
     async def _ready(self, on_ready: Callable[[NodeAgent], Awaitable[None]]) -> None:
         try:
@@ -291,6 +325,8 @@ class NodeAgent:
             return await self.originate(cmd)
         if isinstance(cmd, Hangup):
             body = await self.client.api(f"uuid_kill {cmd.uuid} {cmd.cause}")
+            if body.startswith("+OK"):
+                self.ended.add(cmd.uuid)  # a list right after must not show it
             return self._result(body, not_found=True)
         if isinstance(cmd, ChannelApi):
             body = await self.client.api(f"{cmd.command} {cmd.args}".strip())
@@ -298,10 +334,17 @@ class NodeAgent:
                 raise BusError("not_found", f"no channel {cmd.uuid}")
             return ApiResult(self.name, body)
         if isinstance(cmd, ListChannels):
-            rows = parse_show_channels(await self.client.api("show channels as json"))
+            rows = await current_rows(self._show_channels, lambda: self.channels, self.ended)
             return ChannelList(self.name, rows)
         assert isinstance(cmd, Api)
         return ApiResult(self.name, await self.client.api(f"{cmd.command} {cmd.args}".strip()))
+
+    async def _show_channels(self) -> Rows:
+        rows = parse_show_channels(await self.client.api("show channels as json"))
+        # Every event read before the reply is handled: self.channels and
+        # self.ended are at least as new as the rows.
+        await self.client.caught_up()
+        return rows
 
     def _result(self, body: str, *, not_found: bool = False) -> ApiResult:
         if not_found and _channel_gone(body):
