@@ -43,9 +43,16 @@ async def _originate_and_kill(raw: RawEsl) -> tuple[str, list[bytes]]:
     frames = await raw.events_until(lambda f: _name(f) == "CHANNEL_PARK" and a_leg.encode() in f)
     kill = await raw.reply(f"api uuid_kill {a_leg}")
     assert kill == sample("esl/api_uuid_kill.txt")
-    frames += await raw.events_until(
-        lambda f: _name(f) == "CHANNEL_DESTROY" and b"loopback/9999-b" in f
-    )
+    # Both legs' DESTROY: which comes first varies (B's first in 27 of 50 runs,
+    # freeswitch-observed section 6).
+    destroyed: set[str] = set()
+
+    def both_destroyed(f: bytes) -> bool:
+        if _name(f) == "CHANNEL_DESTROY":
+            destroyed.add(_header(f, "Channel-Name"))
+        return destroyed >= {"loopback/9999-a", "loopback/9999-b"}
+
+    frames += await raw.events_until(both_destroyed)
     return a_leg, frames
 
 
