@@ -173,8 +173,19 @@ async def test_json_events_are_flat_string_objects_with_the_body_last(raw: RawEs
     await raw.reply("event json BACKGROUND_JOB CHANNEL_HANGUP_COMPLETE")
     job = str(uuid.uuid4())
     await raw.reply(f"bgapi originate loopback/5555 &park\nJob-UUID: {job}")
-    frames = await raw.events_until(lambda f: job.encode() in f, timeout=10)
-    payload = body_of(frames[-1])
+    # The job's event may come before, between or after the failed legs'
+    # HANGUP_COMPLETE (freeswitch-observed section 14): read until both came.
+    seen: set[str] = set()
+
+    def job_and_a_hangup(f: bytes) -> bool:
+        if job.encode() in f:
+            seen.add("job")
+        if b'"CHANNEL_HANGUP_COMPLETE"' in f:
+            seen.add("hangup")
+        return len(seen) == 2
+
+    frames = await raw.events_until(job_and_a_hangup, timeout=10)
+    payload = body_of(next(f for f in frames if job.encode() in f))
     event = json.loads(payload)
     assert all(isinstance(v, str) for v in event.values())
     assert list(event)[-2:] == ["Content-Length", "_body"]
