@@ -52,6 +52,38 @@ def _regex_matches(value: str, expression: str) -> bool:
         return False
 
 
+# The events ``myevents`` turns on (mod_event_socket.c, parse_command). No
+# CHANNEL_CALLSTATE. CHANNEL_DESTROY is on the list but never arrives: the
+# listener holds the session's read lock until it ends, so the channel is
+# destroyed only after the socket is gone (freeswitch-observed section 5).
+MYEVENTS = frozenset(
+    {
+        "CHANNEL_ANSWER",
+        "CHANNEL_APPLICATION",
+        "CHANNEL_BRIDGE",
+        "CHANNEL_CREATE",
+        "CHANNEL_DATA",
+        "CHANNEL_EXECUTE",
+        "CHANNEL_EXECUTE_COMPLETE",
+        "CHANNEL_HANGUP",
+        "CHANNEL_HANGUP_COMPLETE",
+        "CHANNEL_ORIGINATE",
+        "CHANNEL_OUTGOING",
+        "CHANNEL_PARK",
+        "CHANNEL_PROGRESS",
+        "CHANNEL_PROGRESS_MEDIA",
+        "CHANNEL_STATE",
+        "CHANNEL_UNBRIDGE",
+        "CHANNEL_UNPARK",
+        "CHANNEL_UUID",
+        "DETECTED_SPEECH",
+        "DTMF",
+        "NOTALK",
+        "TALK",
+    }
+)
+
+
 class EslSession:
     def __init__(
         self,
@@ -103,9 +135,10 @@ class EslSession:
     def wants(self, event: Event) -> bool:
         name = event.name
         if self.myevents_uuid:
-            if event.get("Unique-ID") != self.myevents_uuid and not (
-                name == "BACKGROUND_JOB" and event.get("Job-Owner-UUID") == self.myevents_uuid
-            ):
+            if name == "BACKGROUND_JOB":
+                if event.get("Job-Owner-UUID") != self.myevents_uuid:
+                    return False
+            elif name not in MYEVENTS or event.get("Unique-ID") != self.myevents_uuid:
                 return False
         elif name == "CUSTOM":
             sub = event.subclass
@@ -459,7 +492,7 @@ class EslSession:
             self.writer.write(
                 f"Content-Type: text/disconnect-notice\nControlled-Session-UUID: {uuid}\n"
                 f"Content-Disposition: linger\nChannel-Name: {channel_name}\n"
-                f"Linger-Time: {self.linger if self.linger > 0 else 'forever'}\n"
+                f"Linger-Time: {self.linger if self.linger > 0 else -1}\n"
                 "Content-Length: 0\n\n".encode()
             )
             if self.linger > 0:
