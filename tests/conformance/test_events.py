@@ -361,26 +361,41 @@ async def test_a_slash_value_is_a_regular_expression(raw: RawEsl) -> None:
     assert {_name(f) for f in frames} == {"API"}
 
 
-async def test_sendevent_drops_empty_values_and_an_empty_array_item_is_undef(
+async def test_sendevent_drops_empty_values_and_leading_empty_array_items(
     raw: RawEsl, target: Target
 ) -> None:
     await raw.reply("event plain CUSTOM sy::empty")
     sender = await RawEsl.connect(target)
-    # switch_event_add_header_string stores no empty value (it deletes that header
-    # instead); an indexed name makes an array header, and an empty item is "".
-    await sender.reply(
+    # switch_event_add_header_string stores no empty value (it deletes that
+    # header instead). Each listener gets a copy that pushes every array item
+    # again, and a push of "" onto a header not there yet is dropped: leading
+    # empty items vanish, later ones stay (freeswitch-observed section 8).
+    reply = await sender.reply(
         "sendevent CUSTOM\nEvent-Subclass: sy::empty\nX-Kept: a\nX-Gone: b\nX-Gone:\n"
-        "X-Empty:\nX-Item[0]:\nX-Pair[1]: two\nX-Last: end"
+        "X-Empty:\nX-Item[0]:\nX-Pair[1]: two\nX-Arr[0]: one\nX-Arr[1]: two\nX-Arr[2]:\n"
+        "X-Last: end"
+    )
+    event_uuid = reply.split(b"+OK ")[1].strip().decode()
+    frame = (await raw.events_until(lambda f: b"X-Last" in f))[-1]
+    headers = event_headers(frame)
+    assert headers[:7] == [
+        ("Event-Subclass", "sy%3A%3Aempty"),
+        ("Command", "sendevent%20CUSTOM"),
+        ("X-Kept", "a"),
+        ("X-Pair", "two"),
+        ("X-Arr", "ARRAY%3A%3Aone%7C%3Atwo%7C%3A"),
+        ("X-Last", "end"),
+        ("Event-UUID", event_uuid),
+    ]
+    assert headers[7][0] == "Event-Name"
+    assert dict(headers)["Event-Calling-Line-Number"] == "2275"
+    await raw.reply("event json CUSTOM sy::empty")
+    await sender.reply(
+        "sendevent CUSTOM\nEvent-Subclass: sy::empty\nX-Item[0]:\nX-Pair[1]: two\n"
+        "X-Arr[0]: one\nX-Arr[1]: two\nX-Arr[2]:\nX-Last: end"
     )
     frame = (await raw.events_until(lambda f: b"X-Last" in f))[-1]
-    headers = dict(event_headers(frame))
-    assert "X-Gone" not in headers and "X-Empty" not in headers
-    assert headers["X-Kept"] == "a"
-    assert headers["X-Item"] == "_undef_"
-    assert headers["X-Pair"] == "ARRAY%3A%3A%7C%3Atwo"
-    await raw.reply("event json CUSTOM sy::empty")
-    await sender.reply("sendevent CUSTOM\nEvent-Subclass: sy::empty\nX-Item[0]:\nX-Last: end")
-    frame = (await raw.events_until(lambda f: b"X-Last" in f))[-1]
     event = json.loads(body_of(frame))
-    assert event["X-Item"] == [""]
+    assert "X-Item" not in event
+    assert (event["X-Pair"], event["X-Arr"]) == (["two"], ["one", "two"])
     await sender.close()

@@ -26,6 +26,7 @@ from switchyard.fssim.esl.wire import (
     RUDE_REJECTION,
     BadPacket,
     Packet,
+    listener_copy,
     packet_headers,
     read_packet,
 )
@@ -530,10 +531,12 @@ class EslSession:
         name = (rest.split() or ["CUSTOM"])[0].upper()
         event_uuid = new_uuid()
         e = self.node.event(
-            name if name in EVENT_NAMES else "CUSTOM", "mod_event_socket.c", "parse_command", 2009
+            name if name in EVENT_NAMES else "CUSTOM", "mod_event_socket.c", "parse_command", 2275
         )
         standard = e.headers
-        caller, e.arrays = packet_headers(p.headers)
+        # read_packet keeps the command line itself as the first header.
+        caller, arrays = packet_headers([("Command", p.command), *p.headers])
+        caller, e.arrays = listener_copy(caller, arrays)
         caller = [(k, v) for k, v in caller if k.lower() not in ("event-name", "content-length")]
         subclass = next((v for k, v in caller if k.lower() == "event-subclass"), "")
         if subclass:

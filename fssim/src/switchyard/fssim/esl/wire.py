@@ -191,6 +191,35 @@ def packet_headers(
     return headers, {k: v for k, v in arrays.items() if k in kept}
 
 
+def listener_copy(
+    headers: list[tuple[str, str]], arrays: dict[str, list[str]]
+) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """What a listener gets of an event with array headers (switch_event_dup).
+
+    mod_event_socket copies each event for each listener, pushing every array
+    item onto the copy; a push of "" onto a header that does not exist yet is
+    dropped, so leading empty items vanish (with them a header holding only
+    those) and one item left shows as a plain value (freeswitch-observed
+    section 8). Empty items after a kept one stay in the plain value.
+    """
+    out: list[tuple[str, str]] = []
+    copied: dict[str, list[str]] = {}
+    for name, value in headers:
+        items = arrays.get(name)
+        if items is None:
+            out.append((name, value))
+            continue
+        first = next((i for i, item in enumerate(items) if item), len(items))
+        kept = items[first:]
+        if not kept:
+            continue
+        out.append((name, "ARRAY::" + "|:".join(kept) if len(kept) > 1 else kept[0]))
+        # The JSON array of the same copy was seen without the empty items
+        # (``"X-Arr":["one","two"]`` beside plain ``ARRAY::one|:two|:``).
+        copied[name] = [item for item in kept if item]
+    return out, copied
+
+
 @dataclass
 class Packet:
     command: str
