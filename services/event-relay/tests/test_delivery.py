@@ -27,10 +27,9 @@ from switchyard.shared.settings import Settings
 from switchyard.shared.testing import serving
 from switchyard.shared.webhook_receiver import Answer, Received, Receiver
 
-SAMPLE = (
-    Path(__file__).parents[4]
-    / "shared/reference/samples/freeswitch-1.10.12/esl/json-CHANNEL_ANSWER.txt"
-)
+# A real FreeSWITCH 1.10.12 frame, kept in the repository (a clean clone has
+# nothing outside it).
+SAMPLE = Path(__file__).parents[3] / "tests/conformance/samples/esl/json-CHANNEL_ANSWER.txt"
 CORE = "b52de70d-62a6-43ba-a84a-8c1a2a8d92f1"
 STATES = {
     "CHANNEL_CREATE": "ringing",
