@@ -268,6 +268,8 @@ MEMBER_FLAGS = [
     "has_floor",
     "is_moderator",
     "end_conference",
+    "mandatory_member_end_conference",
+    "pass_digits",
 ]
 
 
@@ -295,7 +297,8 @@ async def test_conference_members_and_commands(client: EslClient) -> None:
         assert conf["conference_name"] == room
         assert re.fullmatch(r"[0-9a-f-]{36}", conf["conference_uuid"])
         assert (conf["running"], conf["dynamic"], conf["locked"]) == (True, True, False)
-        assert conf["answered"] is False  # only outbound (originated) legs joined
+        # The member loop marks it answered once an outbound member's channel is.
+        assert conf["answered"] is True
         assert isinstance(conf["rate"], int) and isinstance(conf["run_time"], int)
         members = conf["members"]
         # conference_member_add links each new member at the head: newest first.
@@ -306,6 +309,8 @@ async def test_conference_members_and_commands(client: EslClient) -> None:
             assert all(isinstance(m[k], int) for k in MEMBER_KEYS[6:])
         newest, middle, oldest = (m["id"] for m in members)
         assert newest > middle > oldest
+        # Exactly one member holds the floor (which one varies on a real node).
+        assert sum(m["flags"]["has_floor"] for m in members) == 1
 
         assert await client.api(f"conference {room} mute {oldest}") == f"+OK mute {oldest}\n"
         muted = (await _conference(client, room, 3))["members"][2]

@@ -280,12 +280,13 @@ async def _conference(ex: Executor, ch: Channel, data: str) -> str:
     conf = node.conferences.get(room)
     if conf is None:
         conf = node.conferences[room] = Conference(room)
-    # conference_function answers an inbound caller and marks the conference answered.
-    if ch.direction != "outbound":
-        conf.answered = True
     node.answer(ch)
+    # Inbound members mark the conference answered when they join, outbound ones
+    # once their channel is answered: either way, here (freeswitch-observed §3).
+    conf.answered = True
     node.member_ids += 1
     conf.members.insert(0, Member(node.member_ids, ch))  # linked at the head of the list
+    conf.floor = conf.floor or node.member_ids
     ch.conference = room
     ch.variables["conference_name"] = room
     ch.variables["conference_member_id"] = str(node.member_ids)

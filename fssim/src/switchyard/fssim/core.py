@@ -87,8 +87,12 @@ class Conference:
     uuid: str = field(default_factory=lambda: new_uuid())
     started: float = field(default_factory=time.time)
     members: list[Member] = field(default_factory=list)
-    # CFLAG_ANSWERED: set when a member that is not an outbound leg joins.
+    # CFLAG_ANSWERED: set by an inbound member at once and by the member output
+    # loop once an outbound member's channel is answered (conference_loop.c).
     answered: bool = False
+    # The floor holder's member id (0: nobody): the first to join takes it, and
+    # it is nobody's once the holder leaves (floor-change New-ID none).
+    floor: int = 0
 
 
 def new_uuid() -> str:
@@ -722,6 +726,8 @@ class Core:
         conf = self.conferences.get(ch.conference) if ch.conference else None
         if conf is not None:
             conf.members[:] = [m for m in conf.members if m.channel is not ch]
+            if not any(m.id == conf.floor for m in conf.members):
+                conf.floor = 0
             if not conf.members:
                 self.conferences.pop(ch.conference, None)
 
