@@ -52,11 +52,12 @@ FIELDS = (
 # the cap also bounds how far back active_at has to look.
 MAX_DURATION = timedelta(days=366)
 
-_DATETIME = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$")
+# Matched in full (fullmatch): "$" would also accept a trailing newline.
+_DATETIME = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?")
 _DURATION = re.compile(
-    r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+    r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
 )
-_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
 
 
 class Recurrence(msgspec.Struct, frozen=True):
@@ -239,7 +240,7 @@ def parse_recurrence(text: str) -> Recurrence:
 
 
 def _parse_datetime(name: str, value: str, *, end_of_day: bool = False) -> datetime:
-    m = _DATETIME.match(value)
+    m = _DATETIME.fullmatch(value)
     if not m:
         raise ValueError(f"{name} {value!r} must be YYYYMMDDTHHMMSS (or YYYYMMDD)")
     if m[4] is None and name == "dtstart":
@@ -256,7 +257,7 @@ def _parse_datetime(name: str, value: str, *, end_of_day: bool = False) -> datet
 
 
 def _parse_duration(value: str) -> timedelta:
-    m = _DURATION.match(value)
+    m = _DURATION.fullmatch(value)
     if not m or value in ("P", "PT") or value.endswith("T"):
         raise ValueError(f"duration {value!r} must be ISO 8601 like PT8H, PT1H30M or P7D")
     weeks, days, hours, minutes = (int(g) if g else 0 for g in m.groups()[:4])
@@ -274,7 +275,7 @@ def _parse_byday(value: str, freq: str) -> tuple[tuple[int, int], ...]:
         return ()
     out = []
     for item in value.split(","):
-        m = _BYDAY.match(item.strip().upper())
+        m = _BYDAY.fullmatch(item.strip().upper())
         if not m:
             raise ValueError(
                 f"byday item {item!r} must be one of {','.join(WEEKDAYS)}, optionally "
