@@ -143,6 +143,23 @@ def event_headers(frame: bytes) -> list[tuple[str, str]]:
     return [tuple(line.split(": ", 1)) for line in head.split("\n")]  # type: ignore[misc]
 
 
+@pytest_asyncio.fixture(autouse=True)
+async def hang_up_leftovers(target: Target) -> AsyncIterator[None]:
+    """On a real node: what a test leaves (a failed assertion before its
+    uuid_kill) is hung up, and the table emptied, before the next test.
+    fssim's node is thrown away with the test."""
+    yield
+    if target.node is not None:
+        return
+    c = EslClient(target.host, target.port, target.password, command_timeout=TIMEOUT)
+    await c.start(wait=TIMEOUT)
+    try:
+        await c.api("hupall MANAGER_REQUEST")
+        await channels_shown(c, 0)
+    finally:
+        await c.close()
+
+
 @pytest_asyncio.fixture
 async def raw(target: Target) -> AsyncIterator[RawEsl]:
     conn = await RawEsl.connect(target)
