@@ -19,8 +19,9 @@ Measured with wrk (``benchmarks/requests.lua``, one thread, 32 connections):
 - ``GET /api/routes/<id>`` with an API token, random ids;
 - ``GET /api/routes?page=1&perPage=20`` with the token, 100k rows.
 
-Then the same app once more with tracing off (``OTEL_SDK_DISABLED=true``)
-for what OpenTelemetry costs on these paths. Tracing on is the default
+A second config-api with tracing off (``OTEL_SDK_DISABLED=true``) runs
+beside the first and is measured in the same rounds: what OpenTelemetry
+costs on these paths. Tracing on is the default
 configuration (every request sampled, a span each) without an exporter:
 what the process pays to trace, not the collector's network.
 """
@@ -34,6 +35,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 import asyncpg
@@ -47,7 +49,10 @@ from switchyard.shared import accounts
 CONTEXTS = 50
 ROUTES = 100_000
 EXTENSIONS = 1000
-SECONDS = 5
+# Each measure is ROUNDS wrk runs of SECONDS, the three kinds in turn, so a
+# burst of load from elsewhere on the shared machine falls on all of them.
+SECONDS = 3
+ROUNDS = 3
 CONNECTIONS = 32
 PACED_RATE = 1000
 PACED_SECONDS = 10
@@ -147,20 +152,33 @@ class Row:
         )
 
 
-async def _three(
-    base: str,
+class Server(NamedTuple):
+    base: str
+    http: httpx.AsyncClient
+
+
+async def _measure(
+    servers: dict[str, Server],
     bare: str,
     label: str,
     real: list[Req],
     const: list[Req],
     headers: dict[str, str],
-) -> Row:
-    """The constant, the path and the bare app, one wrk run each, back to back."""
-    c = await wrk.wrk(base, const, headers, seconds=SECONDS, connections=CONNECTIONS)
-    o = await wrk.wrk(base, real, headers, seconds=SECONDS, connections=CONNECTIONS)
+) -> dict[str, Row]:
+    """Per server (tracing on, off): the constant and the path; and the bare app.
+    ROUNDS wrk runs of each, all in turn, so the machine's load falls on all alike."""
     b_reqs = [Req(r.method, "/const", r.body) for r in const[:50]]
-    b = await wrk.wrk(bare, b_reqs, headers, seconds=SECONDS, connections=CONNECTIONS)
-    return Row(label, o, c, b)
+    plan = [(f"{n}:{k}", s.base, reqs) for n, s in servers.items()
+            for k, reqs in (("const", const), ("real", real))]  # fmt: skip
+    plan.append(("bare", bare, b_reqs))
+    runs: dict[str, list[Result]] = {key: [] for key, _, _ in plan}
+    for _ in range(ROUNDS):
+        for key, url, reqs in plan:
+            runs[key].append(
+                await wrk.wrk(url, reqs, headers, seconds=SECONDS, connections=CONNECTIONS)
+            )
+    got = {key: wrk.combined(r) for key, r in runs.items()}
+    return {n: Row(label, got[f"{n}:real"], got[f"{n}:const"], got["bare"]) for n in servers}
 
 
 @contextlib.asynccontextmanager
@@ -220,96 +238,100 @@ async def run(ctx: Context) -> None:
         ]
         gets = [Req("GET", f"/api/routes/{i}") for i in rng.sample(ids, 2000)]
         page1 = [Req("GET", "/api/routes?page=1&perPage=20")]
-        tracing_rows: dict[str, dict[str, Row]] = {}
-        for tracing in ("on", "off"):
-            rows: dict[str, Row] = {}
-            async with harness.config_api(
-                ctx,
-                db_url,
-                headers=api_headers,
-                extra={"OTEL_SDK_DISABLED": "true"} if tracing == "off" else {},
-            ) as server:
-                http = server.http
-                base = str(http.base_url).rstrip("/")
+        async with (
+            harness.config_api(ctx, db_url, headers=api_headers) as on,
+            harness.config_api(
+                ctx, db_url, headers=api_headers, extra={"OTEL_SDK_DISABLED": "true"}
+            ) as off,
+            wrk.bare_app(600) as bare,
+        ):
+            servers = {
+                "on": Server(str(on.http.base_url).rstrip("/"), on.http),
+                "off": Server(str(off.http.base_url).rstrip("/"), off.http),
+            }
 
-                async def constant(
-                    name: str, sample: Req, headers: dict[str, str], http: httpx.AsyncClient = http
-                ) -> list[Req]:
-                    r = await http.request(
+            async def constant(name: str, sample: Req, headers: dict[str, str]) -> list[Req]:
+                """``/bench/const/<name>`` on both servers answers what ``sample`` gets."""
+                for server in servers.values():
+                    r = await server.http.request(
                         sample.method, sample.path, content=sample.body or None, headers=headers
                     )
                     assert r.status_code == 200, r.text
-                    await harness.set_constant(
-                        http, name, r.content, r.headers["content-type"].split(";")[0]
-                    )
-                    return [Req(sample.method, f"/bench/const/{name}", sample.body)]
+                    kind = r.headers["content-type"].split(";")[0]
+                    await harness.set_constant(server.http, name, r.content, kind)
+                return [Req(sample.method, f"/bench/const/{name}", sample.body)]
 
-                xml_const = await constant("dialplan", dialplan[0], fs_headers)
-                assert b"sofia/gateway/gw/" in (await http.get("/bench/const/dialplan")).content
-                # The constant gets the same form bodies posted (and does not read them).
-                xml_const = [Req("POST", xml_const[0].path, r.body) for r in dialplan[:200]]
-                dir_const = await constant("directory", directory[0], fs_headers)
-                dir_const = [Req("POST", dir_const[0].path, r.body) for r in directory[:200]]
-                get_const = await constant("get", gets[0], api_headers)
-                list_const = await constant("list", page1[0], api_headers)
-                async with wrk.bare_app(600) as bare:
-                    # Warm both paths (first requests compile templates, fill caches).
-                    await wrk.wrk(base, dialplan, fs_headers, seconds=1)
-                    await wrk.wrk(base, gets, api_headers, seconds=1)
-                    rows["dialplan"] = await _three(
-                        base, bare, "POST /fs/xml dialplan", dialplan, xml_const, fs_headers
-                    )
-                    rows["directory"] = await _three(
-                        base, bare, "POST /fs/xml directory", directory, dir_const, fs_headers
-                    )
-                    rows["get"] = await _three(
-                        base, bare, "GET /api/routes/<id> (token)", gets, get_const, api_headers
-                    )
-                    if tracing == "on":
-                        rows["list"] = await _three(
-                            base, bare, "GET /api/routes page 1 of 100k", page1, list_const,
-                            api_headers,
-                        )  # fmt: skip
-                print(f"tracing {tracing}:", flush=True)
-                for row in rows.values():
-                    row.report(ctx)
-                tracing_rows[tracing] = rows
-                if tracing != "on":
-                    continue
-                print(f"  paced at {PACED_RATE} req/s (load {wrk.load()}):", flush=True)
-                for name, reqs, creqs in (
-                    ("dialplan", dialplan, xml_const),
-                    ("directory", directory, dir_const),
-                ):
-                    for what, rq in ((name, reqs), ("constant", creqs)):
-                        p = await wrk.wrk(
-                            base, rq, fs_headers, seconds=PACED_SECONDS, connections=CONNECTIONS,
-                            rate=PACED_RATE,
-                        )  # fmt: skip
-                        print(
-                            f"    {what:<12} {p.rate:>8,.0f} req/s  p50 {p.p50:.2f} ms  "
-                            f"p99 {p.p99:.2f} ms  max {p.max_us / 1000:.1f} ms",
-                            flush=True,
-                        )
-                async with _writer(http, gw, WRITES_PER_S) as writes:
+            xml_const = await constant("dialplan", dialplan[0], fs_headers)
+            assert b"sofia/gateway/gw/" in (await on.http.get("/bench/const/dialplan")).content
+            # The constant gets the same form bodies posted (and does not read them).
+            xml_const = [Req("POST", xml_const[0].path, r.body) for r in dialplan[:200]]
+            dir_const = await constant("directory", directory[0], fs_headers)
+            dir_const = [Req("POST", dir_const[0].path, r.body) for r in directory[:200]]
+            get_const = await constant("get", gets[0], api_headers)
+            list_const = await constant("list", page1[0], api_headers)
+            for server in servers.values():
+                # Warm the paths (first requests compile templates, fill caches).
+                await wrk.wrk(server.base, dialplan, fs_headers, seconds=1)
+                await wrk.wrk(server.base, gets, api_headers, seconds=1)
+            rows = {
+                "dialplan": await _measure(
+                    servers, bare, "POST /fs/xml dialplan", dialplan, xml_const, fs_headers
+                ),
+                "directory": await _measure(
+                    servers, bare, "POST /fs/xml directory", directory, dir_const, fs_headers
+                ),
+                "get": await _measure(
+                    servers, bare, "GET /api/routes/<id> (token)", gets, get_const, api_headers
+                ),
+                "list": await _measure(
+                    {"on": servers["on"]}, bare, "GET /api/routes page 1 of 100k", page1,
+                    list_const, api_headers,
+                ),
+            }  # fmt: skip
+            print("tracing on (the default):", flush=True)
+            for row in rows.values():
+                row["on"].report(ctx)
+            base = servers["on"].base
+            print(f"  paced at {PACED_RATE} req/s, tracing on (load {wrk.load()}):", flush=True)
+            for name, reqs, creqs in (
+                ("dialplan", dialplan, xml_const),
+                ("directory", directory, dir_const),
+            ):
+                for what, rq in ((name, reqs), ("constant", creqs)):
                     p = await wrk.wrk(
-                        base, dialplan, fs_headers, seconds=PACED_SECONDS,
-                        connections=CONNECTIONS, rate=PACED_RATE,
+                        base, rq, fs_headers, seconds=PACED_SECONDS, connections=CONNECTIONS,
+                        rate=PACED_RATE,
                     )  # fmt: skip
-                print(
-                    f"    dialplan while {WRITES_PER_S} routes/s are written: {p.rate:,.0f} req/s  "
-                    f"p50 {p.p50:.2f} ms  p99 {p.p99:.2f} ms  max {p.max_us / 1000:.1f} ms "
-                    f"({len(writes)} writes, p50 "
-                    f"{sorted(writes)[len(writes) // 2]:.0f} ms)",
-                    flush=True,
-                )
-    print("OpenTelemetry, on vs off (same path, constant of each run):", flush=True)
+                    print(
+                        f"    {what:<12} {p.rate:>8,.0f} req/s  p50 {p.p50:.2f} ms  "
+                        f"p99 {p.p99:.2f} ms  max {p.max_us / 1000:.1f} ms",
+                        flush=True,
+                    )
+            async with _writer(on.http, gw, WRITES_PER_S) as writes:
+                p = await wrk.wrk(
+                    base, dialplan, fs_headers, seconds=PACED_SECONDS,
+                    connections=CONNECTIONS, rate=PACED_RATE,
+                )  # fmt: skip
+            print(
+                f"    dialplan while {WRITES_PER_S} routes/s are written: {p.rate:,.0f} req/s  "
+                f"p50 {p.p50:.2f} ms  p99 {p.p99:.2f} ms  max {p.max_us / 1000:.1f} ms "
+                f"({len(writes)} writes, p50 "
+                f"{sorted(writes)[len(writes) // 2]:.0f} ms)",
+                flush=True,
+            )
+    print("OpenTelemetry, on vs off (both servers in the same rounds):", flush=True)
     for name in ("dialplan", "directory", "get"):
-        on, off = tracing_rows["on"][name], tracing_rows["off"][name]
+        row_on, row_off = rows[name]["on"], rows[name]["off"]
         ctx.report(
-            f"{on.label}, tracing on", on.ours.rate, "req/s", baseline=off.ours.rate,
-            baseline_name="tracing off",
+            f"{row_on.label}, tracing on", row_on.ours.rate, "req/s",
+            baseline=row_off.ours.rate, baseline_name="tracing off",
         )  # fmt: skip
-        ctx.report(f"  tracing off ({off.ours.rate / off.const.rate:.2f}x its constant)",
-                   off.ours.rate, "req/s")  # fmt: skip
+        ctx.report(
+            f"  tracing off ({row_off.ours.rate / row_off.const.rate:.2f}x its constant)",
+            row_off.ours.rate, "req/s",
+        )  # fmt: skip
+        ctx.report(
+            "  constant handler, tracing on", row_on.const.rate, "req/s",
+            baseline=row_off.const.rate, baseline_name="tracing off",
+        )  # fmt: skip
     print(f"  (load average after: {wrk.load()}; {ROUTES:,} routes, {EXTENSIONS} extensions)")

@@ -137,6 +137,29 @@ async def wrk(
     return result
 
 
+def combined(runs: Sequence[Result]) -> Result:
+    """Several runs of one measure as one: requests over total time, and the
+    median of each run's percentiles (wrk reports no histogram to merge)."""
+
+    def median(values: list[int]) -> int:
+        return sorted(values)[len(values) // 2]
+
+    return Result(
+        requests=sum(r.requests for r in runs),
+        duration_us=sum(r.duration_us for r in runs),
+        bytes=sum(r.bytes for r in runs),
+        p50_us=median([r.p50_us for r in runs]),
+        p90_us=median([r.p90_us for r in runs]),
+        p99_us=median([r.p99_us for r in runs]),
+        max_us=max(r.max_us for r in runs),
+        connect=sum(r.connect for r in runs),
+        read=sum(r.read for r in runs),
+        write=sum(r.write for r in runs),
+        status=sum(r.status for r in runs),
+        timeout=sum(r.timeout for r in runs),
+    )
+
+
 def load() -> str:
     """The machine's load averages, for the record."""
     one, five, fifteen = os.getloadavg()
