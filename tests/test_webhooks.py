@@ -22,6 +22,7 @@ from switchyard.config_api.service import service as config_api
 from switchyard.event_relay.service import service as event_relay
 from switchyard.fssim import Behaviour
 from switchyard.shared.bus import Bus
+from switchyard.shared.messages import WebhooksChanged
 from switchyard.shared.settings import Settings
 from switchyard.shared.webhook_receiver import Received, Receiver
 from switchyard.shared.webhooks import new_secret
@@ -104,7 +105,7 @@ async def test_relay_killed_mid_batch_loses_nothing(settings: Settings, bus: Bus
                 rx.url,
                 new_secret(),
             )
-            await bus.nc.publish(bus.subjects.webhooks_changed, b"")
+            await bus.publish(bus.subjects.webhooks_changed, WebhooksChanged())
             await asyncio.sleep(2.5)  # leader, consumer, subscription loaded
             total = 3000
             for i in range(total):

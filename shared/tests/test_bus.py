@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.embedded import EmbeddedNats
-from switchyard.shared.runner import Pong
+from switchyard.shared.messages import Pong
 from switchyard.shared.subjects import Subjects
 
 
@@ -69,6 +69,21 @@ async def test_handler_errors_arrive_typed(bus: Bus) -> None:
     with pytest.raises(BusError) as err:
         await bus.request(bus.subjects.ping, {"n": "not a number"}, Answer)
     assert err.value.code == "invalid"
+
+
+async def test_published_messages_arrive_typed_and_malformed_ones_are_dropped(bus: Bus) -> None:
+    got: asyncio.Queue[Ask] = asyncio.Queue()
+
+    async def on_ask(ask: Ask) -> None:
+        got.put_nowait(ask)
+
+    await bus.subscribe(bus.subjects.ping, Ask, on_ask)
+    await bus.nc.publish(bus.subjects.ping, b"not json")
+    await bus.publish(bus.subjects.ping, {"n": "not a number"})
+    await bus.publish(bus.subjects.ping, Ask(7))
+    # Only the one that decodes reaches the handler, and the subscription lives on.
+    assert await asyncio.wait_for(got.get(), 2) == Ask(7)
+    assert got.empty()
 
 
 async def test_trace_context_travels_in_headers(nats_url: str, namespace: str) -> None:

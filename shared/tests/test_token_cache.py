@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from switchyard.shared import accounts
 from switchyard.shared.accounts import Principal
 from switchyard.shared.http.tokencache import TokenCache
+from switchyard.shared.messages import TokenRevoked
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 
@@ -55,13 +56,12 @@ def test_an_entry_lives_for_the_ttl_and_never_past_the_tokens_expiry() -> None:
     assert cache.get(b"a") is None
 
 
-def test_a_notice_drops_every_entry_of_that_token_and_no_other() -> None:
+async def test_a_notice_drops_every_entry_of_that_token_and_no_other() -> None:
     cache = TokenCache(60)
     bob = Principal(8, "api", "ci")
     cache.put(b"a", ALICE, None)
     cache.put(b"b", bob, None)
-    cache.on_notice(b'{"token_id": 7}')
-    cache.on_notice(b"not json")  # ignored, logged
+    await cache.on_notice(TokenRevoked(7))
     assert cache.get(b"a") is None and cache.get(b"b") == bob
 
 

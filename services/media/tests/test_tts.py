@@ -12,10 +12,10 @@ import pytest
 from switchyard.media.service import service
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import SOUND
+from switchyard.shared.messages import TtsReply, TtsRequest
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import serving
-from switchyard.shared.tts import TtsReply, TtsRequest
 
 from .conftest import media_settings
 from .fake_vendors import Vendors

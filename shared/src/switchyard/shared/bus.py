@@ -30,6 +30,7 @@ from switchyard.shared.subjects import Subjects
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+M = TypeVar("M", bound=msgspec.Struct)
 
 
 class ErrorBody(msgspec.Struct, frozen=True):
@@ -218,6 +219,37 @@ class Bus:
 
     async def publish(self, subject: str, payload: Any) -> None:
         await self.nc.publish(subject, encode(payload), headers=trace_headers())
+
+    async def subscribe(
+        self,
+        subject: str,
+        message_type: type[M],
+        handler: Callable[[M], Awaitable[None]],
+        *,
+        queue: str = "",
+    ) -> Subscription:
+        """Hand each message published on ``subject`` to ``handler`` as a
+        ``message_type`` (a Struct of shared/messages.py).
+
+        A message that does not decode is logged and dropped: a publisher of
+        another version must not stop the subscriber, and no handler sees an
+        untyped payload. An exception the handler lets out is logged; the
+        subscription goes on.
+        """
+        decoder = msgspec.json.Decoder(message_type)
+
+        async def on_msg(msg: Msg) -> None:
+            try:
+                message = decoder.decode(msg.data)
+            except msgspec.DecodeError as exc:  # ValidationError included
+                log.warning("ignoring a malformed message on %s: %s", msg.subject, exc)
+                return
+            try:
+                await handler(message)
+            except Exception:
+                log.exception("handler for %s failed", msg.subject)
+
+        return await self.nc.subscribe(subject, queue=queue, cb=on_msg)
 
     # --- JetStream -----------------------------------------------------------------
     async def ensure_stream(self, config: StreamConfig) -> None:

@@ -34,6 +34,7 @@ from switchyard.shared.http.peer import parse_networks
 from switchyard.shared.http.security import add_security_headers
 from switchyard.shared.http.tokencache import TokenCache
 from switchyard.shared.http.tracing import TracingMiddleware
+from switchyard.shared.messages import Pong, TokenRevoked
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service, discover, select
 from switchyard.shared.settings import Settings
@@ -89,12 +90,6 @@ async def readyz(state: State) -> Response[Health]:
     )
 
 
-class Pong(msgspec.Struct):
-    """The answer to ``Subjects.ping``: the services of the answering process."""
-
-    services: list[str]
-
-
 async def _provide_runtime(state: State) -> Runtime:
     runtime: Runtime = state.runtime
     return runtime
@@ -134,10 +129,9 @@ def create_app(
             ping = await bus.serve(bus.subjects.ping, Any, pong)
             stack.push_async_callback(ping.unsubscribe)
 
-            async def revoked(msg: Any) -> None:
-                tokens.on_notice(msg.data)
-
-            notices = await bus.nc.subscribe(bus.subjects.token_revoked, cb=revoked)
+            notices = await bus.subscribe(
+                bus.subjects.token_revoked, TokenRevoked, tokens.on_notice
+            )
             stack.push_async_callback(notices.unsubscribe)
             runtime = Runtime(settings, pool, bus)
             app.state.runtime = runtime

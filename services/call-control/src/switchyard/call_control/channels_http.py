@@ -46,6 +46,7 @@ from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.media_location import recording_target
+from switchyard.shared.messages import RouteReply, RouteRequest
 
 # Slack over FreeSWITCH's own originate timeout before the bus gives up.
 _ORIGINATE_SLACK = 5
@@ -118,19 +119,6 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
     )
 
 
-class RouteRequest(msgspec.Struct):
-    context: str
-    number: str
-    caller: str = ""
-
-
-class RouteReply(msgspec.Struct):
-    outcome: str
-    dial_string: str | None = None
-    reason: str = ""
-    actions: list[dict[str, str]] = msgspec.field(default_factory=list)
-
-
 async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
     """Where a call dialled from ``context`` to ``number`` would go, as a dial string.
 
@@ -152,9 +140,7 @@ async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
             return f"user/{number}"
         raise
     if route.outcome in ("rejected", "invalid"):
-        cause = next(
-            (a.get("data", "") for a in route.actions if a.get("application") == "hangup"), ""
-        )
+        cause = next((a.data for a in route.actions if a.application == "hangup"), "")
         raise ApiError(
             403 if route.outcome == "rejected" else 400,
             f"destNumber: {route.reason or route.outcome}",

@@ -29,23 +29,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import asyncpg
-import msgspec
-from nats.aio.msg import Msg
 
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.sofia import gateway_profile, parse_sofia_status
 from switchyard.shared.fsvalues import NAME
+from switchyard.shared.messages import ConfigChanged
 
 log = logging.getLogger(__name__)
-
-
-class Notice(msgspec.Struct):
-    resource: str = ""
-    action: str = ""
-    ids: list[Any] = msgspec.field(default_factory=list)
 
 
 # resource -> plain API commands to run on every owned node
@@ -53,10 +45,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "iptables": ("reloadacl",),
     "extensions": ("reloadxml",),
     "ivrs": ("reloadxml",),
-    "ivr_actions": ("reloadxml",),
     "contexts": ("reloadxml",),
 }
-GATEWAY_RESOURCES = ("gateways", "gateway_params", "gateway_variables")
 # What a node that may have missed notices is told again.
 RESYNC = ("reloadxml", "reloadacl")
 
@@ -103,19 +93,15 @@ async def resync(agent: NodeAgent, pool: asyncpg.Pool | None) -> None:
 
 def subscriber(
     agents: Callable[[], list[NodeAgent]], pool: asyncpg.Pool
-) -> Callable[[Msg], Awaitable[None]]:
-    async def on_notice(msg: Msg) -> None:
-        try:
-            notice = msgspec.json.decode(msg.data, type=Notice)
-        except msgspec.DecodeError:
-            return
+) -> Callable[[ConfigChanged], Awaitable[None]]:
+    async def on_notice(notice: ConfigChanged) -> None:
         for agent in agents():
             if not agent.client.connected or not agent.owns():
                 continue
             try:
                 for command in COMMANDS.get(notice.resource, ()):
                     await agent.client.api(command)
-                if notice.resource in GATEWAY_RESOURCES:
+                if notice.resource == "gateways":
                     changed = await _gateway_names(pool, notice)
                     await sync_gateways(agent, pool, changed)
             except Exception:
@@ -124,7 +110,7 @@ def subscriber(
     return on_notice
 
 
-async def _gateway_names(pool: asyncpg.Pool, notice: Notice) -> set[str]:
+async def _gateway_names(pool: asyncpg.Pool, notice: ConfigChanged) -> set[str]:
     if notice.resource != "gateways" or notice.action != "update":
         return set()
     ids = [int(i) for i in notice.ids if str(i).isdigit()]

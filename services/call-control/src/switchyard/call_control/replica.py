@@ -22,6 +22,7 @@ from switchyard.call_control.ownership import Ownership
 from switchyard.call_control.protocol import Originate, OriginateResult
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
+from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,10 @@ class Replica:
         )
         await self.publisher.start()
         if self.pool is not None:
-            self._config = await self.bus.nc.subscribe(
+            self._config = await self.bus.subscribe(
                 self.bus.subjects.config_changed_all,
-                cb=config_sync.subscriber(lambda: list(self.agents.values()), self.pool),
+                ConfigChanged,
+                config_sync.subscriber(lambda: list(self.agents.values()), self.pool),
             )
         if self.nodes:
             await self.ownership.start()

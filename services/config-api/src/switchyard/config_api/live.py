@@ -35,6 +35,7 @@ from switchyard.config_api.fsxml.documents import FsIndex
 from switchyard.config_api.routing.engine import Router, compile
 from switchyard.shared.fsvalues import APPLICATIONS, HOST, Applications, fs_applications
 from switchyard.shared.http.errors import ApiError
+from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import SettingsError
 from switchyard.shared.tasks import cancel_and_wait
@@ -140,8 +141,8 @@ class Live:
     async def start(self) -> None:
         # Subscribe first: a change committed while the first load runs then
         # still wakes the worker.
-        self._sub = await self.runtime.bus.nc.subscribe(
-            self.runtime.subjects.config_changed_all, cb=self._on_notice
+        self._sub = await self.runtime.bus.subscribe(
+            self.runtime.subjects.config_changed_all, ConfigChanged, self._on_notice
         )
         await self._reload()
         self._tasks = [
@@ -182,7 +183,7 @@ class Live:
             ) from None
         return self.current
 
-    async def _on_notice(self, msg: Any) -> None:
+    async def _on_notice(self, _: ConfigChanged) -> None:
         self._wake.set()
 
     async def _worker(self) -> None:

@@ -5,8 +5,8 @@ and ``kick()`` this worker after the commit. The worker publishes each row
 on ``sy.config.changed.<resource>``, waits for NATS to acknowledge the
 batch (a flush round trip) and only then deletes it. While NATS is away the
 rows stay and are retried every second, so a notice is never lost; a crash
-between publish and delete may repeat one (at-least-once; ``seq`` is the
-outbox id for de-duplication). ``FOR UPDATE SKIP LOCKED`` lets replicas
+between publish and delete may repeat one (at-least-once; ``ConfigChanged.seq``
+is the outbox id for de-duplication). ``FOR UPDATE SKIP LOCKED`` lets replicas
 drain side by side.
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 import msgspec
 
+from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.tasks import cancel_and_wait
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 RETRY_SECONDS = 1.0
 FLUSH_TIMEOUT = 2
+_decoder = msgspec.json.Decoder(ConfigChanged)
 
 
 class Outbox:
@@ -83,9 +84,11 @@ class Outbox:
             if not rows:
                 return 0
             for row in rows:
-                payload: dict[str, Any] = msgspec.json.decode(row["payload"])
-                payload["seq"] = row["id"]
-                await bus.publish(self.runtime.subjects.config_changed(row["resource"]), payload)
+                notice = _decoder.decode(row["payload"])
+                await bus.publish(
+                    self.runtime.subjects.config_changed(row["resource"]),
+                    msgspec.structs.replace(notice, seq=row["id"]),
+                )
             await bus.nc.flush(timeout=FLUSH_TIMEOUT)
             await conn.execute(
                 "DELETE FROM config_outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]

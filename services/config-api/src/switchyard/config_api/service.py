@@ -28,6 +28,7 @@ from switchyard.config_api.resources import (
     time_rules,
     trunks,
 )
+from switchyard.shared.messages import RouteRequest
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service
 
@@ -53,7 +54,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
         await live.start()  # compiled before the first request is served
         sub = await runtime.bus.serve(
             runtime.subjects.route_lookup,
-            routing_api.RouteRequest,
+            RouteRequest,
             routing_api.lookup_handler(live),
             queue=runtime.subjects.config_api_queue,
         )

@@ -32,6 +32,7 @@ from switchyard.event_relay.retry import parse_schedule
 from switchyard.event_relay.store import AttemptWriter, Incoming, Wanted
 from switchyard.event_relay.subscriptions import Subscription
 from switchyard.event_relay.urlpolicy import Policy, parse_allow
+from switchyard.shared.messages import WebhooksChanged
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.tasks import cancel_and_wait
 
@@ -85,8 +86,8 @@ class Relay:
         await self.reload()
         for row in await self.pool.fetch("SELECT node FROM webhook_mod_ai_nodes"):
             self.mod_ai.add(row["node"])
-        self._notices = await self.bus.nc.subscribe(
-            self.bus.subjects.webhooks_changed, cb=self._on_notice
+        self._notices = await self.bus.subscribe(
+            self.bus.subjects.webhooks_changed, WebhooksChanged, self._on_notice
         )
         self._tasks = [
             asyncio.create_task(self._lead(), name="relay:lead"),
@@ -107,9 +108,9 @@ class Relay:
     async def changed(self) -> None:
         """After an API write: this process reloads now, the others on the notice."""
         await self.reload()
-        await self.bus.nc.publish(self.bus.subjects.webhooks_changed, b"")
+        await self.bus.publish(self.bus.subjects.webhooks_changed, WebhooksChanged())
 
-    async def _on_notice(self, _: Msg) -> None:
+    async def _on_notice(self, _: WebhooksChanged) -> None:
         try:
             await self.reload()
             for gone in {k[0] for k in self.dispatcher.lanes} - set(self.subs):

@@ -18,7 +18,7 @@ from switchyard.media.tts.engine import BadTts, Unconfigured
 from switchyard.media.tts.vendor import VendorError
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.errors import ApiError, bad_request
-from switchyard.shared.tts import TtsRequest
+from switchyard.shared.messages import TtsRequest
 
 
 class TtsBody(msgspec.Struct, kw_only=True):

@@ -30,7 +30,7 @@ from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.oplog import record
 from switchyard.shared.http.peer import client_ip, is_https
-from switchyard.shared.http.tokencache import TokenRevoked
+from switchyard.shared.messages import TokenRevoked
 from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)

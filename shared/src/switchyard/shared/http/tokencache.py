@@ -17,27 +17,18 @@ Unknown and refused tokens are not cached: each costs its lookup, as before.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
-import msgspec
 
 from switchyard.shared.accounts import Principal, hash_token, lookup_token
-
-log = logging.getLogger(__name__)
+from switchyard.shared.messages import TokenRevoked
 
 # Beyond this many live entries the cache starts over: a bound on memory that
 # costs one lookup per token afterwards, never a wrong answer.
 MAX_ENTRIES = 50_000
-
-
-class TokenRevoked(msgspec.Struct, frozen=True):
-    """The notice on ``Subjects.token_revoked``."""
-
-    token_id: int
 
 
 class TokenCache:
@@ -86,10 +77,6 @@ class TokenCache:
         self.put(digest, principal, expires_at)
         return principal
 
-    def on_notice(self, data: bytes) -> None:
-        try:
-            notice = msgspec.json.decode(data, type=TokenRevoked)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            log.warning("ignoring a malformed token revocation notice")
-            return
+    async def on_notice(self, notice: TokenRevoked) -> None:
+        """``Subjects.token_revoked``: a logout somewhere."""
         self.forget(notice.token_id)

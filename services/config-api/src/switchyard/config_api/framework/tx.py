@@ -22,29 +22,22 @@ from switchyard.config_api.framework.constraints import CONSTRAINTS
 from switchyard.config_api.outbox import Outbox
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.http.errors import ApiError, bad_request, conflict
+from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.runtime import Runtime
 
 STATE_KEY = "config-api"
 
 
-class Notice(msgspec.Struct):
-    """The payload of ``sy.config.changed.<resource>``."""
-
-    resource: str
-    action: str  # create | update | delete
-    ids: list[Any]
-
-
 @dataclass
 class Tx:
     conn: asyncpg.Connection
-    notices: list[Notice] = field(default_factory=list)
+    notices: list[ConfigChanged] = field(default_factory=list)
     # The applications a user may name (route params, system lines, IVR
     # entries): the built-in allowlist plus SWITCHYARD_FS_APPLICATIONS.
     apps: Applications = APPLICATIONS
 
     def changed(self, resource: str, action: str, *ids: Any) -> None:
-        self.notices.append(Notice(resource, action, list(ids)))
+        self.notices.append(ConfigChanged(resource, action, list(ids)))
 
 
 def outbox_of(request: Request[Any, Any, Any]) -> Outbox | None:

@@ -20,13 +20,13 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.fsxml.endpoint import live_of
 from switchyard.config_api.live import Live
-from switchyard.config_api.routing.destinations import Action
 from switchyard.config_api.routing.engine import Decision
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
 from switchyard.shared.bus import BusError
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import bad_request
+from switchyard.shared.messages import RouteAction, RouteReply, RouteRequest
 
 DEFAULT_CONTEXT = "context-1"
 
@@ -100,33 +100,7 @@ async def explain(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     )
 
 
-# --- sy.config.route (NATS request/reply) -----------------------------------------
-
-
-class RouteRequest(msgspec.Struct, frozen=True):
-    """Resolve ``number`` dialled in ``context`` by ``caller`` as a call would be."""
-
-    context: str
-    number: str
-    caller: str = ""
-
-
-class RouteReply(msgspec.Struct, frozen=True):
-    """What the dialplan would do. ``dial_string`` is the data of the first
-    ``bridge`` action when the destination is a bridge (``None`` otherwise:
-    an IVR, a conference, a hangup …); ``actions`` are every dialplan action
-    in order, to run them as FreeSWITCH would."""
-
-    outcome: str  # route, func_code, did, rejected, invalid
-    reason: str
-    context: str
-    callee: str
-    caller: str
-    actions: list[Action]
-    dial_string: str | None = None
-    route_id: int | None = None
-    dest_type: str = ""
-    version: int = 0
+# --- sy.config.route (NATS request/reply, shared/messages.py) -----------------------
 
 
 def route_reply(decision: Decision, version: int) -> RouteReply:
@@ -139,7 +113,7 @@ def route_reply(decision: Decision, version: int) -> RouteReply:
         context=decision.context,
         callee=decision.callee,
         caller=decision.caller,
-        actions=list(decision.actions),
+        actions=[RouteAction(a.application, a.data) for a in decision.actions],
         dial_string=bridge,
         route_id=decision.route_id,
         dest_type=decision.dest_type,

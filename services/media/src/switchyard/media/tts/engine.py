@@ -26,8 +26,8 @@ from switchyard.media.tts.huawei import Huawei
 from switchyard.media.tts.vendor import Params, Vendor, VendorError, split_text
 from switchyard.media.upload_names import stored_name
 from switchyard.shared.bus import BusError
+from switchyard.shared.messages import TtsReply, TtsRequest
 from switchyard.shared.settings import Settings
-from switchyard.shared.tts import TtsReply, TtsRequest
 
 log = logging.getLogger(__name__)
 
