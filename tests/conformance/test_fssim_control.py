@@ -198,10 +198,19 @@ async def test_bridge_and_mod_ai_channel_state_events(target: Target, client: Es
     bridge = await events.wait(lambda e: e.name == "CHANNEL_BRIDGE")
     b_leg = bridge.get("Bridge-B-Unique-ID")
     assert bridge.get("Bridge-A-Unique-ID") == a_leg
-    await events.wait(lambda e: e.subclass == "ai::channel-state" and e.get("State") == "ANSWERED")
+    # mod_ai's event is the channel's: its headers and variables, Answer-State saying which.
+    answered = await events.wait(
+        lambda e: e.subclass == "ai::channel-state" and e.get("Answer-State") == "answered"
+    )
+    assert answered.get("Channel-Call-UUID") and answered.get("Caller-Destination-Number")
+    assert answered.get("variable_uuid") == answered.get("Unique-ID")
+    assert not answered.get("State")
     assert await client.api(f"uuid_kill {b_leg}") == "+OK\n"
     await events.wait(lambda e: e.name == "CHANNEL_UNBRIDGE")
-    await events.wait(lambda e: e.subclass == "ai::channel-state" and e.get("State") == "HANGUP")
+    hangup = await events.wait(
+        lambda e: e.subclass == "ai::channel-state" and e.get("Answer-State") == "hangup"
+    )
+    assert hangup.get("Hangup-Cause")
     await client.api(f"uuid_kill {a_leg}")
     await c.close()
 

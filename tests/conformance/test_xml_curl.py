@@ -223,3 +223,40 @@ async def test_a_refused_connection_falls_back_to_the_static_dialplan(
             assert target.sim.xml_curl_requests, "the fetch was tried"
     finally:
         await client.api(f"uuid_kill {a_leg}")
+
+
+async def test_global_variables_and_mod_hash_in_a_fetched_document(
+    dialplan: DialplanServer, client: EslClient
+) -> None:
+    # $${domain} is put in by the preprocessor before the document is parsed;
+    # the hash app stores under <realm>_<key>, ${hash(select/…)} reads it back.
+    dialplan.document = _document(
+        "default",
+        r"^4343$",
+        '<action application="set" data="sy_domain=$${domain}"/>'
+        '<action application="hash" data="insert/$${domain}-last_dial/global/${uuid}"/>'
+        '<action application="set" data="sy_hashed=${hash(select/$${domain}-last_dial/global)}"/>'
+        '<action application="answer"/><action application="park"/>',
+    )
+    out = await client.api("originate loopback/4343 &park")
+    assert out.startswith("+OK "), out
+    a_leg = out[4:].strip()
+    try:
+        b_leg = await _b_leg(client, a_leg)
+        for _ in range(50):
+            if await client.api(f"uuid_getvar {b_leg} sy_hashed") == b_leg:
+                break
+            await asyncio.sleep(0.02)
+        domain = await client.api(f"uuid_getvar {b_leg} sy_domain")
+        assert domain and "$" not in domain and domain != "_undef_"
+        assert await client.api(f"uuid_getvar {b_leg} sy_hashed") == b_leg
+        key = f"{domain}-last_dial/global"
+        assert await client.api(f"hash select/{key}") == b_leg
+        assert await client.api(f"hash insert_ifempty/{key}/x") == "-ERR key already exists\n"
+        assert await client.api(f"hash delete_ifmatch/{key}/x") == "-ERR Doesn't match\n"
+        assert await client.api(f"hash delete_ifmatch/{key}/{b_leg}") == "+OK\n"
+        assert await client.api(f"hash delete/{key}") == "-ERR Not found\n"
+        assert await client.api("hash select/nothing/here") == "-ERR no reply\n"
+        assert (await client.api("hash bogus/a/b")).startswith("-ERR Usage: hash ")
+    finally:
+        await client.api(f"uuid_kill {a_leg}")

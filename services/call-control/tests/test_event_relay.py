@@ -82,11 +82,11 @@ async def test_custom_events_land_on_their_subclass_subject(
         ),
     )
     states = [
-        e["State"]
+        e["Answer-State"]
         for subject, e in stored
         if subject == f"{base}.CUSTOM.ai::channel-state" and e.get("Unique-ID") == call
     ]
-    assert "ANSWERED" in states, states  # the call's answer, as mod_ai reports it
+    assert "answered" in states, states  # the call's answer, as mod_ai reports it
     assert all(
         e["Event-Subclass"] == "ai::channel-state"
         for s, e in stored

@@ -13,6 +13,7 @@ from switchyard.fssim.causes import Q850, normalize
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import Conference, Core, Member
 from switchyard.fssim.executor import App, Executor
+from switchyard.fssim.hashdb import hash_app
 from switchyard.fssim.media import play_file
 from switchyard.fssim.originate import dial
 
@@ -274,6 +275,13 @@ async def _db(ex: Executor, ch: Channel, data: str) -> str:
     return "_none_"
 
 
+async def _hash(ex: Executor, ch: Channel, data: str) -> str:
+    """mod_hash's ``hash`` app: ``<op>/<realm>/<key>[/<val>]``, op insert, insert_ifempty,
+    delete or delete_ifmatch."""
+    hash_app(ex.core, data)
+    return "_none_"
+
+
 async def _conference(ex: Executor, ch: Channel, data: str) -> str:
     node = ex.core
     room = data.split("@")[0].split("+")[0].strip() or "default"
@@ -317,4 +325,5 @@ APPS: dict[str, App] = {
     "conference": _conference,
     "ivr": _ivr,
     "db": _db,
+    "hash": _hash,
 }

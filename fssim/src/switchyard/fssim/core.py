@@ -178,6 +178,8 @@ class Core:
         self.member_ids = 0
         # mod_db's db_data table: (realm, key) -> value (`db` app and API, ${db(...)}).
         self.db: dict[tuple[str, str], str] = {}
+        # mod_hash's db_hash: "<realm>_<key>" -> value (`hash` app and API, ${hash(...)}).
+        self.hash_db: dict[str, str] = {}
         self.sessions: set[Listener] = set()
         self.xml_curl_requests: list[dict[str, str]] = []
         # ESL knobs a test may turn: FreeSWITCH's values by default.
@@ -480,17 +482,15 @@ class Core:
         e.add("Idle-CPU", "98.000000")
         self.fire(e)
 
-    def ai_state(self, ch: Channel, state: str) -> None:
-        """CUSTOM ai::channel-state as XSwitch's mod_ai would send it (when enabled)."""
+    def ai_state(self, ch: Channel) -> None:
+        """CUSTOM ai::channel-state as XSwitch's mod_ai sends it (when enabled): on
+        ring, media, answer and hangup, the channel's headers and variables, whose
+        ``Answer-State`` (ringing, early, answered, hangup) says which; ``Hangup-Cause``
+        on hangup (the spec's 通话事件通知 examples)."""
         if not self.ai_events:
             return
         e = self.event("CUSTOM", "mod_ai.c", "ai_channel_state", 1, subclass="ai::channel-state")
-        e.add("Unique-ID", ch.uuid)
-        e.add("State", state)
-        e.add("Call-Direction", ch.direction)
-        e.add("Caller-Caller-ID-Number", ch.profile.caller_id_number)
-        e.add("Caller-Destination-Number", ch.profile.destination_number)
-        e.add("Hangup-Cause", ch.hangup_cause)
+        ch.add_basic_data(e, with_vars=True)
         self.fire(e)
 
     # --- channel state machine ---------------------------------------------------------
@@ -566,7 +566,7 @@ class Core:
             3507,
         )
         self.set_callstate(ch, "RINGING")
-        self.ai_state(ch, "RINGING")
+        self.ai_state(ch)
 
     def pre_answer(self, ch: Channel) -> None:
         if not ch.is_up or ch.answer_state in ("early", "answered"):
@@ -582,7 +582,7 @@ class Core:
         )
         self.set_callstate(ch, "EARLY")
         ch.media_evt.set()
-        self.ai_state(ch, "EARLY")
+        self.ai_state(ch)
         if ch.partner is not None:
             self.pre_answer(ch.partner)
 
@@ -598,7 +598,7 @@ class Core:
         self.set_callstate(ch, "ACTIVE")
         ch.answered_evt.set()
         ch.media_evt.set()
-        self.ai_state(ch, "ANSWERED")
+        self.ai_state(ch)
         if ch.partner is not None:
             self.answer(ch.partner)
 
@@ -618,7 +618,6 @@ class Core:
             0,
             top=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)],
         )
-        self.ai_state(a, "BRIDGE")
 
     def unbridge(self, a: Channel) -> None:
         b = a.peer
@@ -637,7 +636,6 @@ class Core:
             b.peer = None
         a.wake()
         b.wake()
-        self.ai_state(a, "UNBRIDGE")
 
     def execute_event(
         self, ch: Channel, app: str, data: str, app_uuid: str, response: str | None = None
@@ -673,7 +671,7 @@ class Core:
         self.channel_event(
             ch, "CHANNEL_HANGUP", "switch_channel.c", "switch_channel_perform_hangup", 3445
         )
-        self.ai_state(ch, "HANGUP")
+        self.ai_state(ch)
         peer = ch.peer
         if peer is not None:
             self.unbridge(ch)

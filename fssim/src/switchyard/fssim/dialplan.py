@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
-from switchyard.fssim import db
+from switchyard.fssim import db, hashdb
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import Core
 from switchyard.fssim.event import Event
@@ -79,7 +79,7 @@ def _lookup(ch: Channel, name: str, node: Core | None) -> str:
 
 
 # The ${api(args)} functions fssim knows.
-FUNCTIONS: dict[str, Callable[[Core, str], str]] = {"db": db.db_api}
+FUNCTIONS: dict[str, Callable[[Core, str], str]] = {"db": db.db_api, "hash": hashdb.hash_api}
 
 
 def field_value(ch: Channel, name: str, node: Core | None = None) -> str:

@@ -36,7 +36,7 @@ class Executor:
             node.set_running_state(ch, "CS_ROUTING")
             if ch.direction == "inbound":
                 node.set_callstate(ch, "RINGING")
-                node.ai_state(ch, "RINGING")
+                node.ai_state(ch)
             actions = await dialplan.lookup(node, ch)
             if not ch.is_up:
                 return

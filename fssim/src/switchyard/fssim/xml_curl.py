@@ -99,7 +99,31 @@ async def fetch(node: Core, body: str) -> str | None:
     text = response.text
     if _NOT_FOUND.search(text):
         return None
-    return text
+    return preprocess(node, text)
+
+
+# $${name}: FreeSWITCH's preprocessor (switch_xml.c expand_vars) puts the
+# global variable in before parsing a fetched document, as for a file; an
+# unknown one becomes nothing. Without this a route's user/1000@$${domain}
+# would dial a domain nobody registered in.
+_GLOBAL = re.compile(r"\$\$\{([^{}]*)\}")
+
+
+def global_variables(node: Core) -> dict[str, str]:
+    """The globals of vars.xml that documents name (its defaults: domain is the IPv4)."""
+    return {
+        "domain": node.ipv4,
+        "domain_name": node.ipv4,
+        "local_ip_v4": node.ipv4,
+        "hostname": node.hostname,
+    }
+
+
+def preprocess(node: Core, text: str) -> str:
+    if "$${" not in text:
+        return text
+    values = global_variables(node)
+    return _GLOBAL.sub(lambda m: values.get(m.group(1), ""), text)
 
 
 def _pairs(body: str) -> list[tuple[str, str]]:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from switchyard.fssim.api import mod_commands, mod_conference, mod_db, mod_png, mod_sofia
+from switchyard.fssim.api import (
+    mod_commands,
+    mod_conference,
+    mod_db,
+    mod_hash,
+    mod_png,
+    mod_sofia,
+)
 from switchyard.fssim.core import ApiHandler, Core
 from switchyard.fssim.executor import Executor
 
@@ -25,5 +32,5 @@ def _bound(ex: Executor, command: Callable[[Executor, str], Awaitable[str]]) -> 
 def install(node: Core, ex: Executor) -> None:
     node.api_handlers.update(mod_commands.COMMANDS)
     node.api_handlers.update({n: _bound(ex, c) for n, c in mod_commands.CALL_COMMANDS.items()})
-    for module in (mod_sofia, mod_conference, mod_db, mod_png):
+    for module in (mod_sofia, mod_conference, mod_db, mod_hash, mod_png):
         node.api_handlers.update(module.COMMANDS)
