@@ -280,3 +280,121 @@ async def test_secret_rotation_signs_with_both(api: httpx.AsyncClient, bus: Bus)
     verify(old, rx.received[0])
     verify(new, rx.received[0])
     assert len(rx.received[0].headers["webhook-signature"].split()) == 2
+
+
+async def test_operational_events_reach_a_webhook_star_subscription(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    calls: dict[str, int] = {}
+
+    def flaky(got: Received) -> Answer:
+        # Fails twice, then takes everything: the subscription recovers.
+        calls["flaky"] = calls.get("flaky", 0) + 1
+        return Answer(500 if calls["flaky"] <= 2 else 204)
+
+    async with (
+        Receiver() as ops,
+        Receiver(flaky) as recovering,
+        Receiver(lambda _: Answer(500)) as dead,
+        Receiver(lambda _: Answer(410)) as gone,
+    ):
+        _, ops_secret = await subscribe(api, ops.url, events=["webhook.*"], format="raw")
+        recovering_id, _ = await subscribe(api, recovering.url, format="raw", events=["*"])
+        dead_id, _ = await subscribe(api, dead.url, format="raw", events=["*"])
+        gone_id, _ = await subscribe(api, gone.url, format="raw", events=["*"])
+        sent = await Node(bus).send("CHANNEL_ANSWER", "call-o")
+
+        def kinds(r: list[Received]) -> set[str]:
+            return {json.loads(g.body)["type"] for g in r}
+
+        await ops.wait_for(
+            lambda r: (
+                {"webhook.recovered", "webhook.attempt.exhausted", "webhook.disabled"} <= kinds(r)
+            )
+        )
+        await asyncio.sleep(0.5)  # nothing more is owed to ops
+        bodies = [verify(ops_secret, got) for got in ops.received]
+    by_kind = {b["type"]: b["data"] for b in bodies}
+    assert sorted(b["type"] for b in bodies) == [
+        "webhook.attempt.exhausted",
+        "webhook.disabled",
+        "webhook.recovered",
+    ]
+    assert by_kind["webhook.recovered"]["webhook_id"] == recovering_id
+    exhausted = by_kind["webhook.attempt.exhausted"]
+    assert exhausted["webhook_id"] == dead_id
+    assert exhausted["attempts"] == 4  # the first try and the three of the schedule
+    assert exhausted["message_id"] == dead.received[0].headers["webhook-id"]
+    assert len(dead.received) == 4
+    assert by_kind["webhook.disabled"]["webhook_id"] == gone_id
+    assert "410" in by_kind["webhook.disabled"]["reason"]
+    # The event itself reached the recovered endpoint once it took it.
+    assert json.loads(recovering.received[-1].body)["Event-Sequence"] == sent["Event-Sequence"]
+    # Operational events are never in "*" (nobody else got them).
+    for rx in (recovering, dead, gone):
+        assert all("type" not in json.loads(g.body) for g in rx.received)
+
+
+async def test_retention_prunes_old_attempts_deliveries_and_events_only(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    import datetime as dt
+
+    from switchyard.event_relay.relay import prune
+
+    async with Receiver() as rx:
+        webhook_id, _ = await subscribe(api, rx.url, format="raw", events=["*"])
+        node = Node(bus)
+        for i in range(3):
+            await node.send("CHANNEL_ANSWER", f"call-{i}")
+        await rx.wait_for(lambda r: len(r) >= 3)
+    pool = api.relay.pool  # type: ignore[attr-defined]
+    async with asyncio.timeout(10):
+        while await pool.fetchval("SELECT count(*) FROM webhook_attempts") < 3:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    rows = await pool.fetch("SELECT id, event_id FROM webhook_deliveries ORDER BY id")
+    old, pending, recent = rows
+    # Two of them 40 days old, one of those still pending (owed: kept with its event).
+    await pool.execute(
+        "UPDATE webhook_deliveries SET created_at = now() - interval '40 days' WHERE id = ANY($1)",
+        [old["id"], pending["id"]],
+    )
+    await pool.execute(
+        "UPDATE webhook_deliveries SET status = 'pending' WHERE id = $1", pending["id"]
+    )
+    await pool.execute(
+        "UPDATE webhook_attempts SET attempted_at = now() - interval '40 days' "
+        "WHERE delivery_id = ANY($1)",
+        [old["id"], pending["id"]],
+    )
+    await pool.execute(
+        "UPDATE webhook_events SET received_at = now() - interval '40 days' WHERE id = ANY($1)",
+        [old["event_id"], pending["event_id"]],
+    )
+    assert await prune(pool, dt.timedelta(days=30)) == 2 + 1 + 1
+    deliveries = {r["id"] for r in await pool.fetch("SELECT id FROM webhook_deliveries")}
+    assert deliveries == {pending["id"], recent["id"]}
+    events = {r["id"] for r in await pool.fetch("SELECT id FROM webhook_events")}
+    assert events == {pending["event_id"], recent["event_id"]}
+    listed = (await api.get(f"/api/webhooks/{webhook_id}/attempts")).json()
+    assert [a["delivery_id"] for a in listed["data"]] == [recent["id"]]
+
+
+async def test_a_subscription_deleted_after_routing_does_not_stall_the_intake(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    from switchyard.event_relay import store
+
+    relay = api.relay  # type: ignore[attr-defined]
+    async with Receiver() as rx:
+        webhook_id, _ = await subscribe(api, rx.url, format="raw", events=["*"])
+        # Routed while it existed, recorded after it was deleted: owed nothing.
+        incoming = relay.route("m:1", "fs1", b"{}", {"Event-Name": "HEARTBEAT"})
+        assert [w.webhook_id for w in incoming.wanted] == [webhook_id]
+        assert (await api.delete(f"/api/webhooks/{webhook_id}")).status_code == 200
+        assert await store.record(relay.pool, [incoming], relay.owner) == []
+        # The intake goes on for the others.
+        _, secret = await subscribe(api, rx.url, format="raw", events=["*"])
+        await Node(bus).send("CHANNEL_ANSWER", "call-d")
+        await rx.wait_for(lambda r: len(r) >= 1)
+    verify(secret, rx.received[0])

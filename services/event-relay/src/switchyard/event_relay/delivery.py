@@ -20,10 +20,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-import httpx
 import msgspec
 
 from switchyard.event_relay import xswitch
+from switchyard.event_relay.httpclient import Client, HttpError, Response
 from switchyard.event_relay.retry import next_delay, retry_after
 from switchyard.event_relay.store import Attempt, AttemptWriter, Job
 from switchyard.event_relay.subscriptions import Subscription
@@ -49,23 +49,18 @@ def render(job: Job) -> bytes:
 
 
 class Sender:
-    """One subscription's HTTP client: its own pool, never shared."""
+    """One subscription's HTTP client: its own connections, never shared."""
 
     def __init__(self, timeout: float) -> None:
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, pool=None),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
-            follow_redirects=False,  # 3xx is a failure (Standard Webhooks)
-        )
+        self.client = Client(timeout, max_connections=100)
 
     async def post(
         self, policy: Policy, url: str, headers: dict[str, str], body: bytes
-    ) -> httpx.Response:
+    ) -> Response:
         target = await policy.check(url)
-        headers = {**headers, "host": target.host_header}
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        headers = {"host": target.host_header, **headers}
         return await self.client.post(
-            target.connect_url, content=body, headers=headers, extensions=extensions
+            target.scheme, target.address, target.port, target.host, target.path, headers, body
         )
 
 
@@ -188,10 +183,10 @@ class Dispatcher:
             asked = retry_after(r.headers.get("retry-after"))
         except Refused as exc:
             error = f"refused: {exc}"
-        except httpx.TimeoutException:
+        except TimeoutError:
             error = f"timed out after {self.timeout:g} s"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:SNIPPET] or type(exc).__name__
+        except HttpError as exc:
+            error = str(exc)[:SNIPPET] or type(exc).__name__
         latency = (time.perf_counter() - started) * 1000
         job.attempts += 1
         ok = 200 <= status < 300

@@ -101,6 +101,9 @@ async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[
             SELECT w, e, m, k, n, l, $7
             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
                 AS u(w, e, m, k, n, l)
+            -- A subscription deleted since the batch was routed is owed nothing
+            -- (else the foreign key fails the batch, and every retry of it).
+            WHERE EXISTS (SELECT 1 FROM webhooks h WHERE h.id = u.w)
             RETURNING id, webhook_id, event_id, kind
             """,
             [j.webhook_id for j in jobs],
@@ -112,9 +115,12 @@ async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[
             owner,
         )
     by_key = {(r["webhook_id"], r["event_id"], r["kind"]): r["id"] for r in rows}
+    kept = []
     for j in jobs:
-        j.id = by_key[(j.webhook_id, j.event_id, j.kind)]
-    return jobs
+        if (delivery := by_key.get((j.webhook_id, j.event_id, j.kind))) is not None:
+            j.id = delivery
+            kept.append(j)
+    return kept
 
 
 async def adopt(pool: asyncpg.Pool, owner: str, limit: int = 5000) -> list[Job]:
