@@ -5,7 +5,7 @@ and needs no command. What FreeSWITCH caches or loads once does: the ACL
 (IP blacklist), the XML cache (directory, IVR menus), and the gateways,
 which are reconciled against the configured rows: a disabled gateway is
 killed, a changed one restarted, a new one started, on the profile
-config-api's sofia.conf puts it on (``sofia.gateway_profile``). Gateways the
+config-api's sofia.conf puts it on (``shared.sofia_profiles``). Gateways the
 table does not know (static XML on a real FreeSWITCH) are never touched; so
 a gateway row that was deleted stays loaded until the node restarts or an
 operator kills it (PUT /api/gateways/control). Each replica does this for
@@ -33,9 +33,10 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from switchyard.call_control.agent import NodeAgent
-from switchyard.call_control.sofia import gateway_profile, parse_sofia_status
+from switchyard.call_control.sofia import parse_sofia_status
 from switchyard.shared.fsvalues import NAME
 from switchyard.shared.messages import ConfigChanged
+from switchyard.shared.sofia_profiles import gateway_profile
 
 log = logging.getLogger(__name__)
 

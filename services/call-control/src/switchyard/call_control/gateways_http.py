@@ -16,13 +16,14 @@ from litestar.params import FromPath
 
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.call_control.protocol import Api, ApiResult
-from switchyard.call_control.sofia import gateway_profile, parse_gateway_xml, parse_sofia_status
+from switchyard.call_control.sofia import parse_gateway_xml, parse_sofia_status
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import NAME
 from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
+from switchyard.shared.sofia_profiles import gateway_profile
 
 ACTIONS = ("start", "killgw", "register", "unregister")
 

@@ -5,17 +5,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-# The SIP profiles config-api's sofia.conf defines, and where it puts a
-# gateway: on the profile its row names when that is one of these, else on
-# ``external`` (config_api/fsxml/documents.py ``profile_of``; replicated here,
-# call-control does not import config-api).
-PROFILES = ("internal", "external")
-
-
-def gateway_profile(profile_id: str | None) -> str:
-    """The profile a configured gateway lives on (its ``gateways.profile_id``)."""
-    return profile_id if profile_id in PROFILES else "external"
-
 
 @dataclass(frozen=True)
 class GatewayRow:

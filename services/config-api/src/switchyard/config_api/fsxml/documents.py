@@ -47,10 +47,10 @@ from switchyard.shared.fsvalues import (
     check_variable_name,
     gateway_param_rule,
 )
+from switchyard.shared.sofia_profiles import PROFILES, gateway_profile
 
 log = logging.getLogger(__name__)
 
-PROFILES = ("internal", "external")
 # The IP blacklist's ACL name (acl.conf), applied to the profiles below.
 BLACKLIST_ACL = "sy-blacklist"
 # The SIP domain's default (SWITCHYARD_SIP_DOMAIN): FreeSWITCH's own variable,
@@ -125,7 +125,7 @@ class FsIndex:
         for g in fs.gateways:
             safe_gw = None if g.disabled else self._safe_gateway(g)
             if safe_gw is not None:
-                self.gateways[profile_of(safe_gw)].append(safe_gw)
+                self.gateways[gateway_profile(safe_gw.profile)].append(safe_gw)
         named = [m for m in fs.ivrs if self._ok("ivr", m.id, "name", LABEL, m.name, "menu")]
         self.menus: dict[str, IvrMenu] = {m.name: m for m in named}
         self.menus_by_id: dict[int, IvrMenu] = {m.id: m for m in named}
@@ -490,11 +490,6 @@ def _check(field: str, rule: Rule, value: str) -> str:
 
 def _domain_ok(domain: str) -> bool:
     return domain == DOMAIN_VARIABLE or HOST.ok(domain)
-
-
-def profile_of(g: GatewayConf) -> str:
-    """Gateways go to the profile they name, else to ``external``."""
-    return g.profile if g.profile in PROFILES else "external"
 
 
 def sound(value: str) -> str:
