@@ -13,8 +13,7 @@ import pytest
 import pytest_asyncio
 
 from switchyard.call_control import config_sync
-from switchyard.call_control.nodes import parse_nodes
-from switchyard.call_control.protocol import (
+from switchyard.call_control.node_commands import (
     Api,
     ApiResult,
     App,
@@ -24,6 +23,7 @@ from switchyard.call_control.protocol import (
     Originate,
     OriginateResult,
 )
+from switchyard.call_control.nodes import parse_nodes
 from switchyard.call_control.replica import Replica
 from switchyard.fssim import Simulator
 from switchyard.shared.bus import Bus, BusError

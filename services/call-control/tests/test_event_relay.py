@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 import pytest_asyncio
 
+from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import parse_nodes
-from switchyard.call_control.protocol import Originate, OriginateResult
 from switchyard.call_control.replica import Replica
 from switchyard.fssim import Simulator
 from switchyard.fssim.node import Node

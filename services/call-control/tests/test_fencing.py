@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from switchyard.call_control.node_commands import Api, ApiResult
 from switchyard.call_control.nodes import parse_nodes
-from switchyard.call_control.protocol import Api, ApiResult
 from switchyard.call_control.replica import Replica
 from switchyard.fssim import Simulator
 from switchyard.shared.bus import Bus, BusError

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from switchyard.call_control.node_commands import App, Originate
 from switchyard.call_control.originate import UnsafeValue, originate_line, routed
-from switchyard.call_control.protocol import App, Originate
 
 UUID = "7f4c0f7e-0000-4000-8000-000000000001"
 

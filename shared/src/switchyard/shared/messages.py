@@ -5,7 +5,7 @@ subscribers (often different services) decode one declaration. A service
 adds a field here, never a copy of its own. Published messages arrive
 through ``Bus.subscribe`` and requests through ``Bus.serve``, both typed by
 these Structs. (Commands among call-control's own replicas, on
-``Subjects.node_command``, are call-control's own.)
+``Subjects.node_command``, are call-control's: ``call_control/node_commands.py``.)
 """
 
 from __future__ import annotations

@@ -26,9 +26,7 @@ from nats.js.kv import KeyValue
 from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClient, EslEvent
 from switchyard.call_control.events import EventPublisher
 from switchyard.call_control.locations import LocationWriter
-from switchyard.call_control.nodes import NodeConfig
-from switchyard.call_control.originate import originate_line
-from switchyard.call_control.protocol import (
+from switchyard.call_control.node_commands import (
     Api,
     ApiResult,
     ChannelApi,
@@ -39,6 +37,8 @@ from switchyard.call_control.protocol import (
     Originate,
     OriginateResult,
 )
+from switchyard.call_control.nodes import NodeConfig
+from switchyard.call_control.originate import originate_line
 from switchyard.call_control.show_lag import SETTLE, EndedChannels, Rows, current_rows
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (

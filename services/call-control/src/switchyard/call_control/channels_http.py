@@ -18,8 +18,7 @@ import nats.js.errors
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath
 
-from switchyard.call_control.nodes import configured_nodes
-from switchyard.call_control.protocol import (
+from switchyard.call_control.node_commands import (
     ApiResult,
     App,
     ChannelApi,
@@ -29,6 +28,7 @@ from switchyard.call_control.protocol import (
     Originate,
     OriginateResult,
 )
+from switchyard.call_control.nodes import configured_nodes
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (
     CAUSE,

@@ -14,8 +14,8 @@ import msgspec
 from litestar import Request, get, put
 from litestar.params import FromPath
 
+from switchyard.call_control.node_commands import Api, ApiResult
 from switchyard.call_control.nodes import configured_nodes
-from switchyard.call_control.protocol import Api, ApiResult
 from switchyard.call_control.sofia import parse_gateway_xml, parse_sofia_status
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import NAME

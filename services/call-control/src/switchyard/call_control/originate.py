@@ -10,7 +10,7 @@ that spaces and commas stay inside them.
 
 from __future__ import annotations
 
-from switchyard.call_control.protocol import App, Originate
+from switchyard.call_control.node_commands import App, Originate
 from switchyard.shared.fsvalues import (
     APPLICATIONS,
     NAME,

@@ -17,9 +17,9 @@ from nats.js.api import KeyValueConfig
 from switchyard.call_control import config_sync
 from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
 from switchyard.call_control.events import EventPublisher, stream_config
+from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
-from switchyard.call_control.protocol import Originate, OriginateResult
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.messages import ConfigChanged

@@ -1,4 +1,8 @@
-"""What call-control replicas say to each other over NATS.
+"""The commands call-control replicas send each other over NATS, and their replies.
+
+Only call-control speaks them (no other service may publish on
+``sy.cmd.>``, docs/architecture.md), so they live here, not among the
+messages between services (shared/messages.py).
 
 Per-node subjects (``Subjects.node_command``) carry a ``NodeCommand``,
 answered only by the replica owning that node; ``Subjects.any_node_command``
