@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
+import time
 
 import httpx
 import psutil
@@ -103,3 +106,62 @@ def test_a_killed_up_leaves_no_worker_behind(start_up: StartUp) -> None:
     up.proc.wait(timeout=10)
     _, alive = psutil.wait_procs(children, timeout=15)
     assert alive == [], f"orphans: {[(p.pid, p.name()) for p in alive]}"
+
+
+def test_the_demo_call_to_1000_answers_and_its_events_reach_webhook_listen(
+    start_up: StartUp,
+) -> None:
+    """The README's path: `up`, `webhook-listen`, the printed subscription, a call."""
+    up = start_up()
+    token = up.token()
+    up.wait_ready()
+    listen_port = free_port()
+    listener = subprocess.Popen(
+        [*SWITCHYARD, "webhook-listen", "--port", str(listen_port), "--api", up.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+    )
+    lines: list[str] = []
+
+    def read_until(pattern: str) -> re.Match[str]:
+        assert listener.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = listener.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if m := re.search(pattern, line):
+                return m
+        raise AssertionError(f"never printed {pattern!r}:\n{''.join(lines)}")
+
+    try:
+        body = json.loads(read_until(r"-d '(\{.*\})'").group(1))
+        auth = {"X-XTRA-AUTH-ID": token}
+        r = httpx.post(up.url + "/api/webhooks", json=body, headers=auth)
+        assert r.status_code == 200 and r.json()["code"] == 200, r.text
+        # The relay's durable consumer starts from "now": wait until it has
+        # one, then place the call.
+        for _ in range(100):
+            if httpx.post(
+                up.url + f"/api/webhooks/{r.json()['data']}/test", headers=auth
+            ).is_success:
+                break
+            time.sleep(0.2)
+        read_until(r"verified .* ping")
+        time.sleep(2)
+        call = httpx.post(up.url + "/api/channels", data={"destNumber": "1000"}, headers=auth)
+        assert call.status_code == 200 and call.json()["result"] == "ok", call.text
+        uuid = call.json()["uuid"]
+        read_until(rf"ai::channel-state state=answered call={uuid}")
+        httpx.delete(up.url + f"/api/channels/{uuid}", headers=auth)
+        read_until(rf"ai::channel-state state=hangup cause=\S+ call={uuid}")
+    finally:
+        listener.terminate()
+        listener.wait(10)
+    states = [m.group(1) for line in lines if (m := re.search(rf"state=(\w+) .*call={uuid}", line))]
+    assert states[0] == "ringing" and states.index("answered") < states.index("hangup")
+    assert not [line for line in lines if line.startswith("rejected")]
+    up.stop_and_check_nothing_left()

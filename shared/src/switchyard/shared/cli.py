@@ -48,6 +48,7 @@ COMMANDS_ENTRY_POINT_GROUP = "switchyard.commands"
 UP_TOKEN_NAME = "switchyard-up"  # noqa: S105 - a token name, not a secret
 # Where `up` listens unless SWITCHYARD_HTTP_HOST or --host says otherwise.
 UP_HTTP_HOST = "127.0.0.1"
+UP_WEBHOOK_ALLOW_PRIVATE = "127.0.0.0/8,::1/128"
 # The token and a new admin password when stdout is not a terminal (0600).
 UP_CREDENTIALS_FILE = "up.credentials"
 # While `up` serves an embedded Postgres, this file in the data dir holds its
@@ -226,6 +227,10 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     elif f"{ENV_PREFIX}HTTP_HOST" not in os.environ:
         # One machine's stack: this machine only, unless told otherwise.
         settings = _replace(settings, http_host=UP_HTTP_HOST)
+    if f"{ENV_PREFIX}WEBHOOK_ALLOW_PRIVATE" not in os.environ:
+        # One machine's stack: its webhooks may reach this machine, so that
+        # `switchyard webhook-listen` works out of the box; nothing else private.
+        settings = _replace(settings, webhook_allow_private=UP_WEBHOOK_ALLOW_PRIVATE)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with _backing_services(settings) as settings:
         token, expires, admin_password = asyncio.run(_prepare_up(settings))
