@@ -19,6 +19,9 @@ from switchyard.fssim.channel import Channel, Profile
 from switchyard.fssim.core import Core
 from switchyard.fssim.executor import Executor
 
+# switch_ivr_originate's pass over its legs when it has no caller to read from.
+POLL_SECONDS = 0.02
+
 
 def split_vars(text: str, opener: str, closer: str) -> tuple[dict[str, str], str]:
     """Leading ``{a=b,c='x,y'}`` (or ``[...]``) variables and the rest of the string."""
@@ -141,6 +144,8 @@ async def _dial_leg(
         return made
     ch, far_end = made
     task = node.spawn(far_end)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     waiters = [
         asyncio.ensure_future(ch.answered_evt.wait()),
         asyncio.ensure_future(ch.hungup.wait()),
@@ -149,6 +154,13 @@ async def _dial_leg(
         waiters.append(asyncio.ensure_future(ch.media_evt.wait()))
     try:
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if ch.is_up and (ch.answered_evt.is_set() or (early_ok and ch.media_evt.is_set())):
+            # switch_ivr_originate looks at its legs once per 20 ms pass
+            # (switch_yield(20000)): an answer is seen at the next pass, and a
+            # leg that hung up by then fails the originate with its cause
+            # (freeswitch-observed section 9: answer + hangup is
+            # -ERR NORMAL_CLEARING, answer + sleep 50 + hangup is +OK).
+            await asyncio.sleep(POLL_SECONDS - (loop.time() - started) % POLL_SECONDS)
     except asyncio.CancelledError:
         node.hangup(ch, "ORIGINATOR_CANCEL")
         raise
