@@ -27,7 +27,7 @@ from typing import TypeVar
 import asyncpg
 
 from switchyard.shared import accounts
-from switchyard.shared.db import migrate
+from switchyard.shared.db import migrate, pending
 from switchyard.shared.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -103,7 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int)
     run.set_defaults(func=cmd_run)
 
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.add_argument(
+        "--wait",
+        action="store_true",
+        help="apply nothing; wait until every migration is applied (a pod's init container)",
+    )
+    mig.set_defaults(func=cmd_migrate)
 
     token = sub.add_parser("token", help="machine API tokens")
     tsub = token.add_subparsers(required=True, metavar="action")
@@ -375,9 +381,28 @@ async def _answers(url: str) -> bool:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    if args.wait:
+        asyncio.run(_wait_for_migrations(settings.database_url))
+        return
     with _database(settings) as url:
         applied = asyncio.run(migrate(url))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+async def _wait_for_migrations(url: str) -> None:
+    if not url:
+        raise _UsageError(f"migrate --wait needs {ENV_PREFIX}DATABASE_URL")
+    while True:
+        try:
+            missing = await pending(url)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.info("waiting for postgres: %s", exc)
+        else:
+            if not missing:
+                print("every migration is applied")
+                return
+            log.info("waiting for the migrations job: %s not applied", ", ".join(missing))
+        await asyncio.sleep(2)
 
 
 # --- tokens and users ---------------------------------------------------------------

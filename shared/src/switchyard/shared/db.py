@@ -54,6 +54,21 @@ async def migrate(dsn: str) -> list[str]:
         await conn.close()
 
 
+async def pending(dsn: str) -> list[str]:
+    """Versions this code knows that the database has not applied yet."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        table = await conn.fetchval("SELECT to_regclass('schema_migrations')")
+        done = (
+            {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            if table is not None
+            else set()
+        )
+    finally:
+        await conn.close()
+    return [m.version for m in load_migrations() if m.version not in done]
+
+
 async def _apply(conn: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
     await conn.execute(
         """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -85,8 +100,23 @@ async def _apply(conn: asyncpg.Connection, migrations: list[Migration]) -> list[
     return applied
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset: nothing beyond what asyncpg always does on release
+    (roll back an open transaction, drop listeners).
+
+    asyncpg's default also sends ``pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`` on every release: a second round trip for every
+    pooled query, as much as the query itself for a one-row read (issue 12,
+    docs/benchmarks.md). Nothing here leaves session state on a pooled
+    connection: advisory locks, LISTEN and SET live on connections of their
+    own (``migrate``, event-relay's leader), and must stay there.
+    """
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, command_timeout=30, reset=_keep_session
+    )
     assert pool is not None
     return pool
 

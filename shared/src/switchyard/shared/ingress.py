@@ -1,0 +1,170 @@
+"""``switchyard ingress``: the Kubernetes Ingress, generated from the services' route tables.
+
+Every replica answers only its own service's paths, so the Ingress must
+split paths exactly as the code does. Written by hand it would drift as
+routes are added; generated from the same ``Service`` objects the runner
+serves, it cannot (a test compares deploy/k8s/base/ingress.yaml with it).
+
+Rules use only the portable path types (``Exact``, ``Prefix``; the longest
+match wins, ``Exact`` before ``Prefix`` on a tie). The service with the most
+routes takes ``/`` (it also gets the runner's own paths: ``/healthz``,
+``/api/sessions``, ``/schema``); every other service gets a ``Prefix`` on
+the fixed part of each parametrised route and an ``Exact`` for each fixed
+route, unless a shorter rule of its own already covers it. A parametrised
+route whose ``Prefix`` would also catch another service's route cannot be
+expressed this way (``/api/gateways/{id}/control`` under config-api's
+``/api/gateways/{id}``); it is left out and listed as unroutable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from switchyard.shared.service import Service, discover
+
+NAME = "switchyard"
+PORT = "http"
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # Litestar's template: /api/routes/{item_id:int}
+    service: str
+
+    @property
+    def fixed(self) -> str:
+        """The part before the first parameter, without a trailing slash."""
+        head = _PARAM.split(self.path, maxsplit=1)[0]
+        return head.rstrip("/") or "/"
+
+    @property
+    def parametrised(self) -> bool:
+        return bool(_PARAM.search(self.path))
+
+    @property
+    def sample(self) -> str:
+        """A concrete path this route answers."""
+        return _PARAM.sub(lambda m: "7" if ":int" in m.group(0) else "x7", self.path)
+
+
+@dataclass(frozen=True)
+class Rule:
+    path: str
+    path_type: str  # Exact | Prefix
+    service: str
+
+    def matches(self, path: str) -> bool:
+        if self.path_type == "Exact":
+            return path == self.path
+        if self.path == "/":
+            return True
+        # Prefix matches whole path elements: /api/routes covers /api/routes/1, not /api/routesx.
+        return path == self.path or path.startswith(self.path + "/")
+
+
+@dataclass(frozen=True)
+class Plan:
+    rules: list[Rule]
+    unroutable: list[Route]
+
+
+def resolve(rules: Iterable[Rule], path: str) -> str | None:
+    """The service an Ingress with ``rules`` sends ``path`` to (longest match, Exact first)."""
+    best: tuple[int, int, str] | None = None
+    for rule in rules:
+        if rule.matches(path):
+            rank = (len(rule.path), rule.path_type == "Exact", rule.service)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+    return None if best is None else best[2]
+
+
+def routes(services: Sequence[Service]) -> list[Route]:
+    """Every service's own paths (the runner's shared ones left out)."""
+    # Imported here: building apps pulls in Litestar and the runner, which the
+    # rest of the CLI does not need.
+    from switchyard.shared.runner import create_app
+    from switchyard.shared.settings import Settings
+
+    settings = Settings()
+    common = {r.path for r in create_app(settings, []).routes}
+    found: list[Route] = []
+    for service in services:
+        paths = {r.path for r in create_app(settings, [service]).routes} - common
+        found.extend(Route(p, service.name) for p in sorted(paths))
+    return found
+
+
+def plan(found: Sequence[Route]) -> Plan:
+    counts: dict[str, int] = {}
+    for r in found:
+        counts[r.service] = counts.get(r.service, 0) + 1
+    default = max(sorted(counts), key=lambda s: counts[s])
+    rules = [Rule("/", "Prefix", default)]
+    unroutable: list[Route] = []
+    others = [r for r in found if r.service != default]
+    # Parametrised routes first: their Prefix rules cover most fixed routes too.
+    for r in sorted(others, key=lambda r: (not r.parametrised, r.path)):
+        if resolve(rules, r.sample) == r.service:
+            continue
+        if r.parametrised:
+            rule = Rule(r.fixed, "Prefix", r.service)
+            stolen = [o for o in found if o.service != r.service and rule.matches(o.sample)]
+            if stolen or any(x.path == rule.path and x.path_type == "Prefix" for x in rules):
+                unroutable.append(r)
+                continue
+        else:
+            rule = Rule(r.path, "Exact", r.service)
+        rules.append(rule)
+    # A later rule may have made an earlier one redundant: drop each that no route needs.
+    routed = [r for r in found if r not in unroutable]
+    for rule in list(rules[1:]):
+        rest = [x for x in rules if x is not rule]
+        if all(resolve(rest, r.sample) == r.service for r in routed):
+            rules = rest
+    rules.sort(key=lambda x: (x.path, x.path_type))
+    return Plan(rules, unroutable)
+
+
+def render(p: Plan) -> str:
+    lines = [
+        "# Generated by `switchyard ingress` from the services' route tables: do not edit,",
+        "# regenerate (`switchyard ingress > deploy/k8s/base/ingress.yaml`); a test compares.",
+    ]
+    for r in p.unroutable:
+        lines.append(f"# Not routable by path ({r.service}): {r.path}")
+    lines += [
+        "apiVersion: networking.k8s.io/v1",
+        "kind: Ingress",
+        "metadata:",
+        f"  name: {NAME}",
+        "spec:",
+        "  rules:",
+        "    - http:",
+        "        paths:",
+    ]
+    for rule in p.rules:
+        lines += [
+            f"          - path: {rule.path}",
+            f"            pathType: {rule.path_type}",
+            f"            backend: {{service: {{name: {rule.service}, port: {{name: {PORT}}}}}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def generate() -> str:
+    return render(plan(routes(list(discover().values()))))
+
+
+def register(sub: Any) -> None:
+    """Entry point of the ``switchyard.commands`` group."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "ingress", help="print the Kubernetes Ingress made from the services' routes"
+    )
+    p.set_defaults(func=lambda _settings, _args: sys.stdout.write(generate()))
