@@ -96,7 +96,9 @@ async def _seed(db_url: str) -> tuple[str, int, list[int], list[tuple[str, str]]
         )
         await conn.execute("ANALYZE routes")
         await conn.execute(
-            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', '{}'::jsonb)"
+            # A notice as the outbox publishes it (shared/messages.ConfigChanged).
+            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', $1::jsonb)",
+            '{"resource": "routes", "action": "create", "ids": []}',
         )
         ids = [r["id"] for r in await conn.fetch("SELECT id FROM routes")]
         _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")

@@ -68,7 +68,9 @@ async def _seed(db_url: str) -> list[tuple[str, str]]:
             rows,
         )
         await conn.execute(
-            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', '{}'::jsonb)"
+            # A notice as the outbox publishes it (shared/messages.ConfigChanged).
+            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', $1::jsonb)",
+            '{"resource": "routes", "action": "create", "ids": []}',
         )
     finally:
         await conn.close()
