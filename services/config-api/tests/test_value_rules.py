@@ -19,14 +19,19 @@ from switchyard.config_api.framework.rules import problems
 from switchyard.config_api.framework.spec import Resource
 from switchyard.config_api.resources import (
     blacklists,
+    blocks,
     contexts,
+    device_provisions,
     dods,
-    extended,
     extensions,
+    func_codes,
     gateways,
+    hotlines,
+    ip_blacklist,
     ivrs,
+    number_translation,
     routes,
-    simple,
+    sensors,
     time_rules,
     trunks,
 )
@@ -189,12 +194,14 @@ def test_ivrs_and_actions() -> None:
 def test_other_numbers() -> None:
     assert fields(dods.DODS, {"line_number": "6553998"}) == []
     assert fields(dods.DODS, {"line_number": "1}"}) == ["line_number"]
-    assert fields(simple.HOTLINES, {"line_number": "1 2", "numbers": "${x}"}) == [
+    assert fields(hotlines.HOTLINES, {"line_number": "1 2", "numbers": "${x}"}) == [
         "line_number",
         "numbers",
     ]
-    assert fields(simple.FUNC_CODES, {"func_code": "*72"}) == []
-    assert fields(extended.NTS.res, {"original_number": "1", "nts_number": "9\n"}) == ["nts_number"]
+    assert fields(func_codes.FUNC_CODES, {"func_code": "*72"}) == []
+    assert fields(number_translation.NTS.res, {"original_number": "1", "nts_number": "9\n"}) == [
+        "nts_number"
+    ]
     assert fields(trunks.TRUNKS, {"name": "trunk goup2", "remote_addr": "sip:1.2.3.4:5060"}) == []
     assert fields(trunks.TRUNKS, {"remote_addr": "1.2.3.4;transport=x"}) == ["remote_addr"]
     assert fields(contexts.CONTEXTS, {"name": "销售部", "key": "context 4"}) == ["key"]
@@ -211,7 +218,8 @@ def _declared(module: ModuleType) -> list[Resource]:
 
 def test_check_covers_every_declared_rule() -> None:
     modules = [
-        blacklists, contexts, dods, extended, extensions, gateways, ivrs, routes, simple,
+        blacklists, blocks, contexts, device_provisions, dods, extensions, func_codes,
+        gateways, hotlines, ip_blacklist, ivrs, number_translation, routes, sensors,
         time_rules, trunks,
     ]  # fmt: skip
     tables = {r.table for r in check_cmd.RESOURCES}

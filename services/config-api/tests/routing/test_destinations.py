@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from switchyard.config_api.resources.destinations import DEST_TYPES
-from switchyard.config_api.resources.simple import FUNC_TYPES
+from switchyard.config_api.resources.func_codes import FUNC_TYPES
 from switchyard.config_api.routing.destinations import BUILDERS, Action
 from switchyard.config_api.routing.engine import Decision, compile
 from switchyard.config_api.routing.model import (

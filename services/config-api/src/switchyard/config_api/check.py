@@ -24,12 +24,13 @@ from switchyard.config_api.framework.spec import Resource
 from switchyard.config_api.resources import (
     contexts,
     dods,
-    extended,
     extensions,
+    func_codes,
     gateways,
+    hotlines,
     ivrs,
+    number_translation,
     routes,
-    simple,
     time_rules,
     trunks,
 )
@@ -51,9 +52,9 @@ RESOURCES: tuple[Resource, ...] = (
     time_rules.RULES,
     trunks.TRUNKS,
     dods.DODS,
-    simple.HOTLINES,
-    simple.FUNC_CODES,
-    extended.NTS.res,
+    hotlines.HOTLINES,
+    func_codes.FUNC_CODES,
+    number_translation.NTS.res,
 )
 
 

@@ -1,4 +1,5 @@
-"""The operation log (/api/logs) and the background-worker check (/api/check/:name)."""
+"""The operation log (/api/logs): who changed what, as the operation-log
+middleware wrote it (shared/http/oplog.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from typing import Any
 import msgspec
 from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.wire import timestamp
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import ListPage
-from switchyard.shared.http.errors import bad_request, not_found
+from switchyard.shared.http.errors import bad_request
 from switchyard.shared.http.paging import fetch_page, parse_paging
 
 _LOG_SORT = ["id", "created_at", "operator", "resource", "action"]
@@ -101,32 +101,7 @@ async def list_logs(
     return page
 
 
-# The spec's script names and what stands for them in Switchyard. None:
-# no Switchyard worker does that job yet, so it honestly reports "not running".
-CHECKS: dict[str, str | None] = {
-    "clean-file": None,  # media retention belongs to the media service
-    "conference-manager-cdr": None,
-    "conference-manager": None,
-    "heartbeat": "config-outbox",  # config-api's own liveness: its outbox worker
-    "sip-trace": None,
-    "config-outbox": "config-outbox",
-}
-
-
-class CheckReply(msgspec.Struct):
-    msg: str
-    code: int
-
-
-@get("/api/check/{name:str}", operation_id="check_worker", summary="Is a background worker running")
-async def check(name: FromPath[str], request: Request[Any, Any, Any]) -> CheckReply:
-    if name not in CHECKS:
-        raise not_found()
-    worker = CHECKS[name]
-    state = request.app.state.get("config-api")
-    running = worker == "config-outbox" and state is not None and state.outbox.running
-    return CheckReply("Already Running", 0) if running else CheckReply("Not Running", 200)
-
-
 def route_handlers() -> list[HTTPRouteHandler]:
-    return [list_logs, check]
+    return [
+        list_logs,
+    ]

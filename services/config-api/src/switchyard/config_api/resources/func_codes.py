@@ -1,12 +1,12 @@
-"""Resources that are nothing but their declaration: func codes, blocks, hotlines."""
+"""Function codes (/api/func_code): a dialled code that runs a feature (call
+forwarding, DND, intercept …); nothing but their declaration."""
 
 from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework.crud import handlers
-from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
-from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.config_api.framework.spec import Col, Filter, Resource
 from switchyard.shared.fsvalues import NUMBER
 
 FUNC_TYPES = (
@@ -35,40 +35,8 @@ FUNC_CODES = Resource(
     toggle="disabled",
 )
 
-BLOCKS = Resource(
-    name="blocks",
-    table="blocks",
-    id_wire="str",
-    pin="str",
-    cols=(
-        Col("name", required=True),
-        Col("description"),
-        Col("xml", searchable=False),
-        Col("js", searchable=False),
-        Col("lua", searchable=False),
-        Col("ver"),
-        Col("ivr_menu_id"),
-    ),
-    filters=(Filter("name", "name", "like"),),
-    referrers=(Referrer("routes", uses_sql("FS_DEST_IVRBLOCK")),),
-)
-
-HOTLINES = Resource(
-    name="hotlines",
-    table="hotlines",
-    id_wire="str",
-    pin="str",
-    cols=(
-        # A DID: matched against the dialled number; rings user/<numbers>@…
-        Col("line_number", required=True, rule=NUMBER),
-        Col("numbers", required=True, rule=NUMBER),
-        Col("description"),
-        Col("type"),
-        Col("ref_id"),
-    ),
-    filters=(Filter("numbers", "numbers"), Filter("line_number", "line_number")),
-)
-
 
 def route_handlers() -> list[HTTPRouteHandler]:
-    return [*handlers(FUNC_CODES), *handlers(BLOCKS), *handlers(HOTLINES)]
+    return [
+        *handlers(FUNC_CODES),
+    ]
