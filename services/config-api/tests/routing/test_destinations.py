@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from switchyard.config_api.resources.destinations import DEST_TYPES
+from switchyard.config_api.resources.destination_checks import DEST_TYPES
 from switchyard.config_api.resources.func_codes import FUNC_TYPES
 from switchyard.config_api.routing.destinations import BUILDERS, Action
 from switchyard.config_api.routing.engine import Decision, compile

@@ -7,7 +7,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework.crud import handlers
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource
-from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.config_api.resources.destination_checks import uses_sql
 
 BLOCKS = Resource(
     name="blocks",

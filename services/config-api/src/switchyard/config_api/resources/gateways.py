@@ -29,7 +29,7 @@ from switchyard.config_api.framework.spec import (
     is_id,
 )
 from switchyard.config_api.framework.tx import write
-from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.config_api.resources.destination_checks import uses_sql
 from switchyard.shared.fsvalues import (
     HOST,
     NAME,

@@ -20,7 +20,7 @@ from switchyard.config_api.framework.crud import handlers, relevance
 from switchyard.config_api.framework.rules import app_line, app_lines, check, media, members, text
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource, Values
 from switchyard.config_api.framework.wire import render
-from switchyard.config_api.resources.destinations import uses_sql
+from switchyard.config_api.resources.destination_checks import uses_sql
 from switchyard.config_api.resources.routes import ROUTES
 from switchyard.shared.fsvalues import (
     LABEL,

@@ -29,7 +29,7 @@ from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, 
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.fsxml.endpoint import live_of
-from switchyard.config_api.resources.destinations import dest_problems, resolve
+from switchyard.config_api.resources.destination_checks import dest_problems, resolve
 from switchyard.config_api.resources.routing_api import DEFAULT_CONTEXT, checked_route_id
 from switchyard.config_api.routing.engine import SCRIPT_PARAMS
 from switchyard.shared.fsvalues import (

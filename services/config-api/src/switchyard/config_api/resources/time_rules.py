@@ -24,7 +24,7 @@ from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import Col, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
-from switchyard.config_api.resources.destinations import dest_problems, resolve
+from switchyard.config_api.resources.destination_checks import dest_problems, resolve
 from switchyard.config_api.routing.recurrence import parse_recurrence
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import bad_request, not_found

@@ -15,7 +15,7 @@ from switchyard.config_api.framework.inputs import decode, struct_for, with_defa
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
-from switchyard.config_api.resources.destinations import (
+from switchyard.config_api.resources.destination_checks import (
     TRUNK_GROUP_TYPES,
     TRUNK_TYPES,
     uses_sql,

@@ -1,4 +1,6 @@
-"""Route destinations: the types clients send and what `dest_uuid` must point at.
+"""What a stored destination must hold: a known type, and a `dest_uuid` that
+points at the right kind of object (routing/destinations.py builds the
+dialplan actions from it).
 
 The specs list 20 ``FS_DEST_*`` types (seeded in dicts realm DEST); real
 clients send 54 (../shared/reference/xswitch-clients-observed.md section 4),
