@@ -19,6 +19,7 @@ import asyncpg
 
 from switchyard.config_api.framework.rules import app_lines, check, members, text
 from switchyard.config_api.framework.spec import Values, is_id
+from switchyard.config_api.routing.destinations import BUILDERS
 from switchyard.shared.fsvalues import (
     HOST,
     LABEL,
@@ -32,67 +33,9 @@ from switchyard.shared.fsvalues import (
 )
 from switchyard.shared.http.errors import bad_request
 
-DEST_TYPES: frozenset[str] = frozenset(
-    f"FS_DEST_{t}"
-    for t in [
-        "USER",
-        "GATEWAY",
-        "USERGW",
-        "TRUNK_GROUP_OUT",
-        "TRUNK_OUT",
-        "TRUNK_GROUP_IN",
-        "TRUNK_IN",
-        "SYSTEM",
-        "IP",
-        "AGORA",
-        "IVRBLOCK",
-        "CALLFLOW",
-        "CONFERENCE",
-        "CONFERENCE_ROOM",
-        "MEETING_ROOM",
-        "USER_CONFERENCE",
-        "CONFERENCE_CLUSTER",
-        "CTI",
-        "NUM_QUEUE",
-        "SCRIPT",
-        "IVR",
-        "CHATGPT",
-        "LAST_INTERCEPT",
-        "DEST_INTERCEPT",
-        "INTERCEPT",
-        "FORCE_INSERT",
-        "FORCE_BREAKDOWN",
-        "EAVESDROP",
-        "MEETING",
-        "TIMELY_MEETING",
-        "FUNC_CALL_EXTN",
-        "FUNC_CALL_FORWARDING",
-        "FUNC_CALL_FORWARDING_CANCEL",
-        "FUNC_CALL_FORWARD_BUSY",
-        "FUNC_CALL_FORWARD_BUSY_CANCEL",
-        "FUNC_CALL_FORWARD_NO_RESPONSE",
-        "FUNC_CALL_FORWARD_NO_RESPONSE_CANCEL",
-        "FUNC_CALL_FORWARD_WITHOUT_RESPONSE",
-        "FUNC_CALL_FORWARD_WITHOUT_RESPONSE_CANCEL",
-        "FUNC_CALL_DND",
-        "FUNC_CALL_DND_CANCEL",
-        "FUNC_CALL_FIFO_BACK",
-        "FUNC_CALL_RECORD",
-        "FUNC_CALL_VOICEMAIL",
-        "VOICEMAIL",
-        "PLAYBACK",
-        "TRANSFER",
-        "TEN",
-        "CLUSTER_TRUNK",
-        "CLUSTER_TRUNK_GROUP",
-        "DISTRIBUTORS",
-        "RING_EXTNS",
-        "SEQ_EXTNS",
-        "MCASTS",
-        "TENCENT",
-        "MCAST_MEET",
-    ]
-)
+# Every type a route may name: those the routing engine builds a dialplan
+# for (one list; a type without a builder would only ever hang up).
+DEST_TYPES: frozenset[str] = frozenset(BUILDERS)
 
 # Trunk and trunk-group types the spec does not list but that only route
 # through a stored trunk (group): without its id every call would hang up.
