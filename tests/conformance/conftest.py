@@ -22,9 +22,25 @@ import pytest_asyncio
 
 from switchyard.call_control.esl import EslClient, parse_esl_url
 from switchyard.fssim import Node
+from switchyard.fssim.dialplan import static_document
 
 REAL = bool(os.environ.get("FS_ESL_URL"))
 TIMEOUT = 5.0
+# The files a real FreeSWITCH under test is given (conf/dialplan/*.xml, ...).
+FREESWITCH_CONF = os.path.join(os.path.dirname(__file__), "freeswitch")
+
+
+def _static_dialplan() -> str:
+    """conf/dialplan/*.xml of a real node under test, as fssim's static dialplan."""
+    folder = os.path.join(FREESWITCH_CONF, "dialplan")
+    texts = []
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name)) as f:
+            texts.append(f.read())
+    return static_document(texts)
+
+
+STATIC_DIALPLAN = _static_dialplan()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +83,7 @@ async def target() -> AsyncIterator[Target]:
         yield Target(host, port, password, None)
         return
     node = Node("fssim", heartbeat_seconds=3600, playback_seconds=0.05)
+    node.static_dialplan = STATIC_DIALPLAN
     port = await node.start()
     try:
         yield Target("127.0.0.1", port, node.password, node)

@@ -32,6 +32,11 @@ async def _pre_answer(ex: Executor, ch: Channel, data: str) -> str:
     return "_none_"
 
 
+async def _ring_ready(ex: Executor, ch: Channel, data: str) -> str:
+    ex.core.ring(ch)
+    return "_none_"
+
+
 async def _park(ex: Executor, ch: Channel, data: str) -> str:
     node = ex.core
     ch.parked = True
@@ -309,6 +314,7 @@ async def _conference(ex: Executor, ch: Channel, data: str) -> str:
 APPS: dict[str, App] = {
     "answer": _answer,
     "pre_answer": _pre_answer,
+    "ring_ready": _ring_ready,
     "park": _park,
     "echo": _wait_until_interrupted,
     "hangup": _hangup,

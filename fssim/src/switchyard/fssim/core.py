@@ -8,13 +8,14 @@ looking up XML and running API commands go through hooks (``router``,
 module imports only the leaves.
 
 The channel transitions fire the events FreeSWITCH fires, in its order
-(captured from 1.10.12): an outbound leg goes OUTGOING, STATE(CS_INIT),
-CREATE, ORIGINATE, STATE(CS_ROUTING), STATE(CS_CONSUME_MEDIA), PROGRESS,
-CALLSTATE(RINGING), [PROGRESS_MEDIA, CALLSTATE(EARLY)], ANSWER,
-CALLSTATE(ACTIVE); a hangup goes HANGUP, [UNPARK], CALLSTATE(HANGUP),
-STATE(CS_HANGUP), [EXECUTE_COMPLETE], STATE(CS_REPORTING),
-HANGUP_COMPLETE, STATE(CS_DESTROY), DESTROY. PROGRESS, PROGRESS_MEDIA and
-ANSWER carry the previous callstate, as FreeSWITCH's do.
+(observed on 1.10.12, freeswitch-observed sections 6 and 10): an outbound
+leg goes OUTGOING, STATE(CS_INIT, number 1), CREATE (number 2), ORIGINATE,
+STATE(CS_ROUTING), STATE(CS_CONSUME_MEDIA), PROGRESS, CALLSTATE(RINGING),
+[PROGRESS_MEDIA, CALLSTATE(EARLY)], ANSWER, CALLSTATE(ACTIVE); an inbound
+leg's CALLSTATE(RINGING) comes before its STATE(CS_ROUTING); a hangup goes
+HANGUP, [UNPARK], [EXECUTE_COMPLETE], STATE(CS_HANGUP), CALLSTATE(HANGUP),
+STATE(CS_REPORTING), HANGUP_COMPLETE, DESTROY, STATE(CS_DESTROY). PROGRESS,
+PROGRESS_MEDIA and ANSWER carry the previous callstate, as FreeSWITCH's do.
 """
 
 from __future__ import annotations
@@ -182,6 +183,9 @@ class Core:
         self.hash_db: dict[str, str] = {}
         self.sessions: set[Listener] = set()
         self.xml_curl_requests: list[dict[str, str]] = []
+        # The static dialplan (conf/dialplan/*.xml as one document) when not the
+        # stock subset fssim knows; the conformance suite loads its files here.
+        self.static_dialplan: str | None = None
         # ESL knobs a test may turn: FreeSWITCH's values by default.
         self.auth_timeout = 25.0
         self.max_queued_events = 100_000
@@ -523,10 +527,16 @@ class Core:
         return ch
 
     def set_running_state(self, ch: Channel, state: str, *, next_state: str | None = None) -> None:
+        """CHANNEL_STATE for ``state``; ``next_state`` is the state the channel is
+        given after it (CS_INIT's event shows number 1, the CREATE after it 2)."""
         ch.running_state = state
-        ch.state = next_state or state
+        ch.state = state
         if state not in ("CS_NEW", "CS_INIT", "CS_HANGUP", "CS_REPORTING", "CS_DESTROY"):
             ch.shown_state = state
+        if state == "CS_ROUTING" and ch.direction == "inbound":
+            # An inbound leg rings as it starts routing, before its STATE event
+            # (CALLSTATE RINGING, then STATE CS_ROUTING; freeswitch-observed 10a).
+            self.set_callstate(ch, "RINGING")
         self.channel_event(
             ch,
             "CHANNEL_STATE",
@@ -534,6 +544,8 @@ class Core:
             "switch_channel_perform_set_running_state",
             2408,
         )
+        if next_state:
+            ch.state = next_state
 
     def set_callstate(self, ch: Channel, callstate: str) -> None:
         old = ch.callstate
@@ -554,10 +566,18 @@ class Core:
             ],
         )
 
+    # A loopback leg's ring, early media and answer mark the other leg first
+    # (the endpoint hears of it before the channel marks itself): PROGRESS a
+    # comes before PROGRESS b, ANSWER a before ANSWER b (freeswitch-observed
+    # section 10). Each leg is marked before the other is told, so the other
+    # leg's turn does not come back.
+
     def ring(self, ch: Channel) -> None:
         if not ch.is_up or ch.time("progress"):
             return
         ch.times["progress"] = now_us()
+        if ch.partner is not None:
+            self.ring(ch.partner)
         self.channel_event(
             ch,
             "CHANNEL_PROGRESS",
@@ -573,6 +593,10 @@ class Core:
             return
         ch.times["progress_media"] = now_us()
         ch.answer_state = "early"
+        if ch.direction == "outbound":
+            ch.variables["endpoint_disposition"] = "EARLY MEDIA"  # originate's view of it
+        if ch.partner is not None:
+            self.pre_answer(ch.partner)
         self.channel_event(
             ch,
             "CHANNEL_PROGRESS_MEDIA",
@@ -583,8 +607,6 @@ class Core:
         self.set_callstate(ch, "EARLY")
         ch.media_evt.set()
         self.ai_state(ch)
-        if ch.partner is not None:
-            self.pre_answer(ch.partner)
 
     def answer(self, ch: Channel) -> None:
         if not ch.is_up or ch.answer_state == "answered":
@@ -592,6 +614,8 @@ class Core:
         ch.times["answered"] = now_us()
         ch.answer_state = "answered"
         ch.variables["endpoint_disposition"] = "ANSWER"
+        if ch.partner is not None:
+            self.answer(ch.partner)
         self.channel_event(
             ch, "CHANNEL_ANSWER", "switch_channel.c", "switch_channel_perform_mark_answered", 3846
         )
@@ -599,8 +623,6 @@ class Core:
         ch.answered_evt.set()
         ch.media_evt.set()
         self.ai_state(ch)
-        if ch.partner is not None:
-            self.answer(ch.partner)
 
     def bridge(self, a: Channel, b: Channel) -> None:
         a.peer, b.peer = b, a
@@ -677,11 +699,13 @@ class Core:
             self.unbridge(ch)
             if not peer.continue_after_bridge:
                 self.hangup(peer, cause if cause != "ORIGINATOR_CANCEL" else "NORMAL_CLEARING")
+        # Then, as 1.10.12 sends them (freeswitch-observed sections 6 and 10):
+        # UNPARK and the running app's EXECUTE_COMPLETE, STATE(CS_HANGUP) still
+        # showing the old callstate, CALLSTATE(HANGUP), STATE(CS_REPORTING),
+        # HANGUP_COMPLETE, DESTROY, STATE(CS_DESTROY).
         if ch.parked:
             ch.parked = False
             self.channel_event(ch, "CHANNEL_UNPARK", "switch_ivr.c", "switch_ivr_park", 1213)
-        self.set_callstate(ch, "HANGUP")
-        self.set_running_state(ch, "CS_HANGUP")
         if ch.application and ch.variables.get("_executing") == "1":
             ch.variables.pop("_executing", None)
             self.execute_event(
@@ -691,6 +715,8 @@ class Core:
                 ch.variables.pop("_app_uuid", new_uuid()),
                 response="_none_",
             )
+        self.set_running_state(ch, "CS_HANGUP")
+        self.set_callstate(ch, "HANGUP")
         self.set_running_state(ch, "CS_REPORTING")
         self._cdr_variables(ch, stamp)
         self.channel_event(
@@ -702,8 +728,6 @@ class Core:
             top=[("Hangup-Cause", cause)],
         )
         ch.state = "CS_DESTROY"
-        self.set_running_state(ch, "CS_DESTROY")
-        ch.running_state = "CS_REPORTING"
         self.channel_event(
             ch,
             "CHANNEL_DESTROY",
@@ -711,6 +735,7 @@ class Core:
             "switch_core_session_perform_destroy",
             1584,
         )
+        self.set_running_state(ch, "CS_DESTROY")
         self.channels.pop(ch.uuid, None)
         for session in list(self.sessions):
             session.session_gone(ch.uuid, ch.name)
@@ -748,6 +773,8 @@ class Core:
         v["bridge_uepoch"] = str(ch.time("bridged"))
         v["progress_epoch"] = str(ch.time("progress") // 1_000_000)
         v["progress_uepoch"] = str(ch.time("progress"))
+        v["progress_media_epoch"] = str(ch.time("progress_media") // 1_000_000)
+        v["progress_media_uepoch"] = str(ch.time("progress_media"))
         v["end_epoch"] = str(end // 1_000_000)
         v["end_uepoch"] = str(end)
         v["caller_id"] = ch.profile.caller_id_number
@@ -757,6 +784,10 @@ class Core:
         v["billsec"] = str(billsec)
         v["answersec"] = str((answered - start) // 1_000_000 if answered else 0)
         v["waitsec"] = v["answersec"]
+        for key in ("progress", "progress_media"):  # progresssec, progress_mediamsec, ...
+            mark = ch.time(key)
+            v[f"{key}sec"] = str((mark - start) // 1_000_000 if mark else 0)
+            v[f"{key}msec"] = str((mark - start) // 1000 if mark else 0)
         v["mduration"] = str((end - start) // 1000)
         v["billmsec"] = str((end - answered) // 1000 if answered else 0)
         v["uduration"] = str(end - start)

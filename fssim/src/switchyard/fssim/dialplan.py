@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from switchyard.fssim import db, hashdb
 from switchyard.fssim.channel import Channel
@@ -204,4 +204,17 @@ async def lookup(node: Core, ch: Channel) -> list[Action] | None:
                 return match_document(ch, document, node)
             except ET.ParseError:
                 pass  # a broken document means "next binding", i.e. the static files
-    return match_document(ch, STATIC_DIALPLAN, node)
+    return match_document(ch, node.static_dialplan or STATIC_DIALPLAN, node)
+
+
+def static_document(includes: Iterable[str]) -> str:
+    """conf/dialplan/*.xml (each an ``<include>`` of contexts) as the one dialplan
+    section FreeSWITCH's preprocessor makes of them."""
+    contexts = "".join(
+        ET.tostring(c, encoding="unicode")
+        for text in includes
+        for c in ET.fromstring(text).iter("context")  # noqa: S314 - our own files
+    )
+    return (
+        f'<document type="freeswitch/xml"><section name="dialplan">{contexts}</section></document>'
+    )

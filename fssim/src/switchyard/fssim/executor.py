@@ -35,8 +35,7 @@ class Executor:
             ch.hit_dialplan = True
             node.set_running_state(ch, "CS_ROUTING")
             if ch.direction == "inbound":
-                node.set_callstate(ch, "RINGING")
-                node.ai_state(ch)
+                node.ai_state(ch)  # set_running_state marked it RINGING
             actions = await dialplan.lookup(node, ch)
             if not ch.is_up:
                 return
