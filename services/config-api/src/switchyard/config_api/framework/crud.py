@@ -15,10 +15,10 @@ from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi
-from switchyard.config_api.framework.imports import each_row, translate
 from switchyard.config_api.framework.inputs import NUL_REASON, decode, struct_for, with_defaults
 from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import PathId, Resource, Values
+from switchyard.config_api.framework.spreadsheets import each_row, translate
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import pin, render
 from switchyard.shared.http.body import decode_body

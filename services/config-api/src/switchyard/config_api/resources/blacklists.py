@@ -17,7 +17,6 @@ from switchyard.config_api.framework.crud import (
     insert_row,
     require_object,
 )
-from switchyard.config_api.framework.imports import each_row, rows_of, translate, wants_zh
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import (
     Col,
@@ -28,6 +27,7 @@ from switchyard.config_api.framework.spec import (
     Values,
     is_id,
 )
+from switchyard.config_api.framework.spreadsheets import each_row, rows_of, translate, wants_zh
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.shared.http.deps import AppRuntime

@@ -12,9 +12,9 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import children
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers
-from switchyard.config_api.framework.imports import each_row, rows_of
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
+from switchyard.config_api.framework.spreadsheets import each_row, rows_of
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import plain
 from switchyard.shared.fsvalues import NUMBER

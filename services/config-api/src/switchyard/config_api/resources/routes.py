@@ -22,10 +22,10 @@ from switchyard.config_api.framework.crud import (
     list_rows,
     require_object,
 )
-from switchyard.config_api.framework.imports import rows_of, wants_zh
 from switchyard.config_api.framework.inputs import decode, struct_for
 from switchyard.config_api.framework.rules import check, column_problems, text
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values, is_id
+from switchyard.config_api.framework.spreadsheets import rows_of, wants_zh
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.fsxml.endpoint import live_of

@@ -18,10 +18,10 @@ from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, list_rows, require_list
-from switchyard.config_api.framework.imports import each_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import Col, PathId, Resource, Values, is_id
+from switchyard.config_api.framework.spreadsheets import each_row
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destination_checks import dest_problems, resolve

@@ -10,9 +10,9 @@ from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, handlers, insert_row
-from switchyard.config_api.framework.imports import each_row, rows_of, translate
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
+from switchyard.config_api.framework.spreadsheets import each_row, rows_of, translate
 from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destination_checks import (

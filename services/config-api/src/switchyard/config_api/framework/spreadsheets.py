@@ -1,6 +1,7 @@
-"""All-or-nothing imports: every row is checked and written in one
-transaction; the first bad row aborts it and is reported by index and
-reason, so nothing is written.
+"""Spreadsheet import and export: rows keyed by the spreadsheet's column
+names (``translate``), and all-or-nothing imports: every row is checked and
+written in one transaction; the first bad row aborts it and is reported by
+index and reason, so nothing is written.
 """
 
 from __future__ import annotations
