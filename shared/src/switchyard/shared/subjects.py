@@ -49,6 +49,11 @@ class Subjects(msgspec.Struct, frozen=True):
 
     call_control_queue: ClassVar[str] = "call-control"
 
+    @property
+    def replica_left(self) -> str:
+        """A stopping call-control replica released its nodes: the others take them now."""
+        return f"{self.prefix}.cmd.replica_left"
+
     # --- FreeSWITCH events (JetStream) -------------------------------------
     @property
     def events_stream(self) -> str:
