@@ -90,6 +90,8 @@ class Dispatcher:
         self._tasks: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._senders: dict[int, Sender] = {}
         self._held: set[int] = set()  # delivery ids in some lane
+        self._sending: set[tuple[int, str]] = set()  # lanes with a request in flight
+        self._draining = False
         self.delivered = 0
 
     def enqueue(self, jobs: list[Job]) -> None:
@@ -101,12 +103,25 @@ class Dispatcher:
             lane = self.lanes.setdefault(key, [])
             # In id order: a replayed or adopted delivery takes its old place.
             bisect.insort(lane, job, key=lambda j: j.id)
-            if key not in self._tasks:
+            if key not in self._tasks and not self._draining:
                 self._tasks[key] = asyncio.create_task(self._run(key, lane))
 
     @property
     def pending(self) -> int:
         return sum(len(lane) for lane in self.lanes.values())
+
+    async def drain(self, timeout: float) -> None:
+        """Start no attempt; let those in flight finish and be recorded (at most ``timeout``).
+
+        A request cut off mid-flight may have reached the endpoint with its
+        attempt never written: the next leader would send it again. What is
+        not in flight stays pending in Postgres for the next leader.
+        """
+        self._draining = True
+        await cancel_and_wait(*[t for k, t in self._tasks.items() if k not in self._sending])
+        busy = [t for k, t in self._tasks.items() if k in self._sending]
+        if busy:
+            await asyncio.wait(busy, timeout=timeout)
 
     async def stop(self) -> None:
         await cancel_and_wait(*self._tasks.values())
@@ -129,18 +144,21 @@ class Dispatcher:
 
     async def _run(self, key: tuple[int, str], lane: list[Job]) -> None:
         try:
-            while lane:
+            while lane and not self._draining:
                 job = lane[0]
                 wait = job.next_at - time.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
                     continue  # a replay may have put an older delivery first
+                self._sending.add(key)
                 try:
                     finished = await self._attempt(job)
                 except Exception:
                     log.exception("delivery %d: unexpected failure; retrying in 5 s", job.id)
                     job.next_at = time.time() + 5
                     finished = False
+                finally:
+                    self._sending.discard(key)
                 if finished:
                     lane.remove(job)
                     self._held.discard(job.id)

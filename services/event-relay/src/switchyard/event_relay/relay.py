@@ -98,6 +98,8 @@ class Relay:
         if self._notices is not None:
             with contextlib.suppress(Exception):
                 await self._notices.unsubscribe()
+        # SIGTERM (a scale-in, a rollout): requests in flight finish first.
+        await self.dispatcher.drain(self.runtime.settings.webhook_timeout + 1)
         await cancel_and_wait(*self._tasks)
         await self.dispatcher.stop()
         await self.writer.stop()
