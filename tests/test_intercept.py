@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import msgspec
 import pytest
 import pytest_asyncio
 
@@ -46,7 +47,7 @@ def _phones(node: Node) -> None:
 async def stack(
     settings: Settings, api_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Stack]:
-    monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
+    settings = msgspec.structs.replace(settings, sip_domain=DOMAIN)
     async with served_stack(
         settings, api_token, [config_api, call_control], node_setup=_phones
     ) as served:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 import pytest_asyncio
 
@@ -52,7 +53,7 @@ def _phones(node: Node) -> None:
 async def stack(
     settings: Settings, api_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Stack]:
-    monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
+    settings = msgspec.structs.replace(settings, sip_domain=DOMAIN)
     async with served_stack(
         settings, api_token, [config_api, call_control], node_setup=_phones
     ) as served:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 import pytest_asyncio
 
@@ -73,8 +74,7 @@ async def bridged_to(ch: Channel) -> str:
 async def stack(
     settings: Settings, api_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Stack]:
-    monkeypatch.setenv("SWITCHYARD_SIP_DOMAIN", DOMAIN)
-    monkeypatch.setenv("SWITCHYARD_TIMEZONE", "UTC")
+    settings = msgspec.structs.replace(settings, sip_domain=DOMAIN, timezone="UTC")
     async with served_stack(settings, api_token, [service], node_name="fs-e2e") as served:
         s = Stack(served.api, served.node, f"{served.base_url}/fs/xml")
         # Calls from outside (trunks, SIP peers) arrive in "public".

@@ -59,3 +59,12 @@ def test_a_shell_application_in_the_allowlist_setting_stops_the_start() -> None:
         Settings.from_env({"SWITCHYARD_FS_APPLICATIONS": "valet_park,system"})
     extra = Settings.from_env({"SWITCHYARD_FS_APPLICATIONS": "valet_park, my_app"})
     assert extra.fs_applications == "valet_park, my_app"
+
+
+def test_routing_settings_are_checked_at_start_and_empty_means_the_default() -> None:
+    with pytest.raises(SettingsError, match=r"SWITCHYARD_TIMEZONE: unknown time zone"):
+        Settings.from_env({"SWITCHYARD_TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(SettingsError, match=r"SWITCHYARD_SIP_DOMAIN: "):
+        Settings.from_env({"SWITCHYARD_SIP_DOMAIN": "pbx.example;x"})
+    blank = Settings.from_env({"SWITCHYARD_TIMEZONE": "", "SWITCHYARD_SIP_DOMAIN": ""})
+    assert (blank.timezone, blank.sip_domain) == ("UTC", "$${domain}")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from switchyard.shared.fsvalues import fs_applications
+from switchyard.shared.fsvalues import HOST, fs_applications
 
 ENV_PREFIX = "SWITCHYARD_"
+SIP_DOMAIN_VARIABLE = "$${domain}"
 
 
 class SettingsError(ValueError):
@@ -68,6 +70,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # entries, originate) beyond the built-in allowlist, comma separated;
     # shell and interpreter applications are refused (shared/fsvalues.py).
     fs_applications: str = ""
+    # Domain of user/<ext>@<domain> dial strings and of the directory's gateway
+    # answer (config-api); the default is FreeSWITCH's own variable, which
+    # FreeSWITCH expands when it reads the document. Empty: the default.
+    sip_domain: str = SIP_DOMAIN_VARIABLE
+    # IANA zone route time rules are evaluated in (config-api). Empty: UTC.
+    timezone: str = "UTC"
     # Seed a small demo PBX into an empty configuration (only once per database).
     demo: bool = False
     # Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For,
@@ -159,7 +167,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             fs_applications(settings.fs_applications)
         except ValueError as exc:
             raise SettingsError(f"{ENV_PREFIX}FS_APPLICATIONS: {exc}") from None
-        return settings
+        return _routing_checked(settings)
 
     def to_env(self) -> dict[str, str]:
         """The environment that reproduces these settings in a child process."""
@@ -173,6 +181,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """The services to run, or None for all of them."""
         names = [s.strip() for s in self.services.split(",") if s.strip()]
         return None if not names or names == ["all"] else names
+
+
+def _routing_checked(settings: Settings) -> Settings:
+    # An empty value means the default, as it always has for these two.
+    zone = settings.timezone or "UTC"
+    domain = settings.sip_domain or SIP_DOMAIN_VARIABLE
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsError(f"{ENV_PREFIX}TIMEZONE: unknown time zone {zone!r}") from None
+    if domain != SIP_DOMAIN_VARIABLE and not HOST.ok(domain):
+        # It is spliced into every user/<ext>@<domain> dial string.
+        raise SettingsError(f"{ENV_PREFIX}SIP_DOMAIN: {HOST.reason}")
+    return msgspec.structs.replace(settings, timezone=zone, sip_domain=domain)
 
 
 def _dec_hook(type_: type, obj: object) -> object:

@@ -21,23 +21,17 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import msgspec
 
 from switchyard.config_api import loader
 from switchyard.config_api.fsxml.documents import FsIndex
 from switchyard.config_api.routing.engine import Router, compile
-from switchyard.shared.fsvalues import APPLICATIONS, HOST, Applications, fs_applications
+from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.http.errors import ApiError
 from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.runtime import Runtime
-from switchyard.shared.settings import SettingsError
 from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -47,39 +41,8 @@ POLL = 0.5
 # update) before reloading; never longer than DEBOUNCE_MAX from the first.
 DEBOUNCE = 0.05
 DEBOUNCE_MAX = 0.2
-DEFAULT_DOMAIN = "$${domain}"
 # How long the API's routing answers wait for this replica to catch up.
 FRESH_TIMEOUT = 2.0
-
-
-class RoutingSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """config-api's own settings (``SWITCHYARD_SIP_DOMAIN``, ``SWITCHYARD_TIMEZONE``).
-
-    ``sip_domain`` is the domain of ``user/<ext>@<domain>`` dial strings and of
-    the directory's gateway answer; the default is FreeSWITCH's own
-    ``$${domain}`` variable, expanded by FreeSWITCH when it reads the
-    document. ``timezone`` is the zone time rules are evaluated in.
-    """
-
-    sip_domain: str = DEFAULT_DOMAIN
-    timezone: str = "UTC"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> RoutingSettings:
-        env = os.environ if environ is None else environ
-        zone = env.get("SWITCHYARD_TIMEZONE") or "UTC"
-        try:
-            ZoneInfo(zone)
-        except (ValueError, ZoneInfoNotFoundError):
-            raise SettingsError(f"SWITCHYARD_TIMEZONE: unknown time zone {zone!r}") from None
-        domain = env.get("SWITCHYARD_SIP_DOMAIN") or DEFAULT_DOMAIN
-        if domain != DEFAULT_DOMAIN and not HOST.ok(domain):
-            # It is spliced into every user/<ext>@<domain> dial string.
-            raise SettingsError(f"SWITCHYARD_SIP_DOMAIN: {HOST.reason}")
-        return cls(
-            sip_domain=domain,
-            timezone=zone,
-        )
 
 
 @dataclass(frozen=True)
@@ -114,9 +77,8 @@ def build(loaded: loader.Loaded, applications: Applications = APPLICATIONS) -> C
 
 
 class Live:
-    def __init__(self, runtime: Runtime, settings: RoutingSettings) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.settings = settings
         self._current: Compiled | None = None
         self._wake = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -210,8 +172,8 @@ class Live:
         # In a worker thread, reading included: see loader.load_blocking.
         loaded = loader.load_blocking(
             self.runtime.settings.database_url,
-            domain=self.settings.sip_domain,
-            timezone=self.settings.timezone,
+            domain=self.runtime.settings.sip_domain,
+            timezone=self.runtime.settings.timezone,
         )
         return build(loaded, fs_applications(self.runtime.settings.fs_applications))
 

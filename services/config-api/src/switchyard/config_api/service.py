@@ -10,7 +10,7 @@ from typing import Any
 from switchyard.config_api import demo
 from switchyard.config_api.framework import openapi
 from switchyard.config_api.fsxml import endpoint
-from switchyard.config_api.live import Live, RoutingSettings
+from switchyard.config_api.live import Live
 from switchyard.config_api.outbox import Outbox
 from switchyard.config_api.resources import (
     blacklists,
@@ -55,7 +55,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
     outbox = Outbox(runtime)
     outbox.start()
     outbox.kick()  # notices left by a previous run
-    live = Live(runtime, RoutingSettings.from_env())
+    live = Live(runtime)
     try:
         await live.start()  # compiled before the first request is served
         sub = await runtime.bus.serve(
