@@ -84,7 +84,14 @@ class Outbox:
             if not rows:
                 return 0
             for row in rows:
-                notice = _decoder.decode(row["payload"])
+                try:
+                    notice = _decoder.decode(row["payload"])
+                except msgspec.DecodeError:
+                    # Not a ConfigChanged (a row written behind Tx's back): no
+                    # subscriber could read it, and retrying it would hold back
+                    # every notice after it. Dropped with the batch.
+                    log.warning("config outbox: row %s is no notice; dropped", row["id"])
+                    continue
                 await bus.publish(
                     self.runtime.subjects.config_changed(row["resource"]),
                     msgspec.structs.replace(notice, seq=row["id"]),
