@@ -64,6 +64,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # ``freeswitch:<secret>`` or in the URL); empty: /fs/xml refuses every fetch.
     # `switchyard up` generates one into the data dir.
     xml_curl_secret: str = ""
+    # The key of mod_cti's HTTP CLI (GET /cli?key=…, call-control); empty:
+    # /cli answers 404.
+    cli_key: str = ""
+    # Commands /cli may run, comma separated; empty: call-control's default
+    # (cli_rules.DEFAULT_CLI_COMMANDS). Shell and interpreter commands stay
+    # refused even when listed.
+    cli_commands: str = ""
     # Lifetime of the API token `switchyard up` prints, seconds.
     up_token_ttl: int = 3 * 86400
     # Applications a user may name (route params, system destinations, IVR

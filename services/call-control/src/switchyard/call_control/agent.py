@@ -23,6 +23,11 @@ import nats.js.errors
 from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
 
+from switchyard.call_control.cli_rules import (
+    DEFAULT_CLI_COMMANDS,
+    CliRefused,
+    check_cli,
+)
 from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClient, EslEvent
 from switchyard.call_control.events import EventPublisher
 from switchyard.call_control.locations import LocationWriter
@@ -31,6 +36,7 @@ from switchyard.call_control.node_commands import (
     ApiResult,
     ChannelApi,
     ChannelList,
+    CliApi,
     Hangup,
     ListChannels,
     NodeCommand,
@@ -124,9 +130,13 @@ class NodeAgent:
         owns: Callable[[], bool] = lambda: True,
         on_ready: Callable[[NodeAgent], Awaitable[None]] | None = None,
         applications: Applications = APPLICATIONS,
+        cli_commands: frozenset[str] = DEFAULT_CLI_COMMANDS,
     ) -> None:
         # Applications an originate may run (SWITCHYARD_FS_APPLICATIONS).
         self.applications = applications
+        # What mod_cti's /cli may run here (SWITCHYARD_CLI_COMMANDS), checked
+        # again for every CliApi whoever sent it.
+        self.cli_commands = cli_commands
         # A standby only relays events (same dedupe ids as the owner's, so
         # JetStream keeps one copy); it serves no command and writes no KV.
         self.standby = standby
@@ -333,11 +343,32 @@ class NodeAgent:
             if _channel_gone(body):
                 raise BusError("not_found", f"no channel {cmd.uuid}")
             return ApiResult(self.name, body)
+        if isinstance(cmd, CliApi):
+            return await self._cli(cmd)
         if isinstance(cmd, ListChannels):
             rows = await current_rows(self._show_channels, lambda: self.channels, self.ended)
             return ChannelList(self.name, rows)
         assert isinstance(cmd, Api)
         return ApiResult(self.name, await self.client.api(f"{cmd.command} {cmd.args}".strip()))
+
+    async def _cli(self, cmd: CliApi) -> ApiResult:
+        """A /cli command, answered with FreeSWITCH's own text (or ``-ERR`` why not)."""
+        try:
+            command, args = check_cli(cmd.command, cmd.args, self.cli_commands, self.applications)
+            if cmd.background and not UUID.ok(cmd.job):
+                raise CliRefused("the job uuid is not a uuid")
+        except CliRefused as exc:
+            return ApiResult(self.name, f"-ERR {exc}\n")
+        line = f"{command} {args}".strip()
+        if cmd.background:
+            # FreeSWITCH's bgapi answer; the outcome arrives as BACKGROUND_JOB.
+            await self.client.command(f"bgapi {line}", {"Job-UUID": cmd.job})
+            return ApiResult(self.name, f"+OK Job-UUID: {cmd.job}\n")
+        if command == "originate":
+            # Never `api originate`: it would hold this node's ESL connection
+            # (events, every other command) until the far end answers.
+            return ApiResult(self.name, await self.client.bgapi(line, timeout=cmd.timeout))
+        return ApiResult(self.name, await self.client.api(line, timeout=cmd.timeout))
 
     async def _show_channels(self) -> Rows:
         rows = parse_show_channels(await self.client.api("show channels as json"))

@@ -58,7 +58,20 @@ class Api(msgspec.Struct, frozen=True, tag="api"):
     args: str = ""
 
 
-NodeCommand = Originate | Hangup | ChannelApi | ListChannels | Api
+class CliApi(msgspec.Struct, frozen=True, tag="cli_api"):
+    """A command of mod_cti's ``/cli`` (cli_rules.py): held by the owner to the
+    /cli allowlist and parsers, not to ``Api``'s, so it is a type of its own
+    (an ``Api`` never gets /cli's wider commands). ``background``: run as
+    ``bgapi`` with ``job`` as its Job-UUID."""
+
+    command: str
+    args: str = ""
+    background: bool = False
+    job: str = ""
+    timeout: float = 60.0  # a foreground command's wait for its answer
+
+
+NodeCommand = Originate | Hangup | ChannelApi | ListChannels | Api | CliApi
 
 
 class OriginateResult(msgspec.Struct, frozen=True):

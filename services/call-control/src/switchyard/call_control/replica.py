@@ -16,6 +16,7 @@ from nats.js.api import KeyValueConfig
 
 from switchyard.call_control import config_sync
 from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
+from switchyard.call_control.cli_rules import DEFAULT_CLI_COMMANDS, cli_commands
 from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
@@ -54,9 +55,11 @@ class Replica:
         lease: float = 6.0,
         fs_events: str = "",
         applications: Applications = APPLICATIONS,
+        cli_commands: frozenset[str] = DEFAULT_CLI_COMMANDS,
     ) -> None:
         self.bus = bus
         self.applications = applications
+        self.cli_commands = cli_commands
         self.pool = pool
         self.nodes = {n.name: n for n in nodes}
         self.id = replica_id()
@@ -112,6 +115,7 @@ class Replica:
             owns=lambda: self.ownership.owns(name),
             on_ready=None if standby else self._resync,
             applications=self.applications,
+            cli_commands=self.cli_commands,
         )
 
     async def _resync(self, agent: NodeAgent) -> None:
@@ -170,6 +174,7 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
         lease=settings.node_lease,
         fs_events=settings.fs_events,
         applications=fs_applications(settings.fs_applications),
+        cli_commands=cli_commands(settings.cli_commands),
     )
     await replica.start()
     log.info("call-control replica %s serving %d node(s)", replica.id, len(replica.nodes))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchyard.call_control import channels_http, gateways_http, trunks_http
+from switchyard.call_control import channels_http, cli_http, gateways_http, trunks_http
 from switchyard.call_control.replica import Replica, replica_lifespan
 from switchyard.shared.service import Service
 
@@ -19,6 +19,7 @@ service = Service(
         *channels_http.route_handlers,
         *gateways_http.route_handlers,
         *trunks_http.route_handlers,
+        *cli_http.route_handlers,
     ],
     lifespan=replica_lifespan,
     ready=ready,
