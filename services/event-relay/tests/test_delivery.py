@@ -398,3 +398,18 @@ async def test_a_subscription_deleted_after_routing_does_not_stall_the_intake(
         await Node(bus).send("CHANNEL_ANSWER", "call-d")
         await rx.wait_for(lambda r: len(r) >= 1)
     verify(secret, rx.received[0])
+
+
+async def test_a_deleted_subscription_keeps_no_connection_open(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    relay = api.relay  # type: ignore[attr-defined]
+    async with Receiver() as rx:
+        webhook_id, _ = await subscribe(api, rx.url, format="raw", events=["*"])
+        await Node(bus).send("CHANNEL_ANSWER", "call-k")
+        await rx.wait_for(lambda r: len(r) >= 1)
+        assert webhook_id in relay.dispatcher.webhooks()  # its client keeps the connection
+        assert (await api.delete(f"/api/webhooks/{webhook_id}")).status_code == 200
+        async with asyncio.timeout(10):
+            while webhook_id in relay.dispatcher.webhooks():  # noqa: ASYNC110 - the notice
+                await asyncio.sleep(0.05)

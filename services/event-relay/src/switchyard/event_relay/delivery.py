@@ -132,6 +132,11 @@ class Dispatcher:
             await sender.client.aclose()
         self._senders.clear()
 
+    def webhooks(self) -> set[int]:
+        """Subscriptions this dispatcher holds anything of: lanes, or a client's
+        kept connections (which a deleted one must not keep open)."""
+        return {k[0] for k in self.lanes} | set(self._senders)
+
     def forget(self, webhook_id: int) -> None:
         """A deleted subscription: its lanes stop (its rows went with it)."""
         for key in [k for k in self._tasks if k[0] == webhook_id]:

@@ -57,8 +57,11 @@ class _Conn:
 class Client:
     """At most ``max_connections`` open at once; idle ones are kept for reuse."""
 
-    def __init__(self, timeout: float, max_connections: int = 100) -> None:
+    def __init__(self, timeout: float, max_connections: int = 100, max_idle: int = 20) -> None:
         self.timeout = timeout
+        # Kept for reuse per address; more are closed (a burst's 100 need not
+        # stay open on both sides once it is over).
+        self.max_idle = max_idle
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: dict[Key, list[_Conn]] = {}
         self._tls: ssl.SSLContext | None = None
@@ -140,8 +143,9 @@ class Client:
             # ValueError: a line over the limit, a length or chunk size that is no number.
             raise HttpError(f"receive: {type(exc).__name__}: {exc}") from exc
         finally:
-            if keep:
-                self._idle.setdefault(key, []).append(conn)
+            idle = self._idle.setdefault(key, [])
+            if keep and len(idle) < self.max_idle:
+                idle.append(conn)
             else:
                 conn.close()
 

@@ -115,7 +115,7 @@ class Relay:
     async def _on_notice(self, _: WebhooksChanged) -> None:
         try:
             await self.reload()
-            for gone in {k[0] for k in self.dispatcher.lanes} - set(self.subs):
+            for gone in self.dispatcher.webhooks() - set(self.subs):
                 self.dispatcher.forget(gone)
             if self.leader:
                 await self._adopt()
