@@ -7,13 +7,15 @@ and the paced node. This process publishes and watches.
 
 - **Receiver alone**: wrk (C, 2 threads, 100 connections) POSTs the same
   body to it, so the figures below are known not to be its limit.
-- **Bare client**: the relay's own ``Sender`` (httpx, the same pool limits)
-  POSTing the same signed body with 100 in flight, from its own process.
+- **Bare client**: the relay's own ``Sender`` (``httpclient.py``, the same
+  limits) POSTing the same signed body with 100 in flight, from its own
+  process; and httpx, which the relay used before, the same way.
 - **Deliveries/s** with 1, 10 and 100 subscriptions (``raw``, ``*``): channel
   events of a real call (about 150 headers, a new call every 11 events) are
   published into the events stream as call-control does; the clock runs from
   the first publish until the receiver has counted every delivery.
-- **Latency** at a steady 1,000 events/s: a paced ESL node in its own process
+- **Latency** at a steady 1,000 events/s (the target) and 300 events/s (to
+  see the path when it keeps up): a paced ESL node in its own process
   stamps ``Event-Date-Timestamp`` as it writes each event; call-control's
   node agent (here) publishes them to JetStream; the relay delivers them to
   one subscription; the receiver subtracts the stamp from its clock on
@@ -51,13 +53,14 @@ from switchyard.fssim.event import Event
 from switchyard.shared import webhooks
 from switchyard.shared.bus import Bus
 from switchyard.shared.embedded import free_port, wait_for_port
+from switchyard.shared.messages import WebhooksChanged
 from switchyard.shared.subjects import Subjects
 
 SUBSCRIPTIONS = (1, 10, 100)
 DELIVERIES = 20_000  # per subscription count
 BARE_POSTS = 20_000
 IN_FLIGHT = 100  # the relay's pool per subscription (delivery.Sender)
-STEADY_RATE = 1_000  # events/s
+STEADY_RATES = (1_000, 300)  # events/s
 STEADY_SECONDS = 20
 WARMUP_SECONDS = 3  # of the steady run, not counted
 ROOT = Path(__file__).parents[1]
@@ -208,6 +211,26 @@ def _events(template: list[list[tuple[str, str]]], old: str, n: int) -> Iterator
         }
 
 
+def _interleaved(
+    template: list[list[tuple[str, str]]], old: str, n: int, calls: int
+) -> Iterator[dict[str, str]]:
+    """``n`` events of ``calls`` calls at a time, their events interleaved: each
+    call's next event comes ``calls`` events after its last, as live calls'
+    events do (a real call's are seconds apart)."""
+    seq = 0
+    while seq < n:
+        uuids = [str(uuid.uuid4()) for _ in range(calls)]
+        for headers in template:
+            for call in uuids:
+                seq += 1
+                if seq > n:
+                    return
+                yield {
+                    k: str(seq) if k == "Event-Sequence" else v.replace(old, call)
+                    for k, v in headers
+                }
+
+
 # --- the paced node (its own process) ---------------------------------------------------
 
 
@@ -219,7 +242,10 @@ def paced(port: int, template_file: str, rate: int, seconds: float) -> None:
     # Frames are made before anyone connects (making one costs about a
     # millisecond); each gets its stamp, of the same width, as it is written.
     frames = []
-    for ev in _events(template, data["uuid"], int(rate * seconds)):
+    # 200 calls at a time: at 1,000 events/s a call's events are 0.2 s apart.
+    # Back to back (a whole call within 11 ms) one lane would carry the
+    # stream, one round trip at a time, since a call's order is kept.
+    for ev in _interleaved(template, data["uuid"], int(rate * seconds), calls=200):
         ev["Event-Date-Timestamp"] = PLACEHOLDER.decode()
         frames.append(Event(list(ev.items())).frame("json"))
     srv = socket.create_server(("127.0.0.1", port))
@@ -323,7 +349,7 @@ async def _subscribe(bus: Bus, pool: asyncpg.Pool, url: str, n: int) -> None:
         "INSERT INTO webhooks (url, events, format, secret) VALUES ($1, '{*}', 'raw', $2)",
         [(url, webhooks.new_secret()) for _ in range(n)],
     )
-    await bus.nc.publish(bus.subjects.webhooks_changed, b"")
+    await bus.publish(bus.subjects.webhooks_changed, WebhooksChanged())
     await bus.nc.flush()
 
 
@@ -377,14 +403,15 @@ async def _steady(
     rx: httpx.AsyncClient,
     url: str,
     template_file: Path,
+    rate: int,
 ) -> tuple[list[float], float]:
-    """Latencies (ms) at STEADY_RATE, after the warm-up; and the rate delivered."""
+    """Latencies (ms) at ``rate`` events/s, after the warm-up; and the rate delivered."""
     await _subscribe(bus, pool, url + "/lat", 1)
     await asyncio.sleep(1.0)
     port = free_port()
     code = (
         "from benchmarks.bench_event_relay import paced; "
-        f"paced({port}, {str(template_file)!r}, {STEADY_RATE}, {STEADY_SECONDS})"
+        f"paced({port}, {str(template_file)!r}, {rate}, {STEADY_SECONDS})"
     )
     with _running(_spawn([sys.executable, "-c", code])) as node:
         await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 300, node, "paced node")
@@ -402,14 +429,14 @@ async def _steady(
         await _stats(rx)
         await agent.start()
         start = time.perf_counter()
-        total = STEADY_RATE * STEADY_SECONDS
+        total = rate * STEADY_SECONDS
         try:
             got, lat = await _count_until(rx, total, within=STEADY_SECONDS + 60)
         finally:
             await agent.stop()
             await publisher.stop()
         elapsed = time.perf_counter() - start
-    skip = STEADY_RATE * WARMUP_SECONDS
+    skip = rate * WARMUP_SECONDS
     return lat[skip:], got / elapsed
 
 
@@ -479,13 +506,14 @@ async def run(ctx: Context) -> None:
                         baseline=bare,
                         baseline_name="bare client",
                     )
-                lat, delivered = await _steady(bus, pool, rx, url, template_file)
-            ctx.report(f"steady {STEADY_RATE} events/s: delivered", delivered, "deliveries/s")
-            for q in (50, 99):
-                ctx.report(
-                    f"  node -> call-control -> relay -> receiver p{q}",
-                    harness.percentile(lat, q),
-                    "ms",
-                    higher_is_better=False,
-                )
-            ctx.report("  max", max(lat), "ms", higher_is_better=False)
+                for rate in STEADY_RATES:
+                    lat, delivered = await _steady(bus, pool, rx, url, template_file, rate)
+                    ctx.report(f"steady {rate} events/s: delivered", delivered, "deliveries/s")
+                    for q in (50, 99):
+                        ctx.report(
+                            f"  node -> call-control -> relay -> receiver p{q}",
+                            harness.percentile(lat, q),
+                            "ms",
+                            higher_is_better=False,
+                        )
+                    ctx.report("  max", max(lat), "ms", higher_is_better=False)
