@@ -18,9 +18,14 @@ from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi
-from switchyard.config_api.framework.crud import body_of, toggle_row
+from switchyard.config_api.framework.crud import (
+    apply_update,
+    body_of,
+    checked_new,
+    insert,
+    toggle_row,
+)
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.framework.wire import render
@@ -93,18 +98,8 @@ async def add(tx: Tx, child: Child, pid: int, data: Any) -> asyncpg.Record:
 
 async def add_values(tx: Tx, child: Child, pid: int, values: Values) -> asyncpg.Record:
     await parent_exists(tx.conn, child, pid)
-    if child.res.check is not None:
-        values.update(await child.res.check(tx.conn, dict(values), None) or {})
-    unsafe(child.res, values, tx.apps)
-    cols = [child.fk, *values]
-    placeholders = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
-    row = await tx.conn.fetchrow(
-        f"INSERT INTO {child.res.table} ({', '.join(cols)}) "  # noqa: S608
-        f"VALUES ({placeholders}) RETURNING *",
-        pid,
-        *values.values(),
-    )
-    assert row is not None
+    values = await checked_new(tx, child.res, values)
+    row = await insert(tx.conn, child.res.table, {child.fk: pid, **values})
     tx.changed(child.res.name, "update", pid)
     return row
 
@@ -139,20 +134,9 @@ async def edit(tx: Tx, child: Child, pid: int, cid: int, data: Any) -> asyncpg.R
         return row
     values = decode(child.res, child.struct, data, update=True)
     current = await _owned(tx.conn, child, pid, cid)
-    if child.res.check is not None:
-        merged = {**dict(current), **values}
-        values.update(await child.res.check(tx.conn, merged, dict(current)) or {})
-    if not values:
+    row = await apply_update(tx, child.res, current, values)
+    if row is None:
         return current
-    unsafe(child.res, {**dict(current), **values}, tx.apps)
-    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
-    row = await tx.conn.fetchrow(
-        f"UPDATE {child.res.table} SET {sets}, updated_at = now() "  # noqa: S608
-        "WHERE id = $1 RETURNING *",
-        cid,
-        *values.values(),
-    )
-    assert row is not None
     tx.changed(child.res.name, "update", pid)
     return row
 

@@ -138,10 +138,7 @@ async def get_one(
 
 
 async def insert_row(tx: Tx, resource: Resource, values: Values) -> asyncpg.Record:
-    values = dict(values)
-    if resource.check is not None:
-        values.update(await resource.check(tx.conn, dict(values), None) or {})
-    unsafe(resource, values, tx.apps)
+    values = await checked_new(tx, resource, values)
     if resource.key_prefix:
         new_id = await tx.conn.fetchval(
             "SELECT nextval(pg_get_serial_sequence($1, 'id'))", resource.table
@@ -149,15 +146,30 @@ async def insert_row(tx: Tx, resource: Resource, values: Values) -> asyncpg.Reco
         values["id"] = new_id
         if not values.get("key"):
             values["key"] = f"{resource.key_prefix}{new_id}"
+    row = await insert(tx.conn, resource.table, values)
+    tx.changed(resource.name, "create", row["id"])
+    return row
+
+
+async def checked_new(tx: Tx, resource: Resource, values: Values) -> Values:
+    """A new row's ``values`` with what the resource's check adds, refused (400)
+    when a value breaks the rules for values reaching FreeSWITCH."""
+    values = dict(values)
+    if resource.check is not None:
+        values.update(await resource.check(tx.conn, dict(values), None) or {})
+    unsafe(resource, values, tx.apps)
+    return values
+
+
+async def insert(conn: asyncpg.Connection, table: str, values: Values) -> asyncpg.Record:
     cols = list(values)
     placeholders = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
-    row = await tx.conn.fetchrow(
-        f"INSERT INTO {resource.table} ({', '.join(cols)}) "  # noqa: S608 - declared columns
+    row = await conn.fetchrow(
+        f"INSERT INTO {table} ({', '.join(cols)}) "  # noqa: S608 - declared columns
         f"VALUES ({placeholders}) RETURNING *",
         *values.values(),
     )
     assert row is not None
-    tx.changed(resource.name, "create", row["id"])
     return row
 
 
@@ -168,21 +180,34 @@ async def update_row(tx: Tx, resource: Resource, item_id: int, values: Values) -
     )
     if current is None:
         raise not_found()
+    row = await apply_update(tx, resource, current, values)
+    if row is None:
+        return current
+    tx.changed(resource.name, "update", item_id)
+    return row
+
+
+async def apply_update(
+    tx: Tx, resource: Resource, current: asyncpg.Record, values: Values
+) -> asyncpg.Record | None:
+    """``current`` (locked by the caller) with ``values`` set, after the
+    resource's check on the merged row and the rules for values reaching
+    FreeSWITCH: the updated row, or None when nothing is left to set. The
+    caller queues the notice, since who is notified differs (a child's parent)."""
     if resource.check is not None:
         merged = {**dict(current), **values}
         values = {**values, **(await resource.check(tx.conn, merged, dict(current)) or {})}
     if not values:
-        return current
+        return None
     unsafe(resource, {**dict(current), **values}, tx.apps)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
     row = await tx.conn.fetchrow(
         f"UPDATE {resource.table} SET {sets}, updated_at = now() "  # noqa: S608
         "WHERE id = $1 RETURNING *",
-        item_id,
+        current["id"],
         *values.values(),
     )
     assert row is not None
-    tx.changed(resource.name, "update", item_id)
     return row
 
 

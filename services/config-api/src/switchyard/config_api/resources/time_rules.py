@@ -17,9 +17,15 @@ from litestar import Request, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi as oa
-from switchyard.config_api.framework.crud import body_of, list_rows, require_list
+from switchyard.config_api.framework.crud import (
+    apply_update,
+    body_of,
+    checked_new,
+    insert,
+    list_rows,
+    require_list,
+)
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
-from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import Col, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.spreadsheets import each_row
 from switchyard.config_api.framework.tx import Tx, write
@@ -139,16 +145,7 @@ def _id_of(row: Any, where: str = "id") -> int:
 
 
 async def _insert(tx: Tx, resource: Resource, values: Values) -> asyncpg.Record:
-    if resource.check is not None:
-        values.update(await resource.check(tx.conn, dict(values), None) or {})
-    unsafe(resource, values, tx.apps)
-    cols = list(values)
-    row = await tx.conn.fetchrow(
-        f"INSERT INTO {resource.table} ({', '.join(cols)}) "  # noqa: S608 - declared columns
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING *",
-        *values.values(),
-    )
-    assert row is not None
+    row = await insert(tx.conn, resource.table, await checked_new(tx, resource, values))
     tx.changed(NOTICE, "create", row["id"])
     return row
 
@@ -160,22 +157,9 @@ async def _update(tx: Tx, resource: Resource, item_id: int, values: Values) -> a
     )
     if current is None:
         raise bad_request("id", f"no record with id {item_id}")
-    if resource.check is not None:
-        merged = {**dict(current), **values}
-        values = {**values, **(await resource.check(tx.conn, merged, dict(current)) or {})}
-    if values:
-        unsafe(resource, {**dict(current), **values}, tx.apps)
-        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
-        row = await tx.conn.fetchrow(
-            f"UPDATE {resource.table} SET {sets}, updated_at = now() "  # noqa: S608
-            "WHERE id = $1 RETURNING *",
-            item_id,
-            *values.values(),
-        )
-        assert row is not None
-        current = row
+    row = await apply_update(tx, resource, current, values)
     tx.changed(NOTICE, "update", item_id)
-    return current
+    return row or current
 
 
 def _rule_out(row: asyncpg.Record) -> dict[str, Any]:
