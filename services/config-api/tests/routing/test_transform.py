@@ -1,4 +1,4 @@
-"""dnc/sdnc strings: XUI's own test vectors, the DESIGN's strip rule, the CP
+"""dnc/sdnc strings: XUI's own test vectors, the strip rule of docs/architecture.md, the CP
 forms, and properties of the -X+Y grammar."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from switchyard.config_api.routing.transform import compile_transform
         ("01", "r3999", "999"),
         ("01", "R3999", "999"),
         ("01234", "/^(.*)[0-9][0-9]$/$1/", "012"),
-        # DESIGN 7: a strip only strips what matches (XUI dropped a character).
+        # docs/architecture.md, Routing rules: a strip only strips what matches
+        # (XUI dropped a character).
         ("91234", "-0", "91234"),
         ("91234", "-0+9", "991234"),
         ("0086123", "-0086+0", "0123"),

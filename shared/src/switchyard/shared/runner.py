@@ -1,4 +1,4 @@
-"""Builds one Litestar app from one or several services (DESIGN section 2).
+"""Builds one Litestar app from one or several services (docs/architecture.md).
 
 ``switchyard run config-api`` serves one service, ``switchyard up`` all of
 them; both go through ``create_app``, so a single process and a cluster run

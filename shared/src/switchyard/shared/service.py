@@ -1,4 +1,4 @@
-"""The one object a service hands to the runner (DESIGN section 2).
+"""The one object a service hands to the runner (docs/architecture.md).
 
 A service is its HTTP routes, its start/stop hook and its readiness check.
 Services are found through the ``switchyard.services`` entry-point group, so

@@ -1,6 +1,6 @@
 """Every NATS name Switchyard uses: subjects, streams, KV buckets, queue groups.
 
-No subject string is written anywhere else (DESIGN section 4). A namespace
+No subject string is written anywhere else (docs/architecture.md, The bus). A namespace
 (SWITCHYARD_NATS_NAMESPACE) is spliced into every name so that stacks or
 parallel tests sharing one NATS server never see each other.
 """

@@ -1,6 +1,6 @@
 """``/api/channels``: originate, list, hang up, and the per-channel actions.
 
-Every handler forwards over NATS (DESIGN section 4): originate on the
+Every handler forwards over NATS (docs/architecture.md, The bus): originate on the
 node-agnostic subject served by any replica owning a node, per-channel
 commands to the owner of the node the channel lives on (found in the
 channel-location KV). So any replica's HTTP serves any request.

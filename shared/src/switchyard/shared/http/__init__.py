@@ -1,1 +1,1 @@
-"""HTTP conventions shared by every service (DESIGN section 5)."""
+"""HTTP conventions shared by every service (docs/http.md)."""

@@ -19,7 +19,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def timestamp(value: dt.datetime | None) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` in UTC, "" when unset (DESIGN section 3)."""
+    """``YYYY-MM-DD HH:MM:SS`` in UTC, "" when unset (docs/architecture.md, Data)."""
     if value is None:
         return ""
     return value.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)

@@ -163,7 +163,7 @@ async def route_check(
     request: Request[Any, Any, Any], pool: asyncpg.Pool, dest_number: str
 ) -> ListPage[dict[str, Any]]:
     """Which route a call to ``destNumber`` in ``context`` takes, decided by the
-    routing engine (DESIGN section 7 order), shown as the route's row."""
+    routing engine (the order of docs/architecture.md, Routing rules), shown as the route's row."""
     context = request.query_params.get("context") or DEFAULT_CONTEXT
     route_id = await checked_route_id(live_of(request), context, dest_number)
     row = None if route_id is None else await fetch_row(pool, ROUTES, route_id)

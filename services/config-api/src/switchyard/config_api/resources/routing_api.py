@@ -32,7 +32,8 @@ DEFAULT_CONTEXT = "context-1"
 
 
 async def checked_route_id(live: Live, context: str, dest_number: str) -> int | None:
-    """The route a call to ``dest_number`` in ``context`` takes (DESIGN 7)."""
+    """The route a call to ``dest_number`` in ``context`` takes (docs/architecture.md,
+    Routing rules)."""
     compiled = await live.fresh()
     table = compiled.router.tables.get(context)
     route = table.select(dest_number) if table is not None else None

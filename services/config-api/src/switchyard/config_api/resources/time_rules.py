@@ -2,7 +2,7 @@
 
 Bodies are arrays (a single object is taken as an array of one, as the
 spec's own curl examples send). Every recurrence string is parsed with the
-routing engine's parser (DESIGN section 7 format) and refused with its
+routing engine's parser (the format of docs/architecture.md, Routing rules) and refused with its
 reason. Answers keep the spec's shapes, which differ per path: some bare,
 some wrapped in ``{code, message:"ok", data}``.
 """

@@ -1,6 +1,6 @@
 """Time-rule recurrence strings: parse, validate, and ask "is it active now?".
 
-The string is XSwitch's flattened iCalendar RRULE (DESIGN section 7):
+The string is XSwitch's flattened iCalendar RRULE (docs/architecture.md, Routing rules):
 ``dtstart|duration|freq|until|interval|byday|bymonthday|byyearday|byweekno|bymonth``.
 Every time in it is wall-clock time of the switch's configured timezone.
 

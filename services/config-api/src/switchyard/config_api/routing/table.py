@@ -1,9 +1,9 @@
 """Route selection for one context, compiled for lookups on the call path.
 
-The rule (DESIGN 7, XUI's SQL): routes of the context, not disabled, whose
-``prefix`` starts the number and whose ``max_length`` is at least its
-length; the first by ``max_length`` ascending, then prefix length
-descending, then id.
+The rule (docs/architecture.md, Routing rules; XUI's SQL): routes of the
+context, not disabled, whose ``prefix`` starts the number and whose
+``max_length`` is at least its length; the first by ``max_length``
+ascending, then prefix length descending, then id.
 
 Routes are bucketed by exact prefix; each bucket is sorted by
 ``(max_length, id)``. A lookup probes the len(N)+1 prefixes of N and, in each

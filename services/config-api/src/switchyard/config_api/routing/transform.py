@@ -4,8 +4,8 @@ the caller), compiled once and applied per call.
 Grammar (XUI ``utils.apply_dnc`` plus the newer CP forms; docs/routing.md):
 
 - ``-X+Y…``  tokens left to right: ``-X`` strips the prefix X *only if the
-  number starts with X* (DESIGN 7; XUI removed a character even when X did
-  not match), ``+Y`` prepends Y. ``-0+9``: 01234 → 91234.
+  number starts with X* (docs/architecture.md, Routing rules; XUI removed a
+  character even when X did not match), ``+Y`` prepends Y. ``-0+9``: 01234 → 91234.
 - ``r<n><digits>`` replaces the first n characters (n one digit); a number
   shorter than n becomes ``digits``. ``R<n><digits>`` replaces the last n;
   a number shorter than n becomes ``digits`` (XUI).
