@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 
 from switchyard.config_api import live as live_module
-from switchyard.config_api.framework.tx import STATE_KEY
 from switchyard.config_api.fsxml import endpoint
 from switchyard.config_api.routing.xmldoc import NOT_FOUND
 from switchyard.config_api.service import service
+from switchyard.config_api.state import NAME
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import serving
@@ -378,7 +378,7 @@ async def test_route_answers_are_503_while_this_replica_cannot_catch_up(
     api: Api, db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await settle(api)
-    live = api.client.app.state[STATE_KEY].live
+    live = api.client.app.state[NAME].live
     held = live.current.version
 
     async def stuck() -> None:  # Postgres readable, but no reload succeeds

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
+
+from litestar import Router
 
 from switchyard.config_api import demo
 from switchyard.config_api.framework import openapi
@@ -34,21 +35,14 @@ from switchyard.config_api.resources import (
     trunks,
     worker_checks,
 )
+from switchyard.config_api.state import DEPENDENCIES, NAME, ConfigApiState
 from switchyard.shared.messages import RouteRequest
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service
 
 
-@dataclass
-class State:
-    """What the lifespan keeps on ``app.state["config-api"]``."""
-
-    outbox: Outbox
-    live: Live
-
-
 @asynccontextmanager
-async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
+async def lifespan(runtime: Runtime) -> AsyncIterator[ConfigApiState]:
     endpoint.warn_if_open(runtime.settings.xml_curl_secret)
     if runtime.settings.demo:
         await demo.seed(runtime)
@@ -65,7 +59,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
             queue=runtime.subjects.config_api_queue,
         )
         try:
-            yield State(outbox=outbox, live=live)
+            yield ConfigApiState(runtime, outbox, live)
         finally:
             await sub.unsubscribe()
     finally:
@@ -74,7 +68,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[State]:
 
 
 async def ready(state: Any) -> str | None:
-    if not isinstance(state, State) or not state.outbox.running:
+    if not isinstance(state, ConfigApiState) or not state.outbox.running:
         return "config outbox worker not running"
     if not state.live.running:
         return "routing configuration not compiled or its worker stopped"
@@ -82,6 +76,11 @@ async def ready(state: Any) -> str | None:
 
 
 def _handlers() -> list[Any]:
+    # One router so every handler gets the ``config`` dependency (state.py).
+    return [Router("/", route_handlers=_documented(), dependencies=DEPENDENCIES)]
+
+
+def _documented() -> list[Any]:
     return openapi.document(
         [
             *dicts.route_handlers(),
@@ -109,4 +108,4 @@ def _handlers() -> list[Any]:
     )
 
 
-service = Service(name="config-api", route_handlers=_handlers(), lifespan=lifespan, ready=ready)
+service = Service(name=NAME, route_handlers=_handlers(), lifespan=lifespan, ready=ready)

@@ -27,8 +27,9 @@ from switchyard.config_api.framework.crud import (
 )
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import PathId, Resource, Values
-from switchyard.config_api.framework.tx import Tx, write
+from switchyard.config_api.framework.tx import Tx
 from switchyard.config_api.framework.wire import render
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, Ok
 from switchyard.shared.http.errors import bad_request, not_found
@@ -180,25 +181,23 @@ def child_handlers(
         return await list_of(runtime.pool, child, pid)
 
     async def create_child(
-        pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+        pid: PathId, request: Request[Any, Any, Any], config: ConfigApi
     ) -> Created:
         data = await body_of(request)
-        async with write(runtime, request) as tx:
+        async with config.write() as tx:
             row = await add(tx, child, pid, data)
         return Created(data=row["id"])
 
     async def update_child(
-        pid: PathId, cid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+        pid: PathId, cid: PathId, request: Request[Any, Any, Any], config: ConfigApi
     ) -> Ok:
         data = await body_of(request)
-        async with write(runtime, request) as tx:
+        async with config.write() as tx:
             row = await edit(tx, child, pid, cid, data)
         return Ok(data=child.render(row) if update_reply == "object" else str(row["id"]))
 
-    async def delete_child(
-        pid: PathId, cid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-    ) -> Ok:
-        async with write(runtime, request) as tx:
+    async def delete_child(pid: PathId, cid: PathId, config: ConfigApi) -> Ok:
+        async with config.write() as tx:
             row = await remove(tx, child, pid, cid)
         data: Any = {"count": 1, "id_str": str(row["id"]), "empty": "{}"}[delete_reply]
         return Ok(data=data)

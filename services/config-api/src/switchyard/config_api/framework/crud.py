@@ -19,8 +19,9 @@ from switchyard.config_api.framework.inputs import NUL_REASON, decode, struct_fo
 from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.spreadsheets import each_row, translate
-from switchyard.config_api.framework.tx import Tx, write
+from switchyard.config_api.framework.tx import Tx
 from switchyard.config_api.framework.wire import pin, render
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.body import decode_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
@@ -296,26 +297,26 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
     async def get_item(item_id: PathId, runtime: AppRuntime) -> dict[str, Any]:
         return await get_one(runtime.pool, resource, item_id)
 
-    async def create_item(request: Request[Any, Any, Any], runtime: AppRuntime) -> Created:
+    async def create_item(request: Request[Any, Any, Any], config: ConfigApi) -> Created:
         data = await body_of(request)
         if resource.bulk and isinstance(data, list):
             if not data:
                 raise bad_request(resource.bulk, "is empty")
-            async with write(runtime, request) as tx:
+            async with config.write() as tx:
                 rows = await insert_rows(tx, resource, resource.bulk, data)
             return Created(data=[reply(resource, resource.create_reply, r) for r in rows])
         values = with_defaults(resource, decode(resource, struct, data))
-        async with write(runtime, request) as tx:
+        async with config.write() as tx:
             row = await insert_row(tx, resource, values)
             if resource.create_reply == "object":
                 row = await fetch_row(tx.conn, resource, row["id"]) or row  # computed columns too
         return Created(data=reply(resource, resource.create_reply, row))
 
     async def update_item(
-        item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+        item_id: PathId, request: Request[Any, Any, Any], config: ConfigApi
     ) -> Any:
         data = await body_of(request)
-        async with write(runtime, request) as tx:
+        async with config.write() as tx:
             if resource.toggle and isinstance(data, dict) and data.get("action") == "toggle":
                 row = await toggle_row(tx, resource, item_id)
             else:
@@ -325,10 +326,8 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
             return {"id": str(row["id"])}
         return Ok(data=reply(resource, resource.update_reply, row))
 
-    async def delete_item(
-        item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-    ) -> Ok:
-        async with write(runtime, request) as tx:
+    async def delete_item(item_id: PathId, config: ConfigApi) -> Ok:
+        async with config.write() as tx:
             row = await delete_row(tx, resource, item_id)
         return Ok(data=str(row["id"]))
 

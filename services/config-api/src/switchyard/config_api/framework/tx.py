@@ -16,7 +16,6 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import Request
 
 from switchyard.config_api.framework.constraints import CONSTRAINTS
 from switchyard.config_api.outbox import Outbox
@@ -24,8 +23,6 @@ from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applicatio
 from switchyard.shared.http.errors import ApiError, bad_request, conflict
 from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.runtime import Runtime
-
-STATE_KEY = "config-api"
 
 
 @dataclass
@@ -40,13 +37,8 @@ class Tx:
         self.notices.append(ConfigChanged(resource, action, list(ids)))
 
 
-def outbox_of(request: Request[Any, Any, Any]) -> Outbox | None:
-    state = request.app.state.get(STATE_KEY)
-    return getattr(state, "outbox", None)
-
-
 @asynccontextmanager
-async def write(runtime: Runtime, request: Request[Any, Any, Any]) -> AsyncIterator[Tx]:
+async def write(runtime: Runtime, outbox: Outbox) -> AsyncIterator[Tx]:
     async with runtime.pool.acquire() as conn:
         tx = Tx(conn, apps=fs_applications(runtime.settings.fs_applications))
         try:
@@ -71,7 +63,7 @@ async def write(runtime: Runtime, request: Request[Any, Any, Any]) -> AsyncItera
         except (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError):
             # Columns are checked one by one on the way in; this catches the rest.
             raise bad_request("body", "text must not contain a NUL character (U+0000)") from None
-    if tx.notices and (outbox := outbox_of(request)) is not None:
+    if tx.notices:
         outbox.kick()
 
 

@@ -26,19 +26,17 @@ import binascii
 import hmac
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
-from litestar import Request, asgi, route
+from litestar import asgi, route
 from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from switchyard.config_api.framework.tx import STATE_KEY
 from switchyard.config_api.live import Live
 from switchyard.config_api.routing.request import dialplan_request, parse_form
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
+from switchyard.config_api.state import of_state
 from switchyard.shared.http.body import check_json_depth, looks_like_json
-from switchyard.shared.http.errors import ApiError
 
 XML = "text/xml"
 # FreeSWITCH authenticates itself (the secret) and only reads: no operation log row.
@@ -50,10 +48,6 @@ MAX_BODY = 1024 * 1024
 XML_CURL_USER = "freeswitch"
 
 log = logging.getLogger(__name__)
-
-
-def live_of(request: Request[Any, Any, Any]) -> Live:
-    return live_of_app(request.app)
 
 
 def answer(live: Live, form: dict[str, str]) -> str:
@@ -159,8 +153,8 @@ async def _serve(scope: Scope, receive: Receive, send: Send, url_secret: str | N
     if url_secret is None:
         url_secret = _first(query, "secret") if "secret=" in query else ""
     authorization = _header(scope, b"authorization")
-    app = scope["app"]
-    refused = check(app.state.runtime.settings.xml_curl_secret, authorization, url_secret)
+    config = of_state(scope["app"].state)
+    refused = check(config.runtime.settings.xml_curl_secret, authorization, url_secret)
     if refused is not None:
         # Any non-200 makes FreeSWITCH fall back to its static files.
         if refused == 401:
@@ -184,7 +178,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send, url_secret: str | N
         if raw and looks_like_json(raw, _header(scope, b"content-type")):
             check_json_depth(raw)
         form = parse_form(raw)
-    await _respond(send, 200, answer(live_of_app(app), form), XML)
+    await _respond(send, 200, answer(config.live, form), XML)
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -211,21 +205,13 @@ async def _body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def live_of_app(app: Any) -> Live:
-    live = getattr(app.state.get(STATE_KEY), "live", None)
-    if not isinstance(live, Live):
-        raise ApiError(503, "configuration not loaded yet")
-    return live
-
-
 # A plain ASGI handler, not a Litestar HTTP handler: this runs on every call
 # and registration, and the HTTP handler machinery (signature model,
 # dependency injection, the Response object) cost as much as the fetch's own
 # work. The app's middleware still runs around it (tracing, the operation
 # log, which skips it, the security headers), and the body gets body.py's
-# checks. Settings come from the runtime the lifespan put on app.state, which
-# is what dependency injection hands out elsewhere; an ASGI handler takes no
-# dependencies.
+# checks. An ASGI handler takes no dependencies: it reads config-api's state
+# (what the ``config`` dependency hands out elsewhere) once per fetch.
 @asgi("/fs/xml", opt=OPT, copy_scope=False)
 async def xml_curl(scope: Scope, receive: Receive, send: Send) -> None:
     await _serve(scope, receive, send, None)

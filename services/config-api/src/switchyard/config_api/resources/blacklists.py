@@ -28,8 +28,8 @@ from switchyard.config_api.framework.spec import (
     is_id,
 )
 from switchyard.config_api.framework.spreadsheets import each_row, rows_of, translate, wants_zh
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
@@ -94,10 +94,10 @@ EXCEL = {
         body=oa.rows_body("data", _NUMBER_ROW), reply=oa.envelope(oa.array_of(NUMBERS.schema))
     ),
 )
-async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def import_numbers(pid: PathId, request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     rows = rows_of(await body_of(request), "data")
 
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         await children.parent_exists(tx.conn, NUMBERS, pid)
 
         async def one(i: int, row: Any) -> dict[str, Any]:
@@ -135,12 +135,12 @@ async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: 
         ),
     ),
 )
-async def import_lists(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def import_lists(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     """Blacklists and their numbers from spreadsheet rows, one list per distinct name."""
     rows = rows_of(await body_of(request), "lists")
     lists: dict[str, Any] = {}
 
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, raw: Any) -> None:
             row = translate(raw, EXCEL, f"lists[{i}]")
@@ -239,7 +239,7 @@ async def download(request: Request[Any, Any, Any], runtime: AppRuntime) -> list
         reply=oa.envelope(NUMBERS.schema),
     ),
 )
-async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def multimodify(pid: PathId, request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     """Edit several numbers of one list; answers with the last one edited.
 
     A row names its number by ``id``, or (the spec's curl) by a ``k`` that
@@ -247,7 +247,7 @@ async def multimodify(pid: PathId, request: Request[Any, Any, Any], runtime: App
     rows = rows_of(require_object(await body_of(request)), "data")
     last: list[dict[str, Any]] = []
 
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         await children.parent_exists(tx.conn, NUMBERS, pid)
 
         async def one(i: int, row: Any) -> None:

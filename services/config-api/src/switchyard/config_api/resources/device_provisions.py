@@ -13,9 +13,8 @@ from switchyard.config_api.framework.crud import body_of, handlers, insert_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, Resource
 from switchyard.config_api.framework.spreadsheets import each_row, rows_of, translate
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
-from switchyard.shared.http.deps import AppRuntime
+from switchyard.config_api.state import ConfigApi, ConfigApiState
 from switchyard.shared.http.envelope import Ok
 
 DEVICES = Resource(
@@ -41,12 +40,10 @@ _DEVICE_ROWS = {
 _DEVICES_OUT = oa.envelope(oa.array_of(oa.output_schema(DEVICES)))
 
 
-async def _import_devices(
-    request: Request[Any, Any, Any], runtime: AppRuntime, data: Any, key: str
-) -> Ok:
+async def _import_devices(config: ConfigApiState, data: Any, key: str) -> Ok:
     """All rows or none, answered with the created devices."""
     rows = rows_of(data, key)
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, raw: Any) -> dict[str, Any]:
             row = translate(raw, DEVICE_EXCEL, f"{key}[{i}]")
@@ -75,14 +72,14 @@ async def _import_devices(
         },
     ),
 )
-async def create_device(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def create_device(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     """One device; the spec's batch-create curl posts ``{"data":[…]}`` here, which
     is taken like the import (all rows or none)."""
     data = await body_of(request)
     if isinstance(data, list) or (isinstance(data, dict) and "data" in data):
-        return await _import_devices(request, runtime, data, "data")
+        return await _import_devices(config, data, "data")
     values = with_defaults(DEVICES, decode(DEVICES, _device_struct, data))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         row = await insert_row(tx, DEVICES, values)
     return Ok(data=str(row["id"]))
 
@@ -99,10 +96,10 @@ async def create_device(request: Request[Any, Any, Any], runtime: AppRuntime) ->
         reply=_DEVICES_OUT,
     ),
 )
-async def import_devices(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def import_devices(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     data = await body_of(request)
     key = "data" if isinstance(data, dict) and "data" in data else "devices"
-    return await _import_devices(request, runtime, data, key)
+    return await _import_devices(config, data, key)
 
 
 def route_handlers() -> list[HTTPRouteHandler]:

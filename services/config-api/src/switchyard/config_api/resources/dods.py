@@ -19,10 +19,9 @@ from switchyard.config_api.framework.crud import body_of, handlers, insert_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, Resource, Values
 from switchyard.config_api.framework.spreadsheets import each_row, rows_of, translate
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.fsvalues import NUMBER
-from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import bad_request
 
@@ -104,9 +103,9 @@ EXCEL = {"分机": "extn", "线路号码": "line_number", "资源类型": "type"
         reply=oa.envelope(oa.array_of(oa.obj(id=oa.INT, extn_id=oa.INT, ref_id=oa.INT))),
     ),
 )
-async def import_dods(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def import_dods(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     rows = rows_of(await body_of(request), "dods")
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, raw: Any) -> dict[str, Any]:
             values = with_defaults(DODS, decode(DODS, _struct, translate(raw, EXCEL, f"dods[{i}]")))

@@ -28,8 +28,8 @@ from switchyard.config_api.framework.spec import (
     Values,
     is_id,
 )
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.resources.destination_checks import uses_sql
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.fsvalues import (
     HOST,
     NAME,
@@ -170,11 +170,11 @@ VARIABLES = children.Child(
         reply=oa.envelope(oa.INT, "Created"),
     ),
 )
-async def create_gateway(request: Request[Any, Any, Any], runtime: AppRuntime) -> Created:
+async def create_gateway(request: Request[Any, Any, Any], config: ConfigApi) -> Created:
     data = await body_of(request)
     values = with_defaults(GATEWAYS, decode(GATEWAYS, _struct, data))
     template = str(data.get("template", "") if isinstance(data, dict) else "").strip()
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         row = await insert_row(tx, GATEWAYS, values)
         # XUI's `template`: another gateway's id whose params and variables are copied.
         if template and template != "default":

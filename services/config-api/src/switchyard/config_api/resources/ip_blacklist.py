@@ -13,7 +13,7 @@ from litestar.handlers import HTTPRouteHandler
 from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import body_of, require_object
 from switchyard.config_api.framework.spec import is_id
-from switchyard.config_api.framework.tx import write
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.body import convert
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
@@ -101,9 +101,9 @@ async def list_iptables(request: Request[Any, Any, Any], runtime: AppRuntime) ->
     operation_id="add_iptables_rule",
     opt=oa.doc(body=_IP_RULE, reply=oa.envelope({"type": "boolean"})),
 )
-async def add_rule(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def add_rule(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     ip, name, port, proto = _rule(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         rid = await tx.conn.fetchval(
             "INSERT INTO iptables_rules (target_ip, target_name, target_port, target_protocol) "
             "VALUES ($1, $2, $3, $4) RETURNING id",
@@ -122,9 +122,9 @@ async def add_rule(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     operation_id="clean_iptables_rule",
     opt=oa.doc(body=_IP_RULE, reply=oa.envelope({"type": "boolean"})),
 )
-async def clean_rule(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def clean_rule(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     ip, _, port, proto = _rule(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         rid = await tx.conn.fetchval(
             "DELETE FROM iptables_rules WHERE target_ip = $1 AND target_port = $2 "
             "AND target_protocol = $3 RETURNING id",

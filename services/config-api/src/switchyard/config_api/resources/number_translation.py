@@ -15,8 +15,8 @@ from switchyard.config_api.framework.crud import body_of, handlers
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Referrer, Resource
 from switchyard.config_api.framework.spreadsheets import each_row, rows_of
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import plain
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.fsvalues import NUMBER
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
@@ -127,9 +127,9 @@ async def list_numbers(
         reply=oa.envelope(oa.INT),
     ),
 )
-async def import_numbers(pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def import_numbers(pid: PathId, request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     rows = rows_of(await body_of(request), "data")
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         await children.parent_exists(tx.conn, NTS, pid)
 
         async def one(i: int, row: Any) -> None:

@@ -26,12 +26,11 @@ from switchyard.config_api.framework.inputs import decode, struct_for
 from switchyard.config_api.framework.rules import check, column_problems, text
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.spreadsheets import rows_of, wants_zh
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
-from switchyard.config_api.fsxml.endpoint import live_of
 from switchyard.config_api.resources.destination_checks import dest_problems, resolve
 from switchyard.config_api.resources.routing_api import DEFAULT_CONTEXT, checked_route_id
 from switchyard.config_api.routing.engine import SCRIPT_PARAMS
+from switchyard.config_api.state import ConfigApi, ConfigApiState
 from switchyard.shared.fsvalues import (
     CODECS,
     NAME,
@@ -160,13 +159,13 @@ PARAMS = children.Child(
 
 
 async def route_check(
-    request: Request[Any, Any, Any], pool: asyncpg.Pool, dest_number: str
+    request: Request[Any, Any, Any], config: ConfigApiState, dest_number: str
 ) -> ListPage[dict[str, Any]]:
     """Which route a call to ``destNumber`` in ``context`` takes, decided by the
     routing engine (the order of docs/architecture.md, Routing rules), shown as the route's row."""
     context = request.query_params.get("context") or DEFAULT_CONTEXT
-    route_id = await checked_route_id(live_of(request), context, dest_number)
-    row = None if route_id is None else await fetch_row(pool, ROUTES, route_id)
+    route_id = await checked_route_id(config.live, context, dest_number)
+    row = None if route_id is None else await fetch_row(config.runtime.pool, ROUTES, route_id)
     data = [] if row is None else [render(ROUTES, row)]
     return ListPage(page=1, pageCount=1, rowCount=len(data), data=data)
 
@@ -185,13 +184,13 @@ async def route_check(
     ),
 )
 async def list_routes(
-    request: Request[Any, Any, Any], runtime: AppRuntime
+    request: Request[Any, Any, Any], config: ConfigApi
 ) -> ListPage[dict[str, Any]]:
     query = request.query_params
     if dest_number := query.get("destNumber"):
-        return await route_check(request, runtime.pool, dest_number)
+        return await route_check(request, config, dest_number)
     where, args = _dest_filter(query)
-    return await list_rows(runtime.pool, ROUTES, query, where=where, args=args)
+    return await list_rows(config.runtime.pool, ROUTES, query, where=where, args=args)
 
 
 def _dest_filter(query: Any) -> tuple[list[str], list[Any]]:
@@ -244,7 +243,7 @@ class BatchReply(msgspec.Struct):
         }
     ),
 )
-async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> BatchReply:
+async def batch_update(request: Request[Any, Any, Any], config: ConfigApi) -> BatchReply:
     data = require_object(await body_of(request))
     ids_raw = data.get("route")
     if not isinstance(ids_raw, list) or not ids_raw:
@@ -259,7 +258,7 @@ async def batch_update(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
         raise bad_request("body", f"nothing to update; one of {list(BATCH_FIELDS)}")
     for problem in column_problems(BATCH, values):
         raise bad_request(problem.field, problem.reason)
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         if values.get("blacklist"):
             await check_blacklist(tx.conn, str(values["blacklist"]))
         sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
@@ -357,11 +356,11 @@ async def download_routes(request: Request[Any, Any, Any], runtime: AppRuntime) 
         reply=oa.envelope(oa.obj(required=["data"], data=oa.array_of(_ROUTE_OUT))),
     ),
 )
-async def upload_routes(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def upload_routes(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     """``{routes:[rows]}``: every row created or none; the answer's
     ``data.data`` holds the created routes (clients count them)."""
     rows = rows_of(await body_of(request), "routes")
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         created = await insert_rows(tx, ROUTES, "routes", rows, SHEET_TITLES)
     return Ok(data={"data": [render(ROUTES, r) for r in created]})
 
@@ -385,10 +384,10 @@ async def list_params(route_id: PathId, runtime: AppRuntime) -> list[dict[str, A
     opt=oa.doc(body=PARAMS.body(create=True), reply=oa.envelope(oa.INT, "Created")),
 )
 async def add_param(
-    route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+    route_id: PathId, request: Request[Any, Any, Any], config: ConfigApi
 ) -> Created:
     data = await body_of(request)
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         row = await children.add(tx, PARAMS, route_id, data)
     return Created(data=row["id"])
 
@@ -403,10 +402,10 @@ async def edit_param(
     route_id: PathId,
     param_id: PathId,
     request: Request[Any, Any, Any],
-    runtime: AppRuntime,
+    config: ConfigApi,
 ) -> Ok:
     data = await body_of(request)
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         row = await children.edit(tx, PARAMS, route_id, param_id, data)
     return Ok(data=PARAMS.render(row))
 
@@ -424,13 +423,13 @@ async def edit_param(
     ),
 )
 async def edit_param_by_body(
-    route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+    route_id: PathId, request: Request[Any, Any, Any], config: ConfigApi
 ) -> Ok:
     """The spec's own curl example PUTs to ``…/params`` without a param id:
     the id comes from the body, else the route's only param with that ``k``."""
     data = require_object(await body_of(request))
     pid = str(data.get("id", "")).strip()
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         if is_id(pid):
             param_id = int(pid)
         elif "id" in data:
@@ -442,10 +441,8 @@ async def edit_param_by_body(
     return Ok(data=PARAMS.render(row))
 
 
-async def _delete_param(
-    route_id: int, param_id: int, request: Request[Any, Any, Any], runtime: Any
-) -> Ok:
-    async with write(runtime, request) as tx:
+async def _delete_param(route_id: int, param_id: int, config: ConfigApiState) -> Ok:
+    async with config.write() as tx:
         await children.remove(tx, PARAMS, route_id, param_id)
     return Ok(data=1)
 
@@ -459,10 +456,9 @@ async def _delete_param(
 async def delete_param(
     route_id: PathId,
     param_id: PathId,
-    request: Request[Any, Any, Any],
-    runtime: AppRuntime,
+    config: ConfigApi,
 ) -> Ok:
-    return await _delete_param(route_id, param_id, request, runtime)
+    return await _delete_param(route_id, param_id, config)
 
 
 @delete(
@@ -474,10 +470,9 @@ async def delete_param(
 async def delete_param_plural(
     route_id: PathId,
     param_id: PathId,
-    request: Request[Any, Any, Any],
-    runtime: AppRuntime,
+    config: ConfigApi,
 ) -> Ok:
-    return await _delete_param(route_id, param_id, request, runtime)
+    return await _delete_param(route_id, param_id, config)
 
 
 def route_handlers() -> list[HTTPRouteHandler]:

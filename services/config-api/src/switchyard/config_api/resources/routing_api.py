@@ -18,12 +18,11 @@ from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi as oa
-from switchyard.config_api.fsxml.endpoint import live_of
 from switchyard.config_api.live import Live
 from switchyard.config_api.routing.engine import Decision
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.bus import BusError
-from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import bad_request
 from switchyard.shared.messages import RouteAction, RouteReply, RouteRequest
@@ -78,13 +77,13 @@ class Explanation(msgspec.Struct, frozen=True):
         ],
     ),
 )
-async def explain(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def explain(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     q = request.query_params
     dest = q.get("destNumber", "")
     if not dest:
         raise bad_request("destNumber", "is required")
     context = q.get("context") or DEFAULT_CONTEXT
-    live = live_of(request)
+    live = config.live
     compiled = await live.fresh()
     at = parse_at(q.get("at", ""), compiled.router.snapshot.timezone)
     decision = compiled.router.lookup(context, dest, q.get("callerNumber", ""), at, explain=True)

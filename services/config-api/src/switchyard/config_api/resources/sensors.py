@@ -13,8 +13,8 @@ from switchyard.config_api.framework.crud import body_of, handlers
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, PathId, Resource
 from switchyard.config_api.framework.spreadsheets import each_row, rows_of
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import plain
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import not_found
@@ -101,10 +101,10 @@ async def list_sensor_devices(
     ),
 )
 async def import_sensor_devices(
-    pid: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+    pid: PathId, request: Request[Any, Any, Any], config: ConfigApi
 ) -> Ok:
     rows = rows_of(await body_of(request), "data")
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         await children.parent_exists(tx.conn, SENSOR_DEVICES, pid)
 
         async def one(i: int, row: Any) -> None:
@@ -123,10 +123,8 @@ async def import_sensor_devices(
     operation_id="delete_sensor_device",
     opt=oa.doc(reply=oa.envelope({"type": "string", "const": "{}"})),
 )
-async def delete_sensor_device(
-    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Ok:
-    async with write(runtime, request) as tx:
+async def delete_sensor_device(item_id: PathId, config: ConfigApi) -> Ok:
+    async with config.write() as tx:
         sensor = await tx.conn.fetchval(
             "DELETE FROM extn_alarm_devices WHERE id = $1 RETURNING extn_alarms_id", item_id
         )

@@ -28,10 +28,11 @@ from switchyard.config_api.framework.crud import (
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, PathId, Resource, Values, is_id
 from switchyard.config_api.framework.spreadsheets import each_row
-from switchyard.config_api.framework.tx import Tx, write
+from switchyard.config_api.framework.tx import Tx
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destination_checks import dest_problems, resolve
 from switchyard.config_api.routing.recurrence import parse_recurrence
+from switchyard.config_api.state import ConfigApi, ConfigApiState
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import bad_request, not_found
 
@@ -190,11 +191,9 @@ async def rules_of_route(route_id: PathId, runtime: AppRuntime) -> Wrapped:
 @post(
     "/api/time_recurrence", status_code=200, operation_id="create_time_rules", opt=_DOC_CREATE_RULES
 )
-async def create_rules(
-    request: Request[Any, Any, Any], runtime: AppRuntime
-) -> list[dict[str, Any]]:
+async def create_rules(request: Request[Any, Any, Any], config: ConfigApi) -> list[dict[str, Any]]:
     items = require_list(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             values = with_defaults(RULES, decode(RULES, _rule_struct, item))
@@ -206,11 +205,9 @@ async def create_rules(
 @put(
     "/api/time_recurrence", status_code=200, operation_id="update_time_rules", opt=_DOC_UPDATE_RULES
 )
-async def update_rules(
-    request: Request[Any, Any, Any], runtime: AppRuntime
-) -> list[dict[str, Any]]:
+async def update_rules(request: Request[Any, Any, Any], config: ConfigApi) -> list[dict[str, Any]]:
     items = require_list(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             rid = _id_of(item)
@@ -226,10 +223,8 @@ async def update_rules(
     operation_id="delete_time_rule",
     opt=_DOC_ID_STR,
 )
-async def delete_rule(
-    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-) -> dict[str, str]:
-    async with write(runtime, request) as tx:
+async def delete_rule(item_id: PathId, config: ConfigApi) -> dict[str, str]:
+    async with config.write() as tx:
         gone = await tx.conn.fetchval(
             "DELETE FROM route_time_recurrences WHERE id = $1 RETURNING id", item_id
         )
@@ -245,10 +240,8 @@ async def delete_rule(
     operation_id="delete_route_time_rules",
     opt=_DOC_ID_STR,
 )
-async def delete_rules_of_route(
-    route_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-) -> dict[str, str]:
-    async with write(runtime, request) as tx:
+async def delete_rules_of_route(route_id: PathId, config: ConfigApi) -> dict[str, str]:
+    async with config.write() as tx:
         if not await tx.conn.fetchval("SELECT 1 FROM routes WHERE id = $1", route_id):
             raise not_found()
         ids = await tx.conn.fetch(
@@ -301,9 +294,9 @@ async def get_template(item_id: PathId, runtime: AppRuntime) -> Wrapped:
         reply=_wrapped(oa.array_of(_TEMPLATE_OUT)),
     ),
 )
-async def create_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
+async def create_templates(request: Request[Any, Any, Any], config: ConfigApi) -> Wrapped:
     items = require_list(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             values = with_defaults(TEMPLATES, decode(TEMPLATES, _template_struct, item))
@@ -312,10 +305,8 @@ async def create_templates(request: Request[Any, Any, Any], runtime: AppRuntime)
         return Wrapped(data=await each_row("body", items, one))
 
 
-async def _update_templates(
-    request: Request[Any, Any, Any], runtime: Any, items: list[Any]
-) -> Wrapped:
-    async with write(runtime, request) as tx:
+async def _update_templates(config: ConfigApiState, items: list[Any]) -> Wrapped:
+    async with config.write() as tx:
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             tid = _id_of(item)
@@ -336,8 +327,8 @@ async def _update_templates(
         reply=_IDS_OUT,
     ),
 )
-async def update_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
-    return await _update_templates(request, runtime, require_list(await body_of(request)))
+async def update_templates(request: Request[Any, Any, Any], config: ConfigApi) -> Wrapped:
+    return await _update_templates(config, require_list(await body_of(request)))
 
 
 @put(
@@ -347,12 +338,12 @@ async def update_templates(request: Request[Any, Any, Any], runtime: AppRuntime)
     opt=oa.doc(body=oa.input_schema(TEMPLATES, create=False), reply=_IDS_OUT),
 )
 async def update_template(
-    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], config: ConfigApi
 ) -> Wrapped:
     data = await body_of(request)
     if not isinstance(data, dict):
         raise bad_request("body", "must be a JSON object")
-    return await _update_templates(request, runtime, [{**data, "id": item_id}])
+    return await _update_templates(config, [{**data, "id": item_id}])
 
 
 def _ids(data: Any) -> list[int]:
@@ -366,9 +357,11 @@ def _ids(data: Any) -> list[int]:
     return out
 
 
-async def _delete_ids(request: Request[Any, Any, Any], runtime: Any, table: str) -> Wrapped:
+async def _delete_ids(
+    request: Request[Any, Any, Any], config: ConfigApiState, table: str
+) -> Wrapped:
     ids = _ids(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
         gone = await tx.conn.fetch(
             f"DELETE FROM {table} WHERE id = ANY($1::bigint[]) RETURNING id",  # noqa: S608
             ids,
@@ -386,8 +379,8 @@ async def _delete_ids(request: Request[Any, Any, Any], runtime: Any, table: str)
     operation_id="delete_time_templates",
     opt=oa.doc(body=_ID_LIST, reply=_IDS_OUT),
 )
-async def delete_templates(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
-    return await _delete_ids(request, runtime, "time_templates")
+async def delete_templates(request: Request[Any, Any, Any], config: ConfigApi) -> Wrapped:
+    return await _delete_ids(request, config, "time_templates")
 
 
 E = f"{T}/time_recurrences"
@@ -399,10 +392,10 @@ E = f"{T}/time_recurrences"
     operation_id="create_template_entries",
     opt=oa.doc(body=oa.one_or_many(oa.input_schema(ENTRIES, create=True)), reply=_ENTRY_GROUPS),
 )
-async def create_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
+async def create_entries(request: Request[Any, Any, Any], config: ConfigApi) -> Wrapped:
     items = require_list(await body_of(request))
     groups: dict[int, list[dict[str, Any]]] = {}
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, item: Any) -> None:
             values = with_defaults(ENTRIES, decode(ENTRIES, _entry_struct, item))
@@ -424,9 +417,9 @@ async def create_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -
         reply=_IDS_OUT,
     ),
 )
-async def update_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
+async def update_entries(request: Request[Any, Any, Any], config: ConfigApi) -> Wrapped:
     items = require_list(await body_of(request))
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             eid = _id_of(item)
@@ -442,10 +435,8 @@ async def update_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -
     operation_id="delete_template_entry",
     opt=oa.doc(reply=_wrapped(oa.obj(required=["id"], id=oa.STR))),
 )
-async def delete_entry(
-    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Wrapped:
-    async with write(runtime, request) as tx:
+async def delete_entry(item_id: PathId, config: ConfigApi) -> Wrapped:
+    async with config.write() as tx:
         gone = await tx.conn.fetchval(
             "DELETE FROM time_template_recurrences WHERE id = $1 RETURNING id", item_id
         )
@@ -461,8 +452,8 @@ async def delete_entry(
     operation_id="delete_template_entries",
     opt=oa.doc(body=_ID_LIST, reply=_IDS_OUT),
 )
-async def delete_entries(request: Request[Any, Any, Any], runtime: AppRuntime) -> Wrapped:
-    return await _delete_ids(request, runtime, "time_template_recurrences")
+async def delete_entries(request: Request[Any, Any, Any], config: ConfigApi) -> Wrapped:
+    return await _delete_ids(request, config, "time_template_recurrences")
 
 
 def route_handlers() -> list[HTTPRouteHandler]:

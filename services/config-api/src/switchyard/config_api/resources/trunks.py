@@ -13,15 +13,14 @@ from switchyard.config_api.framework.crud import body_of, handlers, insert_row
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
 from switchyard.config_api.framework.spec import Col, Filter, Referrer, Resource, Values
 from switchyard.config_api.framework.spreadsheets import each_row, rows_of, translate
-from switchyard.config_api.framework.tx import write
 from switchyard.config_api.framework.wire import render
 from switchyard.config_api.resources.destination_checks import (
     TRUNK_GROUP_TYPES,
     TRUNK_TYPES,
     uses_sql,
 )
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.fsvalues import PEER
-from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 
 
@@ -78,9 +77,9 @@ TRUNK_EXCEL = {
         reply=oa.envelope(oa.array_of(oa.output_schema(TRUNKS))),
     ),
 )
-async def import_trunks(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+async def import_trunks(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     rows = rows_of(await body_of(request), "trunks")
-    async with write(runtime, request) as tx:
+    async with config.write() as tx:
 
         async def one(i: int, raw: Any) -> dict[str, Any]:
             row = translate(raw, TRUNK_EXCEL, f"trunks[{i}]")
@@ -136,8 +135,8 @@ ROUTE_CODES = Resource(
     operation_id="delete_all_route_codes",
     opt=oa.doc(reply=oa.envelope({"type": "string", "description": "how many were deleted"})),
 )
-async def delete_all_route_codes(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
-    async with write(runtime, request) as tx:
+async def delete_all_route_codes(config: ConfigApi) -> Ok:
+    async with config.write() as tx:
         ids = [r["id"] for r in await tx.conn.fetch("DELETE FROM route_codes RETURNING id")]
         if ids:
             tx.changed("route_codes", "delete", *ids)

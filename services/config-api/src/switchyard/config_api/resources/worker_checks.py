@@ -3,13 +3,12 @@ names."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Request, get
+from litestar import get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
+from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.errors import not_found
 
 # The spec's script names and what stands for them in Switchyard. None:
@@ -30,12 +29,11 @@ class CheckReply(msgspec.Struct):
 
 
 @get("/api/check/{name:str}", operation_id="check_worker", summary="Is a background worker running")
-async def check(name: FromPath[str], request: Request[Any, Any, Any]) -> CheckReply:
+async def check(name: FromPath[str], config: ConfigApi) -> CheckReply:
     if name not in CHECKS:
         raise not_found()
     worker = CHECKS[name]
-    state = request.app.state.get("config-api")
-    running = worker == "config-outbox" and state is not None and state.outbox.running
+    running = worker == "config-outbox" and config.outbox.running
     return CheckReply("Already Running", 0) if running else CheckReply("Not Running", 200)
 
 
