@@ -245,7 +245,9 @@ def paced(port: int, template_file: str, rate: int, seconds: float) -> None:
     # 200 calls at a time: at 1,000 events/s a call's events are 0.2 s apart.
     # Back to back (a whole call within 11 ms) one lane would carry the
     # stream, one round trip at a time, since a call's order is kept.
+    core = str(uuid.uuid4())  # each run its own node: JetStream drops repeated message ids
     for ev in _interleaved(template, data["uuid"], int(rate * seconds), calls=200):
+        ev["Core-UUID"] = core
         ev["Event-Date-Timestamp"] = PLACEHOLDER.decode()
         frames.append(Event(list(ev.items())).frame("json"))
     srv = socket.create_server(("127.0.0.1", port))
@@ -498,12 +500,17 @@ async def run(ctx: Context) -> None:
                 ),
             ):
                 for subs in SUBSCRIPTIONS:
+                    # The bare client again just before: the machine's load moves
+                    # between rows, and the ratio is to the nearest baseline.
+                    near = await _bare(url, body_file, "sender")
+                    await _stats(rx)
                     rate = await _throughput(bus, pool, rx, url, template, old, subs)
+                    ctx.report("  bare Sender just before", near, "posts/s")
                     ctx.report(
                         f"relay deliveries/s, {subs} subscription(s)",
                         rate,
                         "deliveries/s",
-                        baseline=bare,
+                        baseline=near,
                         baseline_name="bare client",
                     )
                 for rate in STEADY_RATES:
