@@ -14,17 +14,15 @@ import hmac
 import uuid
 from urllib.parse import quote
 
-import httpx
-
 from switchyard.media.tts.vendor import (
     Params,
-    TokenCache,
     TokenExpired,
+    TokenVendor,
     VendorError,
     check_range,
+    json_object,
     with_token,
 )
-from switchyard.shared.settings import Settings
 
 NAME = "ali"
 _STATUS = {40000002: 400, 40000003: 400, 40000004: 400, 40000005: 429, 40000010: 402}
@@ -43,25 +41,13 @@ def sign(params: dict[str, str], secret: str, method: str = "GET") -> str:
     return base64.b64encode(digest).decode()
 
 
-class Ali:
+class Ali(TokenVendor):
     name = NAME
-
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self.settings = settings
-        self.http = http
-        self.tokens = TokenCache(self._token)
-
-    def missing(self) -> list[str]:
-        s = self.settings
-        return [
-            n
-            for n, v in (
-                ("SWITCHYARD_ALI_ACCESS_KEY_ID", s.ali_access_key_id),
-                ("SWITCHYARD_ALI_ACCESS_KEY_SECRET", s.ali_access_key_secret),
-                ("SWITCHYARD_ALI_APPKEY", s.ali_appkey),
-            )
-            if not v
-        ]
+    REQUIRED = (
+        ("SWITCHYARD_ALI_ACCESS_KEY_ID", "ali_access_key_id"),
+        ("SWITCHYARD_ALI_ACCESS_KEY_SECRET", "ali_access_key_secret"),
+        ("SWITCHYARD_ALI_APPKEY", "ali_appkey"),
+    )
 
     def fits(self, text: str) -> bool:
         return len(text) <= LIMIT
@@ -85,7 +71,7 @@ class Ali:
         }
         params["Signature"] = sign(params, self.settings.ali_access_key_secret)
         r = await self.http.get(self.settings.ali_token_url, params=params)
-        body = _json(r)
+        body = json_object(r)
         token = body.get("Token")
         if not isinstance(token, dict) or "Id" not in token:
             raise VendorError(
@@ -117,7 +103,7 @@ class Ali:
             r = await self.http.post(self.settings.ali_tts_url, json=body)
             if r.headers.get("content-type", "").startswith("audio"):
                 return r.content
-            answer = _json(r)
+            answer = json_object(r)
             status = answer.get("status")
             if status == 40000001:
                 raise TokenExpired
@@ -129,11 +115,3 @@ class Ali:
             )
 
         return await with_token(self.tokens, call)
-
-
-def _json(r: httpx.Response) -> dict[str, object]:
-    try:
-        body = r.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -10,18 +10,16 @@ from __future__ import annotations
 import time
 from urllib.parse import quote
 
-import httpx
-
 from switchyard.media.audio import wav_bytes
 from switchyard.media.tts.vendor import (
     Params,
-    TokenCache,
     TokenExpired,
+    TokenVendor,
     VendorError,
     check_range,
+    json_object,
     with_token,
 )
-from switchyard.shared.settings import Settings
 
 NAME = "baidu"
 # err_no -> our status: bad input 400, limits 429, the rest a vendor failure.
@@ -30,24 +28,12 @@ _STATUS = {500: 400, 501: 400, 513: 400, 13: 429, 15: 429, 16: 429}
 _AUE = {("mp3", 16000): "3", ("mp3", 8000): "3", ("wav", 8000): "5", ("wav", 16000): "6"}
 
 
-class Baidu:
+class Baidu(TokenVendor):
     name = NAME
-
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self.settings = settings
-        self.http = http
-        self.tokens = TokenCache(self._token)
-
-    def missing(self) -> list[str]:
-        s = self.settings
-        return [
-            n
-            for n, v in (
-                ("SWITCHYARD_BAIDU_API_KEY", s.baidu_api_key),
-                ("SWITCHYARD_BAIDU_SECRET_KEY", s.baidu_secret_key),
-            )
-            if not v
-        ]
+    REQUIRED = (
+        ("SWITCHYARD_BAIDU_API_KEY", "baidu_api_key"),
+        ("SWITCHYARD_BAIDU_SECRET_KEY", "baidu_secret_key"),
+    )
 
     def fits(self, text: str) -> bool:
         # Under 1024 bytes in GBK; characters GBK lacks count as 4 (their escape).
@@ -70,7 +56,7 @@ class Baidu:
                 "client_secret": self.settings.baidu_secret_key,
             },
         )
-        body = _json(r)
+        body = json_object(r)
         if "access_token" not in body:
             raise VendorError(
                 NAME,
@@ -105,7 +91,7 @@ class Baidu:
             r = await self.http.post(self.settings.baidu_tts_url, data=form)
             if r.headers.get("content-type", "").startswith("audio"):
                 return r.content
-            body = _json(r)
+            body = json_object(r)
             code = body.get("err_no")
             if code == 502:
                 raise TokenExpired
@@ -118,11 +104,3 @@ class Baidu:
 
         audio = await with_token(self.tokens, call)
         return wav_bytes(audio, 8000) if aue == "5" else audio
-
-
-def _json(r: httpx.Response) -> dict[str, object]:
-    try:
-        body = r.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -15,10 +15,11 @@ import httpx
 
 from switchyard.media.tts.vendor import (
     Params,
-    TokenCache,
     TokenExpired,
+    TokenVendor,
     VendorError,
     check_range,
+    json_object,
     with_token,
 )
 from switchyard.shared.settings import Settings
@@ -28,26 +29,17 @@ LIMIT = 500  # characters
 DEFAULT_VOICE = "chinese_xiaoyan_common"
 
 
-class Huawei:
+class Huawei(TokenVendor):
     name = NAME
+    REQUIRED = (
+        ("SWITCHYARD_HUAWEI_USER", "huawei_user"),
+        ("SWITCHYARD_HUAWEI_PASSWORD", "huawei_password"),
+        ("SWITCHYARD_HUAWEI_DOMAIN", "huawei_domain"),
+    )
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
-        self.settings = settings
-        self.http = http
-        self.tokens = TokenCache(self._token)
+        super().__init__(settings, http)
         self.project_id = ""
-
-    def missing(self) -> list[str]:
-        s = self.settings
-        return [
-            n
-            for n, v in (
-                ("SWITCHYARD_HUAWEI_USER", s.huawei_user),
-                ("SWITCHYARD_HUAWEI_PASSWORD", s.huawei_password),
-                ("SWITCHYARD_HUAWEI_DOMAIN", s.huawei_domain),
-            )
-            if not v
-        ]
 
     def fits(self, text: str) -> bool:
         return len(text) <= LIMIT
@@ -76,7 +68,7 @@ class Huawei:
         }
         r = await self.http.post(s.huawei_iam_url.format(region=s.huawei_region), json=body)
         token = r.headers.get("x-subject-token")
-        answer = _json(r)
+        answer = json_object(r)
         if r.status_code >= 300 or not token:
             error = answer.get("error")
             error = error if isinstance(error, dict) else {}
@@ -114,7 +106,7 @@ class Huawei:
             r = await self.http.post(
                 url, json={"text": text, "config": config}, headers={"X-Auth-Token": token}
             )
-            answer = _json(r)
+            answer = json_object(r)
             result = answer.get("result")
             if r.status_code == 200 and isinstance(result, dict) and "data" in result:
                 try:
@@ -128,11 +120,3 @@ class Huawei:
             raise VendorError(NAME, code, str(answer.get("error_msg", r.text[:200])), status)
 
         return await with_token(self.tokens, call)
-
-
-def _json(r: httpx.Response) -> dict[str, object]:
-    try:
-        body = r.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -10,6 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
+
+from switchyard.shared.settings import Settings
+
 
 @dataclass(frozen=True)
 class Params:
@@ -87,6 +91,37 @@ class TokenCache:
     def invalidate(self, token: str) -> None:
         if self._token == token:
             self._token = ""
+
+
+class TokenVendor:
+    """A vendor client that fetches a token (``_token``) and caches it.
+
+    ``REQUIRED`` names the settings the vendor needs: (SWITCHYARD_* name,
+    ``Settings`` attribute).
+    """
+
+    name: str
+    REQUIRED: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.http = http
+        self.tokens = TokenCache(self._token)
+
+    def missing(self) -> list[str]:
+        return [env for env, attr in self.REQUIRED if not getattr(self.settings, attr)]
+
+    async def _token(self) -> tuple[str, float]:
+        raise NotImplementedError
+
+
+def json_object(r: httpx.Response) -> dict[str, object]:
+    """The response's JSON object body; ``{}`` when it is not one."""
+    try:
+        body = r.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 async def with_token(cache: TokenCache, call: Callable[[str], Awaitable[bytes]]) -> bytes:
