@@ -32,7 +32,7 @@ from nats.js.object_store import (
 )
 from nats.nuid import NUID
 
-from switchyard.media.storage import AREAS, BadKey, Stat, Upload, check_key
+from switchyard.media.storage import AREAS, BadKey, Stat, Upload, check_key, put_via_upload
 from switchyard.shared import media_location
 from switchyard.shared.settings import Settings
 
@@ -157,13 +157,7 @@ class ObjectStorage:
         return _ObjectUpload(self)
 
     async def put(self, key: str, data: bytes) -> None:
-        upload = await self.begin(check_key(key)[0])
-        try:
-            await upload.write(data)
-        except BaseException:
-            await upload.abort()
-            raise
-        await upload.commit(key)
+        await put_via_upload(self, key, data)
 
     async def stat(self, key: str) -> Stat | None:
         check_key(key)

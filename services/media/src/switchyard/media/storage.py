@@ -73,6 +73,17 @@ class Storage(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
+async def put_via_upload(storage: Storage, key: str, data: bytes) -> None:
+    """``data`` written to ``key`` through one upload, aborted if it fails."""
+    upload = await storage.begin(check_key(key)[0])
+    try:
+        await upload.write(data)
+    except BaseException:
+        await upload.abort()
+        raise
+    await upload.commit(key)
+
+
 class _LocalUpload:
     def __init__(self, storage: LocalStorage, tmp: Path, file: anyio.AsyncFile[bytes]) -> None:
         self._storage = storage
@@ -147,13 +158,7 @@ class LocalStorage:
         return _LocalUpload(self, tmp_path, file)
 
     async def put(self, key: str, data: bytes) -> None:
-        upload = await self.begin(check_key(key)[0])
-        try:
-            await upload.write(data)
-        except BaseException:
-            await upload.abort()
-            raise
-        await upload.commit(key)
+        await put_via_upload(self, key, data)
 
     async def stat(self, key: str) -> Stat | None:
         path = self.path(key)
