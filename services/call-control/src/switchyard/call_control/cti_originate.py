@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from switchyard.call_control.originate import quoted_block
 from switchyard.shared.fsvalues import (
     CODECS,
     NAME,
@@ -209,8 +210,7 @@ class Leg:
             return "{" + ",".join(f"{k}={v}" for k, v in self.variables) + "}" + self.dial
         # Quoted, commas escaped: the originate API splits the line at blanks
         # (dropping quotes) before it splits the block at unescaped commas.
-        body = ",".join(f"{k}='{v.replace(',', chr(92) + ',')}'" for k, v in self.variables)
-        return "{" + body + "}" + self.dial
+        return quoted_block(self.variables) + self.dial
 
 
 def parse_leg(text: str, applications: Applications, *, inline: bool = False) -> Leg:

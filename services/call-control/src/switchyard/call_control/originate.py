@@ -33,13 +33,15 @@ def channel_variables(pairs: tuple[tuple[str, str], ...]) -> str:
     or ``a,execute_on_answer=…`` would become a second variable."""
     if not pairs:
         return ""
-    body = ",".join(f"{check_variable_name('variable', k)}='{_escaped(TEXT.check(k, v))}'"
-                    for k, v in pairs)  # fmt: skip
-    return "{" + body + "}"
+    for k, v in pairs:
+        check_variable_name("variable", k)
+        TEXT.check(k, v)
+    return quoted_block(pairs)
 
 
-def _escaped(value: str) -> str:
-    return value.replace(",", "\\,")
+def quoted_block(pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
+    """``{name='value',…}`` of checked pairs, a comma in a value written ``\\,``."""
+    return "{" + ",".join(f"{k}='{v.replace(',', chr(92) + ',')}'" for k, v in pairs) + "}"
 
 
 def _inline(apps: tuple[App, ...]) -> str:
