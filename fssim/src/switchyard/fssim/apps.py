@@ -109,14 +109,7 @@ async def _record_session(ex: Executor, ch: Channel, data: str) -> str:
     node = ex.core
     path = data.split()[0] if data.split() else ""
     ch.variables["record_session_path"] = path
-    node.channel_event(
-        ch,
-        "RECORD_START",
-        "switch_ivr_async.c",
-        "record_callback",
-        1302,
-        bottom=[("Record-File-Path", path)],
-    )
+    node.record_start(ch, path)  # stopped by hangup (or uuid_record stop)
     return "_none_"
 
 

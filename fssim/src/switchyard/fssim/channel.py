@@ -133,6 +133,8 @@ class Channel:
     played: list[str] = field(default_factory=list)
     # CF_INTERCEPTED: taken out of its dialplan by ``intercept`` and bridged elsewhere.
     intercepted: bool = False
+    # Media bugs recording this channel (uuid_record, record_session): path -> start (monotonic).
+    recordings: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_up(self) -> bool:

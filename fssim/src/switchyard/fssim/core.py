@@ -467,6 +467,47 @@ class Core:
         self.channel_table.write(ch)  # the core_db handler's SQL for this event
         return e
 
+    def record_start(self, ch: Channel, path: str) -> None:
+        """A recording media bug on ``ch``: RECORD_START, ``Record-File-Path`` last
+        (freeswitch-observed section 12)."""
+        ch.recordings[path] = time.monotonic()
+        self.channel_event(
+            ch,
+            "RECORD_START",
+            "switch_ivr_async.c",
+            "record_callback",
+            1302,
+            bottom=[("Record-File-Path", path)],
+        )
+
+    def record_stop(self, ch: Channel, path: str, cause: str) -> None:
+        """Close ``path``'s recording: the ``record_*`` variables, then RECORD_STOP with
+        ``Record-File-Path`` and ``Record-Completion-Cause`` last (send_record_stop_event).
+        The file is 16-bit mono WAV at the codec's rate (500 ms at 8 kHz: 4000 samples, 8044
+        bytes); ``cause`` is ``success-maxtime`` for an API stop, ``success-silence`` on hangup."""
+        started = ch.recordings.pop(path, None)
+        if started is None:
+            return
+        ms = int((time.monotonic() - started) * 1000)
+        samples = ms * int(ch.codec[1]) // 1000
+        for key, value in (
+            ("record_file_size", str(44 + samples * 2)),
+            ("record_samples", str(samples)),
+            ("record_seconds", str(ms // 1000)),
+            ("record_ms", str(ms)),
+            ("record_completion_cause", cause),
+        ):
+            ch.variables.pop(key, None)  # switch_channel_set_variable moves it to the end
+            ch.variables[key] = value
+        self.channel_event(
+            ch,
+            "RECORD_STOP",
+            "switch_ivr_async.c",
+            "send_record_stop_event",
+            1207,
+            bottom=[("Record-File-Path", path), ("Record-Completion-Cause", cause)],
+        )
+
     def heartbeat(self) -> None:
         up = time.time() - self.started
         e = self.event("HEARTBEAT", "switch_core.c", "send_heartbeat", 95)
@@ -716,6 +757,10 @@ class Core:
                 response="_none_",
             )
         self.set_running_state(ch, "CS_HANGUP")
+        # switch_core_session_hangup_state removes the media bugs: a recording still
+        # running stops here, in CS_HANGUP (freeswitch-observed section 12).
+        for path in list(ch.recordings):
+            self.record_stop(ch, path, "success-silence")
         self.set_callstate(ch, "HANGUP")
         self.set_running_state(ch, "CS_REPORTING")
         self._cdr_variables(ch, stamp)

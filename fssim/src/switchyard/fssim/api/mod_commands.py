@@ -238,36 +238,16 @@ async def uuid_record(node: Core, args: str) -> str:
     if ch is None:
         return "-ERR Cannot locate session!\n"
     action, path = w[1], w[2]
-    recordings = [p for p in ch.variables.get("_recordings", "").split("\n") if p]
     if action == "start":
-        recordings.append(path)
-        node.channel_event(
-            ch,
-            "RECORD_START",
-            "switch_ivr_async.c",
-            "record_callback",
-            1302,
-            bottom=[("Record-File-Path", path)],
-        )
+        node.record_start(ch, path)
     elif action == "stop":
-        stop = recordings if path == "all" else [p for p in recordings if p == path]
+        stop = list(ch.recordings) if path == "all" else [p for p in ch.recordings if p == path]
         if not stop:
             return "-ERR Cannot stop record session!\n"
         for p in stop:
-            recordings.remove(p)
-            node.channel_event(
-                ch,
-                "RECORD_STOP",
-                "switch_ivr_async.c",
-                "record_callback",
-                1335,
-                bottom=[("Record-File-Path", p)],
-            )
+            node.record_stop(ch, p, "success-maxtime")
     elif action not in ("pause", "resume", "mask", "unmask"):
         return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
-    ch.variables["_recordings"] = "\n".join(recordings)
-    if not recordings:
-        ch.variables.pop("_recordings")
     return "+OK Success\n"
 
 
