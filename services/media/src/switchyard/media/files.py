@@ -135,29 +135,25 @@ async def insert(conn: asyncpg.Pool | asyncpg.Connection, f: NewFile) -> asyncpg
     return row
 
 
-async def get(pool: asyncpg.Pool, media_id: int) -> asyncpg.Record | None:
+async def _one(pool: asyncpg.Pool, where: str, arg: object) -> asyncpg.Record | None:
+    """The newest row matching ``where`` (a constant condition on ``$1``)."""
     row: asyncpg.Record | None = await pool.fetchrow(
-        f"SELECT {COLUMNS} FROM media_files WHERE id = $1",  # noqa: S608
-        media_id,
+        f"SELECT {COLUMNS} FROM media_files WHERE {where} ORDER BY id DESC LIMIT 1",  # noqa: S608
+        arg,
     )
     return row
+
+
+async def get(pool: asyncpg.Pool, media_id: int) -> asyncpg.Record | None:
+    return await _one(pool, "id = $1", media_id)
 
 
 async def by_uuid(pool: asyncpg.Pool, channel_uuid: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await pool.fetchrow(
-        f"SELECT {COLUMNS} FROM media_files WHERE channel_uuid = $1 "  # noqa: S608
-        "ORDER BY id DESC LIMIT 1",
-        channel_uuid,
-    )
-    return row
+    return await _one(pool, "channel_uuid = $1", channel_uuid)
 
 
 async def by_tts_key(pool: asyncpg.Pool, key: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await pool.fetchrow(
-        f"SELECT {COLUMNS} FROM media_files WHERE tts_key = $1",  # noqa: S608
-        key,
-    )
-    return row
+    return await _one(pool, "tts_key = $1", key)
 
 
 def filters(query: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
