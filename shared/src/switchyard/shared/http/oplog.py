@@ -23,11 +23,12 @@ from typing import Any
 import msgspec
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from switchyard.shared.accounts import Principal
 from switchyard.shared.http.auth import EXCLUDE_OPT
 from switchyard.shared.http.peer import client_ip
+from switchyard.shared.http.status import StatusCapture
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +92,9 @@ class OperationLogMiddleware(ASGIMiddleware):
         if method not in _ACTIONS:
             await next_app(scope, receive, send)
             return
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        capture = StatusCapture(send)
         await next_app(scope, receive, capture)
+        status = capture.status
         handler_opt: dict[str, Any] = {}
         route_handler = scope.get("route_handler")
         if route_handler is not None:

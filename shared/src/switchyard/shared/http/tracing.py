@@ -23,11 +23,12 @@ from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 from opentelemetry import context, propagate, trace
 from opentelemetry.metrics import Histogram
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from switchyard.shared.http.status import StatusCapture
 from switchyard.shared.telemetry import Telemetry
 
 
@@ -68,18 +69,12 @@ class TracingMiddleware(ASGIMiddleware):
             kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "http.route": route},
         )
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        capture = StatusCapture(send)
         token = context.attach(trace.set_span_in_context(span))
         started = time.perf_counter()
         try:
             await next_app(scope, receive, capture)
+            status = capture.status
         except BaseException as exc:
             # An HTTPException (a 401 from auth) becomes its answer further out.
             status = getattr(exc, "status_code", 500)
