@@ -35,11 +35,11 @@ from nats.js.api import KeyValueConfig
 
 from benchmarks import harness
 from benchmarks.harness import Context
+from benchmarks.simcall import channel_events
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.esl import EslClient
 from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.call_control.nodes import NodeConfig
-from switchyard.fssim import Node
 from switchyard.fssim.event import Event
 from switchyard.shared import accounts
 from switchyard.shared.bus import Bus
@@ -207,47 +207,21 @@ async def _originate_in(ctx: Context, db_url: str, token: str) -> None:
     )
 
 
-class _Collector:
-    """Stands in for an ESL session: keeps every event the node fires."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def offer(self, event: Event) -> None:
-        self.events.append(event)
-
-    def session_gone(self, uuid: str, name: str) -> None:
-        pass
-
-
 async def _unique_frames(tmp: Path) -> tuple[Path, float]:
     """EVENTS json frames of real channel events, each with its own Event-Sequence;
     each replay of the call's events has its own channel uuid."""
-    node = Node("bench", heartbeat_seconds=3600)
-    collector = _Collector()
-    node.sessions.add(collector)  # type: ignore[arg-type]
-    ch = node.inject_call(
-        "13800000000",
-        "9999",
-        context="default",
-        caller_name="Bench",
-        sip_headers={f"X-Bench-{i}": f"v {i}" for i in range(75)},
+    template, channel_uuid = await channel_events(
+        "Bench", {f"X-Bench-{i}": f"v {i}" for i in range(75)}
     )
-    for _ in range(100):
-        await asyncio.sleep(0.005)
-        if ch.parked:
-            break
-    node.hangup(ch, "NORMAL_CLEARING")
-    template = [e for e in collector.events if e.get("variable_uuid")]
     mean = statistics.mean(len(e.headers) for e in template)
     frames = []
-    call = ch.uuid
+    call = channel_uuid
     for i in range(EVENTS):
         src = template[i % len(template)]
         if i % len(template) == 0:
             call = str(uuid.uuid4())
         headers = [
-            (k, str(i + 1) if k == "Event-Sequence" else v.replace(ch.uuid, call))
+            (k, str(i + 1) if k == "Event-Sequence" else v.replace(channel_uuid, call))
             for k, v in src.headers
         ]
         frames.append(Event(headers, src.body).frame("json"))

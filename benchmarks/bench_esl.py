@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Context, latencies, rate
+from benchmarks.simcall import channel_events
 from switchyard.call_control.esl import EslClient, EslEvent
-from switchyard.fssim import Node
-from switchyard.fssim.event import Event
 from switchyard.shared.embedded import free_port
 
 EVENTS = 20_000
@@ -38,33 +37,10 @@ BGAPI_JOBS = 3_000
 BGAPI_IN_FLIGHT = 50
 
 
-class _Collector:
-    """Stands in for an ESL session: keeps every event the node fires."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def offer(self, event: Event) -> None:
-        self.events.append(event)
-
-
 async def _call_frames(fmt: str) -> tuple[bytes, int, float]:
     """One call's channel events as wire frames; returns (frames, count, mean headers)."""
-    node = Node("bench", heartbeat_seconds=3600)
-    collector = _Collector()
-    node.sessions.add(collector)  # type: ignore[arg-type]
     sip = {f"X-Bench-{i}": f"value {i} with spaces & symbols" for i in range(75)}
-    ch = node.inject_call(
-        "13800000000", "9999", context="default", caller_name="Bench Caller", sip_headers=sip
-    )
-    for _ in range(100):
-        await asyncio.sleep(0.005)
-        if ch.parked:
-            break
-    node.hangup(ch, "NORMAL_CLEARING")
-    # The events that carry the channel's variables (CREATE, ANSWER, EXECUTE, PARK,
-    # HANGUP, HANGUP_COMPLETE, DESTROY...): what a call-control consumer reads.
-    channel = [e for e in collector.events if e.get("variable_uuid")]
+    channel, _ = await channel_events("Bench Caller", sip)
     mean = statistics.mean(len(e.headers) for e in channel)
     return b"".join(e.frame(fmt) for e in channel), len(channel), mean
 

@@ -45,10 +45,10 @@ import msgspec
 
 from benchmarks import harness
 from benchmarks.harness import Context
+from benchmarks.simcall import channel_events
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.call_control.nodes import NodeConfig
-from switchyard.fssim import Node
 from switchyard.fssim.event import Event
 from switchyard.shared import webhooks
 from switchyard.shared.bus import Bus
@@ -166,37 +166,12 @@ def _running(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]
 # --- the events ---------------------------------------------------------------------
 
 
-class _Collector:
-    """Stands in for an ESL session: keeps every event the node fires."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def offer(self, event: Event) -> None:
-        self.events.append(event)
-
-    def session_gone(self, uuid: str, name: str) -> None:
-        pass
-
-
 async def _call_template() -> tuple[list[list[tuple[str, str]]], str]:
     """One simulated call's channel events (header lists) and its channel uuid."""
-    node = Node("bench", heartbeat_seconds=3600)
-    collector = _Collector()
-    node.sessions.add(collector)  # type: ignore[arg-type]
-    ch = node.inject_call(
-        "13800000000",
-        "9999",
-        context="default",
-        caller_name="Bench",
-        sip_headers={f"X-Bench-{i}": f"v {i}" for i in range(75)},
+    events, channel_uuid = await channel_events(
+        "Bench", {f"X-Bench-{i}": f"v {i}" for i in range(75)}
     )
-    for _ in range(100):
-        await asyncio.sleep(0.005)
-        if ch.parked:
-            break
-    node.hangup(ch, "NORMAL_CLEARING")
-    return [list(e.headers) for e in collector.events if e.get("variable_uuid")], ch.uuid
+    return [list(e.headers) for e in events], channel_uuid
 
 
 def _events(template: list[list[tuple[str, str]]], old: str, n: int) -> Iterator[dict[str, str]]:
