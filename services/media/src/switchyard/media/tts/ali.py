@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from switchyard.media.tts.vendor import (
     Params,
-    TokenExpired,
     TokenVendor,
     VendorError,
+    audio_or_error,
     check_range,
     json_object,
     with_token,
@@ -101,17 +101,13 @@ class Ali(TokenVendor):
                 if value is not None:
                     body[key] = value
             r = await self.http.post(self.settings.ali_tts_url, json=body)
-            if r.headers.get("content-type", "").startswith("audio"):
-                return r.content
-            answer = json_object(r)
-            status = answer.get("status")
-            if status == 40000001:
-                raise TokenExpired
-            raise VendorError(
+            return audio_or_error(
+                r,
                 NAME,
-                str(status if status is not None else r.status_code),
-                str(answer.get("message", r.text[:200])),
-                _STATUS.get(status if isinstance(status, int) else -1, 502),
+                code_key="status",
+                message_key="message",
+                expired=40000001,
+                statuses=_STATUS,
             )
 
         return await with_token(self.tokens, call)

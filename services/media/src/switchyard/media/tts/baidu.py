@@ -13,9 +13,9 @@ from urllib.parse import quote
 from switchyard.media.audio import wav_bytes
 from switchyard.media.tts.vendor import (
     Params,
-    TokenExpired,
     TokenVendor,
     VendorError,
+    audio_or_error,
     check_range,
     json_object,
     with_token,
@@ -89,17 +89,8 @@ class Baidu(TokenVendor):
             if params.voice:
                 form["per"] = params.voice
             r = await self.http.post(self.settings.baidu_tts_url, data=form)
-            if r.headers.get("content-type", "").startswith("audio"):
-                return r.content
-            body = json_object(r)
-            code = body.get("err_no")
-            if code == 502:
-                raise TokenExpired
-            raise VendorError(
-                NAME,
-                str(code if code is not None else r.status_code),
-                str(body.get("err_msg", r.text[:200])),
-                _STATUS.get(code if isinstance(code, int) else -1, 502),
+            return audio_or_error(
+                r, NAME, code_key="err_no", message_key="err_msg", expired=502, statuses=_STATUS
             )
 
         audio = await with_token(self.tokens, call)

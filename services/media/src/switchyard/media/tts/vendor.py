@@ -124,6 +124,31 @@ def json_object(r: httpx.Response) -> dict[str, object]:
     return body if isinstance(body, dict) else {}
 
 
+def audio_or_error(
+    r: httpx.Response,
+    vendor: str,
+    *,
+    code_key: str,
+    message_key: str,
+    expired: int,
+    statuses: dict[int, int],
+) -> bytes:
+    """An ``audio/*`` answer's body; else the JSON error's ``code_key`` as
+    TokenExpired (``expired``) or a VendorError (our status from ``statuses``)."""
+    if r.headers.get("content-type", "").startswith("audio"):
+        return r.content
+    answer = json_object(r)
+    code = answer.get(code_key)
+    if code == expired:
+        raise TokenExpired
+    raise VendorError(
+        vendor,
+        str(code if code is not None else r.status_code),
+        str(answer.get(message_key, r.text[:200])),
+        statuses.get(code if isinstance(code, int) else -1, 502),
+    )
+
+
 async def with_token(cache: TokenCache, call: Callable[[str], Awaitable[bytes]]) -> bytes:
     """``call`` with the cached token; once more with a fresh one if it expired."""
     token = await cache.get()
