@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Context, latencies, rate
-from benchmarks.simcall import channel_events
+from benchmarks.simcall import channel_events, esl_handshake
 from switchyard.call_control.esl import EslClient, EslEvent
 from switchyard.shared.embedded import free_port
 
@@ -60,18 +60,7 @@ def blast(port: int, frames_file: str, count: int) -> None:
 
 
 def _serve_blast(conn: socket.socket, frames: bytes, calls: int) -> None:
-    conn.sendall(b"Content-Type: auth/request\n\n")
-    buf, subscribed = b"", False
-    while not subscribed:
-        data = conn.recv(65536)
-        if not data:
-            break
-        buf += data
-        while b"\n\n" in buf:
-            packet, buf = buf.split(b"\n\n", 1)
-            subscribed = subscribed or packet.startswith(b"event ")
-            reply = b"+OK accepted" if packet.startswith(b"auth") else b"+OK event listener"
-            conn.sendall(b"Content-Type: command/reply\nReply-Text: " + reply + b"\n\n")
+    esl_handshake(conn)
     for _ in range(calls):
         conn.sendall(frames)
     while conn.recv(65536):

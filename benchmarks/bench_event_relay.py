@@ -45,7 +45,7 @@ import msgspec
 
 from benchmarks import harness
 from benchmarks.harness import Context
-from benchmarks.simcall import channel_events
+from benchmarks.simcall import channel_events, esl_handshake
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.call_control.nodes import NodeConfig
@@ -237,18 +237,8 @@ PLACEHOLDER = b"9" * 16
 
 
 def _serve_paced(conn: socket.socket, frames: list[bytes], rate: int) -> None:
-    conn.sendall(b"Content-Type: auth/request\n\n")
-    buf, subscribed = b"", False
-    while not subscribed:
-        data = conn.recv(65536)
-        if not data:
-            return
-        buf += data
-        while b"\n\n" in buf:
-            packet, buf = buf.split(b"\n\n", 1)
-            subscribed = subscribed or packet.startswith(b"event ")
-            reply = b"+OK accepted" if packet.startswith(b"auth") else b"+OK event listener"
-            conn.sendall(b"Content-Type: command/reply\nReply-Text: " + reply + b"\n\n")
+    if not esl_handshake(conn):
+        return
     tick = 0.01  # a slice of events every 10 ms
     per_tick = max(1, round(rate * tick))
     start = time.monotonic()

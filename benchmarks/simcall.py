@@ -1,9 +1,11 @@
 """One simulated call's channel events, recorded from an fssim node: the
-events the ESL, call-control and event-relay benchmarks replay."""
+events the ESL, call-control and event-relay benchmarks replay; and the
+ESL handshake their event blasters answer a client with."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from switchyard.fssim import Node
 from switchyard.fssim.event import Event
@@ -39,3 +41,22 @@ async def channel_events(caller_name: str, sip_headers: dict[str, str]) -> tuple
             break
     node.hangup(ch, "NORMAL_CLEARING")
     return [e for e in collector.events if e.get("variable_uuid")], ch.uuid
+
+
+def esl_handshake(conn: socket.socket) -> bool:
+    """Play FreeSWITCH's side of an inbound ESL connection: ask for auth,
+    accept it and any command, until an ``event`` subscription. False if
+    the client went away first."""
+    conn.sendall(b"Content-Type: auth/request\n\n")
+    buf, subscribed = b"", False
+    while not subscribed:
+        data = conn.recv(65536)
+        if not data:
+            return False
+        buf += data
+        while b"\n\n" in buf:
+            packet, buf = buf.split(b"\n\n", 1)
+            subscribed = subscribed or packet.startswith(b"event ")
+            reply = b"+OK accepted" if packet.startswith(b"auth") else b"+OK event listener"
+            conn.sendall(b"Content-Type: command/reply\nReply-Text: " + reply + b"\n\n")
+    return True
