@@ -364,7 +364,7 @@ REFUSED_API_COMMANDS = frozenset(
 _API_COMMAND = _rule(r"[a-z][a-z0-9_]{0,63}", "must be an API command name (a-z, 0-9, _)")
 # An API command's arguments: plain words, no ${ (expanded by some commands).
 API_ARGS = _rule(
-    r"[^{}\[\]<>'\"\\\x00-\x1f\x7f$]{0,1024}",
+    f"[^{_SYNTAX}$]{{0,1024}}",
     "must not hold { } [ ] < > $ quotes, backslashes or control characters (max 1024)",
 )
 

@@ -47,12 +47,10 @@ from switchyard.shared.fsvalues import (
 # Every value a builder splices into application data passes its rule from
 # switchyard.shared.fsvalues (config-api checked it at input too; a row
 # stored before the rules existed is refused here, never passed on): a
-# number may not hold ${…} (an API call when FreeSWITCH expands the data)
-# nor ,|[]@/ (dial-string syntax); a name spliced into composite data
-# (``<room>-<domain>@<profile>``, ``${distributor(<name>)}``) may not hold
-# @ ( ) $ { } , | or spaces.
-SAFE_NUMBER = NUMBER
-SAFE_NAME = LABEL
+# number (NUMBER) may not hold ${…} (an API call when FreeSWITCH expands the
+# data) nor ,|[]@/ (dial-string syntax); a name spliced into composite data
+# (``<room>-<domain>@<profile>``, ``${distributor(<name>)}``: LABEL) may not
+# hold @ ( ) $ { } , | or spaces.
 
 
 class Action(msgspec.Struct, frozen=True):
@@ -390,7 +388,7 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
             notes.append(f"gateway {g.name} dnc not applied: {dnc}")
         elif dnc is not None:
             number = dnc.apply(number)
-            if not SAFE_NUMBER.ok(number):
+            if not NUMBER.ok(number):
                 return _fail(f"gateway {g.name} dnc produced {number!r}, not a dialable number")
         leg = f"sofia/gateway/{_ok(NAME, 'gateway name', g.name)}/{number}"
         sdnc = res.gateway_sdnc.get(g.id)
@@ -400,8 +398,8 @@ def _dest_gateway(t: Target, res: Resources) -> Plan:
                 callers.append(LegCaller(g.name, g.sdnc, t.caller, t.caller, sdnc))
             else:
                 caller = sdnc.apply(t.caller)
-                # It goes inside the leg's [...]: SAFE_NUMBER has no , ] [ | $ { } or space.
-                if not SAFE_NUMBER.ok(caller):
+                # It goes inside the leg's [...]: NUMBER has no , ] [ | $ { } or space.
+                if not NUMBER.ok(caller):
                     return _fail(
                         f"gateway {g.name} sdnc produced {caller!r}, not a dialable number"
                     )
@@ -469,7 +467,7 @@ def _dest_distributor(t: Target, res: Resources) -> Plan:
         name, ref = _ok(LABEL, "distributor name", dist.name), str(dist.id)
     else:
         name, ref = _named(t), t.dest_uuid.strip()
-        if not SAFE_NAME.ok(name):
+        if not LABEL.ok(name):
             return _fail(f"distributor {name!r} is not a usable list name")
         note = f"{_unknown('distributor', t, name)}; {note} (distributor.conf)"
     return Plan(
@@ -583,7 +581,7 @@ def _dest_cti(t: Target, res: Resources) -> Plan:
         return _queue(_ok(LABEL, "queue name", queue.name))
     name = _named(t)
     # mod_callcenter queue names are commonly <queue>@<domain>.
-    if not all(SAFE_NAME.ok(part) for part in name.split("@", 1)):
+    if not all(LABEL.ok(part) for part in name.split("@", 1)):
         return _fail(f"FS_DEST_CTI needs a queue name in body or dest_uuid, got {name!r}")
     return _queue(name, _unknown("queue", t, name))
 
@@ -611,7 +609,7 @@ def _dest_conference(t: Target, res: Resources) -> Plan:
         return _conference(room.nbr, res, room.profile)
     # XUI stored the room's number in body; CP sends neither: the callee's room.
     nbr = t.body.strip()
-    return _conference(nbr if SAFE_NAME.ok(nbr) else t.number, res)
+    return _conference(nbr if LABEL.ok(nbr) else t.number, res)
 
 
 def _dest_conference_room(t: Target, res: Resources) -> Plan:
@@ -620,7 +618,7 @@ def _dest_conference_room(t: Target, res: Resources) -> Plan:
         return _conference(room.nbr, res, room.profile)
     # XUI stored the room's number in body; without it the id names the room.
     name = _named(t)
-    if not SAFE_NAME.ok(name):
+    if not LABEL.ok(name):
         return _fail(f"FS_DEST_CONFERENCE_ROOM needs a room in body or dest_uuid, got {name!r}")
     return _conference(name, res, note=_unknown("conference room", t, name))
 
@@ -632,7 +630,7 @@ def _dest_user_conference(t: Target, res: Resources) -> Plan:
         return _conference(room, res, profile.name)
     # A profile name in body; a bare id cannot be resolved, stock has "default".
     name = t.body.strip()
-    if not SAFE_NAME.ok(name):
+    if not LABEL.ok(name):
         name = "default"
     note = f"{_unknown('conference profile', t, name)} (conference.conf)" if t.dest_uuid else ""
     return _conference(room, res, name, note)

@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from switchyard.config_api.routing.destinations import (
-    SAFE_NUMBER,
     Action,
     Condition,
     Plan,
@@ -59,6 +58,7 @@ from switchyard.shared.fsvalues import (
     APPLICATIONS,
     CODECS,
     NO_EXPANSION,
+    NUMBER,
     SCRIPT,
     Applications,
     UnsafeValue,
@@ -278,7 +278,7 @@ class Router:
             callee=dest_number,
             caller=caller_number,
         )
-        if not SAFE_NUMBER.ok(dest_number) or (caller_number and not SAFE_NUMBER.ok(caller_number)):
+        if not NUMBER.ok(dest_number) or (caller_number and not NUMBER.ok(caller_number)):
             return _replace(
                 base,
                 outcome="invalid",
@@ -321,7 +321,7 @@ class Router:
     def _did(self, base: Decision, hotline: Hotline) -> Decision:
         ext = hotline.numbers.strip()
         step = Step("callee", "did", hotline.line_number, base.dest_number, ext)
-        if not SAFE_NUMBER.ok(ext):
+        if not NUMBER.ok(ext):
             return _replace(
                 base,
                 outcome="invalid",
@@ -447,7 +447,7 @@ class Router:
             caller = dod.line_number
         caller = _apply(steps, "caller", "sdnc", cr.sdnc, route.sdnc, caller)
         for value, what in ((callee, "dnc"), (caller, "caller id")):
-            if value and not SAFE_NUMBER.ok(value):
+            if value and not NUMBER.ok(value):
                 return _replace(
                     d,
                     outcome="invalid",
