@@ -71,6 +71,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # (cli_rules.DEFAULT_CLI_COMMANDS). Shell and interpreter commands stay
     # refused even when listed.
     cli_commands: str = ""
+    # coocenter's api.conf WEBKEY: every /coocenter-api request's Authorization
+    # must be md5(WEBKEY + 'YYYY-MM-DD') of today (shared/coocenter_auth.py),
+    # and pushes carry it. Empty: the API is open, as the spec says.
+    coocenter_webkey: str = ""
+    # coocenter's api.conf pausetime=yes (after-call work): after each
+    # answered queue call the agent is On Break for at most
+    # coocenter_pause_seconds, or until unpaused.
+    coocenter_pausetime: bool = False
+    coocenter_pause_seconds: int = 30
     # Lifetime of the API token `switchyard up` prints, seconds.
     up_token_ttl: int = 3 * 86400
     # Applications a user may name (route params, system destinations, IVR
