@@ -36,7 +36,7 @@ from switchyard.shared.http.tokencache import TokenCache
 from switchyard.shared.http.tracing import TracingMiddleware
 from switchyard.shared.messages import Pong, TokenRevoked
 from switchyard.shared.runtime import Runtime
-from switchyard.shared.service import Service, discover, select
+from switchyard.shared.service import Service, Slot, discover, select
 from switchyard.shared.settings import Settings
 from switchyard.shared.subjects import Subjects
 from switchyard.shared.telemetry import configure_logging, setup_telemetry
@@ -74,13 +74,12 @@ async def readyz(state: State) -> Response[Health]:
     except Exception as exc:
         checks["nats"] = f"down: {type(exc).__name__}"
     services: dict[str, str] = {}
-    for service in state.services:
+    slot: Slot[Any]
+    for service, slot in state.services:
         problem = None
         if service.ready is not None:
             try:
-                problem = await asyncio.wait_for(
-                    service.ready(state.get(service.name)), READY_TIMEOUT
-                )
+                problem = await asyncio.wait_for(service.ready(slot.value), READY_TIMEOUT)
             except Exception as exc:
                 problem = f"check failed: {type(exc).__name__}"
         services[service.name] = problem or "ok"
@@ -100,6 +99,7 @@ def create_app(
 ) -> Litestar:
     """``own_logging``: configure the process's logging (a server process, not a test)."""
     names = [s.name for s in services]
+    slots: list[Slot[Any]] = [Slot(s.name) for s in services]
     telemetry = setup_telemetry("switchyard-" + "+".join(names))
 
     @asynccontextmanager
@@ -135,11 +135,12 @@ def create_app(
             stack.push_async_callback(notices.unsubscribe)
             runtime = Runtime(settings, pool, bus)
             app.state.runtime = runtime
-            for service in services:
+            for service, slot in zip(services, slots, strict=True):
                 if service.lifespan is not None:
-                    app.state[service.name] = await stack.enter_async_context(
-                        service.lifespan(runtime)
-                    )
+                    slot.value = await stack.enter_async_context(service.lifespan(runtime))
+                    stack.callback(setattr, slot, "value", None)
+                    # Not read by any handler (they hold the slot); for tests and tools.
+                    app.state[service.name] = slot.value
             log.info("serving %s", ", ".join(names))
             try:
                 yield
@@ -147,8 +148,8 @@ def create_app(
                 app.state.runtime = None
 
     handlers: list[Any] = [healthz, readyz, *sessions.route_handlers]
-    for service in services:
-        handlers.extend(service.route_handlers)
+    for service, slot in zip(services, slots, strict=True):
+        handlers.extend(service.handlers(slot))
     middleware: list[Any] = [auth_middleware(), OperationLogMiddleware()]
     if telemetry.enabled:
         # Outermost: the span covers auth and the operation log (tracing.py).
@@ -161,7 +162,7 @@ def create_app(
         state=State(
             {
                 "service_names": names,
-                "services": list(services),
+                "services": list(zip(services, slots, strict=True)),
                 "runtime": None,
                 "login_limiter": LoginLimiter.from_settings(settings),
                 TOKEN_CACHE: tokens,

@@ -35,10 +35,10 @@ from switchyard.config_api.resources import (
     trunks,
     worker_checks,
 )
-from switchyard.config_api.state import DEPENDENCIES, NAME, ConfigApiState
+from switchyard.config_api.state import NAME, ConfigApiState, dependencies
 from switchyard.shared.messages import RouteRequest
 from switchyard.shared.runtime import Runtime
-from switchyard.shared.service import Service
+from switchyard.shared.service import Service, Slot
 
 
 @asynccontextmanager
@@ -75,12 +75,12 @@ async def ready(state: Any) -> str | None:
     return None
 
 
-def _handlers() -> list[Any]:
+def _handlers(config: Slot[ConfigApiState]) -> list[Any]:
     # One router so every handler gets the ``config`` dependency (state.py).
-    return [Router("/", route_handlers=_documented(), dependencies=DEPENDENCIES)]
+    return [Router("/", route_handlers=_documented(config), dependencies=dependencies(config))]
 
 
-def _documented() -> list[Any]:
+def _documented(config: Slot[ConfigApiState]) -> list[Any]:
     return openapi.document(
         [
             *dicts.route_handlers(),
@@ -103,9 +103,9 @@ def _documented() -> list[Any]:
             *ip_blacklist.route_handlers(),
             *logs.route_handlers(),
             *worker_checks.route_handlers(),
-            *endpoint.route_handlers(),
+            *endpoint.route_handlers(config),
         ]
     )
 
 
-service = Service(name=NAME, route_handlers=_handlers(), lifespan=lifespan, ready=ready)
+service = Service(name=NAME, route_handlers=_handlers, lifespan=lifespan, ready=ready)

@@ -7,14 +7,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from switchyard.config_api.framework.tx import Tx, write
 from switchyard.config_api.live import Live
 from switchyard.config_api.outbox import Outbox
-from switchyard.shared.http.errors import ApiError
 from switchyard.shared.runtime import Runtime
+from switchyard.shared.service import Slot
 
 NAME = "config-api"
 
@@ -30,19 +29,11 @@ class ConfigApiState:
         return write(self.runtime, self.outbox)
 
 
-def of_state(state: State) -> ConfigApiState:
-    """What the runner keeps under the service's name (the one place that
-    names it); 503 before the lifespan has opened it."""
-    found = state.get(NAME)
-    if not isinstance(found, ConfigApiState):
-        raise ApiError(503, "configuration not loaded yet")
-    return found
-
-
-async def _provide(state: State) -> ConfigApiState:
-    return of_state(state)
-
-
 # The running config-api's state, for its handlers: ``config: ConfigApi``.
 ConfigApi: TypeAlias = NamedDependency[ConfigApiState]
-DEPENDENCIES = {"config": Provide(_provide)}
+
+
+def dependencies(config: Slot[ConfigApiState]) -> dict[str, Provide]:
+    """The ``config`` dependency, read from the app's slot (503 before the
+    lifespan has filled it)."""
+    return {"config": Provide(config.get, sync_to_thread=False)}

@@ -35,8 +35,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from switchyard.config_api.live import Live
 from switchyard.config_api.routing.request import dialplan_request, parse_form
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
-from switchyard.config_api.state import of_state
+from switchyard.config_api.state import ConfigApiState
 from switchyard.shared.http.body import check_json_depth, looks_like_json
+from switchyard.shared.service import Slot
 
 XML = "text/xml"
 # FreeSWITCH authenticates itself (the secret) and only reads: no operation log row.
@@ -143,7 +144,9 @@ async def _respond(
     await send({"type": "http.response.body", "body": data, "more_body": False})
 
 
-async def _serve(scope: Scope, receive: Receive, send: Send, url_secret: str | None) -> None:
+async def _serve(
+    config: ConfigApiState, scope: Scope, receive: Receive, send: Send, url_secret: str | None
+) -> None:
     """One fetch. ``url_secret``: from the path (``/fs/xml/<secret>``), else None."""
     method = scope.get("method", "GET")
     if method not in ("GET", "POST"):
@@ -153,7 +156,6 @@ async def _serve(scope: Scope, receive: Receive, send: Send, url_secret: str | N
     if url_secret is None:
         url_secret = _first(query, "secret") if "secret=" in query else ""
     authorization = _header(scope, b"authorization")
-    config = of_state(scope["app"].state)
     refused = check(config.runtime.settings.xml_curl_secret, authorization, url_secret)
     if refused is not None:
         # Any non-200 makes FreeSWITCH fall back to its static files.
@@ -205,34 +207,34 @@ async def _body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-# A plain ASGI handler, not a Litestar HTTP handler: this runs on every call
-# and registration, and the HTTP handler machinery (signature model,
-# dependency injection, the Response object) cost as much as the fetch's own
-# work. The app's middleware still runs around it (tracing, the operation
-# log, which skips it, the security headers), and the body gets body.py's
-# checks. An ASGI handler takes no dependencies: it reads config-api's state
-# (what the ``config`` dependency hands out elsewhere) once per fetch.
-@asgi("/fs/xml", opt=OPT, copy_scope=False)
-async def xml_curl(scope: Scope, receive: Receive, send: Send) -> None:
-    await _serve(scope, receive, send, None)
+def route_handlers(config: Slot[ConfigApiState]) -> list[ASGIRouteHandler | HTTPRouteHandler]:
+    """The handlers of one app, bound to its config-api state (``config``)."""
 
+    # A plain ASGI handler, not a Litestar HTTP handler: this runs on every
+    # call and registration, and the HTTP handler machinery (signature model,
+    # dependency injection, the Response object) cost as much as the fetch's
+    # own work. The app's middleware still runs around it (tracing, the
+    # operation log, which skips it, the security headers), and the body gets
+    # body.py's checks. An ASGI handler takes no dependencies: it is built
+    # around the app's slot instead, so a fetch reads the state it holds.
+    @asgi("/fs/xml", opt=OPT, copy_scope=False)
+    async def xml_curl(scope: Scope, receive: Receive, send: Send) -> None:
+        await _serve(config.get(), scope, receive, send, None)
 
-# The secret in the path (older configurations): an HTTP handler, since this
-# Litestar's router cannot give an ASGI handler path parameters; it hands the
-# request on to the same ASGI code.
-@route(
-    "/fs/xml/{secret:str}",
-    http_method=["GET", "POST"],
-    opt=OPT,
-    status_code=200,
-    include_in_schema=False,
-)
-async def xml_curl_path(secret: FromPath[str]) -> ASGIApp:
-    async def fetch(scope: Scope, receive: Receive, send: Send) -> None:
-        await _serve(scope, receive, send, secret)
+    # The secret in the path (older configurations): an HTTP handler, since
+    # this Litestar's router cannot give an ASGI handler path parameters; it
+    # hands the request on to the same ASGI code.
+    @route(
+        "/fs/xml/{secret:str}",
+        http_method=["GET", "POST"],
+        opt=OPT,
+        status_code=200,
+        include_in_schema=False,
+    )
+    async def xml_curl_path(secret: FromPath[str]) -> ASGIApp:
+        async def fetch(scope: Scope, receive: Receive, send: Send) -> None:
+            await _serve(config.get(), scope, receive, send, secret)
 
-    return fetch
+        return fetch
 
-
-def route_handlers() -> list[ASGIRouteHandler | HTTPRouteHandler]:
     return [xml_curl, xml_curl_path]
