@@ -19,14 +19,12 @@ from switchyard.media.tts.vendor import (
     TokenVendor,
     VendorError,
     audio_or_error,
-    check_range,
     json_object,
     with_token,
 )
 
 NAME = "ali"
 _STATUS = {40000002: 400, 40000003: 400, 40000004: 400, 40000005: 429, 40000010: 402}
-LIMIT = 300  # characters; longer text is silently cut by the vendor
 
 
 def _pct(value: str) -> str:
@@ -48,14 +46,8 @@ class Ali(TokenVendor):
         ("SWITCHYARD_ALI_ACCESS_KEY_SECRET", "ali_access_key_secret"),
         ("SWITCHYARD_ALI_APPKEY", "ali_appkey"),
     )
-
-    def fits(self, text: str) -> bool:
-        return len(text) <= LIMIT
-
-    def check(self, params: Params) -> None:
-        check_range("speed", params.speed, -500, 500)
-        check_range("pitch", params.pitch, -500, 500)
-        check_range("volume", params.volume, 0, 100)
+    LIMIT = 300  # characters; longer text is silently cut by the vendor
+    RANGES = ((-500, 500), (-500, 500), (0, 100))
 
     async def _token(self) -> tuple[str, float]:
         params = {
@@ -93,13 +85,7 @@ class Ali(TokenVendor):
             }
             if params.voice:
                 body["voice"] = params.voice
-            for key, value in (
-                ("speech_rate", params.speed),
-                ("pitch_rate", params.pitch),
-                ("volume", params.volume),
-            ):
-                if value is not None:
-                    body[key] = value
+            body.update(params.options("speech_rate", "pitch_rate", "volume"))
             r = await self.http.post(self.settings.ali_tts_url, json=body)
             return audio_or_error(
                 r,

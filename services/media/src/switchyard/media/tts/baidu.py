@@ -16,7 +16,6 @@ from switchyard.media.tts.vendor import (
     TokenVendor,
     VendorError,
     audio_or_error,
-    check_range,
     json_object,
     with_token,
 )
@@ -34,18 +33,11 @@ class Baidu(TokenVendor):
         ("SWITCHYARD_BAIDU_API_KEY", "baidu_api_key"),
         ("SWITCHYARD_BAIDU_SECRET_KEY", "baidu_secret_key"),
     )
+    RANGES = ((0, 15), (0, 15), (0, 15))
 
     def fits(self, text: str) -> bool:
         # Under 1024 bytes in GBK; characters GBK lacks count as 4 (their escape).
         return len(text.encode("gbk", "backslashreplace")) < 1024
-
-    def check(self, params: Params) -> None:
-        for name, value in (
-            ("speed", params.speed),
-            ("pitch", params.pitch),
-            ("volume", params.volume),
-        ):
-            check_range(name, value, 0, 15)
 
     async def _token(self) -> tuple[str, float]:
         r = await self.http.post(
@@ -79,13 +71,7 @@ class Baidu(TokenVendor):
                 "lan": "zh",
                 "aue": aue,
             }
-            for key, value in (
-                ("spd", params.speed),
-                ("pit", params.pitch),
-                ("vol", params.volume),
-            ):
-                if value is not None:
-                    form[key] = str(value)
+            form.update({k: str(v) for k, v in params.options("spd", "pit", "vol").items()})
             if params.voice:
                 form["per"] = params.voice
             r = await self.http.post(self.settings.baidu_tts_url, data=form)

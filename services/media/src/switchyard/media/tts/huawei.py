@@ -18,14 +18,12 @@ from switchyard.media.tts.vendor import (
     TokenExpired,
     TokenVendor,
     VendorError,
-    check_range,
     json_object,
     with_token,
 )
 from switchyard.shared.settings import Settings
 
 NAME = "huawei"
-LIMIT = 500  # characters
 DEFAULT_VOICE = "chinese_xiaoyan_common"
 
 
@@ -36,18 +34,12 @@ class Huawei(TokenVendor):
         ("SWITCHYARD_HUAWEI_PASSWORD", "huawei_password"),
         ("SWITCHYARD_HUAWEI_DOMAIN", "huawei_domain"),
     )
+    LIMIT = 500  # characters
+    RANGES = ((-500, 500), (-500, 500), (0, 100))
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         super().__init__(settings, http)
         self.project_id = ""
-
-    def fits(self, text: str) -> bool:
-        return len(text) <= LIMIT
-
-    def check(self, params: Params) -> None:
-        check_range("speed", params.speed, -500, 500)
-        check_range("pitch", params.pitch, -500, 500)
-        check_range("volume", params.volume, 0, 100)
 
     async def _token(self) -> tuple[str, float]:
         s = self.settings
@@ -94,14 +86,8 @@ class Huawei(TokenVendor):
                 "audio_format": params.format,
                 "sample_rate": str(params.sample_rate),
                 "property": params.voice or DEFAULT_VOICE,
+                **params.options("speed", "pitch", "volume"),
             }
-            for key, value in (
-                ("speed", params.speed),
-                ("pitch", params.pitch),
-                ("volume", params.volume),
-            ):
-                if value is not None:
-                    config[key] = value
             url = s.huawei_tts_url.format(region=s.huawei_region, project_id=self.project_id)
             r = await self.http.post(
                 url, json={"text": text, "config": config}, headers={"X-Auth-Token": token}

@@ -24,6 +24,11 @@ class Params:
     format: str  # wav | mp3
     sample_rate: int  # 8000 | 16000
 
+    def options(self, speed: str, pitch: str, volume: str) -> dict[str, int]:
+        """The set ones of speed, pitch and volume, under the vendor's names."""
+        given = ((speed, self.speed), (pitch, self.pitch), (volume, self.volume))
+        return {key: value for key, value in given if value is not None}
+
 
 class VendorError(Exception):
     """The vendor refused or failed: ``status`` is the HTTP status we answer."""
@@ -97,11 +102,15 @@ class TokenVendor:
     """A vendor client that fetches a token (``_token``) and caches it.
 
     ``REQUIRED`` names the settings the vendor needs: (SWITCHYARD_* name,
-    ``Settings`` attribute).
+    ``Settings`` attribute); ``LIMIT`` the characters one request may carry
+    (a vendor that counts otherwise overrides ``fits``); ``RANGES`` what
+    speed, pitch and volume may be, each (low, high).
     """
 
     name: str
     REQUIRED: tuple[tuple[str, str], ...] = ()
+    LIMIT: int
+    RANGES: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
@@ -110,6 +119,15 @@ class TokenVendor:
 
     def missing(self) -> list[str]:
         return [env for env, attr in self.REQUIRED if not getattr(self.settings, attr)]
+
+    def fits(self, text: str) -> bool:
+        return len(text) <= self.LIMIT
+
+    def check(self, params: Params) -> None:
+        speed, pitch, volume = self.RANGES
+        check_range("speed", params.speed, *speed)
+        check_range("pitch", params.pitch, *pitch)
+        check_range("volume", params.volume, *volume)
 
     async def _token(self) -> tuple[str, float]:
         raise NotImplementedError
