@@ -134,3 +134,57 @@ async def test_route_lookup_over_nats(replicas: list[Replica], bus: Bus) -> None
     with pytest.raises(BusError) as bad:
         await bus.request(bus.subjects.route_lookup, {"number": "1"}, dict, timeout=2)
     assert bad.value.code == "invalid"
+
+
+async def read_within(r: Replica, path: str, check: Any, start: float) -> float:
+    """Seconds from ``start`` until ``check(response)`` holds on ``r``; fails after PROMISE."""
+    while True:
+        if check(await r.client.get(path)):
+            return time.monotonic() - start
+        assert time.monotonic() - start < PROMISE, f"{path} not current within {PROMISE}s"
+        await asyncio.sleep(0.01)
+
+
+def named(name: str) -> Any:
+    return lambda resp: resp.status_code == 200 and resp.json()["name"] == name
+
+
+async def test_cached_reads_follow_writes_on_both_replicas(replicas: list[Replica]) -> None:
+    a, b = replicas
+    gid = await gateway(a, "gw-d")
+    await write_route(a, "before", "558", gid)
+    listed = await a.client.get("/api/routes?name=before")
+    rid = listed.json()["data"][0]["id"]
+    path, page = f"/api/routes/{rid}", "/api/routes?page=1&perPage=5"
+    for r in (a, b):  # both replicas have read (and kept) the row and the count
+        assert named("before")(await r.client.get(path))
+    total = (await b.client.get(page)).json()["rowCount"]
+
+    resp = await a.client.put(path, json={"name": "after"})
+    assert resp.status_code == 200, resp.text
+    # The replica that wrote answers its own write at once, not from what it kept.
+    assert named("after")(await a.client.get(path))
+    await read_within(b, path, named("after"), time.monotonic())
+
+    acked = await write_route(a, "another", "559", gid)
+    assert (await a.client.get(page)).json()["rowCount"] == total + 1
+    await read_within(b, page, lambda resp: resp.json()["rowCount"] == total + 1, acked)
+
+    assert (await a.client.delete(path)).status_code == 200
+    assert (await a.client.get(path)).status_code == 404
+    await read_within(b, path, lambda resp: resp.status_code == 404, time.monotonic())
+
+
+async def test_cached_reads_follow_a_write_whose_notice_was_lost(
+    replicas: list[Replica],
+) -> None:
+    a, b = replicas
+    gid = await gateway(a, "gw-e")
+    await write_route(a, "heard", "560", gid)
+    rid = (await a.client.get("/api/routes?name=heard")).json()["data"][0]["id"]
+    path = f"/api/routes/{rid}"
+    assert named("heard")(await b.client.get(path))
+    await b.live._sub.unsubscribe()  # only b's config_version poll is left
+    resp = await a.client.put(path, json={"name": "unheard"})
+    assert resp.status_code == 200, resp.text
+    await read_within(b, path, named("unheard"), time.monotonic())

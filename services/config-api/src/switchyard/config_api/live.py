@@ -22,6 +22,7 @@ import contextlib
 import gc
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +78,12 @@ def build(loaded: loader.Loaded, applications: Applications = APPLICATIONS) -> C
 
 
 class Live:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, changed: Callable[[], None] = lambda: None) -> None:
         self.runtime = runtime
+        # Told at once of every change this replica learns of, before the
+        # reload: the cached API reads (framework/readcache.py) drop there.
+        self.changed = changed
+        self._polled = 0  # the config_version the last poll read
         self._current: Compiled | None = None
         self._wake = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -146,6 +151,7 @@ class Live:
         return self.current
 
     async def _on_notice(self, _: ConfigChanged) -> None:
+        self.changed()
         self._wake.set()
 
     async def _worker(self) -> None:
@@ -187,6 +193,12 @@ class Live:
             except Exception as exc:
                 log.warning("config_version poll failed (%s)", type(exc).__name__)
                 continue
+            if version > self._polled:
+                # Maybe a write whose notice this replica missed. Compared with
+                # the last poll, not the compiled version: a reload woken by a
+                # later notice can compile past a missed write.
+                self._polled = version
+                self.changed()
             if self._current is None or version > self._current.version:
                 self._wake.set()
 

@@ -10,6 +10,7 @@ from litestar import Router
 
 from switchyard.config_api import demo
 from switchyard.config_api.framework import openapi
+from switchyard.config_api.framework.readcache import ReadCache
 from switchyard.config_api.fsxml import endpoint
 from switchyard.config_api.live import Live
 from switchyard.config_api.outbox import Outbox
@@ -49,7 +50,8 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[ConfigApiState]:
     outbox = Outbox(runtime)
     outbox.start()
     outbox.kick()  # notices left by a previous run
-    live = Live(runtime)
+    reads = ReadCache()
+    live = Live(runtime, changed=reads.changed)
     try:
         await live.start()  # compiled before the first request is served
         sub = await runtime.bus.serve(
@@ -59,7 +61,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[ConfigApiState]:
             queue=runtime.subjects.config_api_queue,
         )
         try:
-            yield ConfigApiState(runtime, outbox, live)
+            yield ConfigApiState(runtime, outbox, live, reads)
         finally:
             await sub.unsubscribe()
     finally:

@@ -129,18 +129,29 @@ async def fetch_page(
     paging: Paging,
     default_sort: str = "id",
     key: str = "id",
+    total: int | None = None,
 ) -> ListPage[dict[str, Any]]:
     """Run ``select`` (a SELECT … FROM … without WHERE/ORDER) one page at a time.
 
     ``where`` holds SQL fragments with ``$n`` placeholders numbered from 1
     matching ``args``. Sort and search columns come from ``paging``, which
     ``parse_paging`` has already checked against the resource's whitelist.
+    ``total``: the row count when the caller already knows it (a cache of
+    counts, see config-api's readcache): only the page is read.
     """
     where_sql, params, order = list_clauses(
         paging, where=where, args=args, default_sort=default_sort, key=key
     )
     n = len(params)
     source = f"({select}{where_sql}) AS q"
+    if total is not None:
+        page_rows = await conn.fetch(
+            f"SELECT * FROM {source} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",  # noqa: S608
+            *params,
+            paging.per_page,
+            paging.offset,
+        )
+        return _page(paging, total, [dict(r) for r in page_rows])
     # One statement, so the page and the count come from one snapshot (they
     # agree while others write) in one round trip, inside a caller's
     # transaction or not. Not count(*) OVER (): that made Postgres read and
@@ -157,7 +168,10 @@ async def fetch_page(
     total = rows[0]["_total"]
     if rows[0][key] is None:
         rows = []
-    data = [{k: v for k, v in r.items() if k != "_total"} for r in rows]
+    return _page(paging, total, [{k: v for k, v in r.items() if k != "_total"} for r in rows])
+
+
+def _page(paging: Paging, total: int, data: list[dict[str, Any]]) -> ListPage[dict[str, Any]]:
     return ListPage(
         page=paging.page,
         pageCount=max(1, math.ceil(total / paging.per_page)),

@@ -16,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import openapi
 from switchyard.config_api.framework.inputs import NUL_REASON, decode, struct_for, with_defaults
+from switchyard.config_api.framework.readcache import ReadCache
 from switchyard.config_api.framework.rules import unsafe
 from switchyard.config_api.framework.spec import PathId, Resource, Values
 from switchyard.config_api.framework.spreadsheets import each_row, translate
@@ -23,7 +24,6 @@ from switchyard.config_api.framework.tx import Tx
 from switchyard.config_api.framework.wire import pin, render
 from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.body import decode_body
-from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, conflict, not_found
 from switchyard.shared.http.paging import escape_like, fetch_page, list_clauses, parse_paging
@@ -71,18 +71,33 @@ async def list_rows(
     *,
     where: Sequence[str] = (),
     args: Sequence[Any] = (),
+    cache: ReadCache | None = None,
 ) -> ListPage[dict[str, Any]]:
+    """One page; with ``cache``, the row count is counted once per
+    configuration change, not on every page (only the page is read)."""
     no_nul(query)
     paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
     fw, fa = where_of(resource, query, start=len(args) + 1)
+    conditions, params = [*where, *fw], [*args, *fa]
+    key = (
+        resource.name,
+        tuple(conditions),
+        tuple(map(repr, params)),
+        paging.search_field,
+        paging.search_key,
+    )
+    generation = cache.generation if cache is not None else 0
     page = await fetch_page(
         conn,
         select=f"SELECT * FROM ({resource.list_select}) AS r",  # noqa: S608 - declared SQL
-        where=[*where, *fw],
-        args=[*args, *fa],
+        where=conditions,
+        args=params,
         paging=paging,
         default_sort=resource.default_sort,
+        total=cache.count(key) if cache is not None else None,
     )
+    if cache is not None:
+        cache.keep_count(key, generation, page.rowCount)
     page.data = [render(resource, row) for row in page.data]
     return page
 
@@ -120,6 +135,25 @@ async def fetch_row(
 
 
 async def get_one(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    resource: Resource,
+    item_id: int,
+    cache: ReadCache | None = None,
+) -> dict[str, Any]:
+    """One rendered row (with its detail); with ``cache``, read from Postgres
+    once per configuration change."""
+    if cache is None:
+        return await _read_one(conn, resource, item_id)
+    key = (resource.name, item_id)
+    found = cache.row(key)
+    if found is None:
+        generation = cache.generation
+        found = await _read_one(conn, resource, item_id)
+        cache.keep_row(key, generation, found)
+    return found
+
+
+async def _read_one(
     conn: asyncpg.Connection | asyncpg.Pool, resource: Resource, item_id: int
 ) -> dict[str, Any]:
     row = await fetch_row(conn, resource, item_id)
@@ -290,12 +324,14 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
     op = name.replace("/", "_")
 
     async def list_items(
-        request: Request[Any, Any, Any], runtime: AppRuntime
+        request: Request[Any, Any, Any], config: ConfigApi
     ) -> ListPage[dict[str, Any]]:
-        return await list_rows(runtime.pool, resource, request.query_params)
+        return await list_rows(
+            config.runtime.pool, resource, request.query_params, cache=config.reads
+        )
 
-    async def get_item(item_id: PathId, runtime: AppRuntime) -> dict[str, Any]:
-        return await get_one(runtime.pool, resource, item_id)
+    async def get_item(item_id: PathId, config: ConfigApi) -> dict[str, Any]:
+        return await get_one(config.runtime.pool, resource, item_id, config.reads)
 
     async def create_item(request: Request[Any, Any, Any], config: ConfigApi) -> Created:
         data = await body_of(request)

@@ -9,7 +9,7 @@ field, with nothing written.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +38,11 @@ class Tx:
 
 
 @asynccontextmanager
-async def write(runtime: Runtime, outbox: Outbox) -> AsyncIterator[Tx]:
+async def write(
+    runtime: Runtime, outbox: Outbox, committed: Callable[[], None] | None = None
+) -> AsyncIterator[Tx]:
+    """One transaction; after its commit the outbox is woken and ``committed``
+    called (config-api drops its cached reads there)."""
     async with runtime.pool.acquire() as conn:
         tx = Tx(conn, apps=fs_applications(runtime.settings.fs_applications))
         try:
@@ -63,6 +67,8 @@ async def write(runtime: Runtime, outbox: Outbox) -> AsyncIterator[Tx]:
         except (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError):
             # Columns are checked one by one on the way in; this catches the rest.
             raise bad_request("body", "text must not contain a NUL character (U+0000)") from None
+    if committed is not None:
+        committed()
     if tx.notices:
         outbox.kick()
 

@@ -190,7 +190,9 @@ async def list_routes(
     if dest_number := query.get("destNumber"):
         return await route_check(request, config, dest_number)
     where, args = _dest_filter(query)
-    return await list_rows(config.runtime.pool, ROUTES, query, where=where, args=args)
+    return await list_rows(
+        config.runtime.pool, ROUTES, query, where=where, args=args, cache=config.reads
+    )
 
 
 def _dest_filter(query: Any) -> tuple[list[str], list[Any]]:
@@ -212,11 +214,11 @@ def _dest_filter(query: Any) -> tuple[list[str], list[Any]]:
     ),
 )
 async def get_route(
-    item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
+    item_id: PathId, request: Request[Any, Any, Any], config: ConfigApi
 ) -> dict[str, Any]:
-    out = await get_one(runtime.pool, ROUTES, item_id)
+    out = await get_one(config.runtime.pool, ROUTES, item_id, config.reads)
     if request.query_params.get("with_params") in ("true", "1"):
-        out["params"] = await children.list_of(runtime.pool, PARAMS, item_id)
+        out["params"] = await children.list_of(config.runtime.pool, PARAMS, item_id)
     return out
 
 
