@@ -21,6 +21,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from switchyard.shared.bus import Bus
+from switchyard.shared.console import pages as console_pages
+from switchyard.shared.console import shell as console
 from switchyard.shared.db import create_pool, redact_dsn
 from switchyard.shared.embedded import die_with_parent
 from switchyard.shared.http import sessions
@@ -147,7 +149,7 @@ def create_app(
             finally:
                 app.state.runtime = None
 
-    handlers: list[Any] = [healthz, readyz, *sessions.route_handlers]
+    handlers: list[Any] = [healthz, readyz, *sessions.route_handlers, *console.route_handlers]
     for service, slot in zip(services, slots, strict=True):
         handlers.extend(service.handlers(slot))
     middleware: list[Any] = [auth_middleware(), OperationLogMiddleware()]
@@ -174,6 +176,8 @@ def create_app(
         # Every JSON body is depth-checked before anything decodes it (body.py).
         request_class=BodyCheckingRequest,
         before_send=[add_security_headers],
+        # The console's pages (docs/console.md): Jinja templates read from the packages.
+        template_config=console_pages.template_config(),
         openapi_config=OpenAPIConfig(
             title="Switchyard",
             version="0.1.0",

@@ -15,14 +15,14 @@ per block).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, post
 from litestar.datastructures import Cookie
 
-from switchyard.shared.accounts import check_login, issue_token, revoke_token
+from switchyard.shared.accounts import User, check_login, issue_token, revoke_token
 from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, TOKEN_CACHE, principal_of
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
@@ -71,10 +71,32 @@ class LogoutReply(msgspec.Struct):
 @post("/api/sessions", opt={EXCLUDE_OPT: True, "oplog": False}, status_code=200)
 async def login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[LoginReply]:
     body = await read_body(request, Login)
-    username = body.username or body.login
+    user, token, expires = await start_session(
+        request, runtime, body.username or body.login, body.password
+    )
+    authority = "admin" if user.is_super else "user"
+    reply = LoginReply(
+        code=200,
+        token=token,
+        user_id=user.id,
+        super_admin=int(user.is_super),
+        extn=user.extn,
+        name=user.name or user.username,
+        expires=int(expires.timestamp()),
+        currentAuthority=authority,
+        system_roles=SystemRoles(senior_roles_str=authority, roles_str=authority),
+    )
+    return Response(reply, cookies=[session_cookie(request, token, runtime.settings.session_ttl)])
+
+
+async def start_session(
+    request: Request[Any, Any, Any], runtime: Runtime, username: str, password: str
+) -> tuple[User, str, datetime]:
+    """Check a login (limits, operation log) and issue its session token; the
+    API's login and the console's share it. Raises ApiError (400/401/429)."""
     if not username:
         raise bad_request("username", "is required")
-    if not body.password:
+    if not password:
         raise bad_request("password", "is required")
     limiter: LoginLimiter = request.app.state.login_limiter
     ip = client_ip(request.scope)
@@ -96,7 +118,7 @@ async def login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Respons
             {"reason": "too_many_failed_logins", "retry_after": limited.retry_after},
             headers={"Retry-After": str(limited.retry_after)},
         )
-    user = await check_login(runtime.pool, username, body.password)
+    user = await check_login(runtime.pool, username, password)
     if user is None:
         await _log_login(runtime, request, username, ip, 401, "login_failed")
         raise ApiError(401, "wrong username or password")
@@ -107,28 +129,21 @@ async def login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Respons
         runtime.pool, kind="session", name=f"login:{user.username}", user_id=user.id, ttl=ttl
     )
     assert expires is not None
-    authority = "admin" if user.is_super else "user"
-    reply = LoginReply(
-        code=200,
-        token=token,
-        user_id=user.id,
-        super_admin=int(user.is_super),
-        extn=user.extn,
-        name=user.name or user.username,
-        expires=int(expires.timestamp()),
-        currentAuthority=authority,
-        system_roles=SystemRoles(senior_roles_str=authority, roles_str=authority),
-    )
-    return Response(reply, cookies=[session_cookie(request, token, runtime.settings.session_ttl)])
+    return user, token, expires
 
 
 @delete("/api/sessions", status_code=200, opt={"oplog": False})
 async def logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[LogoutReply]:
+    await end_session(request, runtime)
+    return Response(LogoutReply(), cookies=[session_cookie(request, "", 0)])
+
+
+async def end_session(request: Request[Any, Any, Any], runtime: Runtime) -> None:
+    """Revoke the caller's login session (a machine token is left alone)."""
     principal = principal_of(request)
     if principal is not None and principal.kind == "session":
         await revoke_token(runtime.pool, principal.token_id)
         await announce_revoked(request, runtime, principal.token_id)
-    return Response(LogoutReply(), cookies=[session_cookie(request, "", 0)])
 
 
 async def announce_revoked(
