@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from switchyard.fssim import ivr
+from switchyard.fssim import callcenter, ivr
 from switchyard.fssim.causes import Q850, normalize
 from switchyard.fssim.channel import Channel
 from switchyard.fssim.core import Conference, Core, Member
@@ -75,6 +75,11 @@ async def _playback(ex: Executor, ch: Channel, data: str) -> str:
 
 async def _ivr(ex: Executor, ch: Channel, data: str) -> str:
     return await ivr.run(ex, ch, data)
+
+
+async def _callcenter(ex: Executor, ch: Channel, data: str) -> str:
+    """mod_callcenter's app: the caller waits in the queue ``data`` (callcenter.py)."""
+    return await callcenter.of(ex).join(ch, data)
 
 
 async def _sleep(ex: Executor, ch: Channel, data: str) -> str:
@@ -323,6 +328,7 @@ APPS: dict[str, App] = {
     "intercept": _intercept,
     "conference": _conference,
     "ivr": _ivr,
+    "callcenter": _callcenter,
     "db": _db,
     "hash": _hash,
 }

@@ -181,6 +181,9 @@ class Core:
         self.db: dict[tuple[str, str], str] = {}
         # mod_hash's db_hash: "<realm>_<key>" -> value (`hash` app and API, ${hash(...)}).
         self.hash_db: dict[str, str] = {}
+        # State of loadable modules that live above the core (mod_callcenter's
+        # queues, agents and tiers), by module name; each module keeps its own.
+        self.modules: dict[str, object] = {}
         self.sessions: set[Listener] = set()
         self.xml_curl_requests: list[dict[str, str]] = []
         # The static dialplan (conf/dialplan/*.xml as one document) when not the

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from switchyard.fssim.api import (
+    mod_callcenter,
     mod_commands,
     mod_conference,
     mod_db,
@@ -31,6 +32,7 @@ def _bound(ex: Executor, command: Callable[[Executor, str], Awaitable[str]]) -> 
 
 def install(node: Core, ex: Executor) -> None:
     node.api_handlers.update(mod_commands.COMMANDS)
-    node.api_handlers.update({n: _bound(ex, c) for n, c in mod_commands.CALL_COMMANDS.items()})
+    for calls in (mod_commands.CALL_COMMANDS, mod_callcenter.CALL_COMMANDS):
+        node.api_handlers.update({n: _bound(ex, c) for n, c in calls.items()})
     for module in (mod_sofia, mod_conference, mod_db, mod_hash, mod_png):
         node.api_handlers.update(module.COMMANDS)
