@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import httpx
 
-from benchmarks import harness
+from benchmarks import harness, routing_load
 from benchmarks.harness import Context
 from switchyard.config_api import loader
 from switchyard.config_api.live import build
@@ -48,32 +48,8 @@ async def _seed(db_url: str) -> tuple[str, int, list[int]]:
     rng = random.Random(11)  # noqa: S311 - test data, not secrets
     conn = await asyncpg.connect(db_url)
     try:
-        gw = await conn.fetchval(
-            "INSERT INTO gateways (name, realm) VALUES ('gw', 'example.net') RETURNING id"
-        )
-        await conn.executemany(
-            "INSERT INTO contexts (name, key) VALUES ($1, $1)",
-            [(f"ctx{c}",) for c in range(CONTEXTS)],
-        )
-        # Prefixes are unique (i itself), so (context, prefix, max_length) is too.
-        await conn.copy_records_to_table(
-            "routes",
-            columns=["name", "prefix", "max_length", "context", "dest_type", "dest_uuid", "body"],
-            records=[
-                (
-                    f"r{i}",
-                    str(i),
-                    rng.choice((8, 11, 12, 16)),
-                    f"ctx{i % CONTEXTS}",
-                    "FS_DEST_GATEWAY",
-                    str(gw),
-                    "gw",
-                )
-                for i in range(ROUTES)
-            ],
-        )
-        await conn.execute("ANALYZE routes")
-        ids = [r["id"] for r in await conn.fetch("SELECT id FROM routes")]
+        gw = await routing_load.gateway_and_contexts(conn, CONTEXTS)
+        ids = await routing_load.numbered_routes(conn, ROUTES, CONTEXTS, gw, rng)
         _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")
     finally:
         await conn.close()

@@ -34,14 +34,12 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote
 
 import asyncpg
 import httpx
 
-from benchmarks import harness, wrk
+from benchmarks import harness, routing_load, wrk
 from benchmarks.harness import XML_CURL_AUTH, Context
 from benchmarks.wrk import Req, Result
 from switchyard.shared import accounts
@@ -57,10 +55,6 @@ CONNECTIONS = 32
 PACED_RATE = 1000
 PACED_SECONDS = 10
 WRITES_PER_S = 10
-SAMPLE = (
-    Path(__file__).parents[1]
-    / "services/config-api/tests/routing/data/dialplan-request-loopback.form"
-)
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -70,23 +64,8 @@ async def _seed(db_url: str) -> tuple[str, int, list[int], list[tuple[str, str]]
     rng = random.Random(11)  # noqa: S311 - test data, not secrets
     conn = await asyncpg.connect(db_url)
     try:
-        gw = await conn.fetchval(
-            "INSERT INTO gateways (name, realm) VALUES ('gw', 'example.net') RETURNING id"
-        )
-        await conn.executemany(
-            "INSERT INTO contexts (name, key) VALUES ($1, $1)",
-            [(f"ctx{c}",) for c in range(CONTEXTS)],
-        )
-        lengths = [rng.choice((8, 11, 12, 16)) for _ in range(ROUTES)]
-        # Prefixes are unique (i itself), so (context, prefix, max_length) is too.
-        await conn.copy_records_to_table(
-            "routes",
-            columns=["name", "prefix", "max_length", "context", "dest_type", "dest_uuid", "body"],
-            records=[
-                (f"r{i}", str(i), n, f"ctx{i % CONTEXTS}", "FS_DEST_GATEWAY", str(gw), "gw")
-                for i, n in enumerate(lengths)
-            ],
-        )
+        gw = await routing_load.gateway_and_contexts(conn, CONTEXTS)
+        ids = await routing_load.numbered_routes(conn, ROUTES, CONTEXTS, gw, rng)
         await conn.copy_records_to_table(
             "extensions",
             columns=["extn", "name", "password", "context"],
@@ -94,13 +73,7 @@ async def _seed(db_url: str) -> tuple[str, int, list[int], list[tuple[str, str]]
                 (str(2000 + i), f"user {i}", f"pw{i:04d}x", "ctx0") for i in range(EXTENSIONS)
             ],
         )
-        await conn.execute("ANALYZE routes")
-        await conn.execute(
-            # A notice as the outbox publishes it (shared/messages.ConfigChanged).
-            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', $1::jsonb)",
-            '{"resource": "routes", "action": "create", "ids": []}',
-        )
-        ids = [r["id"] for r in await conn.fetch("SELECT id FROM routes")]
+        await routing_load.announce_routes(conn)
         _, token, _ = await accounts.issue_token(conn, kind="api", name="bench")
     finally:
         await conn.close()
@@ -109,18 +82,6 @@ async def _seed(db_url: str) -> tuple[str, int, list[int], list[tuple[str, str]]
         prefix = str(i)
         calls.append((f"ctx{i % CONTEXTS}", prefix + "1234567"[: max(0, 11 - len(prefix))]))
     return token, gw, ids, calls
-
-
-def _dialplan_form(template: str, context: str, number: str) -> str:
-    out = []
-    for part in template.strip().split("&"):
-        key, _, _ = part.partition("=")
-        if key in ("Caller-Context", "Hunt-Context"):
-            part = f"{key}={quote(context)}"
-        elif key in ("Caller-Destination-Number", "Hunt-Destination-Number"):
-            part = f"{key}={quote(number)}"
-        out.append(part)
-    return "&".join(out)
 
 
 def _directory_form(user: str) -> str:
@@ -225,7 +186,7 @@ async def _writer(http: httpx.AsyncClient, gw: int, per_s: float) -> AsyncIterat
 async def run(ctx: Context) -> None:
     wrk.require_wrk()
     print(f"  (load average before: {wrk.load()})", flush=True)
-    template = SAMPLE.resolve().read_text()
+    template = routing_load.DIALPLAN_SAMPLE.resolve().read_text()
     basic = base64.b64encode(":".join(XML_CURL_AUTH).encode()).decode()
     fs_headers = {"Authorization": f"Basic {basic}", "Content-Type": FORM,
                   "User-Agent": "freeswitch-xml/1.0"}  # fmt: skip
@@ -233,7 +194,9 @@ async def run(ctx: Context) -> None:
         token, gw, ids, calls = await _seed(db_url)
         api_headers = {"X-XTRA-AUTH-ID": token}
         rng = random.Random(5)  # noqa: S311 - test data, not secrets
-        dialplan = [Req("POST", "/fs/xml", _dialplan_form(template, c, n)) for c, n in calls]
+        dialplan = [
+            Req("POST", "/fs/xml", routing_load.dialplan_form(template, c, n)) for c, n in calls
+        ]
         directory = [
             Req("POST", "/fs/xml", _directory_form(str(2000 + rng.randrange(EXTENSIONS))))
             for _ in range(1000)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from urllib.parse import quote
 
 import asyncpg
 
+from benchmarks import routing_load
 from benchmarks.harness import (
     XML_CURL_AUTH,
     Context,
@@ -34,10 +33,6 @@ ROUTES = 10_000
 SEQUENTIAL = 1500
 CONCURRENT = 4000
 IN_FLIGHT = 16
-SAMPLE = (
-    Path(__file__).parents[1]
-    / "services/config-api/tests/routing/data/dialplan-request-loopback.form"
-)
 
 
 async def _seed(db_url: str) -> list[tuple[str, str]]:
@@ -45,12 +40,7 @@ async def _seed(db_url: str) -> list[tuple[str, str]]:
     rng = random.Random(7)  # noqa: S311 - test data, not secrets
     conn = await asyncpg.connect(db_url)
     try:
-        await conn.execute("INSERT INTO gateways (name, realm) VALUES ('gw', 'example.net')")
-        gw = await conn.fetchval("SELECT id FROM gateways WHERE name = 'gw'")
-        await conn.executemany(
-            "INSERT INTO contexts (name, key) VALUES ($1, $1)",
-            [(f"ctx{c}",) for c in range(CONTEXTS)],
-        )
+        gw = await routing_load.gateway_and_contexts(conn, CONTEXTS)
         rows: list[tuple[str, str, int, str, str]] = []
         seen: set[tuple[str, str, int]] = set()
         while len(rows) < ROUTES:
@@ -67,11 +57,7 @@ async def _seed(db_url: str) -> list[tuple[str, str]]:
             "VALUES ($1, $2, $3, $4, 'FS_DEST_GATEWAY', $5)",
             rows,
         )
-        await conn.execute(
-            # A notice as the outbox publishes it (shared/messages.ConfigChanged).
-            "INSERT INTO config_outbox (resource, payload) VALUES ('routes', $1::jsonb)",
-            '{"resource": "routes", "action": "create", "ids": []}',
-        )
+        await routing_load.announce_routes(conn)
     finally:
         await conn.close()
     return [(ctx, prefix + "1234567"[: max(0, min(ml, 11) - len(prefix))])
@@ -79,19 +65,11 @@ async def _seed(db_url: str) -> list[tuple[str, str]]:
 
 
 def _form(template: str, context: str, number: str) -> bytes:
-    out = []
-    for part in template.split("&"):
-        key, _, _ = part.partition("=")
-        if key in ("Caller-Context", "Hunt-Context"):
-            part = f"{key}={quote(context)}"
-        elif key in ("Caller-Destination-Number", "Hunt-Destination-Number"):
-            part = f"{key}={quote(number)}"
-        out.append(part)
-    return "&".join(out).encode()
+    return routing_load.dialplan_form(template, context, number).encode()
 
 
 async def run(ctx: Context) -> None:
-    template = SAMPLE.resolve().read_text()
+    template = routing_load.DIALPLAN_SAMPLE.resolve().read_text()
     async with scratch_database(ctx.pg_url) as db_url:
         calls = await _seed(db_url)
         async with config_api(ctx, db_url) as server:
