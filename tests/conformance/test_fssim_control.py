@@ -59,7 +59,9 @@ async def test_users_answer_reject_or_stay_silent(target: Target, client: EslCli
         "-ERR NO_ANSWER\n"
     )
     assert await client.api("originate user/1003 &park") == "-ERR CALL_REJECTED\n"
-    assert await client.api("originate user/1999 &park") == "-ERR USER_NOT_REGISTERED\n"
+    # 1019 is in the stock directory but has no phone; 1999 is in no directory.
+    assert await client.api("originate user/1019 &park") == "-ERR USER_NOT_REGISTERED\n"
+    assert await client.api("originate user/1999 &park") == "-ERR SUBSCRIBER_ABSENT\n"
     await client.api(f"uuid_kill {ok[4:].strip()}")
 
 

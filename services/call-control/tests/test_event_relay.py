@@ -125,4 +125,5 @@ async def test_background_jobs_are_relayed_with_their_outcome(
     found = {e["Job-UUID"]: e for s, e in stored if s == subject}
     assert found[placed]["_body"].startswith(f"+OK {placed}")
     assert found[placed]["Job-Command"] == "originate"
-    assert found[failed]["_body"].startswith("-ERR USER_NOT_REGISTERED")
+    # 4444 is in no directory (user_outgoing_channel: SUBSCRIBER_ABSENT).
+    assert found[failed]["_body"].startswith("-ERR SUBSCRIBER_ABSENT")

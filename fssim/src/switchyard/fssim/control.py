@@ -1,8 +1,13 @@
 """fssim's HTTP control port: what tests in another process use instead of the Python API.
 
 POST /nodes/<node>/calls          {"caller","destination","context","caller_name","sip_headers"}
-POST /nodes/<node>/users          {"extension","domain","mode","ring_seconds","early_media","cause"}
-DELETE /nodes/<node>/users/<ext>
+POST /nodes/<node>/users          {"extension","domain","mode","ring_seconds","early_media","cause",
+                                   "network_ip","network_port","user_agent","expires"}
+                                  a phone registers (sofia::register)
+DELETE /nodes/<node>/users/<ext>    it unregisters (sofia::unregister; the user stays known)
+POST /nodes/<node>/users/<ext>/expire  its registration runs out (sofia::expire)
+POST /nodes/<node>/users/<ext>/ping {"ms","status"}  an OPTIONS ping answered (Reachable) or not
+GET  /nodes/<node>/registrations    the registered phones
 POST /nodes/<node>/gateways/<gw>    {"state","mode","ring_seconds","early_media","cause"}
 POST /nodes/<node>/channels/<uuid>/answer | /reject {"cause"}
 POST /nodes/<node>/channels/<uuid>/dtmf  {"digits","duration"}  the far end keys digits
@@ -22,7 +27,7 @@ from typing import Any
 import msgspec
 
 from switchyard.fssim.behaviour import Behaviour
-from switchyard.fssim.core import DTMF_DIGITS
+from switchyard.fssim.core import DTMF_DIGITS, PHONE_USER_AGENT
 from switchyard.fssim.node import Node
 from switchyard.fssim.simulator import Simulator
 
@@ -44,6 +49,15 @@ class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     ring_seconds: float = 0.0
     early_media: bool = False
     cause: str = "USER_BUSY"
+    network_ip: str = ""
+    network_port: int = 0
+    user_agent: str = PHONE_USER_AGENT
+    expires: int = 3600
+
+
+class PingIn(msgspec.Struct, forbid_unknown_fields=True):
+    ms: float
+    status: str = "Reachable"
 
 
 class GatewayIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -150,12 +164,55 @@ class ControlServer:
             return {"uuid": ch.uuid}
         if method == "POST" and what == ["users"]:
             u = msgspec.json.decode(body, type=UserIn)
-            node.register_user(
-                u.extension, u.domain, _behaviour(u.mode, u.ring_seconds, u.early_media, u.cause)
+            if not u.extension or any(c in u.extension for c in "@/ "):
+                raise HttpError(400, "extension: must be a user name without @, / or blanks")
+            if not 0 <= u.network_port <= 65535:
+                raise HttpError(400, "network_port: must be 0-65535")
+            if not 1 <= u.expires <= 86400:
+                raise HttpError(400, "expires: must be 1-86400 seconds")
+            reg = node.register_user(
+                u.extension,
+                u.domain,
+                _behaviour(u.mode, u.ring_seconds, u.early_media, u.cause),
+                network_ip=u.network_ip,
+                network_port=u.network_port,
+                user_agent=u.user_agent,
+                expires=u.expires,
             )
-            return {"ok": True}
+            return {"ok": True, "call_id": reg.call_id, "contact": reg.url}
+        if method == "GET" and what == ["registrations"]:
+            return [
+                {
+                    "user": r.user,
+                    "domain": r.host,
+                    "call_id": r.call_id,
+                    "contact": r.url,
+                    "network_ip": r.network_ip,
+                    "network_port": r.network_port,
+                    "ping_status": r.ping_status,
+                    "ping_ms": r.ping_ms,
+                }
+                for r in node.registrations.values()
+            ]
         if method == "DELETE" and len(what) == 2 and what[0] == "users":
-            node.unregister_user(what[1])
+            if not node.unregister_user(what[1]):
+                raise HttpError(404, f"no registration of {what[1]}")
+            return {"ok": True}
+        if method == "POST" and len(what) == 3 and what[0] == "users" and what[2] == "expire":
+            if not node.expire_user(what[1]):
+                raise HttpError(404, f"no registration of {what[1]}")
+            return {"ok": True}
+        if method == "POST" and len(what) == 3 and what[0] == "users" and what[2] == "ping":
+            p = msgspec.json.decode(body, type=PingIn)
+            if p.status not in ("Reachable", "Unreachable"):
+                raise HttpError(400, "status: must be Reachable or Unreachable")
+            if not 0 <= p.ms <= 60000:
+                raise HttpError(400, "ms: must be 0-60000")
+            regs = node.find_registrations(what[1])
+            if not regs:
+                raise HttpError(404, f"no registration of {what[1]}")
+            for reg in regs:
+                node.set_ping(reg, p.ms, p.status)
             return {"ok": True}
         if method == "POST" and len(what) == 2 and what[0] == "gateways":
             g = msgspec.json.decode(body or b"{}", type=GatewayIn)

@@ -34,14 +34,19 @@ from typing import Protocol
 from switchyard.fssim.behaviour import ANSWER, Behaviour
 from switchyard.fssim.causes import Q850
 from switchyard.fssim.channel import CALLSTATE, VARIABLE_EVENTS, Channel, Profile, now_us
-from switchyard.fssim.coredb import ChannelTable
+from switchyard.fssim.coredb import ChannelTable, RegistrationTable
 from switchyard.fssim.event import Event
+from switchyard.fssim.registrations import EXPIRES_LATE_MARGIN, Registration, contact_of
 
 log = logging.getLogger("switchyard.fssim")
 
 VERSION = "1.10.12-release+git~20240802T210227Z~a88d069d6f~64bit"
 VERSION_LINE = "1.10.12-release git a88d069 2024-08-02 21:02:27Z 64bit"
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
+# conf/directory/default/*.xml of a stock FreeSWITCH: users 1000-1019.
+STOCK_USERS = tuple(str(n) for n in range(1000, 1020))
+# What a simulated phone says it is, unless told otherwise.
+PHONE_USER_AGENT = "fssim-phone/1.0"
 
 
 @dataclass
@@ -58,13 +63,6 @@ class Gateway:
     failed_in: int = 0
     failed_out: int = 0
     started_us: int = field(default_factory=now_us)
-
-
-@dataclass
-class User:
-    extension: str
-    domain: str
-    behaviour: Behaviour = ANSWER
 
 
 @dataclass
@@ -168,7 +166,13 @@ class Core:
         # The core DB's channels table (``show channels``): it trails the channels
         # by one SQL batch unless ``show_channels_lag`` is turned off.
         self.channel_table = ChannelTable(self.hostname, lag=show_channels_lag)
-        self.users: dict[str, User] = {}
+        # The user directory (who exists: user/<x> of anyone else is SUBSCRIBER_ABSENT)
+        # and mod_sofia's registrations (who can be reached: sip_registrations, by
+        # Call-ID), with the core DB's registrations table behind them.
+        self.directory: set[tuple[str, str]] = {(u, ipv4) for u in STOCK_USERS}
+        self.registrations: dict[str, Registration] = {}
+        self.registration_table = RegistrationTable(self.hostname, lag=show_channels_lag)
+        self._phone_ports = 5060  # each new phone takes the next even port from 5062
         self.profiles = {"internal": "sip:mod_sofia@127.0.0.1:5060"}
         self.gateways: dict[str, Gateway] = {"example": Gateway("example")}
         self.killed_gateways: dict[str, Gateway] = {}
@@ -213,9 +217,11 @@ class Core:
 
     @show_channels_lag.setter
     def show_channels_lag(self, on: bool) -> None:
-        if not on:
-            self.channel_table.apply()
-        self.channel_table.lag = on
+        # One SQL thread writes both tables: the switch is for the core DB.
+        for table in (self.channel_table, self.registration_table):
+            if not on:
+                table.apply()
+            table.lag = on
 
     def shutdown(self) -> None:
         """Every channel hung up (SYSTEM_SHUTDOWN), every task cancelled."""
@@ -259,12 +265,180 @@ class Core:
     # --- control interface -----------------------------------------------------------
 
     def register_user(
-        self, extension: str, domain: str = "", behaviour: Behaviour = ANSWER
-    ) -> None:
-        self.users[extension] = User(extension, domain or self.ipv4, behaviour)
+        self,
+        extension: str,
+        domain: str = "",
+        behaviour: Behaviour = ANSWER,
+        *,
+        network_ip: str = "",
+        network_port: int = 0,
+        user_agent: str = PHONE_USER_AGENT,
+        expires: int = 3600,
+    ) -> Registration:
+        """A phone for ``extension``: the user is put in the directory and its phone
+        registers (sofia::register); calls to ``user/<extension>`` reach it."""
+        domain = domain or self.ipv4
+        self.directory.add((extension, domain))
+        return self.register_phone(
+            extension,
+            domain,
+            behaviour=behaviour,
+            network_ip=network_ip,
+            network_port=network_port,
+            user_agent=user_agent,
+            expires=expires,
+        )
 
-    def unregister_user(self, extension: str) -> None:
-        self.users.pop(extension, None)
+    def unregister_user(self, extension: str, domain: str = "") -> bool:
+        """The phone unregisters (REGISTER with Expires: 0, sofia::unregister); the user
+        stays in the directory, so ``user/<extension>`` is USER_NOT_REGISTERED."""
+        return self.drop_registrations(extension, domain, "sofia::unregister")
+
+    def expire_user(self, extension: str, domain: str = "") -> bool:
+        """The phone's registration runs out (or ``flush_inbound_reg``): sofia::expire."""
+        return self.drop_registrations(extension, domain, "sofia::expire")
+
+    # --- mod_sofia's registrations -------------------------------------------------------
+
+    @property
+    def users(self) -> dict[str, Registration]:
+        """Registered users by extension (the first registration of each)."""
+        out: dict[str, Registration] = {}
+        for reg in self.registrations.values():
+            out.setdefault(reg.user, reg)
+        return out
+
+    def find_registrations(
+        self, user: str, host: str = "", profile: str = ""
+    ) -> list[Registration]:
+        """sip_registrations of ``user`` (any case) at ``host`` (any, when empty)."""
+        return [
+            r
+            for r in self.registrations.values()
+            if r.user.lower() == user.lower()
+            and (not host or r.host == host)
+            and (not profile or r.profile == profile)
+        ]
+
+    def register_phone(
+        self,
+        user: str,
+        host: str,
+        *,
+        behaviour: Behaviour = ANSWER,
+        network_ip: str = "",
+        network_port: int = 0,
+        user_agent: str = PHONE_USER_AGENT,
+        expires: int = 3600,
+        profile: str = "internal",
+    ) -> Registration:
+        """A REGISTER that authenticated: as the stock profile has no multiple
+        registrations, it replaces the user's earlier one. The row goes to
+        sip_registrations and the core DB, then sofia::register fires."""
+        for old in self.find_registrations(user, host, profile):
+            self.registrations.pop(old.call_id, None)
+        if not network_port:
+            self._phone_ports += 2
+            network_port = self._phone_ports
+        ip = network_ip or self.ipv4
+        reg = Registration(
+            user=user,
+            host=host,
+            call_id=secrets.token_hex(16),
+            network_ip=ip,
+            network_port=network_port,
+            contact=contact_of(user, ip, network_port),
+            exptime=expires,
+            expires_at=int(time.time()) + expires + EXPIRES_LATE_MARGIN,
+            user_agent=user_agent,
+            profile=profile,
+            behaviour=behaviour,
+        )
+        self.registrations[reg.call_id] = reg
+        self.registration_table.write(reg)
+        self.registration_event(reg, "sofia::register")
+        return reg
+
+    def drop_registrations(self, user: str, host: str, subclass: str) -> bool:
+        """Remove ``user``'s registrations (at ``host``, or anywhere) with the event
+        ``subclass`` says: sofia::unregister or sofia::expire."""
+        gone = self.find_registrations(user, host)
+        for reg in gone:
+            self.registrations.pop(reg.call_id, None)
+            self.registration_table.write(reg, delete=True)
+            self.registration_event(reg, subclass)
+        return bool(gone)
+
+    def set_ping(self, reg: Registration, ms: float, status: str = "Reachable") -> None:
+        """An OPTIONS ping to the phone was answered after ``ms`` (status
+        ``Reachable``) or not (``Unreachable``): sip_registrations' ping columns, then
+        sofia::sip_user_state (sofia_reg_fire_custom_sip_user_state_event)."""
+        reg.ping_time_us = int(ms * 1000)
+        reg.ping_status = status
+        e = self.event(
+            "CUSTOM",
+            "sofia.c",
+            "sofia_handle_sip_r_options",
+            0,
+            subclass="sofia::sip_user_state",
+        )
+        e.add("sip_contact", reg.contact)
+        e.add("profile-name", reg.profile)
+        e.add("sip_user", reg.user)
+        e.add("from-user", reg.user)
+        e.add("from-host", reg.host)
+        e.add("call-id", reg.call_id)
+        e.add("Ping-Status", status)
+        e.add("Status", "200" if status == "Reachable" else "408")
+        e.add("Phrase", "OK" if status == "Reachable" else "Request Timeout")
+        self.fire(e)
+
+    def registration_event(self, reg: Registration, subclass: str) -> None:
+        """sofia::register / unregister (sofia_reg_handle_register_token) and
+        sofia::expire (sofia_reg_del_callback), headers in sofia_reg.c's order."""
+        if subclass == "sofia::expire":
+            e = self.event("CUSTOM", "sofia_reg.c", "sofia_reg_del_callback", 0, subclass=subclass)
+            e.add("profile-name", reg.profile)
+            e.add("call-id", reg.call_id)
+            e.add("user", reg.user)
+            e.add("host", reg.host)
+            e.add("contact", reg.contact)
+            e.add("expires", str(reg.expires_at))
+            e.add("user-agent", reg.user_agent)
+            e.add("realm", reg.realm)
+            self.fire(e)
+            return
+        e = self.event(
+            "CUSTOM", "sofia_reg.c", "sofia_reg_handle_register_token", 0, subclass=subclass
+        )
+        e.add("profile-name", reg.profile)
+        if subclass == "sofia::unregister":
+            e.add("username", reg.username)
+            e.add("from-user", reg.user)
+            e.add("from-host", reg.host)
+            e.add("contact", reg.contact)
+            e.add("call-id", reg.call_id)
+            e.add("rpid", reg.rpid)
+            e.add("realm", reg.realm)
+            e.add("expires", "0")
+            self.fire(e)
+            return
+        e.add("from-user", reg.user)
+        e.add("from-host", reg.host)
+        e.add("presence-hosts", "n/a")
+        e.add("contact", reg.contact)
+        e.add("call-id", reg.call_id)
+        e.add("rpid", reg.rpid)
+        e.add("status", reg.status)
+        e.add("expires", str(reg.exptime))
+        e.add("to-user", reg.user)
+        e.add("to-host", reg.host)
+        e.add("network-ip", reg.network_ip)
+        e.add("network-port", str(reg.network_port))
+        e.add("username", reg.username)
+        e.add("realm", reg.realm)
+        e.add("user-agent", reg.user_agent)
+        self.fire(e)
 
     def set_gateway(self, name: str, state: str | None = None, **kw: object) -> Gateway:
         gw = self.gateways.get(name) or Gateway(name)

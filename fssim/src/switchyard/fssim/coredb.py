@@ -16,13 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 
 from switchyard.fssim.channel import Channel
+from switchyard.fssim.registrations import Registration
 
 # One pass of switch_user_sql_thread: writes are applied on these boundaries.
 BATCH_SECONDS = 0.2
 # No write was seen sooner than this (29 ms after +OK; 91 ms after uuid_kill).
 MIN_LAG = 0.03
+
+
+def next_pass(apply: Callable[[], None]) -> asyncio.TimerHandle:
+    """Run ``apply`` at the SQL thread's next pass that is at least MIN_LAG away."""
+    loop = asyncio.get_running_loop()
+    # The thread runs on its own clock: the next pass, not a fixed delay
+    # from this write, which is why the lag varies from call to call.
+    soonest = loop.time() + MIN_LAG
+    return loop.call_at((math.floor(soonest / BATCH_SECONDS) + 1) * BATCH_SECONDS, apply)
 
 
 class ChannelTable:
@@ -44,13 +55,7 @@ class ChannelTable:
             self.apply()
             return
         if self._flush is None:
-            loop = asyncio.get_running_loop()
-            # The thread runs on its own clock: the next pass, not a fixed delay
-            # from this write, which is why the lag varies from call to call.
-            soonest = loop.time() + MIN_LAG
-            self._flush = loop.call_at(
-                (math.floor(soonest / BATCH_SECONDS) + 1) * BATCH_SECONDS, self.apply
-            )
+            self._flush = next_pass(self.apply)
 
     def apply(self) -> None:
         """One pass of the SQL thread: every queued write lands."""
@@ -71,6 +76,47 @@ class ChannelTable:
 
     def clear(self) -> None:
         """A restart: the in-memory DB starts empty and nothing queued survives."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        self._pending.clear()
+        self._rows.clear()
+
+
+class RegistrationTable:
+    """The ``registrations`` table (``show registrations``). mod_sofia writes it through
+    the same SQL queue (switch_core_add_registration, _del_registration), so it trails
+    the registrations as the channels table trails the channels. One row per user and
+    realm: a new registration of the same user replaces the old one."""
+
+    def __init__(self, hostname: str, *, lag: bool = True) -> None:
+        self.hostname = hostname
+        self.lag = lag
+        self._rows: dict[tuple[str, str], dict[str, str]] = {}
+        self._pending: list[tuple[tuple[str, str], dict[str, str] | None]] = []
+        self._flush: asyncio.TimerHandle | None = None
+
+    def write(self, reg: Registration, *, delete: bool = False) -> None:
+        """Queue the insert (or, with ``delete``, the delete) of ``reg``'s row."""
+        key = (reg.user, reg.host)
+        self._pending.append((key, None if delete else reg.core_row(self.hostname)))
+        if not self.lag:
+            self.apply()
+        elif self._flush is None:
+            self._flush = next_pass(self.apply)
+
+    def apply(self) -> None:
+        self._flush = None
+        pending, self._pending = self._pending, []
+        for key, row in pending:
+            self._rows.pop(key, None)  # the delete before each insert
+            if row is not None:
+                self._rows[key] = row
+
+    def rows(self) -> list[dict[str, str]]:
+        return list(self._rows.values())
+
+    def clear(self) -> None:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None

@@ -253,21 +253,28 @@ def _endpoint(
     if kind == "error":
         return normalize(rest or "NORMAL_CLEARING")
     if kind == "user":
+        # mod_dptools' user_outgoing_channel: a user missing from the directory is
+        # SUBSCRIBER_ABSENT; the stock dial-string then asks sofia_contact, which
+        # answers error/user_not_registered for a user with no registration
+        # (freeswitch-observed section 13).
         ext, _, domain = rest.partition("@")
-        user = node.users.get(ext)
-        if user is None or (domain and domain != user.domain):
+        domain = domain or node.ipv4  # the global ``domain`` variable
+        if (ext, domain) not in node.directory:
+            return "SUBSCRIBER_ABSENT"
+        regs = node.find_registrations(ext, domain)
+        if not regs:
             return "USER_NOT_REGISTERED"
-        v = {**v, "dialed_user": ext, "dialed_domain": user.domain}
+        v = {**v, "dialed_user": ext, "dialed_domain": domain}
         ch = _outbound(
             node,
-            f"sofia/internal/{ext}@{user.domain}",
+            f"sofia/internal/{ext}@{domain}",
             ext,
             v,
             originator,
             source="mod_sofia",
             endpoint="user",
         )
-        return ch, _behave(node, ch, user.behaviour)
+        return ch, _behave(node, ch, regs[0].behaviour)
     if kind == "loopback":
         return _loopback(ex, rest, v, originator)
     if kind == "sofia":

@@ -276,21 +276,67 @@ async def uuid_audio(node: Core, args: str) -> str:
     return "+OK\n"
 
 
+REGISTRATION_COLUMNS = (
+    "reg_user",
+    "realm",
+    "token",
+    "url",
+    "expires",
+    "network_ip",
+    "network_port",
+    "network_proto",
+    "hostname",
+    "metadata",
+)
+SHOW_USAGE = "-USAGE: show channels|calls|registrations [as json|xml|delim <c>]\n"
+
+
 async def show(node: Core, args: str) -> str:
-    w = args.lower().split()
-    if not w or w[0] not in ("channels", "calls"):
-        return "-USAGE: show channels|calls [as json]\n"
-    # From the core DB, not the sessions: one SQL batch behind (coredb.py).
-    rows = node.channel_table.rows()
-    if w[-2:] == ["as", "json"]:
+    """mod_commands' show_function over the core DB (one SQL batch behind, coredb.py)."""
+    w = args.split()
+    what = w[0].lower() if w else ""
+    columns: tuple[str, ...]
+    if what in ("channels", "calls"):
+        rows, columns = node.channel_table.rows(), SHOW_COLUMNS
+    elif what == "registrations":
+        rows, columns = node.registration_table.rows(), REGISTRATION_COLUMNS
+    else:
+        return SHOW_USAGE
+    fmt = w[2].lower() if len(w) > 2 and w[1].lower() == "as" else "delim"
+    if fmt == "json":
         if not rows:
             return '{"row_count": 0}\n'
         return json.dumps(
             {"row_count": len(rows), "rows": rows}, separators=(",", ":"), ensure_ascii=False
         )
-    lines = [",".join(SHOW_COLUMNS)]
-    lines += [",".join(r[k] for k in SHOW_COLUMNS) for r in rows]
-    return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+    if fmt == "xml":
+        return _show_xml(rows, columns)
+    if fmt not in ("delim", "csv"):
+        return f"-ERR Cannot find format {w[2]}\n"
+    # show_callback: the column names before the first row only, then each row.
+    delim = w[3] if len(w) > 3 and w[1].lower() == "as" else ","
+    out = ""
+    if rows:
+        out = delim.join(columns) + "\n"
+        out += "".join(delim.join(r[k] for k in columns) + "\n" for r in rows)
+    return out + f"\n{len(rows)} total.\n"
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _show_xml(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    """show_as_xml_callback's tree as switch_xml_toxml prints it: two-space
+    indents, every closing tag on its line's end, a newline after each."""
+    if not rows:
+        return '<result row_count="0"/>\n'
+    out = f'<result row_count="{len(rows)}">\n'
+    for i, row in enumerate(rows, 1):
+        out += f'  <row row_id="{i}">\n'
+        out += "".join(f"    <{k}>{_xml_text(row[k])}</{k}>\n" for k in columns)
+        out += "  </row>\n"
+    return out + "</result>\n"
 
 
 async def status(node: Core, args: str) -> str:
