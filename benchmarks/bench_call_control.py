@@ -35,11 +35,9 @@ from nats.js.api import KeyValueConfig
 
 from benchmarks import harness
 from benchmarks.harness import Context
-from benchmarks.simcall import channel_events
-from switchyard.call_control.agent import NodeAgent
+from benchmarks.simcall import channel_events, relaying_agent
 from switchyard.call_control.esl import EslClient
-from switchyard.call_control.events import EventPublisher, stream_config
-from switchyard.call_control.nodes import NodeConfig
+from switchyard.call_control.events import stream_config
 from switchyard.fssim.event import Event
 from switchyard.shared import accounts
 from switchyard.shared.bus import Bus
@@ -294,17 +292,7 @@ async def _agent_rate(
     await bus.ensure_stream(stream_config(bus))
     bucket = bus.subjects.channel_location_bucket
     locations = await bus.ensure_kv(KeyValueConfig(bucket=bucket, history=1))
-    publisher = EventPublisher(bus)
-    await publisher.start()
-    agent = NodeAgent(
-        bus,
-        NodeConfig("bench", "127.0.0.1", port),
-        publisher,
-        locations,
-        events=("ALL",),
-        subclasses=(),
-        standby=standby,
-    )
+    agent, publisher = await relaying_agent(bus, port, locations, standby=standby)
     # The owner's reconcile at connect (``show channels as json``) is left out:
     # the blaster answers no api command, and it runs once per connection.
     agent.client.on_connect = None

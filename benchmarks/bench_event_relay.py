@@ -45,10 +45,8 @@ import msgspec
 
 from benchmarks import harness
 from benchmarks.harness import Context
-from benchmarks.simcall import channel_events, esl_handshake
-from switchyard.call_control.agent import NodeAgent
+from benchmarks.simcall import channel_events, esl_handshake, relaying_agent
 from switchyard.call_control.events import EventPublisher, stream_config
-from switchyard.call_control.nodes import NodeConfig
 from switchyard.fssim.event import Event
 from switchyard.shared import webhooks
 from switchyard.shared.bus import Bus
@@ -382,17 +380,7 @@ async def _steady(
     )
     with _running(_spawn([sys.executable, "-c", code])) as node:
         await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 300, node, "paced node")
-        publisher = EventPublisher(bus)
-        await publisher.start()
-        agent = NodeAgent(
-            bus,
-            NodeConfig("bench", "127.0.0.1", port),
-            publisher,
-            None,  # type: ignore[arg-type]  # a standby writes no locations
-            events=("ALL",),
-            subclasses=(),
-            standby=True,
-        )
+        agent, publisher = await relaying_agent(bus, port, None, standby=True)
         await _stats(rx)
         await agent.start()
         start = time.perf_counter()

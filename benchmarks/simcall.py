@@ -1,14 +1,21 @@
 """One simulated call's channel events, recorded from an fssim node: the
-events the ESL, call-control and event-relay benchmarks replay; and the
-ESL handshake their event blasters answer a client with."""
+events the ESL, call-control and event-relay benchmarks replay; the ESL
+handshake their event blasters answer a client with; and the call-control
+agent that relays a blaster's events onto the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 
+from nats.js.kv import KeyValue
+
+from switchyard.call_control.agent import NodeAgent
+from switchyard.call_control.events import EventPublisher
+from switchyard.call_control.nodes import NodeConfig
 from switchyard.fssim import Node
 from switchyard.fssim.event import Event
+from switchyard.shared.bus import Bus
 
 
 class _Collector:
@@ -60,3 +67,23 @@ def esl_handshake(conn: socket.socket) -> bool:
             reply = b"+OK accepted" if packet.startswith(b"auth") else b"+OK event listener"
             conn.sendall(b"Content-Type: command/reply\nReply-Text: " + reply + b"\n\n")
     return True
+
+
+async def relaying_agent(
+    bus: Bus, port: int, locations: KeyValue | None, *, standby: bool
+) -> tuple[NodeAgent, EventPublisher]:
+    """A call-control agent for the blaster on ``port`` subscribed to every
+    event, and its started publisher; the agent is not started yet. A
+    standby writes no channel locations, so it needs no bucket."""
+    publisher = EventPublisher(bus)
+    await publisher.start()
+    agent = NodeAgent(
+        bus,
+        NodeConfig("bench", "127.0.0.1", port),
+        publisher,
+        locations,  # type: ignore[arg-type]  # None only for a standby, which never writes
+        events=("ALL",),
+        subclasses=(),
+        standby=standby,
+    )
+    return agent, publisher
