@@ -41,7 +41,7 @@ from switchyard.call_control.events import stream_config
 from switchyard.fssim.event import Event
 from switchyard.shared import accounts
 from switchyard.shared.bus import Bus
-from switchyard.shared.embedded import free_port, wait_for_port
+from switchyard.shared.embedded import free_port, switchyard_command, wait_for_port
 from switchyard.shared.subjects import Subjects
 
 SEQUENTIAL = 300
@@ -124,7 +124,7 @@ async def _originate_in(ctx: Context, db_url: str, token: str) -> None:
     client = EslClient("127.0.0.1", esl_port, "ClueCon")
     try:
         for service, port in ports.items():
-            cmd = [sys.executable, "-m", "switchyard.shared.cli", "run", service]
+            cmd = switchyard_command("run", service)
             procs[service] = _spawn(cmd, {**env, "SWITCHYARD_HTTP_PORT": str(port)})
         await asyncio.to_thread(wait_for_port, "127.0.0.1", esl_port, 30, fssim, "fssim")
         await client.start(wait=10)

@@ -29,7 +29,7 @@ from pathlib import Path
 from benchmarks.harness import Context, latencies, rate
 from benchmarks.simcall import channel_events, esl_handshake
 from switchyard.call_control.esl import EslClient, EslEvent
-from switchyard.shared.embedded import free_port
+from switchyard.shared.embedded import free_port, switchyard_command
 
 EVENTS = 20_000
 API_CALLS = 3_000
@@ -177,18 +177,7 @@ async def _ingest(ctx: Context, tmp: Path) -> None:
 async def _round_trip(ctx: Context) -> None:
     port = free_port()
     proc = subprocess.Popen(  # noqa: ASYNC220 - set-up, outside any measured window
-        [
-            sys.executable,
-            "-m",
-            "switchyard.shared.cli",
-            "fssim",
-            "--esl-port",
-            str(port),
-            "--users",
-            "",
-            "--heartbeat",
-            "3600",
-        ],
+        switchyard_command("fssim", "--esl-port", str(port), "--users", "", "--heartbeat", "3600"),
         stdout=subprocess.DEVNULL,
         env={**os.environ, "SWITCHYARD_LOG_FORMAT": "text"},
     )

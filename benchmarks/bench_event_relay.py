@@ -50,7 +50,7 @@ from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.fssim.event import Event
 from switchyard.shared import webhooks
 from switchyard.shared.bus import Bus
-from switchyard.shared.embedded import free_port, wait_for_port
+from switchyard.shared.embedded import free_port, stop_process, switchyard_command, wait_for_port
 from switchyard.shared.messages import WebhooksChanged
 from switchyard.shared.subjects import Subjects
 
@@ -153,12 +153,7 @@ def _running(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 15)
 
 
 # --- the events ---------------------------------------------------------------------
@@ -288,7 +283,7 @@ async def _relay(ctx: Context, db_url: str) -> AsyncIterator[tuple[Bus, asyncpg.
     bus = await Bus.connect(ctx.nats_url, Subjects(env["SWITCHYARD_NATS_NAMESPACE"]))
     await bus.ensure_stream(stream_config(bus))  # call-control's stream
     pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
-    proc = _spawn([sys.executable, "-m", "switchyard.shared.cli", "run", "event-relay"], env)
+    proc = _spawn(switchyard_command("run", "event-relay"), env)
     try:
         with _running(proc):
             await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 60, proc, "event-relay")

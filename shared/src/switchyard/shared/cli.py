@@ -35,6 +35,8 @@ from switchyard.shared.embedded import (
     free_port,
     open_private_log,
     read_or_create_secret,
+    stop_process,
+    switchyard_command,
     wait_for_port,
     write_private,
 )
@@ -189,16 +191,13 @@ def _fssim(settings: Settings) -> Iterator[str]:
     web = host if settings.http_host in ("0.0.0.0", "::") else settings.http_host  # noqa: S104
     out = open_private_log(settings.data_dir / "fssim.log")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "switchyard.shared.cli",
+        switchyard_command(
             "fssim",
             "--esl-port",
             str(port),
             "--xml-curl-url",
             f"http://{web}:{settings.http_port}/fs/xml",
-        ],
+        ),
         stdout=out,
         stderr=out,
         env={**os.environ, "SWITCHYARD_XML_CURL_SECRET": settings.xml_curl_secret},
@@ -210,12 +209,7 @@ def _fssim(settings: Settings) -> Iterator[str]:
         wait_for_port(host, port, 30, proc, "fssim")
         yield f"fssim=esl://ClueCon@{host}:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _replace(settings: Settings, **changes: object) -> Settings:

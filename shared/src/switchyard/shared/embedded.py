@@ -78,6 +78,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def stop_process(
+    proc: subprocess.Popen[bytes], timeout: float = 10.0, sig: int = signal.SIGTERM
+) -> None:
+    """Signal a child to stop and reap it; killed when it has not exited
+    within ``timeout`` seconds."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def switchyard_command(*args: str) -> list[str]:
+    """The argv of ``switchyard <args>`` under this Python, for a child process."""
+    return [sys.executable, "-m", "switchyard.shared.cli", *args]
+
+
 def wait_for_port(
     host: str, port: int, timeout: float, proc: subprocess.Popen[bytes], name: str
 ) -> None:
@@ -113,12 +131,7 @@ class _Child:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(self.stop_signal)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout, self.stop_signal)
 
     stop_signal = signal.SIGTERM
     data_dir: Path
