@@ -47,12 +47,13 @@ async def _subscription_owed_one(pool: asyncpg.Pool) -> tuple[int, int]:
 
 async def _waiting_on_a_lock(pool: asyncpg.Pool, query_start: str) -> None:
     async with asyncio.timeout(10):
-        while not await pool.fetchval(
+        # Postgres has no event to wait for: poll.
+        while not await pool.fetchval(  # noqa: ASYNC110
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND query LIKE $1",
             query_start + "%",
         ):
-            await asyncio.sleep(0.02)  # noqa: ASYNC110 - Postgres has no event for it
+            await asyncio.sleep(0.02)
 
 
 async def test_delete_caught_in_a_deadlock_with_the_attempt_writer_succeeds(
