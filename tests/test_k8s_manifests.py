@@ -79,7 +79,29 @@ def test_a_deployment_per_service_with_matching_service(objects: list[dict[str, 
 
 def test_probe_paths_are_served() -> None:
     served = {r.path for r in create_app(Settings(), []).routes}
-    assert {"/healthz", "/readyz"} <= served
+    assert {"/healthz", "/readyz", "/metrics"} <= served
+
+
+def test_every_service_pod_is_scraped_where_it_serves_metrics(
+    objects: list[dict[str, Any]],
+) -> None:
+    port = Settings().http_port
+    for dep in of_kind(objects, "Deployment").values():
+        notes = dep["spec"]["template"]["metadata"]["annotations"]
+        assert notes["prometheus.io/scrape"] == "true"
+        assert notes["prometheus.io/path"] == "/metrics"
+        assert int(notes["prometheus.io/port"]) == port
+    scrapers = [
+        rule
+        for pol in of_kind(objects, "NetworkPolicy").values()
+        for rule in pol["spec"].get("ingress", [])
+        for peer in rule.get("from", [])
+        if peer.get("namespaceSelector", {})
+        .get("matchLabels", {})
+        .get("kubernetes.io/metadata.name")
+        == "monitoring"
+    ]
+    assert scrapers and all(p["port"] == "http" for r in scrapers for p in r["ports"])
 
 
 def test_env_names_are_settings_and_secrets_come_from_secrets(
@@ -130,7 +152,11 @@ def test_ingress_sends_every_route_to_its_service(objects: list[dict[str, Any]])
     for route in found:
         if route.path not in unroutable:
             assert ingress.resolve(rules, route.sample) == route.service, route
-    assert ingress.resolve(rules, "/readyz") is not None
+    for public in ("/api/sessions", "/schema/openapi.json"):
+        assert ingress.resolve(rules, public) == "config-api"
+    # Probes and the Prometheus scrape answer in-cluster only (docs/security.md).
+    for internal in ("/metrics", "/healthz", "/readyz", "/"):
+        assert ingress.resolve(rules, internal) is None, internal
 
 
 def test_network_policies_name_real_ports(objects: list[dict[str, Any]]) -> None:

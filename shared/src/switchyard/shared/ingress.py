@@ -7,8 +7,11 @@ serves, it cannot (a test compares deploy/k8s/base/ingress.yaml with it).
 
 Rules use only the portable path types (``Exact``, ``Prefix``; the longest
 match wins, ``Exact`` before ``Prefix`` on a tie). The service with the most
-routes takes ``/`` (it also gets the runner's own paths: ``/healthz``,
-``/api/sessions``, ``/schema``); every other service gets a ``Prefix`` on
+routes takes a ``Prefix`` on the first path element of each of its routes
+and of the runner's public ones (``/api/sessions``, ``/schema``), never
+``/``: the runner's probe and scrape paths (``/healthz``, ``/readyz``,
+``/metrics``) stay unrouted, so they answer in-cluster only. Every other
+service gets a ``Prefix`` on
 the fixed part of each parametrised route and an ``Exact`` for each fixed
 route, unless a shorter rule of its own already covers it. A parametrised
 route whose ``Prefix`` would also catch another service's route cannot be
@@ -85,6 +88,19 @@ def resolve(rules: Iterable[Rule], path: str) -> str | None:
     return None if best is None else best[2]
 
 
+def _first_element(path: str) -> str:
+    return "/" + path.strip("/").split("/", 1)[0]
+
+
+def public_common() -> list[str]:
+    """The runner's own paths the Ingress routes (all but probes and scrapes)."""
+    from switchyard.shared.runner import INTERNAL_PATHS, create_app
+    from switchyard.shared.settings import Settings
+
+    paths = {r.path for r in create_app(Settings(), []).routes}
+    return sorted(p for p in paths if p not in INTERNAL_PATHS)
+
+
 def routes(services: Sequence[Service]) -> list[Route]:
     """Every service's own paths (the runner's shared ones left out)."""
     # Imported here: building apps pulls in Litestar and the runner, which the
@@ -101,12 +117,16 @@ def routes(services: Sequence[Service]) -> list[Route]:
     return found
 
 
-def plan(found: Sequence[Route]) -> Plan:
+def plan(found: Sequence[Route], common: Sequence[str] = ()) -> Plan:
+    """``common``: the runner's public paths, sent to the service with the most routes."""
     counts: dict[str, int] = {}
     for r in found:
         counts[r.service] = counts.get(r.service, 0) + 1
     default = max(sorted(counts), key=lambda s: counts[s])
-    rules = [Rule("/", "Prefix", default)]
+    heads = {_first_element(r.path) for r in found if r.service == default}
+    heads |= {_first_element(p) for p in common}
+    rules = [Rule(h, "Prefix", default) for h in sorted(heads)]
+    fixed = len(rules)
     unroutable: list[Route] = []
     others = [r for r in found if r.service != default]
     # Parametrised routes first: their Prefix rules cover most fixed routes too.
@@ -124,7 +144,7 @@ def plan(found: Sequence[Route]) -> Plan:
         rules.append(rule)
     # A later rule may have made an earlier one redundant: drop each that no route needs.
     routed = [r for r in found if r not in unroutable]
-    for rule in list(rules[1:]):
+    for rule in list(rules[fixed:]):
         rest = [x for x in rules if x is not rule]
         if all(resolve(rest, r.sample) == r.service for r in routed):
             rules = rest
@@ -159,7 +179,7 @@ def render(p: Plan) -> str:
 
 
 def generate() -> str:
-    return render(plan(routes(list(discover().values()))))
+    return render(plan(routes(list(discover().values())), public_common()))
 
 
 def register(sub: Any) -> None:

@@ -37,6 +37,7 @@ from switchyard.shared.http.security import add_security_headers
 from switchyard.shared.http.tokencache import TokenCache
 from switchyard.shared.http.tracing import TracingMiddleware
 from switchyard.shared.messages import Pong, TokenRevoked
+from switchyard.shared.metrics import CONTENT_TYPE, Metrics
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service, Slot, discover, select
 from switchyard.shared.settings import Settings
@@ -46,6 +47,9 @@ from switchyard.shared.telemetry import configure_logging, setup_telemetry
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 2
+# The runner's own paths for probes and scrapes: neither traced nor counted,
+# and never routed by the public Ingress (ingress.py).
+INTERNAL_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 class Health(msgspec.Struct):
@@ -91,6 +95,15 @@ async def readyz(state: State) -> Response[Health]:
     )
 
 
+# Unauthenticated like the probes: Prometheus scrapes it in-cluster, the
+# generated Ingress never routes it, and nothing in it is a secret
+# (docs/security.md).
+@get("/metrics", opt={EXCLUDE_OPT: True, "oplog": False}, include_in_schema=False)
+async def metrics(state: State) -> Response[bytes]:
+    registry: Metrics = state.metrics
+    return Response(registry.render(), media_type=CONTENT_TYPE)
+
+
 async def _provide_runtime(state: State) -> Runtime:
     runtime: Runtime = state.runtime
     return runtime
@@ -103,6 +116,7 @@ def create_app(
     names = [s.name for s in services]
     slots: list[Slot[Any]] = [Slot(s.name) for s in services]
     telemetry = setup_telemetry("switchyard-" + "+".join(names))
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -135,7 +149,7 @@ def create_app(
                 bus.subjects.token_revoked, TokenRevoked, tokens.on_notice
             )
             stack.push_async_callback(notices.unsubscribe)
-            runtime = Runtime(settings, pool, bus)
+            runtime = Runtime(settings, pool, bus, app_metrics)
             app.state.runtime = runtime
             for service, slot in zip(services, slots, strict=True):
                 if service.lifespan is not None:
@@ -149,13 +163,21 @@ def create_app(
             finally:
                 app.state.runtime = None
 
-    handlers: list[Any] = [healthz, readyz, *sessions.route_handlers, *console.route_handlers]
+    handlers: list[Any] = [
+        healthz,
+        readyz,
+        metrics,
+        *sessions.route_handlers,
+        *console.route_handlers,
+    ]
     for service, slot in zip(services, slots, strict=True):
         handlers.extend(service.handlers(slot))
-    middleware: list[Any] = [auth_middleware(), OperationLogMiddleware()]
-    if telemetry.enabled:
-        # Outermost: the span covers auth and the operation log (tracing.py).
-        middleware.insert(0, TracingMiddleware(telemetry, exclude=("/healthz", "/readyz")))
+    middleware: list[Any] = [
+        # Outermost: the span and the request metrics cover auth and the operation log.
+        TracingMiddleware(telemetry, app_metrics, exclude=INTERNAL_PATHS),
+        auth_middleware(),
+        OperationLogMiddleware(),
+    ]
     parse_networks(settings.trusted_proxies)  # a bad SWITCHYARD_TRUSTED_PROXIES stops here
     tokens = TokenCache(settings.token_cache_ttl)
     return Litestar(
@@ -166,6 +188,7 @@ def create_app(
                 "service_names": names,
                 "services": list(zip(services, slots, strict=True)),
                 "runtime": None,
+                "metrics": app_metrics,
                 "login_limiter": LoginLimiter.from_settings(settings),
                 TOKEN_CACHE: tokens,
             }

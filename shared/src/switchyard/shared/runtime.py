@@ -1,4 +1,4 @@
-"""What one running app holds: settings, the Postgres pool, the bus.
+"""What one running app holds: settings, the Postgres pool, the bus, the metrics.
 
 Built by the runner inside the app's lifespan and kept on ``app.state``;
 nothing here is module-global.
@@ -6,11 +6,12 @@ nothing here is module-global.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from switchyard.shared.bus import Bus
+from switchyard.shared.metrics import Metrics
 from switchyard.shared.settings import Settings
 from switchyard.shared.subjects import Subjects
 
@@ -20,6 +21,8 @@ class Runtime:
     settings: Settings
     pool: asyncpg.Pool
     bus: Bus
+    # The app's Prometheus registry (served at /metrics); services add their instruments.
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def subjects(self) -> Subjects:

@@ -1,15 +1,16 @@
 """OpenTelemetry and structured logs.
 
-Providers are built per app and handed to whoever traces (Litestar's own
-OpenTelemetry plugin, the bus), not installed globally; spans and metrics
-leave the process only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+The tracer provider is built per app and handed to whoever traces (the
+HTTP middleware, the bus), not installed globally; spans leave the process
+only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Metrics are Prometheus,
+served at ``/metrics`` (metrics.py says why not OTel's metrics SDK).
 
 HTTP requests get one server span each from ``http/tracing.py``. The
 standard variables apply: ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG``
 (e.g. ``parentbased_traceidratio`` and ``0.1``: a tenth of requests
-recorded) and ``OTEL_SDK_DISABLED=true``, which the runner also reads to
-leave the HTTP middleware out altogether (docs/benchmarks.md has what
-tracing costs on the hot paths).
+recorded) and ``OTEL_SDK_DISABLED=true``: no spans at all (the HTTP
+middleware then only counts requests for ``/metrics``; docs/benchmarks.md
+has what tracing costs on the hot paths).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -31,37 +30,23 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 @dataclass(frozen=True)
 class Telemetry:
     tracer_provider: TracerProvider
-    meter_provider: MeterProvider
-    # False with OTEL_SDK_DISABLED=true: no spans, and no HTTP instrumentation.
+    # False with OTEL_SDK_DISABLED=true: no spans.
     enabled: bool = True
-    # Whether metrics leave the process (an OTLP endpoint is set): without a
-    # reader, the HTTP instrumentation's four instruments per request are
-    # computed for nobody, so the runner hands it no meter then.
-    metrics_exported: bool = False
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
 
 
 def setup_telemetry(service_name: str) -> Telemetry:
     resource = Resource.create({"service.name": service_name})
     tracer_provider = TracerProvider(resource=resource)
-    readers: list[MetricReader] = []
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         # Imported lazily: the exporter pulls in protobuf, needless without an endpoint.
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
     enabled = os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true"
-    return Telemetry(
-        tracer_provider,
-        MeterProvider(resource=resource, metric_readers=readers),
-        enabled,
-        metrics_exported=bool(readers),
-    )
+    return Telemetry(tracer_provider, enabled)
 
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}

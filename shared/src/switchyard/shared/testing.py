@@ -65,3 +65,24 @@ async def eventually(check: Callable[[], T | None], timeout: float = 10) -> T:
             raise AssertionError(f"condition not reached within {timeout:g}s")
         await asyncio.sleep(0.02)
     return result
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """GET ``/metrics`` and parse it: {(sample name, labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = await client.get("/metrics")
+    assert r.status_code == 200, r.text
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(r.text)
+        for s in family.samples
+    }
+
+
+def metric(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    """The sum of ``name``'s samples whose labels include ``labels`` (0 when none)."""
+    want = set(labels.items())
+    return sum(v for (n, got), v in samples.items() if n == name and want <= got)

@@ -31,6 +31,7 @@ from switchyard.call_control.cli_rules import (
 from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClient, EslEvent
 from switchyard.call_control.events import EventPublisher
 from switchyard.call_control.locations import LocationWriter
+from switchyard.call_control.metrics import NodeMetrics
 from switchyard.call_control.node_commands import (
     Api,
     ApiResult,
@@ -131,7 +132,9 @@ class NodeAgent:
         on_ready: Callable[[NodeAgent], Awaitable[None]] | None = None,
         applications: Applications = APPLICATIONS,
         cli_commands: frozenset[str] = DEFAULT_CLI_COMMANDS,
+        metrics: NodeMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         # Applications an originate may run (SWITCHYARD_FS_APPLICATIONS).
         self.applications = applications
         # What mod_cti's /cli may run here (SWITCHYARD_CLI_COMMANDS), checked
@@ -170,6 +173,7 @@ class NodeAgent:
             on_connect=self._on_connect,
             events=events,
             subclasses=subclasses,
+            on_command=None if metrics is None else metrics.command,
         )
         self._sub: Subscription | None = None
 
@@ -204,6 +208,8 @@ class NodeAgent:
     # --- events ----------------------------------------------------------------------
 
     async def _on_event(self, event: EslEvent) -> None:
+        if self.metrics is not None:
+            self.metrics.events.inc()
         name = event.name
         # BACKGROUND_JOB is relayed too: the ESL client subscribes it for its
         # bgapi replies anyway, and it is the only news of an async originate's
@@ -250,6 +256,8 @@ class NodeAgent:
         say wins over the table: they are newer than anything it lacks or
         still holds. Called in the event stream, before any event of the new
         connection is handled."""
+        if self.metrics is not None:
+            self.metrics.connections.inc()
         if self.standby:
             return
         self._since = (set(), set())

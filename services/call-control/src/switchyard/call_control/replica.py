@@ -18,12 +18,14 @@ from switchyard.call_control import config_sync
 from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
 from switchyard.call_control.cli_rules import DEFAULT_CLI_COMMANDS, cli_commands
 from switchyard.call_control.events import EventPublisher, stream_config
+from switchyard.call_control.metrics import CallControlMetrics
 from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.messages import ConfigChanged
+from switchyard.shared.metrics import Metrics
 from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class Replica:
         fs_events: str = "",
         applications: Applications = APPLICATIONS,
         cli_commands: frozenset[str] = DEFAULT_CLI_COMMANDS,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bus = bus
         self.applications = applications
@@ -76,6 +79,13 @@ class Replica:
             on_standby=self._standby,
         )
         self.taps: dict[str, NodeAgent] = {}
+        self.metrics = (metrics or Metrics()).bundle(CallControlMetrics)
+        self.metrics.owned_nodes.set_function(lambda: len(self.ownership.owned))
+        # One set of children per node, whichever agent (owner or standby) holds it.
+        self.node_metrics = {
+            name: self.metrics.node(name, lambda name=name: self._connected(name))  # type: ignore[misc]
+            for name in self.nodes
+        }
         self._any: Subscription | None = None
         self._config: Subscription | None = None
 
@@ -103,6 +113,10 @@ class Replica:
         await self._standby(set())
         await self.publisher.stop()
 
+    def _connected(self, name: str) -> bool:
+        agent = self.agents.get(name) or self.taps.get(name)
+        return agent is not None and agent.client.connected
+
     def _agent(self, name: str, *, standby: bool) -> NodeAgent:
         return NodeAgent(
             self.bus,
@@ -116,6 +130,7 @@ class Replica:
             on_ready=None if standby else self._resync,
             applications=self.applications,
             cli_commands=self.cli_commands,
+            metrics=self.node_metrics[name],
         )
 
     async def _resync(self, agent: NodeAgent) -> None:
@@ -175,6 +190,7 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
         fs_events=settings.fs_events,
         applications=fs_applications(settings.fs_applications),
         cli_commands=cli_commands(settings.cli_commands),
+        metrics=runtime.metrics,
     )
     await replica.start()
     log.info("call-control replica %s serving %d node(s)", replica.id, len(replica.nodes))

@@ -12,6 +12,7 @@ from switchyard.config_api import demo
 from switchyard.config_api.framework import openapi
 from switchyard.config_api.framework.readcache import ReadCache
 from switchyard.config_api.fsxml import endpoint
+from switchyard.config_api.fsxml.metrics import FsXmlMetrics
 from switchyard.config_api.live import Live
 from switchyard.config_api.outbox import Outbox
 from switchyard.config_api.resources import (
@@ -45,6 +46,7 @@ from switchyard.shared.service import Service, Slot
 @asynccontextmanager
 async def lifespan(runtime: Runtime) -> AsyncIterator[ConfigApiState]:
     endpoint.warn_if_open(runtime.settings.xml_curl_secret)
+    runtime.metrics.bundle(FsXmlMetrics)  # listed from the first scrape
     if runtime.settings.demo:
         await demo.seed(runtime)
     outbox = Outbox(runtime)

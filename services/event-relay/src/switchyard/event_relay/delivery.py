@@ -24,6 +24,7 @@ import msgspec
 
 from switchyard.event_relay import xswitch
 from switchyard.event_relay.httpclient import Client, HttpError, Response
+from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.event_relay.retry import next_delay, retry_after
 from switchyard.event_relay.store import Attempt, AttemptWriter, Job
 from switchyard.event_relay.subscriptions import Subscription
@@ -76,7 +77,9 @@ class Dispatcher:
         schedule: tuple[float, ...],
         timeout: float,
         disable_after: float,
+        metrics: EventRelayMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.pool = pool
         self.subs = subs
         self.policy = policy
@@ -192,6 +195,8 @@ class Dispatcher:
                         job, now, 0, False, 0.0, "", reason, job.attempts, "failed", time.time()
                     )
                 )
+            if self.metrics is not None:
+                self.metrics.failures.inc()
             return True
         body = render(job)
         headers = webhooks.headers(sub.keys, job.message_id, int(time.time()), body)
@@ -227,6 +232,11 @@ class Dispatcher:
                 job.next_at = time.time() + delay
         if not error and not ok:
             error = f"HTTP {status}"
+        if self.metrics is not None:
+            self.metrics.attempt_duration.observe(latency / 1000)
+            {"delivered": self.metrics.deliveries, "pending": self.metrics.retries}.get(
+                outcome, self.metrics.failures
+            ).inc()
         self.writer.add(
             Attempt(
                 job, now, status, ok, latency, response, error, job.attempts, outcome, job.next_at

@@ -28,6 +28,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from switchyard.event_relay import store, subscriptions, xswitch
 from switchyard.event_relay.delivery import Dispatcher
+from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.event_relay.retry import parse_schedule
 from switchyard.event_relay.store import AttemptWriter, Incoming, Wanted
 from switchyard.event_relay.subscriptions import Subscription
@@ -60,6 +61,8 @@ class Relay:
         self.mod_ai = _nodes(s.mod_ai_nodes)
         self.policy = Policy(parse_allow(s.webhook_allow_private))
         self.writer = AttemptWriter(self.pool)
+        self.metrics = runtime.metrics.bundle(EventRelayMetrics)
+        self.metrics.count_disabled(lambda: sum(not sub.enabled for sub in self.subs.values()))
         self.dispatcher = Dispatcher(
             self.pool,
             lambda: self.subs,
@@ -69,6 +72,7 @@ class Relay:
             schedule=parse_schedule(s.webhook_retry_schedule),
             timeout=s.webhook_timeout,
             disable_after=float(s.webhook_disable_after),
+            metrics=self.metrics,
         )
         self.retention = dt.timedelta(days=s.webhook_retention_days)
         self.leader = False
@@ -203,13 +207,19 @@ class Relay:
 
     async def _intake(self) -> None:
         psub = await self._consumer()
+        lag = self.metrics.consumer_pending.labels(self.bus.subjects.events_consumer)
         while True:
             try:
                 msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
+                # Idle (or held back by max_ack_pending): ask the server, once a second.
+                with contextlib.suppress(nats.errors.Error, TimeoutError):
+                    lag.set((await psub.consumer_info()).num_pending or 0)
                 continue
             if not msgs:
                 continue
+            # What the stream still held for us when it sent the last of these.
+            lag.set(msgs[-1].metadata.num_pending)
             batch = [b for b in (self._route_msg(m) for m in msgs) if b is not None]
             delay = 0.1
             while True:

@@ -59,7 +59,7 @@ async def media_lifespan(runtime: Runtime) -> AsyncIterator[Media]:
     async with AsyncExitStack() as stack:
         storage = await open_storage(runtime)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        tts = Tts(runtime.settings, runtime.pool, storage, http)
+        tts = Tts(runtime.settings, runtime.pool, storage, http, runtime.metrics)
         media = Media(runtime, storage, tts)
         tts_sub = await runtime.bus.serve(
             runtime.subjects.tts_request,

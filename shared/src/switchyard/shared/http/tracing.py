@@ -12,24 +12,60 @@ W3C ``traceparent``, current while the handler runs (so the bus carries it
 on to NATS requests), named by the route's template, never its path: a path
 can hold a secret (``/fs/xml/<secret>``) and the query string is never
 recorded. Sampling is the SDK's (``OTEL_TRACES_SAMPLER``); a request the
-sampler drops costs a non-recording span. The request duration histogram is
-recorded only when metrics are exported.
+sampler drops costs a non-recording span. With ``OTEL_SDK_DISABLED=true``
+no span at all.
+
+The same pass counts the request for Prometheus (``HttpMetrics``): by
+method, route template and status, and its duration by method and route;
+the labelled children are cached per key, so a request costs one dict
+lookup and two increments.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 from opentelemetry import context, propagate, trace
-from opentelemetry.metrics import Histogram
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import Counter, Histogram
 
 from switchyard.shared.http.status import StatusCapture
+from switchyard.shared.metrics import Metrics, known
 from switchyard.shared.telemetry import Telemetry
+
+# Any other method (a client may send anything) is counted as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class HttpMetrics:
+    """``switchyard_http_requests_total`` and ``switchyard_http_request_duration_seconds``."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.requests = metrics.counter(
+            "http_requests",
+            "HTTP requests answered, by method, route template and status code",
+            ("method", "route", "status"),
+        )
+        self.duration = metrics.histogram(
+            "http_request_duration_seconds",
+            "Time from the request's arrival to its answer, by method and route template",
+            ("method", "route"),
+        )
+        self._bound: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        pair = self._bound.get(key)
+        if pair is None:
+            pair = self._bound[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+        pair[0].inc()
+        pair[1].observe(seconds)
 
 
 def _carrier(scope: Scope) -> dict[str, str] | None:
@@ -45,52 +81,51 @@ def _carrier(scope: Scope) -> dict[str, str] | None:
 class TracingMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, telemetry: Telemetry, exclude: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, telemetry: Telemetry, metrics: Metrics, exclude: tuple[str, ...] = ()
+    ) -> None:
         self.tracer = telemetry.tracer_provider.get_tracer("switchyard.http")
+        self.tracing = telemetry.enabled
         self.exclude = set(exclude)
-        self.duration: Histogram | None = None
-        if telemetry.metrics_exported:
-            meter = telemetry.meter_provider.get_meter("switchyard.http")
-            self.duration = meter.create_histogram(
-                "http.server.request.duration", unit="s", description="HTTP request duration"
-            )
+        self.metrics = HttpMetrics(metrics)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope.get("path") in self.exclude:
             await next_app(scope, receive, send)
             return
-        method = str(scope.get("method", "GET"))
+        method = known(str(scope.get("method", "GET")), METHODS)
         route = scope.get("path_template") or "unmatched"
-        carrier = _carrier(scope)
-        parent = propagate.extract(carrier) if carrier else None
-        span = self.tracer.start_span(
-            f"{method} {route}",
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": route},
-        )
+        span = None
+        token = None
+        if self.tracing:
+            carrier = _carrier(scope)
+            parent = propagate.extract(carrier) if carrier else None
+            span = self.tracer.start_span(
+                f"{method} {route}",
+                context=parent,
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": method, "http.route": route},
+            )
+            token = context.attach(trace.set_span_in_context(span))
         capture = StatusCapture(send)
-        token = context.attach(trace.set_span_in_context(span))
         started = time.perf_counter()
+        status = 500
         try:
             await next_app(scope, receive, capture)
             status = capture.status
         except BaseException as exc:
             # An HTTPException (a 401 from auth) becomes its answer further out.
             status = getattr(exc, "status_code", 500)
-            span.record_exception(exc)
+            if span is not None:
+                span.record_exception(exc)
             raise
         finally:
-            context.detach(token)
-            if span.is_recording():
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
-            span.end()
-            if self.duration is not None:
-                attributes: dict[str, Any] = {
-                    "http.request.method": method,
-                    "http.route": route,
-                    "http.response.status_code": status,
-                }
-                self.duration.record(time.perf_counter() - started, attributes)
+            if token is not None:
+                context.detach(token)
+            if span is not None:
+                if span.is_recording():
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+                span.end()
+            self.metrics.record(method, route, status, time.perf_counter() - started)

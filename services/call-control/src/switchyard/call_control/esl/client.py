@@ -36,6 +36,8 @@ log = logging.getLogger("switchyard.call_control.esl")
 
 EventHandler = Callable[[EslEvent], Awaitable[None] | None]
 ConnectHandler = Callable[["EslClient", bool], Awaitable[None] | None]
+# Told each command's ESL verb and round trip in seconds (metrics).
+CommandObserver = Callable[[str, float], None]
 
 _CONNECTED = object()
 # The client's own filter: FreeSWITCH drops events lacking a filtered header,
@@ -83,8 +85,10 @@ class EslClient:
         max_queued_events: int = DEFAULT_MAX_QUEUED_EVENTS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        on_command: CommandObserver | None = None,
     ) -> None:
         self.host, self.port, self._password = host, port, password
+        self.on_command = on_command
         self.on_event = on_event
         self.on_connect = on_connect
         # BACKGROUND_JOB is always wanted: bgapi results arrive as that event.
@@ -301,15 +305,27 @@ class EslClient:
             raise ConnectionLost(f"not connected to FreeSWITCH at {self.host}:{self.port}")
         return conn
 
+    @contextlib.contextmanager
+    def _timed(self, verb: str) -> Iterator[None]:
+        observe = self.on_command
+        if observe is None:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            observe(verb, time.perf_counter() - started)
+
     async def api(self, cmd: str, *, timeout: float | None = None) -> str:
         conn = self._live()
-        with self._awaiting_reply():
+        with self._awaiting_reply(), self._timed("api"):
             return await conn.api(cmd, timeout=timeout)
 
     async def bgapi(self, cmd: str, *, timeout: float | None = None) -> str:
         """Run ``cmd`` in the background and return its output (the BACKGROUND_JOB body)."""
         conn = self._live()
-        with self._awaiting_reply():
+        with self._awaiting_reply(), self._timed("bgapi"):
             return (await conn.bgapi(cmd, timeout=timeout)).body
 
     async def command(
@@ -321,7 +337,7 @@ class EslClient:
         timeout: float | None = None,
     ) -> Reply:
         conn = self._live()
-        with self._awaiting_reply():
+        with self._awaiting_reply(), self._timed(line.split(" ", 1)[0]):
             return await conn.command(line, headers, body, timeout=timeout)
 
     async def _send(

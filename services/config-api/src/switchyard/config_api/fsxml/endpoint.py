@@ -32,6 +32,7 @@ from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from switchyard.config_api.fsxml.metrics import FsXmlMetrics
 from switchyard.config_api.live import Live
 from switchyard.config_api.routing.request import dialplan_request, parse_form
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
@@ -157,7 +158,9 @@ async def _serve(
         url_secret = _first(query, "secret") if "secret=" in query else ""
     authorization = _header(scope, b"authorization")
     refused = check(config.runtime.settings.xml_curl_secret, authorization, url_secret)
+    counted = config.runtime.metrics.bundle(FsXmlMetrics)
     if refused is not None:
+        counted.count("none", "unauthorized" if refused == 401 else "forbidden")
         # Any non-200 makes FreeSWITCH fall back to its static files.
         if refused == 401:
             challenge = f'Basic realm="{XML_CURL_USER}"'.encode()
@@ -174,13 +177,16 @@ async def _serve(
     else:
         raw = await _body(receive)
         if raw is None:
+            counted.count("none", "refused")
             await _respond(send, 413, "request body too large\n", "text/plain")
             return
         # The check every request body gets (body.py), should a fetch look like JSON.
         if raw and looks_like_json(raw, _header(scope, b"content-type")):
             check_json_depth(raw)
         form = parse_form(raw)
-    await _respond(send, 200, answer(config.live, form), XML)
+    document = answer(config.live, form)
+    counted.count(form.get("section", ""), "not_found" if document is NOT_FOUND else "found")
+    await _respond(send, 200, document, XML)
 
 
 def _header(scope: Scope, name: bytes) -> str:

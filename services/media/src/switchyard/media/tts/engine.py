@@ -23,10 +23,12 @@ from switchyard.media.storage import Storage
 from switchyard.media.tts.ali import Ali
 from switchyard.media.tts.baidu import Baidu
 from switchyard.media.tts.huawei import Huawei
+from switchyard.media.tts.metrics import TtsMetrics
 from switchyard.media.tts.vendor import Params, Vendor, VendorError, split_text
 from switchyard.media.upload_names import stored_name
 from switchyard.shared.bus import BusError
 from switchyard.shared.messages import TtsReply, TtsRequest
+from switchyard.shared.metrics import Metrics
 from switchyard.shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,14 @@ class Tts:
     request_type = TtsRequest
 
     def __init__(
-        self, settings: Settings, pool: asyncpg.Pool, storage: Storage, http: httpx.AsyncClient
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        storage: Storage,
+        http: httpx.AsyncClient,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = (metrics or Metrics()).bundle(TtsMetrics)
         self.pool = pool
         self.storage = storage
         self.vendors: dict[str, Vendor] = {
@@ -99,6 +107,11 @@ class Tts:
 
     async def synthesize(self, req: TtsRequest) -> Result:
         vendor, params = self.params(req)
+        result = await self._synthesize(vendor, params, req)
+        self.metrics.requests.labels(vendor.name, "hit" if result.cached else "miss").inc()
+        return result
+
+    async def _synthesize(self, vendor: Vendor, params: Params, req: TtsRequest) -> Result:
         key = hashlib.sha256(
             json.dumps(
                 [
@@ -120,9 +133,15 @@ class Tts:
             # The file went missing behind our back: make it again.
             await self.pool.execute("DELETE FROM media_files WHERE id = $1", row["id"])
         parts = []
+        calls = self.metrics.vendor_calls
         for piece in split_text(req.text, vendor.fits):
             self.vendor_calls += 1
-            parts.append(await vendor.synthesize(piece, params))
+            try:
+                parts.append(await vendor.synthesize(piece, params))
+            except Exception:
+                calls.labels(vendor.name, "error").inc()
+                raise
+            calls.labels(vendor.name, "ok").inc()
         audio = join(parts, params.format)
         name = stored_name(f"{vendor.name}-tts", params.format)
         storage_key = f"upload/{name}"
