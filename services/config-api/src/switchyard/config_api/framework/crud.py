@@ -26,7 +26,13 @@ from switchyard.config_api.state import ConfigApi
 from switchyard.shared.http.body import decode_body
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, conflict, not_found
-from switchyard.shared.http.paging import escape_like, fetch_page, list_clauses, parse_paging
+from switchyard.shared.http.paging import (
+    Paging,
+    escape_like,
+    fetch_page,
+    list_clauses,
+    parse_paging,
+)
 
 # --- reading -------------------------------------------------------------------
 
@@ -64,6 +70,17 @@ def where_of(
     return where, args
 
 
+def _query_of(
+    resource: Resource, query: Mapping[str, Any], where: Sequence[str], args: Sequence[Any]
+) -> tuple[Paging, list[str], list[Any]]:
+    """A list query's paging, and its conditions and arguments: the caller's
+    (``where``/``args``) and then the resource's filters in ``query``."""
+    no_nul(query)
+    paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
+    fw, fa = where_of(resource, query, start=len(args) + 1)
+    return paging, [*where, *fw], [*args, *fa]
+
+
 async def list_rows(
     conn: asyncpg.Connection | asyncpg.Pool,
     resource: Resource,
@@ -75,10 +92,7 @@ async def list_rows(
 ) -> ListPage[dict[str, Any]]:
     """One page; with ``cache``, the row count is counted once per
     configuration change, not on every page (only the page is read)."""
-    no_nul(query)
-    paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
-    fw, fa = where_of(resource, query, start=len(args) + 1)
-    conditions, params = [*where, *fw], [*args, *fa]
+    paging, conditions, params = _query_of(resource, query, where, args)
     key = (
         resource.name,
         tuple(conditions),
@@ -96,9 +110,21 @@ async def list_rows(
         default_sort=resource.default_sort,
         total=cache.count(key) if cache is not None else None,
     )
-    if cache is not None:
-        cache.keep_count(key, generation, page.rowCount)
-    page.data = [render(resource, row) for row in page.data]
+    if cache is None:
+        page.data = [render(resource, row) for row in page.data]
+        return page
+    cache.keep_count(key, generation, page.rowCount)
+    # Rendering (every column pinned to its wire type) cost more than the
+    # query: a row rendered once serves every page it appears on.
+    data = []
+    for row in page.data:
+        row_key = ("listed", resource.name, row["id"])
+        out = cache.row(row_key)
+        if out is None:
+            out = render(resource, row)
+            cache.keep_row(row_key, generation, out)
+        data.append(out)
+    page.data = data
     return page
 
 
@@ -111,11 +137,9 @@ async def all_rows(
     args: Sequence[Any] = (),
 ) -> list[asyncpg.Record]:
     """Every row a list with this query would page through, in its order (downloads)."""
-    no_nul(query)
-    paging = parse_paging(query, sortable=resource.sortable, searchable=resource.searchable)
-    fw, fa = where_of(resource, query, start=len(args) + 1)
+    paging, conditions, params = _query_of(resource, query, where, args)
     where_sql, params, order = list_clauses(
-        paging, where=[*where, *fw], args=[*args, *fa], default_sort=resource.default_sort
+        paging, where=conditions, args=params, default_sort=resource.default_sort
     )
     rows: list[asyncpg.Record] = await conn.fetch(
         f"SELECT * FROM ({resource.list_select}) AS r{where_sql} "  # noqa: S608 - declared SQL
@@ -208,13 +232,22 @@ async def insert(conn: asyncpg.Connection, table: str, values: Values) -> asyncp
     return row
 
 
-async def update_row(tx: Tx, resource: Resource, item_id: int, values: Values) -> asyncpg.Record:
-    current = await tx.conn.fetchrow(
+async def locked_row(
+    tx: Tx, resource: Resource, item_id: int, missing: ApiError | None = None
+) -> asyncpg.Record:
+    """Row ``item_id``, locked until the transaction ends; ``missing`` (else
+    404) when there is none."""
+    row = await tx.conn.fetchrow(
         f"SELECT * FROM {resource.table} WHERE id = $1 FOR UPDATE",  # noqa: S608
         item_id,
     )
-    if current is None:
-        raise not_found()
+    if row is None:
+        raise missing or not_found()
+    return row
+
+
+async def update_row(tx: Tx, resource: Resource, item_id: int, values: Values) -> asyncpg.Record:
+    current = await locked_row(tx, resource, item_id)
     row = await apply_update(tx, resource, current, values)
     if row is None:
         return current
@@ -278,12 +311,7 @@ async def relevance(
 
 
 async def delete_row(tx: Tx, resource: Resource, item_id: int) -> asyncpg.Record:
-    row = await tx.conn.fetchrow(
-        f"SELECT * FROM {resource.table} WHERE id = $1 FOR UPDATE",  # noqa: S608
-        item_id,
-    )
-    if row is None:
-        raise not_found()
+    row = await locked_row(tx, resource, item_id)
     if found := await referrers_of(tx.conn, resource, dict(row)):
         raise conflict("id", f"still used by {'; '.join(found)}")
     await tx.conn.execute(f"DELETE FROM {resource.table} WHERE id = $1", item_id)  # noqa: S608

@@ -23,6 +23,7 @@ from switchyard.config_api.framework.crud import (
     checked_new,
     insert,
     list_rows,
+    locked_row,
     require_list,
 )
 from switchyard.config_api.framework.inputs import decode, struct_for, with_defaults
@@ -152,12 +153,9 @@ async def _insert(tx: Tx, resource: Resource, values: Values) -> asyncpg.Record:
 
 
 async def _update(tx: Tx, resource: Resource, item_id: int, values: Values) -> asyncpg.Record:
-    current = await tx.conn.fetchrow(
-        f"SELECT * FROM {resource.table} WHERE id = $1 FOR UPDATE",  # noqa: S608
-        item_id,
+    current = await locked_row(
+        tx, resource, item_id, bad_request("id", f"no record with id {item_id}")
     )
-    if current is None:
-        raise bad_request("id", f"no record with id {item_id}")
     row = await apply_update(tx, resource, current, values)
     tx.changed(NOTICE, "update", item_id)
     return row or current
