@@ -234,8 +234,14 @@ async def write_attempts(pool: asyncpg.Pool, batch: list[Attempt]) -> None:
         WITH a AS (
             INSERT INTO webhook_attempts (webhook_id, delivery_id, attempted_at,
                                           status_code, ok, latency_ms, response, error)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::int[],
-                                 $5::bool[], $6::real[], $7::text[], $8::text[])
+            SELECT x.* FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::int[],
+                                   $5::bool[], $6::real[], $7::text[], $8::text[])
+                AS x(webhook_id, delivery_id, attempted_at, status_code, ok, latency_ms,
+                     response, error)
+            -- A subscription deleted meanwhile took its deliveries along: its
+            -- attempts have nothing to belong to (without this the batch
+            -- failed its foreign key, and was retried forever).
+            WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = x.delivery_id)
         )
         UPDATE webhook_deliveries d
         SET status = u.status, attempts = u.attempts, next_at = u.next_at,
@@ -259,3 +265,25 @@ async def write_attempts(pool: asyncpg.Pool, batch: list[Attempt]) -> None:
         [a.job.webhook_id for a in last.values()],
         now,
     )
+
+
+# Deleting a subscription cascades into its deliveries and attempts while
+# the attempt writer may hold some of those rows and wait for the
+# subscription's row (its attempts' foreign key): Postgres breaks the cycle
+# by aborting one side. Both sides retry; the API's DELETE this many times.
+DELETE_TRIES = 5
+
+
+async def delete_subscription(pool: asyncpg.Pool, webhook_id: int) -> None:
+    """Delete a subscription with everything it is owed, retried through
+    deadlocks with a busy attempt writer; still deadlocked after
+    DELETE_TRIES: ``asyncpg.DeadlockDetectedError``."""
+    for tried in range(1, DELETE_TRIES + 1):
+        try:
+            await pool.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
+            return
+        except asyncpg.DeadlockDetectedError:
+            if tried == DELETE_TRIES:
+                raise
+            log.info("deleting webhook %s met a deadlock; trying again", webhook_id)
+            await asyncio.sleep(0.05 * tried)

@@ -239,7 +239,14 @@ async def update(webhook_id: FromPath[int], request: Request[Any, Any, Any], rel
 @delete("/api/webhooks/{webhook_id:int}", status_code=200)
 async def remove(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
     _writable(await _row(relay.pool, webhook_id))
-    await relay.pool.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
+    try:
+        await store.delete_subscription(relay.pool, webhook_id)
+    except asyncpg.DeadlockDetectedError:
+        raise ApiError(
+            503,
+            "the subscription's deliveries are being written; try again",
+            {"field": "id", "reason": "busy"},
+        ) from None
     await relay.changed()
     return Ok()
 

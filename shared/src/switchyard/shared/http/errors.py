@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -93,7 +94,38 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     return _respond(exc.status_code, str(exc.detail))
 
 
+def database_down(exc: BaseException) -> bool:
+    """Whether ``exc`` says Postgres is unreachable or going away (a restart, a
+    fail-over) rather than that the request or the code is wrong."""
+    if isinstance(
+        exc, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError
+    ):
+        return True  # connection lost, "shutting down", "starting up", admin shutdown
+    if isinstance(exc, OSError):  # refused, reset or timed out (TimeoutError) while connecting
+        tb = exc.__traceback__
+        while tb is not None:
+            if "asyncpg" in tb.tb_frame.f_code.co_filename:
+                return True
+            tb = tb.tb_next
+    return False
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    if database_down(exc):
+        # Retrying shortly may well work: 503 with the reason, as for a bus
+        # failure, and never a 500 (which says the server is broken).
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return _respond(
+            503,
+            "database unavailable, try again shortly",
+            {"reason": "database_unavailable"},
+            {"Retry-After": "1"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _respond(500, "internal error")
 
