@@ -109,6 +109,10 @@ class Channel:
     application: str = ""
     application_data: str = ""
     peer: Channel | None = None
+    # The last peer: FreeSWITCH keeps a bridge's originatee caller profile on the
+    # leg after the bridge ends, so its later events (HANGUP_COMPLETE) still
+    # carry Other-Type: originatee and the Other-Leg-* of the leg it was bridged to.
+    last_peer: Channel | None = None
     partner: Channel | None = None  # the other loopback leg
     originator: Channel | None = None
     initial: Profile | None = None
@@ -202,7 +206,9 @@ class Channel:
         add("Channel-Write-Codec-Rate", rate)
         add("Channel-Write-Codec-Bit-Rate", bits)
         self.add_profile(event, "Caller", self.profile, self.name, self.direction, times=True)
-        other = self.peer or self.originator
+        if self.peer is not None:
+            self.last_peer = self.peer
+        other = self.peer or self.originator or self.last_peer
         if other is not None:
             event.add("Other-Type", "originator" if other is self.originator else "originatee")
             self.add_profile(

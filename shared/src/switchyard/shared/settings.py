@@ -150,6 +150,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     post_event_url: str = ""
     # Optional whsec_… secret signing the post_event_url deliveries (XSwitch sends none).
     post_event_secret: str = ""
+    # coocenter's api.conf URL: its push events (dialbegin, cdr, cc_cdr …) are
+    # POSTed there as a system subscription of format coocenter (empty: none),
+    # with the WEBKEY Authorization when coocenter_webkey is set.
+    coocenter_push_url: str = ""
+    # api.conf's mac: the device MAC the pushes carry in their `mac` field.
+    coocenter_mac: str = ""
     # Comma-separated nodes known to run mod_ai (their ai::channel-state events
     # pass through; the relay makes none for them). Learned too on the first one seen.
     mod_ai_nodes: str = ""

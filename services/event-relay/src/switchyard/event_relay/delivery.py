@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from switchyard.event_relay import xswitch
+from switchyard.event_relay import coocenter, xswitch
 from switchyard.event_relay.httpclient import Client, HttpError, Response
 from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.event_relay.retry import next_delay, retry_after
@@ -40,8 +40,12 @@ USER_AGENT = "Switchyard-Webhooks/1"
 Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
-def render(job: Job) -> bytes:
-    """The body of a delivery: the event as received, or mod_ai's event made from it."""
+def render(job: Job, coo: coocenter.Context) -> bytes:
+    """The body of a delivery: the event as received, mod_ai's event made from
+    it, or a coocenter push made from it."""
+    if job.kind.startswith(coocenter.KIND_PREFIX):
+        push = job.kind.removeprefix(coocenter.KIND_PREFIX)
+        return coocenter.render(push, msgspec.json.decode(job.payload), coo)
     if job.kind == "ai":
         made = xswitch.channel_state(msgspec.json.decode(job.payload))
         assert made is not None  # only such events get an "ai" delivery
@@ -77,10 +81,12 @@ class Dispatcher:
         schedule: tuple[float, ...],
         timeout: float,
         disable_after: float,
+        coo: coocenter.Context | None = None,
         metrics: EventRelayMetrics | None = None,
     ) -> None:
         self.metrics = metrics
         self.pool = pool
+        self.coo = coo or coocenter.Context()
         self.subs = subs
         self.policy = policy
         self.writer = writer
@@ -198,9 +204,11 @@ class Dispatcher:
             if self.metrics is not None:
                 self.metrics.failures.inc()
             return True
-        body = render(job)
+        body = render(job, self.coo)
         headers = webhooks.headers(sub.keys, job.message_id, int(time.time()), body)
         headers["content-type"] = "application/json"
+        if job.kind.startswith(coocenter.KIND_PREFIX):
+            headers.update(self.coo.headers())
         headers["user-agent"] = USER_AGENT
         status, response, error, asked = 0, "", "", None
         started = time.perf_counter()

@@ -26,7 +26,7 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from switchyard.event_relay import store, subscriptions, xswitch
+from switchyard.event_relay import coocenter, store, subscriptions, xswitch
 from switchyard.event_relay.delivery import Dispatcher
 from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.event_relay.retry import parse_schedule
@@ -72,6 +72,7 @@ class Relay:
             schedule=parse_schedule(s.webhook_retry_schedule),
             timeout=s.webhook_timeout,
             disable_after=float(s.webhook_disable_after),
+            coo=coocenter.Context.from_settings(s),
             metrics=self.metrics,
         )
         self.retention = dt.timedelta(days=s.webhook_retention_days)
@@ -86,7 +87,8 @@ class Relay:
     # --- life ----------------------------------------------------------------------
     async def start(self) -> None:
         s = self.runtime.settings
-        await subscriptions.sync_system(self.pool, s.post_event_url, s.post_event_secret)
+        await subscriptions.sync_system(self.pool, "xswitch", s.post_event_url, s.post_event_secret)
+        await subscriptions.sync_system(self.pool, "coocenter", s.coocenter_push_url)
         await self.reload()
         for row in await self.pool.fetch("SELECT node FROM webhook_mod_ai_nodes"):
             self.mod_ai.add(row["node"])
@@ -256,9 +258,27 @@ class Relay:
             self._learn_mod_ai(node)
         makes = node not in self.mod_ai and name in xswitch.ANSWER_STATE
         made: dict[str, Any] | None = None
+        pushes: list[str] | None = None
         incoming = Incoming(msg_id, node, payload)
         for sub in self.subs.values():
             if not sub.enabled:
+                continue
+            if sub.format == "coocenter":
+                # coocenter's pushes made from this event, each its own delivery,
+                # rendered from the stored event when sent.
+                if pushes is None:
+                    pushes = coocenter.made(event)
+                for push in pushes:
+                    if sub.wants(push, event, node):
+                        incoming.wanted.append(
+                            Wanted(
+                                sub.id,
+                                coocenter.KIND_PREFIX + push,
+                                push,
+                                coocenter.lane(event, push),
+                                f"{msg_id}:{push}",
+                            )
+                        )
                 continue
             if sub.wants(name, event, node):
                 incoming.wanted.append(Wanted(sub.id, "", name, lane, msg_id))

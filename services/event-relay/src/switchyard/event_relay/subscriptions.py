@@ -17,19 +17,25 @@ from typing import Any
 
 import asyncpg
 
+from switchyard.event_relay import coocenter
 from switchyard.shared import webhooks
 
-FORMATS = ("xswitch", "raw")
+FORMATS = ("xswitch", "raw", "coocenter")
 OPERATIONAL = ("webhook.attempt.exhausted", "webhook.disabled", "webhook.recovered")
 ANSWER_STATES = ("ringing", "early", "answered", "hangup")
-DEFAULT_EVENTS = {"xswitch": ["ai::channel-state"], "raw": ["*"]}
+# A coocenter subscription names coocenter's pushes (``*``: all of them).
+DEFAULT_EVENTS = {"xswitch": ["ai::channel-state"], "raw": ["*"], "coocenter": ["*"]}
 ROTATION_OVERLAP = dt.timedelta(hours=24)
 
 _EVENT = re.compile(r"\*|[A-Z][A-Z0-9_]*|[A-Za-z0-9_.-]+::[A-Za-z0-9_:.-]+|webhook\.[a-z.*]+")
 
 
-def check_event_name(name: str) -> str | None:
-    """Why ``name`` cannot be subscribed, or None."""
+def check_event_name(name: str, fmt: str = "raw") -> str | None:
+    """Why ``name`` cannot be subscribed by a ``fmt`` subscription, or None."""
+    if fmt == "coocenter":
+        if name == "*" or name in coocenter.PUSHES:
+            return None
+        return f"{name!r} is not * or one of coocenter's pushes ({', '.join(coocenter.PUSHES)})"
     if not _EVENT.fullmatch(name):
         return f"{name!r} is not an event name, a CUSTOM subclass, * or webhook.*"
     if name.startswith("webhook.") and name != "webhook.*" and name not in OPERATIONAL:
@@ -116,21 +122,30 @@ async def load(pool: asyncpg.Pool) -> dict[int, Subscription]:
     return {r["id"]: from_row(r, r["_now"]) for r in rows}
 
 
-async def sync_system(pool: asyncpg.Pool, url: str, secret: str) -> None:
-    """Make the SWITCHYARD_POST_EVENT_URL subscription match the settings."""
+# The subscriptions the settings keep, one per format: what each is for.
+SYSTEM = {
+    "xswitch": "SWITCHYARD_POST_EVENT_URL (mod_ai post-event-url)",
+    "coocenter": "SWITCHYARD_COOCENTER_PUSH_URL (coocenter api.conf URL)",
+}
+
+
+async def sync_system(pool: asyncpg.Pool, fmt: str, url: str, secret: str = "") -> None:
+    """Make the system subscription of ``fmt`` match the settings (none without a URL)."""
     if not url:
-        await pool.execute("DELETE FROM webhooks WHERE system")
+        await pool.execute("DELETE FROM webhooks WHERE system AND format = $1", fmt)
         return
     await pool.execute(
         """
         INSERT INTO webhooks (url, events, format, description, secret, system)
-        VALUES ($1, '{ai::channel-state}', 'xswitch',
-                'SWITCHYARD_POST_EVENT_URL (mod_ai post-event-url)', $2, true)
-        ON CONFLICT (system) WHERE system DO UPDATE
+        VALUES ($1, $2, $3, $4, $5, true)
+        ON CONFLICT (format) WHERE system DO UPDATE
         SET url = EXCLUDED.url, secret = EXCLUDED.secret, enabled = true,
             disabled_reason = '', updated_at = now()
         WHERE webhooks.url <> EXCLUDED.url OR webhooks.secret <> EXCLUDED.secret
         """,
         url,
+        DEFAULT_EVENTS[fmt],
+        fmt,
+        SYSTEM[fmt],
         secret,
     )

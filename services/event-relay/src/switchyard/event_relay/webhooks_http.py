@@ -20,6 +20,7 @@ from switchyard.event_relay.subscriptions import (
     DEFAULT_EVENTS,
     FORMATS,
     ROTATION_OVERLAP,
+    SYSTEM,
     check_event_name,
     check_pattern,
 )
@@ -139,11 +140,16 @@ async def _checked(relay: Relay, body: WebhookIn, current: Any = None) -> dict[s
     if body.events is not UNSET:
         events = body.events or DEFAULT_EVENTS[fmt]
         for name in events:
-            if (why := check_event_name(name)) is not None:
+            if (why := check_event_name(name, fmt)) is not None:
                 raise bad_request("events", why)
         cols["events"] = list(dict.fromkeys(events))
     elif current is None:
         cols["events"] = DEFAULT_EVENTS[fmt]
+    elif fmt != current["format"]:
+        # Another format names other events: the current ones must still mean something.
+        for name in current["events"]:
+            if (why := check_event_name(name, fmt)) is not None:
+                raise bad_request("events", f"{why}; give events for format {fmt}")
     if body.secret is not UNSET and body.secret:
         try:
             webhooks.secret_key(body.secret)
@@ -185,9 +191,10 @@ async def _row(pool: asyncpg.Pool, webhook_id: int) -> Any:
 
 def _writable(row: Any) -> None:
     if row["system"]:
+        setting = SYSTEM.get(row["format"], "system").split(" ")[0]
         raise ApiError(
             403,
-            "read-only: the SWITCHYARD_POST_EVENT_URL subscription follows the settings",
+            f"read-only: the {setting} subscription follows the settings",
             {"field": "id", "reason": "read-only"},
         )
 

@@ -1,0 +1,278 @@
+"""coocenter's push events end to end: FreeSWITCH (fssim) -> call-control ->
+the event stream -> event-relay -> a real HTTP receiver at
+SWITCHYARD_COOCENTER_PUSH_URL, with the WEBKEY Authorization.
+
+A click-to-call placed through the API (ring 1000, then bridge to user/1001)
+arrives as dialbegin, dialend, hangup and cdr, in that order, each field as
+the coocenter spec names it; a queue call's member-queue-end (the layout of
+FreeSWITCH 1.10.12's mod_callcenter, fired on the simulated node) arrives as
+a cc_cdr with its queue and talking times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
+from switchyard.event_relay.service import service as event_relay
+from switchyard.fssim import Behaviour, Node
+from switchyard.shared.settings import Settings
+from switchyard.shared.testing import eventually
+from switchyard.shared.webhook_receiver import Received, Receiver
+
+from .conftest import Served, served_stack
+
+WEBKEY = "asjdfjklkasdf"
+MAC = "68:69:2e:03:8b:3e"
+ZONE = "Asia/Shanghai"
+STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def _phones(node: Node) -> None:
+    node.register_user("1000", behaviour=Behaviour(ring_seconds=0.2))
+    node.register_user("1001", behaviour=Behaviour(ring_seconds=0.2))
+
+
+def _pushes(rx: Receiver) -> list[dict[str, Any]]:
+    return [json.loads(got.body) for got in rx.received]
+
+
+def _local(epoch_us: int) -> str:
+    return dt.datetime.fromtimestamp(epoch_us // 1_000_000, ZoneInfo(ZONE)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+
+
+async def _relay_leads(stack: Served) -> None:
+    relay = stack.app.state["event-relay"]
+    await eventually(lambda: relay.leader, 20)
+    await asyncio.sleep(1.5)  # the durable consumer starts from "now"
+
+
+def _settings(settings: Settings, url: str) -> Settings:
+    return msgspec.structs.replace(
+        settings,
+        webhook_allow_private="127.0.0.0/8",
+        coocenter_push_url=url,
+        coocenter_webkey=WEBKEY,
+        coocenter_mac=MAC,
+        timezone=ZONE,
+    )
+
+
+async def test_click_to_call_pushes_dialbegin_dialend_hangup_cdr_in_order(
+    settings: Settings, api_token: str
+) -> None:
+    async with Receiver() as rx:
+        async with served_stack(
+            _settings(settings, f"{rx.url}/coocenter"),
+            api_token,
+            [config_api, call_control, event_relay],
+            node_setup=_phones,
+        ) as stack:
+            # The setting keeps a read-only system subscription of format coocenter.
+            listed = (await stack.api.get("/api/webhooks")).json()["data"]
+            (system,) = [w for w in listed if w["system"]]
+            assert (system["format"], system["url"]) == ("coocenter", f"{rx.url}/coocenter")
+            r = await stack.api.put(f"/api/webhooks/{system['id']}", json={"enabled": False})
+            assert r.status_code == 403 and "SWITCHYARD_COOCENTER_PUSH_URL" in r.text
+
+            await _relay_leads(stack)
+            r = await stack.api.post(
+                "/api/channels",
+                json={"destNumber": "1000", "cidNumber": "4000", "app": "bridge",
+                      "args": "user/1001"},
+            )  # fmt: skip
+            assert r.json()["result"] == "ok", r.text
+            a = stack.node.find(r.json()["uuid"])
+            assert a is not None
+            await eventually(lambda: a.peer is not None, 10)
+            b = a.peer
+            assert b is not None
+            await asyncio.sleep(1.1)  # a whole second of talk: billsec 1
+            r = await stack.api.delete(f"/api/channels/{a.uuid}")
+            assert r.status_code == 200, r.text
+
+            def cdr_came(received: list[Received]) -> bool:
+                return any(json.loads(g.body)["event"] == "cdr" for g in received)
+
+            await rx.wait_for(cdr_came)
+            # The extensions' last statuses come after their hangups.
+            await rx.wait_for(
+                lambda got: (
+                    sum(
+                        json.loads(g.body)
+                        == {
+                            "event": "extensionstatus",
+                            "exten": ext,
+                            "status": "0",
+                            "statustext": "Idle",
+                        }
+                        for g in got
+                        for ext in ("1000", "1001")
+                    )
+                    == 2
+                )  # fmt: skip
+            )
+
+    pushes = _pushes(rx)
+    calls = [p for p in pushes if p["event"] != "extensionstatus"]
+    assert [p["event"] for p in calls] == ["dialbegein", "dialend", "hangup", "cdr"]
+    begin, end, hangup, cdr = calls
+    a_name, b_name = "sofia/internal/1000@127.0.0.1", "sofia/internal/1001@127.0.0.1"
+    assert re.fullmatch(r"\d{10}\.\d{6}", begin.pop("timestamp"))
+    assert begin == {
+        "event": "dialbegein",
+        "channel": a_name,
+        "calleridnum": "1000",  # rung first: the caller of the click-to-call
+        "destchannel": b_name,
+        "destcalleridnum": "1001",
+        "destuniqueid": b.uuid,
+        "dialstring": "user/1001",
+        "uniqueid": a.uuid,
+        "mac": MAC,
+    }
+    assert re.fullmatch(r"\d{10}\.\d{6}", end.pop("timestamp"))
+    assert end == {
+        "event": "dialend",
+        "channel": a_name,
+        "calleridnum": "1000",
+        "destchannel": b_name,
+        "destcalleridnum": "1001",
+        "uniqueid": a.uuid,
+        "dialstatus": "answer",
+    }
+    assert hangup == {
+        "event": "hangup",
+        "calleridnum": "1000",
+        "calleridname": "1000",
+        "connectedlinenum": "1001",
+        "connectedlinename": "1001",
+        "uniqueid": a.uuid,
+    }
+    assert cdr == {
+        "event": "cdr",
+        "callerid": '"1000" <1000>',
+        "source": "1000",
+        "destination": "1001",
+        "starttime": _local(a.created_us),
+        "answertime": _local(a.times["answered"]),
+        "endtime": _local(a.times["hangup"]),
+        "disposition": "ANSWERED",
+        "duration": a.variables["duration"],
+        "billableseconds": a.variables["billsec"],
+        "calltype": "",
+        "recordfile": "",
+        "uniqueid": a.uuid,
+    }
+    assert int(cdr["billableseconds"]) >= 1 and STAMP.fullmatch(cdr["answertime"])
+    # Each extension rang, was in use, then idle again, in that order.
+    for ext in ("1000", "1001"):
+        statuses = [p["status"] for p in pushes if p.get("exten") == ext]
+        assert statuses == ["8", "1", "0"], (ext, statuses)
+    # Every push carried md5(WEBKEY + 'YYYY-MM-DD') of the local day it was sent.
+    today = dt.datetime.now(ZoneInfo(ZONE)).date()
+    days = {today, today - dt.timedelta(days=1)}  # should the test cross midnight
+    digests = {
+        hashlib.md5(f"{WEBKEY}{d:%Y-%m-%d}".encode(), usedforsecurity=False).hexdigest()
+        for d in days
+    }
+    for got in rx.received:
+        assert got.path == "/coocenter"
+        assert got.headers["authorization"] in digests
+        assert got.headers["content-type"] == "application/json"
+
+
+def _queue_end(node: Node, member: Any, agent_uuid: str, joined: int) -> None:
+    """mod_callcenter's member-queue-end after a bridged queue call (Terminated
+    form, freeswitch-observed b section 2): the member channel, then CC-*."""
+    for key, value in (
+        ("cc_side", "member"),
+        ("cc_queue", "630@default"),
+        ("cc_queue_joined_epoch", str(joined)),
+        ("cc_agent", "1001@default"),
+        ("cc_queue_answered_epoch", str(joined + 7)),
+        ("cc_cause", "answered"),
+    ):
+        member.variables[key] = value
+    node.channel_event(
+        member,
+        "CUSTOM",
+        "mod_callcenter.c",
+        "outbound_agent_thread_run",
+        1213,
+        subclass="callcenter::info",
+        bottom=[
+            ("CC-Queue", "630@default"),
+            ("CC-Action", "member-queue-end"),
+            ("CC-Hangup-Cause", "SUCCESS"),
+            ("CC-Cause", "Terminated"),
+            ("CC-Agent", "1001@default"),
+            ("CC-Agent-System", "single_box"),
+            ("CC-Agent-UUID", agent_uuid),
+            ("CC-Agent-Called-Time", str(joined + 4)),
+            ("CC-Agent-Answered-Time", str(joined + 7)),
+            ("CC-Member-Leaving-Time", str(joined + 67)),
+            ("CC-Member-Joined-Time", str(joined)),
+            ("CC-Member-UUID", "c0ffee00-0000-4000-8000-000000000001"),
+            ("CC-Member-Session-UUID", member.uuid),
+            ("CC-Member-CID-Name", member.profile.caller_id_name),
+            ("CC-Member-CID-Number", member.profile.caller_id_number),
+        ],
+    )
+
+
+async def test_a_queue_call_pushes_a_cc_cdr(settings: Settings, api_token: str) -> None:
+    async with Receiver() as rx:
+        async with served_stack(
+            _settings(settings, rx.url), api_token, [config_api, call_control, event_relay]
+        ) as stack:
+            await _relay_leads(stack)
+            member = stack.node.inject_call("85322361", "4008001234", context="public")
+            joined = member.created_us // 1_000_000 + 1
+            _queue_end(stack.node, member, "a9e1b7c2-0000-4000-8000-000000000002", joined)
+            await rx.wait_for(lambda got: any(json.loads(g.body)["event"] == "cc_cdr" for g in got))
+    (record,) = [p for p in _pushes(rx) if p["event"] == "cc_cdr"]
+    assert record == {
+        "event": "cc_cdr",
+        "uuid": member.uuid,
+        "caller": "85322361",
+        "called": "1001",
+        "queueCode": "630",
+        "agentCode": "1001",
+        "callType": "incoming",
+        "cdrState": "bridged",
+        "hangupSide": record["hangupSide"],
+        "hangupCause": record["hangupCause"],
+        "startTime": _local(member.created_us),
+        "endTime": _local((joined + 67) * 1_000_000),
+        "duration": str(joined + 67 - member.created_us // 1_000_000),
+        "queueTime": "7",
+        "feedbackTime": "0",
+        "ivrTime": "",
+        "ringTime": "3",
+        "holdTime": 0,
+        "pauseTime": 0,
+        "talkingTime": "60",
+        "voicemailState": "0",
+        "ivrId": "",
+        "ivrName": "",
+        "ivrDtmf": "0",
+        "fwType": "",
+        "score": "0",
+        "trunkNumber": "4008001234",
+        "forwardNumber": "",
+        "filePath": "",
+        "missCause": "",
+        "mac": MAC,
+    }
+    assert record["hangupSide"] in ("caller", "agent")
