@@ -415,3 +415,44 @@ def check_dial_string(field: str, dial: str) -> str:
             raise UnsafeValue(field, f"{m[2]!r}: loopback/<number>[/<context>[/XML]] only")
     check_no_inline(field, dial)
     return dial
+
+
+# --- mod_callcenter ------------------------------------------------------------
+
+# callcenter_config's targets and actions Switchyard sends (coocenter's agent
+# login, pause and queue reads).
+CALLCENTER_ACTIONS = frozenset(
+    {
+        ("agent", "add"), ("agent", "del"), ("agent", "set"), ("agent", "get"),
+        ("agent", "list"), ("tier", "add"), ("tier", "del"), ("tier", "set"),
+        ("tier", "list"), ("queue", "list"), ("queue", "count"), ("queue", "load"),
+        ("queue", "reload"),
+    }
+)  # fmt: skip
+# Values with a blank mod_callcenter knows; callcenter_config splits its
+# arguments at blanks and groups single-quoted words, so these go quoted.
+CALLCENTER_PHRASES = frozenset(
+    {"On Break", "Logged Out", "Available (On Demand)", "In a queue call", "No Answer",
+     "Active Inbound"}
+)  # fmt: skip
+# One word of a callcenter_config line: a queue or agent (<name>@<domain>), a
+# key, a number, a status, or an agent contact (user/<ext>@<domain>).
+CALLCENTER_WORD = _rule(
+    r"[A-Za-z0-9_.@/:+-]{1,128}",
+    "may hold 1-128 letters, digits and _ . @ / : + - only",
+)
+
+
+def callcenter_config_args(field: str, words: Iterable[str]) -> str:
+    """The arguments of a ``callcenter_config`` line, each word checked, the
+    known phrases with a blank single-quoted (``'On Break'``)."""
+    out = list(words)
+    if len(out) < 2 or (out[0], out[1]) not in CALLCENTER_ACTIONS:
+        raise UnsafeValue(field, "is not a callcenter_config action Switchyard sends")
+    quoted = []
+    for word in out:
+        if word in CALLCENTER_PHRASES:
+            quoted.append(f"'{word}'")
+        else:
+            quoted.append(CALLCENTER_WORD.check(field, word))
+    return " ".join(quoted)

@@ -28,6 +28,7 @@ from switchyard.call_control.cli_rules import (
     CliRefused,
     check_cli,
 )
+from switchyard.call_control.coocenter_commands import coocenter_line
 from switchyard.call_control.esl import CommandTimeout, ConnectionLost, EslClient, EslEvent
 from switchyard.call_control.events import EventPublisher
 from switchyard.call_control.locations import LocationWriter
@@ -35,6 +36,7 @@ from switchyard.call_control.metrics import NodeMetrics
 from switchyard.call_control.node_commands import (
     Api,
     ApiResult,
+    CallcenterConfig,
     ChannelApi,
     ChannelList,
     CliApi,
@@ -43,6 +45,7 @@ from switchyard.call_control.node_commands import (
     NodeCommand,
     Originate,
     OriginateResult,
+    Transfer,
 )
 from switchyard.call_control.nodes import NodeConfig
 from switchyard.call_control.originate import originate_line
@@ -353,6 +356,15 @@ class NodeAgent:
             return ApiResult(self.name, body)
         if isinstance(cmd, CliApi):
             return await self._cli(cmd)
+        if isinstance(cmd, CallcenterConfig | Transfer):
+            try:
+                line = coocenter_line(cmd)
+            except UnsafeValue as exc:
+                raise BusError("invalid", str(exc)) from None
+            body = await self.client.api(line)
+            if isinstance(cmd, Transfer) and _channel_gone(body):
+                raise BusError("not_found", f"no channel {cmd.uuid}")
+            return ApiResult(self.name, body)
         if isinstance(cmd, ListChannels):
             rows = await current_rows(self._show_channels, lambda: self.channels, self.ended)
             return ChannelList(self.name, rows)

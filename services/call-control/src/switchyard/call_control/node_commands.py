@@ -71,7 +71,24 @@ class CliApi(msgspec.Struct, frozen=True, tag="cli_api"):
     timeout: float = 60.0  # a foreground command's wait for its answer
 
 
-NodeCommand = Originate | Hangup | ChannelApi | ListChannels | Api | CliApi
+class CallcenterConfig(msgspec.Struct, frozen=True, tag="callcenter_config"):
+    """``callcenter_config <args>`` (coocenter's agents and queues); each word is
+    checked and quoted by fsvalues.callcenter_config_args where it is written."""
+
+    args: tuple[str, ...]
+
+
+class Transfer(msgspec.Struct, frozen=True, tag="transfer"):
+    """``uuid_transfer <uuid> <dest> XML <context>`` (coocenter's transfer)."""
+
+    uuid: str
+    dest: str
+    context: str
+
+
+NodeCommand = (
+    Originate | Hangup | ChannelApi | ListChannels | Api | CliApi | CallcenterConfig | Transfer
+)
 
 
 class OriginateResult(msgspec.Struct, frozen=True):

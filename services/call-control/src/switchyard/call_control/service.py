@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from switchyard.call_control import channels_http, cli_http, gateways_http, trunks_http
+from switchyard.call_control import (
+    channels_http,
+    cli_http,
+    coocenter_http,
+    gateways_http,
+    trunks_http,
+)
 from switchyard.call_control.replica import Replica, replica_lifespan
 from switchyard.shared.service import Service
 
@@ -20,6 +26,7 @@ service = Service(
         *gateways_http.route_handlers,
         *trunks_http.route_handlers,
         *cli_http.route_handlers,
+        *coocenter_http.route_handlers,
     ],
     lifespan=replica_lifespan,
     ready=ready,

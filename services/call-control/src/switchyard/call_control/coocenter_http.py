@@ -1,0 +1,457 @@
+"""coocenter's call-center API, the call operations: ``/coocenter-api/extensions/…``
+and ``/coocenter-api/queues/…`` (docs/coocenter.md has the word-for-word mapping).
+
+Extensions are phones registered with mod_sofia; queues and agents are
+mod_callcenter's (``630`` is ``630@default``, extension ``800`` the agent
+``800@default``, shared/callcenter.py). Reads ask every node; agent
+commands run on every node (each has its own mod_callcenter); call
+operations run on the node holding the channel. Authentication: the
+WEBKEY digest (shared/http/coocenter.py), no API token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, Router, get, post
+
+from switchyard.call_control.channels_http import resolve_dial
+from switchyard.call_control.node_commands import (
+    Api,
+    ApiResult,
+    App,
+    CallcenterConfig,
+    ChannelList,
+    Hangup,
+    ListChannels,
+    NodeCommand,
+    Originate,
+    OriginateResult,
+    Transfer,
+)
+from switchyard.call_control.nodes import configured_nodes
+from switchyard.shared.bus import BusError
+from switchyard.shared.callcenter import agent_name, queue_name, short
+from switchyard.shared.fsvalues import LABEL, NUMBER, UnsafeValue, check_dial_string
+from switchyard.shared.http import coocenter
+from switchyard.shared.http.coocenter import Refused, Reply, form, required, success
+from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.runtime import Runtime
+
+GUARDS = [coocenter.guard]
+# Asterisk's channel states, which coocenter reports (channelstate, channelstatedesc).
+_STATES = {
+    "DOWN": ("0", "Down"),
+    "DIALING": ("3", "Dialing"),
+    "RINGING": ("5", "Ringing"),
+    "EARLY": ("5", "Ringing"),
+    "ACTIVE": ("6", "Up"),
+    "HELD": ("6", "Up"),
+}
+# Asterisk's extension (hint) states: coocenter's 0/1/2/4/8/16.
+IDLE, IN_USE, BUSY, UNAVAILABLE, RINGING, ON_HOLD = "0", "1", "2", "4", "8", "16"
+_PHONE = re.compile(r"sofia/[^/]+/(?:sips?:)?([^@/]+)@")
+SOFIA_PROFILE = "internal"
+
+
+def _checked(field: str, value: str, rule: Any = NUMBER) -> str:
+    try:
+        return str(rule.check(field, value))
+    except UnsafeValue as exc:
+        raise Refused(400, f"{exc.field}: {exc.reason}") from None
+
+
+def extension_of(row: dict[str, str]) -> str:
+    """The phone a channel belongs to: ``sofia/<profile>/<ext>@…`` (calls from it
+    and to it alike)."""
+    m = _PHONE.match(row.get("name", ""))
+    return m[1] if m else ""
+
+
+async def _each_node(runtime: Runtime, cmd: NodeCommand) -> list[ApiResult]:
+    """``cmd`` on every configured node; nodes nobody answers for are left out."""
+    bus = runtime.bus
+
+    async def one(node: str) -> ApiResult | None:
+        try:
+            return await bus.request(bus.subjects.node_command(node), cmd, ApiResult)
+        except BusError:
+            return None
+
+    answers = await asyncio.gather(*(one(n) for n in configured_nodes(runtime.settings)))
+    return [a for a in answers if a is not None]
+
+
+async def channels(runtime: Runtime) -> list[dict[str, str]]:
+    bus = runtime.bus
+
+    async def one(node: str) -> list[dict[str, str]]:
+        try:
+            answer = await bus.request(bus.subjects.node_command(node), ListChannels(), ChannelList)
+        except BusError:
+            return []
+        return [{**row, "node": answer.node} for row in answer.rows]
+
+    nodes = configured_nodes(runtime.settings)
+    return [r for rows in await asyncio.gather(*(one(n) for n in nodes)) for r in rows]
+
+
+def connected_line(row: dict[str, str], peer: dict[str, str] | None) -> tuple[str, str]:
+    """Who the channel talks to: the phone or number on its other leg (a leg we
+    dialled is known by its destination, an incoming one by its caller)."""
+    if peer is None:
+        number = row.get("callee_num") or row.get("dest", "")
+        return row.get("callee_name") or number, number
+    if peer.get("direction") == "outbound":
+        number = extension_of(peer) or peer.get("callee_num") or peer.get("dest", "")
+        return number, number
+    return peer.get("cid_name", ""), peer.get("cid_num", "")
+
+
+def _duration(row: dict[str, str], now: float) -> str:
+    try:
+        seconds = max(int(now) - int(row.get("created_epoch") or now), 0)
+    except ValueError:
+        seconds = 0
+    h, rest = divmod(seconds, 3600)
+    return f"{h:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+@post("/coocenter-api/extensions/current-calls", status_code=200, guards=GUARDS, opt=coocenter.OPT)
+async def current_calls(runtime: AppRuntime) -> Reply:
+    rows = await channels(runtime)
+    by_uuid = {r["uuid"]: r for r in rows}
+    now = time.time()
+    data = []
+    for row in rows:
+        peer = by_uuid.get(row.get("call_uuid", ""))
+        state, desc = _STATES.get(row.get("callstate", ""), ("0", "Down"))
+        if state == "5" and row.get("direction") == "inbound":
+            state, desc = "4", "Ring"
+        name, number = connected_line(row, peer)
+        data.append(
+            {
+                "calleridname": row.get("cid_name", ""),
+                "calleridnum": row.get("cid_num", ""),
+                "channel": row.get("name", ""),
+                "channelstate": state,
+                "channelstatedesc": desc,
+                "connectedlinename": name,
+                "connectedlinenum": number,
+                "duration": _duration(row, now),
+            }
+        )
+    return success("Channels will follow", data)
+
+
+class Registration:
+    def __init__(self, ip: str, ping_ms: float) -> None:
+        self.ip = ip
+        self.ping_ms = ping_ms
+
+
+def parse_registrations(text: str) -> dict[str, Registration]:
+    """``sofia xmlstatus profile <p> reg``: user -> its network IP and ping time (ms)."""
+    out: dict[str, Registration] = {}
+    try:
+        root = ET.fromstring(text)  # noqa: S314 - FreeSWITCH's own answer
+    except ET.ParseError:
+        return out
+    for reg in root.iter("registration"):
+        user = (reg.findtext("user") or "").partition("@")[0]
+        try:
+            ping = float(reg.findtext("ping-time") or "0")
+        except ValueError:
+            ping = 0.0
+        if user:
+            out[user] = Registration(reg.findtext("network-ip") or "", ping)
+    return out
+
+
+async def registrations(runtime: Runtime) -> dict[str, Registration]:
+    found: dict[str, Registration] = {}
+    cmd = Api("sofia", f"xmlstatus profile {SOFIA_PROFILE} reg")
+    for answer in await _each_node(runtime, cmd):
+        found.update(parse_registrations(answer.body))
+    return found
+
+
+async def extensions(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    # config-api's table; call-control only reads it.
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT extn, name FROM extensions WHERE disabled = 0 ORDER BY length(extn), extn"
+    )
+    return rows
+
+
+@get("/coocenter-api/extensions/extension-status", guards=GUARDS, opt=coocenter.OPT)
+async def extension_status(runtime: AppRuntime) -> Reply:
+    regs = await registrations(runtime)
+    data = []
+    for ext in await extensions(runtime.pool):
+        reg = regs.get(ext["extn"])
+        data.append(
+            {
+                "Exten": ext["extn"],
+                "Type": "SIP",
+                "IPAddr": reg.ip if reg and reg.ip else "-none-",
+                "Status": f"OK({round(reg.ping_ms)}ms)" if reg else "UNKNOWN",
+            }
+        )
+    return success("Peer status list will follow", data)
+
+
+def hint_status(registered: bool, calls: list[dict[str, str]]) -> str:
+    if not registered:
+        return UNAVAILABLE
+    states = {c.get("callstate", "") for c in calls}
+    if "HELD" in states:
+        return ON_HOLD
+    if "ACTIVE" in states:
+        return IN_USE
+    if states & {"RINGING", "EARLY", "DIALING"}:
+        return RINGING
+    return IDLE
+
+
+@get("/coocenter-api/extensions/extension-hints-status", guards=GUARDS, opt=coocenter.OPT)
+async def extension_hints_status(runtime: AppRuntime) -> list[dict[str, str]]:
+    regs, rows = await asyncio.gather(registrations(runtime), channels(runtime))
+    out = []
+    for ext in await extensions(runtime.pool):
+        number = ext["extn"]
+        calls = [r for r in rows if extension_of(r) == number]
+        out.append(
+            {
+                "agentName": ext["name"] or number,
+                "extension": number,
+                "extenType": "analogCallCenter",
+                "status": hint_status(number in regs, calls),
+            }
+        )
+    return out
+
+
+def _table(body: str) -> list[dict[str, str]]:
+    """A callcenter_config list: header row, rows, ``+OK``."""
+    lines = [ln for ln in body.splitlines() if ln and not ln.startswith(("+OK", "-ERR"))]
+    if not lines:
+        return []
+    header = lines[0].split("|")
+    return [dict(zip(header, ln.split("|"), strict=False)) for ln in lines[1:]]
+
+
+async def _config_on(runtime: Runtime, node: str, *args: str) -> str:
+    bus = runtime.bus
+    answer = await bus.request(
+        bus.subjects.node_command(node), CallcenterConfig(tuple(args)), ApiResult
+    )
+    return answer.body
+
+
+@get("/coocenter-api/queues/queue-info", guards=GUARDS, opt=coocenter.OPT)
+async def queue_info(runtime: AppRuntime) -> Reply:
+    data: dict[str, list[dict[str, str]]] = {}
+    for node in configured_nodes(runtime.settings):
+        try:
+            queues = _table(await _config_on(runtime, node, "queue", "list"))
+            agents = {
+                a["name"]: a for a in _table(await _config_on(runtime, node, "agent", "list"))
+            }
+            for q in queues:
+                tiers = _table(await _config_on(runtime, node, "queue", "list", "tiers", q["name"]))
+                data[short(q["name"])] = [
+                    {
+                        "name": f"sip/{short(t['agent'])}",
+                        "paused": "1"
+                        if agents.get(t["agent"], {}).get("status") == "On Break"
+                        else "0",
+                        # Asterisk's penalty 0 is mod_callcenter's tier level 1.
+                        "penalty": str(max(int(t.get("level") or 1) - 1, 0)),
+                    }
+                    for t in tiers
+                ]
+        except BusError:
+            continue  # the next node has the same queues (callcenter.conf)
+        break
+    return success("Queue status will follow", data)
+
+
+async def _agent_command(runtime: Runtime, *args: str) -> list[str]:
+    """One callcenter_config line on every node: each node's answer."""
+    try:
+        return [a.body for a in await _each_node(runtime, CallcenterConfig(tuple(args)))]
+    except UnsafeValue as exc:  # pragma: no cover - the handlers check first
+        raise Refused(400, str(exc)) from None
+
+
+def _found(answers: list[str]) -> None:
+    if not answers:
+        raise Refused(503, "no FreeSWITCH node answered")
+    if all(a.startswith("-ERR Agent not found") for a in answers):
+        raise Refused(404, "member: no such agent")
+
+
+@post("/coocenter-api/queues/agent-pause", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    fields = await form(request)
+    member = _checked("member", required(fields, "member"))
+    _checked("queue", fields.get("queue", "") or "x", LABEL)
+    state = fields.get("state", "on").lower()
+    if state not in ("on", "off"):
+        raise Refused(400, "state: must be on or off")
+    status = "On Break" if state == "on" else "Available"
+    _found(await _agent_command(runtime, "agent", "set", "status", agent_name(member), status))
+    return success(f"{'pause' if state == 'on' else 'unpause'} extension success")
+
+
+@post("/coocenter-api/queues/agent-login", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    fields = await form(request)
+    extension = _checked("extension", required(fields, "extension"))
+    queue = _checked("queue", required(fields, "queue"), LABEL)
+    agent = agent_name(extension)
+    added = await _agent_command(runtime, "agent", "add", agent, "callback")
+    if not added:
+        raise Refused(503, "no FreeSWITCH node answered")
+    if any(a.startswith("+OK") for a in added):
+        # Not in callcenter.conf: it rings the phone registered as the extension.
+        await _agent_command(runtime, "agent", "set", "contact", agent, f"user/{extension}")
+    tiers = await _agent_command(runtime, "tier", "add", queue_name(queue), agent, "1", "1")
+    if all(t.startswith("-ERR Queue not found") for t in tiers):
+        raise Refused(404, "queue: no such queue")
+    await _agent_command(runtime, "agent", "set", "status", agent, "Available")
+    return success("login extension success")
+
+
+@post("/coocenter-api/queues/agent-logout", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+async def agent_logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    fields = await form(request)
+    extension = _checked("extension", required(fields, "extension"))
+    if fields.get("queue"):
+        _checked("queue", fields["queue"], LABEL)
+    agent = agent_name(extension)
+    _found(await _agent_command(runtime, "agent", "set", "status", agent, "Logged Out"))
+    return success("logout extension success")
+
+
+async def _calls_of(runtime: Runtime, extension: str) -> list[dict[str, str]]:
+    return [r for r in await channels(runtime) if extension_of(r) == extension]
+
+
+async def _originate(runtime: Runtime, src: str, app: App) -> OriginateResult:
+    bus = runtime.bus
+    context = runtime.settings.originate_context
+    dial = await resolve_dial(bus, context, src, "")
+    try:
+        check_dial_string("src", dial)
+    except UnsafeValue as exc:
+        raise Refused(409, f"src: its route's dial string is refused: {exc.reason}") from None
+    cmd = Originate(
+        uuid=str(uuid.uuid4()), dial=dial, apps=(app,), background=True, context=context
+    )
+    return await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
+
+
+@post(
+    "/coocenter-api/extensions/click-number",
+    status_code=200,
+    guards=GUARDS,
+    opt=coocenter.WRITE_OPT,
+)
+async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    """Ring ``src``; once it answers, it is transferred to ``dst`` in the originating
+    context (the number is routed as if ``src`` had dialled it)."""
+    fields = await form(request)
+    src = _checked("src", required(fields, "src"))
+    dst = _checked("dst", required(fields, "dst"))
+    context = runtime.settings.originate_context
+    result = await _originate(runtime, src, App("transfer", f"{dst} XML {context}"))
+    if not result.ok:
+        raise Refused(502, f"src: {result.cause}")
+    return success("click number success")
+
+
+@post("/coocenter-api/extensions/hangup", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    fields = await form(request)
+    extension = _checked("extension", required(fields, "extension"))
+    calls = await _calls_of(runtime, extension)
+    if not calls:
+        raise Refused(404, "extension: not in a call")
+    bus = runtime.bus
+    for call in calls:
+        try:
+            await bus.request(
+                bus.subjects.node_command(call["node"]), Hangup(call["uuid"]), ApiResult
+            )
+        except BusError as exc:
+            if exc.code != "not_found":
+                raise
+    return success("hangup extension success")
+
+
+@post("/coocenter-api/extensions/transfer", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    """``src``'s call goes to ``dst``: the party ``src`` talks to is transferred
+    (``uuid_transfer``), ``src`` itself when it talks to nobody yet."""
+    fields = await form(request)
+    src = _checked("src", required(fields, "src"))
+    dst = _checked("dst", required(fields, "dst"))
+    calls = await _calls_of(runtime, src)
+    if not calls:
+        raise Refused(404, "src: not in a call")
+    call = calls[0]
+    target = call.get("call_uuid") or call["uuid"]
+    bus = runtime.bus
+    cmd = Transfer(target, dst, runtime.settings.originate_context)
+    await bus.request(bus.subjects.node_command(call["node"]), cmd, ApiResult)
+    # The spec's own spelling.
+    return success("tansfer extension success")
+
+
+@post("/coocenter-api/extensions/extenSpy", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+async def exten_spy(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+    """``src`` listens to ``dst``'s call: ``src`` is rung and runs ``eavesdrop``."""
+    fields = await form(request)
+    src = _checked("src", required(fields, "src"))
+    dst = _checked("dst", required(fields, "dst"))
+    calls = await _calls_of(runtime, dst)
+    if not calls:
+        raise Refused(404, "dst: not in a call")
+    result = await _originate(runtime, src, App("eavesdrop", calls[0]["uuid"]))
+    if not result.ok:
+        raise Refused(502, f"src: {result.cause}")
+    return success("spy extension success")
+
+
+def _bus_refused(_: Request[Any, Any, Any], exc: BusError) -> Response[Reply]:
+    status = 404 if exc.code == "not_found" else 503
+    return Response(Reply("error", f"{exc.code}: {exc}"), status_code=status)
+
+
+route_handlers = [
+    Router(
+        "/",
+        exception_handlers={Refused: coocenter.refused, BusError: _bus_refused},
+        route_handlers=[
+            current_calls,
+            extension_status,
+            extension_hints_status,
+            queue_info,
+            agent_pause,
+            agent_login,
+            agent_logout,
+            click_number,
+            hangup,
+            transfer,
+            exten_spy,
+        ],
+    )
+]

@@ -1,0 +1,76 @@
+"""What every ``/coocenter-api/…`` handler shares: its WEBKEY check, its form and its bodies.
+
+The handlers live where their work is done (call operations in call-control,
+the blacklist in config-api); they skip the token middleware
+(``exclude_from_auth``) and are guarded by coocenter's own rule
+(shared/coocenter_auth.py): with ``SWITCHYARD_COOCENTER_WEBKEY`` set the
+``Authorization`` header must be today's digest, else 401.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from switchyard.shared.coocenter_auth import authorized, local_now
+from switchyard.shared.runtime import Runtime
+
+OPT = {"exclude_from_auth": True, "oplog": False}
+# Writes (login, pause, blacklist) land in the operation log like every write.
+WRITE_OPT = {"exclude_from_auth": True, "oplog": True}
+
+
+class Reply(msgspec.Struct, omit_defaults=True):
+    status: str
+    message: str | None = None
+    data: Any = None
+
+
+class Refused(Exception):
+    """A coocenter request refused: answered ``{"status":"error","message":…}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    runtime: Runtime = connection.app.state.runtime
+    webkey = runtime.settings.coocenter_webkey
+    if webkey and not authorized(
+        webkey, connection.headers.get("authorization"), local_now(runtime.settings.timezone)
+    ):
+        raise Refused(401, "Authorization failed")
+
+
+def refused(_: Request[Any, Any, Any], exc: Refused) -> Response[Reply]:
+    return Response(Reply("error", exc.message), status_code=exc.status)
+
+
+EXCEPTION_HANDLERS = {Refused: refused}
+
+
+def success(message: str | None = None, data: Any = None) -> Reply:
+    return Reply("success", message, data)
+
+
+async def form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The form (or query) fields, names stripped: the spec's own examples send
+    ``-d " src=808&dst=809"`` and ``dst=801& src=802``."""
+    raw = (await request.body()).decode("utf-8", "replace")
+    pairs = parse_qsl(request.scope.get("query_string", b"").decode("utf-8", "replace"))
+    pairs += parse_qsl(raw.strip(), keep_blank_values=True)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def required(fields: dict[str, str], name: str) -> str:
+    value = fields.get(name, "")
+    if not value:
+        raise Refused(400, f"{name}: is required")
+    return value
