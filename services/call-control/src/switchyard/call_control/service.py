@@ -5,7 +5,7 @@ from __future__ import annotations
 from switchyard.call_control import (
     channels_http,
     cli_http,
-    coocenter_http,
+    console_calls,
     gateways_http,
     trunks_http,
 )
@@ -26,7 +26,7 @@ service = Service(
         *gateways_http.route_handlers,
         *trunks_http.route_handlers,
         *cli_http.route_handlers,
-        *coocenter_http.route_handlers,
+        *console_calls.route_handlers,
     ],
     lifespan=replica_lifespan,
     ready=ready,

@@ -12,7 +12,7 @@
       if (isNaN(d)) { return; }
       el.textContent = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
         " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
-      el.title = d.toString();
+      el.title = el.getAttribute("datetime");  // the UTC instant, for a report
       el.removeAttribute("data-local");
     });
   }

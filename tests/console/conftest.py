@@ -1,0 +1,94 @@
+"""The console's browser tests: Playwright drives the system's Chromium
+(Debian's ``chromium``; Playwright's own browser download is not used)
+against the real app on a real port, with real Postgres, NATS and fssim.
+
+Without a Chromium on the PATH (or ``SWITCHYARD_CHROMIUM``) the browser
+tests skip, naming what is missing; ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from switchyard.fssim import Behaviour, Node
+from switchyard.shared import accounts
+from switchyard.shared.service import Service
+from switchyard.shared.settings import Settings
+from tests.conftest import Served, served_stack
+
+ADMIN = ("boss", "boss-password-1")
+VIEWER = ("watcher", "watcher-password-1")
+
+
+def chromium() -> str:
+    for candidate in (os.environ.get("SWITCHYARD_CHROMIUM", ""), "chromium", "chromium-browser"):
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    pytest.skip(
+        "browser test: no Chromium found (apt-get install -y chromium, or SWITCHYARD_CHROMIUM)"
+    )
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Any]:
+    path = chromium()
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.skip("browser test: the playwright package is not installed (uv sync)")
+    async with async_playwright() as p:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        b = await p.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@dataclass
+class Console:
+    served: Served
+    db: asyncpg.Pool
+
+    @property
+    def url(self) -> str:
+        return self.served.base_url
+
+    @property
+    def node(self) -> Node:
+        return self.served.node
+
+    async def page(self, user: tuple[str, str], browser: Any, locale: str = "en-GB") -> Any:
+        """A new browser tab logged in as ``user`` through the login form."""
+        context = await browser.new_context(
+            locale=locale, timezone_id="Asia/Shanghai", viewport={"width": 1200, "height": 800}
+        )
+        page = await context.new_page()
+        await page.goto(f"{self.url}/console/calls")
+        await page.fill("input[name=username]", user[0])
+        await page.fill("input[name=password]", user[1])
+        await page.click("form[action='/console/login'] button[type=submit]")
+        await page.wait_for_url(f"{self.url}/console/calls")
+        return page
+
+
+async def console_stack(
+    settings: Settings, api_token: str, db: asyncpg.Pool, services: Sequence[Service]
+) -> AsyncIterator[Console]:
+    async with db.acquire() as conn:
+        await accounts.create_user(conn, ADMIN[0], ADMIN[1], is_super=True)
+        await accounts.create_user(conn, VIEWER[0], VIEWER[1])
+
+    def setup(node: Node) -> None:
+        node.register_user("1000", behaviour=Behaviour(ring_seconds=1.5))
+
+    async with served_stack(settings, api_token, services, node_setup=setup) as served:
+        yield Console(served, db)

@@ -1,0 +1,108 @@
+"""The live calls page in a real browser: a call placed through the API
+appears, changes state and goes without a reload; an admin hangs it up
+from the page (fssim sees it end, the operation log has it); a viewer gets
+no buttons and a refused POST; zh-CN leaves no English on the page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest_asyncio
+
+from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
+from switchyard.shared.settings import Settings
+from tests.console.conftest import ADMIN, VIEWER, Console, console_stack
+
+TIMEOUT = 15_000  # ms: what the page gets to show a change
+
+
+@pytest_asyncio.fixture
+async def console(settings: Settings, api_token: str, db: asyncpg.Pool) -> AsyncIterator[Console]:
+    async for c in console_stack(settings, api_token, db, [config_api, call_control]):
+        yield c
+
+
+async def _place_call(console: Console) -> str:
+    body = {"destNumber": "1000", "async": True, "cidName": "李雷", "cidNumber": "2000"}
+    r = await console.served.api.post("/api/channels", json=body)
+    assert r.status_code == 200, r.text
+    return str(r.json()["uuid"])
+
+
+async def test_a_call_appears_rings_answers_and_an_admin_hangs_it_up(
+    console: Console, browser: Any
+) -> None:
+    page = await console.page(ADMIN, browser)
+    await page.wait_for_selector("text=No calls.", timeout=TIMEOUT)
+    uuid = await _place_call(console)
+    row = page.locator(f"tr[data-uuid='{uuid}']")
+    await row.locator("text=ringing").wait_for(timeout=TIMEOUT)
+    assert await row.locator("td[data-label=Callee]").inner_text() == "1000"
+    assert await row.locator("td[data-label=Caller]").inner_text() == "2000 李雷"
+    assert await row.locator("td[data-label=Node]").inner_text() == "fs1"
+    assert (await row.locator("td[data-label='Owner replica']").inner_text()) != "none"
+    await row.locator("text=answered").wait_for(timeout=TIMEOUT)
+    # Duration ticks in the page; the start is shown in the viewer's zone with seconds.
+    assert re.fullmatch(r"0:00:0\d", await row.locator("[data-since]").inner_text())
+    started = await row.locator("time").inner_text()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", started), started
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await row.locator("button", has_text="Hang up").click()
+    await row.wait_for(state="detached", timeout=TIMEOUT)
+    await page.wait_for_selector("text=No calls.", timeout=TIMEOUT)
+    assert console.node.find(uuid) is None
+    logged = await console.db.fetchrow(
+        "SELECT operator, resource, action, status FROM operation_logs WHERE path = $1",
+        f"/console/calls/{uuid}/hangup",
+    )
+    assert logged is not None
+    assert dict(logged) == {
+        "operator": "boss",
+        "resource": "channels",
+        "action": "hangup",
+        "status": 200,
+    }
+
+
+async def test_a_viewer_sees_calls_but_cannot_act(console: Console, browser: Any) -> None:
+    page = await console.page(VIEWER, browser)
+    uuid = await _place_call(console)
+    row = page.locator(f"tr[data-uuid='{uuid}']")
+    await row.locator("text=answered").wait_for(timeout=TIMEOUT)
+    assert await row.locator("button").count() == 0
+    assert await page.locator("th", has_text="Actions").count() == 0
+    # Not by hand either, with the browser's cookie and this site's Origin.
+    r = await page.request.post(
+        f"{console.url}/console/calls/{uuid}/hangup", headers={"Origin": console.url}
+    )
+    assert r.status == 403
+    assert console.node.find(uuid) is not None
+    logged = "SELECT count(*) FROM operation_logs WHERE path LIKE '/console/calls/%'"
+    assert await console.db.fetchval(logged) == 0
+
+
+async def test_the_page_in_chinese_has_no_english_left(console: Console, browser: Any) -> None:
+    page = await console.page(ADMIN, browser, locale="zh-CN")
+    uuid = await _place_call(console)
+    row = page.locator(f"tr[data-uuid='{uuid}']")
+    await row.locator("text=已接通").wait_for(timeout=TIMEOUT)
+    text = await page.locator("body").inner_text()
+    titles = await page.eval_on_selector_all(
+        "[title], [data-confirm], [hx-confirm], [aria-label], [data-done]",
+        "els => els.map(e => ['title','hx-confirm','aria-label','data-done']"
+        ".map(a => e.getAttribute(a) || '').join(' '))",
+    )
+    leftover = _english(text + " " + " ".join(titles), allowed={"Switchyard", "English", "UTC"})
+    # Values, not words of the page: the replica id names a host; usernames.
+    owner = await row.locator("td").nth(6).inner_text()
+    leftover -= set(re.findall(r"[A-Za-z]{3,}", owner)) | {"boss"}
+    assert not leftover, leftover
+
+
+def _english(text: str, allowed: set[str]) -> set[str]:
+    return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed}
