@@ -116,8 +116,10 @@ async def test_an_app_runs_after_answer_and_json_apps_run_in_order(
 async def test_a_failed_call_carries_freeswitchs_cause(client: Client) -> None:
     busy = (await client.post("/api/channels", data={"destNumber": "1001"})).json()
     assert (busy["result"], busy["reason"]) == ("error", "USER_BUSY")
+    # 4444 is in no directory: FreeSWITCH's user/ endpoint says SUBSCRIBER_ABSENT
+    # (a known user with no phone registered is USER_NOT_REGISTERED).
     nobody = (await client.post("/api/channels", data={"destNumber": "4444"})).json()
-    assert (nobody["result"], nobody["reason"]) == ("error", "USER_NOT_REGISTERED")
+    assert (nobody["result"], nobody["reason"]) == ("error", "SUBSCRIBER_ABSENT")
 
 
 async def test_async_originate_answers_at_once_with_the_uuid(

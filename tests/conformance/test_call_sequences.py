@@ -104,6 +104,30 @@ async def test_an_answer_without_ringing_has_no_progress_and_marks_a_first(raw: 
         ("CHANNEL_ANSWER", "b", "CS_EXECUTE", "RINGING", "answered"),
         ("CHANNEL_CALLSTATE", "b", "CS_EXECUTE", "ACTIVE", "answered"),
     ]
+    # Given its app as extension, A flips its caller id (CALL_UPDATE), then executes.
+    a = [m[0] for m in _of(frames, "a")]
+    flip = a.index("CALL_UPDATE")
+    assert a[flip - 2 : flip + 4] == [
+        "CHANNEL_ANSWER",
+        "CHANNEL_CALLSTATE",
+        "CALL_UPDATE",
+        "CHANNEL_STATE",
+        "CHANNEL_EXECUTE",
+        "CHANNEL_PARK",
+    ]
+    update = _first(frames, "CALL_UPDATE", "a")
+    assert _moment(update) == ("CALL_UPDATE", "a", "CS_CONSUME_MEDIA", "ACTIVE", "answered")
+    assert event_headers(update)[13] == ("Direction", "RECV")
+    answer_a = _first(frames, "CHANNEL_ANSWER", "a")
+    assert _h(update, "Caller-Caller-ID-Name") == "Outbound%20Call"
+    assert _h(update, "Caller-Caller-ID-Number") == _h(answer_a, "Caller-Callee-ID-Number")
+    assert _h(update, "Caller-Callee-ID-Number") == _h(answer_a, "Caller-Caller-ID-Number")
+    assert _h(update, "variable_pre_transfer_caller_id_number") == _h(
+        answer_a, "Caller-Caller-ID-Number"
+    )
+    assert _h(update, "variable_channel_cid_flipped") == "yes"
+    assert _h(_first(frames, "CHANNEL_PARK", "a"), "Caller-Caller-ID-Name") == "Outbound%20Call"
+    assert "CALL_UPDATE" not in [m[0] for m in _of(frames, "b")]
     # Each leg's hangup, from its own thread.
     ending = [
         "CHANNEL_STATE",  # CS_HANGUP, still showing the old callstate
@@ -153,8 +177,14 @@ async def test_ringing_then_early_media_then_answer(raw: RawEsl) -> None:
         ("CHANNEL_ANSWER", "b", "CS_EXECUTE", "EARLY", "answered"),
         ("CHANNEL_CALLSTATE", "b", "CS_EXECUTE", "ACTIVE", "answered"),
     ]
-    # originate returned on the early media (ignore_early_media is false):
-    # A parked 300 ms before B answered.
+    # originate returned on the early media (ignore_early_media is false): A
+    # flipped its caller id and parked 300 ms before B answered.
+    a = [m for m in _of(frames, "a") if m[0] in ("CALL_UPDATE", "CHANNEL_STATE")]
+    flip = [m[0] for m in a].index("CALL_UPDATE")
+    assert a[flip : flip + 2] == [
+        ("CALL_UPDATE", "a", "CS_CONSUME_MEDIA", "EARLY", "early"),
+        ("CHANNEL_STATE", "a", "CS_EXECUTE", "EARLY", "early"),
+    ]
     park = _first(frames, "CHANNEL_PARK", "a")
     assert (_h(park, "Channel-Call-State"), _h(park, "Answer-State")) == ("EARLY", "early")
     # PROGRESS and PROGRESS_MEDIA carry the channel's data and variables and
@@ -162,7 +192,13 @@ async def test_ringing_then_early_media_then_answer(raw: RawEsl) -> None:
     answer = _first(frames, "CHANNEL_ANSWER", "a")
 
     def shape(f: bytes) -> list[str]:
-        return [k for k, _ in event_headers(f)[13:] if not k.startswith("variable_")]
+        # Without the caller/callee id headers: A's caller id flips when it parks
+        # (CALL_UPDATE), between these events, and an empty name has no header.
+        return [
+            k
+            for k, _ in event_headers(f)[13:]
+            if not k.startswith(("variable_", "Caller-Caller-ID-", "Caller-Callee-ID-"))
+        ]
 
     progress = _first(frames, "CHANNEL_PROGRESS", "a")
     media = _first(frames, "CHANNEL_PROGRESS_MEDIA", "a")

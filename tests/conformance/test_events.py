@@ -89,6 +89,7 @@ CAPTURED_CHANNEL_EVENTS = (
     "CHANNEL_HANGUP",
     "CHANNEL_HANGUP_COMPLETE",
     "CHANNEL_DESTROY",
+    "CALL_UPDATE",
 )
 _MOMENT = ("Channel-Name", "Channel-State", "Channel-Call-State", "Answer-State", "Application")
 

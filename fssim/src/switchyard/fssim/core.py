@@ -877,6 +877,28 @@ class Core:
         a.wake()
         b.wake()
 
+    def sort_cid(self, ch: Channel) -> None:
+        """switch_channel_sort_cid, run when a channel is given its extension: an
+        outbound leg that has not been through it yet (CF_DIALPLAN) flips its caller id
+        (switch_channel_flip_cid). The originated leg of ``originate <dial> &park``
+        then shows the callee as caller (``Outbound Call``/the number) and the caller
+        as callee, with CALL_UPDATE (freeswitch-observed sections 6 and 10, the
+        CALL_UPDATE sample)."""
+        if ch.direction != "outbound" or "channel_cid_flipped" in ch.variables:
+            return
+        p = ch.profile
+        ch.variables["pre_transfer_caller_id_name"] = p.caller_id_name
+        p.caller_id_name, p.callee_id_name = p.callee_id_name, p.caller_id_name
+        ch.variables["pre_transfer_caller_id_number"] = p.caller_id_number
+        p.caller_id_number, p.callee_id_number = p.callee_id_number, p.caller_id_number
+        ch.variables["channel_cid_flipped"] = "yes"
+        top = [("Direction", "RECV")]
+        if ch.peer is not None:
+            top.append(("Bridged-To", ch.peer.uuid))
+        self.channel_event(
+            ch, "CALL_UPDATE", "switch_channel.c", "switch_channel_flip_cid", 3277, top=top
+        )
+
     def execute_event(
         self, ch: Channel, app: str, data: str, app_uuid: str, response: str | None = None
     ) -> None:

@@ -42,6 +42,7 @@ class Executor:
             if actions is None:
                 node.hangup(ch, "NO_ROUTE_DESTINATION")
                 return
+            node.sort_cid(ch)  # the extension is set: an originated leg's caller id flips
             node.set_running_state(ch, "CS_EXECUTE")
             await self.run_actions(ch, actions)
             if ch.transfer_to is not None and ch.is_up:
@@ -90,6 +91,7 @@ class Executor:
 
     async def run_app(self, ch: Channel, app: str, data: str) -> None:
         """An originated leg told to run one app (``originate … &app(data)``), then hang up."""
+        self.core.sort_cid(ch)  # mod_commands sets the app as its extension
         self.core.set_running_state(ch, "CS_EXECUTE")
         await self.execute(ch, app, data)
         await self.run_pending(ch)

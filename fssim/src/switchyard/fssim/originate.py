@@ -333,6 +333,11 @@ def _loopback(
         codec=("L16", "8000", "128000"),
         endpoint="loopback",
     )
+    if len(parts) > 1:
+        # With a context in the dial string the A leg's callee number is that
+        # context, so its flipped caller id is Outbound Call / <context>
+        # (freeswitch-observed, the loopback quirk).
+        a.profile.callee_id_number = context
     b_profile = Profile(
         dialplan=dialplan,
         caller_id_name=a.profile.caller_id_name,
