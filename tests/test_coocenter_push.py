@@ -46,6 +46,11 @@ def _pushes(rx: Receiver) -> list[dict[str, Any]]:
     return [json.loads(got.body) for got in rx.received]
 
 
+def _idle(received: list[Received], exten: str) -> bool:
+    idle = {"event": "extensionstatus", "exten": exten, "status": "0", "statustext": "Idle"}
+    return any(json.loads(g.body) == idle for g in received)
+
+
 def _local(epoch_us: int) -> str:
     return dt.datetime.fromtimestamp(epoch_us // 1_000_000, ZoneInfo(ZONE)).strftime(
         "%Y-%m-%d %H:%M:%S"
@@ -72,57 +77,42 @@ def _settings(settings: Settings, url: str) -> Settings:
 async def test_click_to_call_pushes_dialbegin_dialend_hangup_cdr_in_order(
     settings: Settings, api_token: str
 ) -> None:
-    async with Receiver() as rx:
-        async with served_stack(
+    async with (
+        Receiver() as rx,
+        served_stack(
             _settings(settings, f"{rx.url}/coocenter"),
             api_token,
             [config_api, call_control, event_relay],
             node_setup=_phones,
-        ) as stack:
-            # The setting keeps a read-only system subscription of format coocenter.
-            listed = (await stack.api.get("/api/webhooks")).json()["data"]
-            (system,) = [w for w in listed if w["system"]]
-            assert (system["format"], system["url"]) == ("coocenter", f"{rx.url}/coocenter")
-            r = await stack.api.put(f"/api/webhooks/{system['id']}", json={"enabled": False})
-            assert r.status_code == 403 and "SWITCHYARD_COOCENTER_PUSH_URL" in r.text
+        ) as stack,
+    ):
+        # The setting keeps a read-only system subscription of format coocenter.
+        listed = (await stack.api.get("/api/webhooks")).json()["data"]
+        (system,) = [w for w in listed if w["system"]]
+        assert (system["format"], system["url"]) == ("coocenter", f"{rx.url}/coocenter")
+        r = await stack.api.put(f"/api/webhooks/{system['id']}", json={"enabled": False})
+        assert r.status_code == 403 and "SWITCHYARD_COOCENTER_PUSH_URL" in r.text
 
-            await _relay_leads(stack)
-            r = await stack.api.post(
-                "/api/channels",
-                json={"destNumber": "1000", "cidNumber": "4000", "app": "bridge",
-                      "args": "user/1001"},
-            )  # fmt: skip
-            assert r.json()["result"] == "ok", r.text
-            a = stack.node.find(r.json()["uuid"])
-            assert a is not None
-            await eventually(lambda: a.peer is not None, 10)
-            b = a.peer
-            assert b is not None
-            await asyncio.sleep(1.1)  # a whole second of talk: billsec 1
-            r = await stack.api.delete(f"/api/channels/{a.uuid}")
-            assert r.status_code == 200, r.text
+        await _relay_leads(stack)
+        r = await stack.api.post(
+            "/api/channels",
+            json={"destNumber": "1000", "cidNumber": "4000", "app": "bridge", "args": "user/1001"},
+        )
+        assert r.json()["result"] == "ok", r.text
+        a = stack.node.find(r.json()["uuid"])
+        assert a is not None
+        await eventually(lambda: a.peer is not None, 10)
+        b = a.peer
+        assert b is not None
+        await asyncio.sleep(1.1)  # a whole second of talk: billsec 1
+        r = await stack.api.delete(f"/api/channels/{a.uuid}")
+        assert r.status_code == 200, r.text
 
-            def cdr_came(received: list[Received]) -> bool:
-                return any(json.loads(g.body)["event"] == "cdr" for g in received)
+        def cdr_came(received: list[Received]) -> bool:
+            return any(json.loads(g.body)["event"] == "cdr" for g in received)
 
-            await rx.wait_for(cdr_came)
-            # The extensions' last statuses come after their hangups.
-            await rx.wait_for(
-                lambda got: (
-                    sum(
-                        json.loads(g.body)
-                        == {
-                            "event": "extensionstatus",
-                            "exten": ext,
-                            "status": "0",
-                            "statustext": "Idle",
-                        }
-                        for g in got
-                        for ext in ("1000", "1001")
-                    )
-                    == 2
-                )  # fmt: skip
-            )
+        await rx.wait_for(cdr_came)
+        await rx.wait_for(lambda got: _idle(got, "1000") and _idle(got, "1001"))
 
     pushes = _pushes(rx)
     calls = [p for p in pushes if p["event"] != "extensionstatus"]
@@ -232,15 +222,17 @@ def _queue_end(node: Node, member: Any, agent_uuid: str, joined: int) -> None:
 
 
 async def test_a_queue_call_pushes_a_cc_cdr(settings: Settings, api_token: str) -> None:
-    async with Receiver() as rx:
-        async with served_stack(
+    async with (
+        Receiver() as rx,
+        served_stack(
             _settings(settings, rx.url), api_token, [config_api, call_control, event_relay]
-        ) as stack:
-            await _relay_leads(stack)
-            member = stack.node.inject_call("85322361", "4008001234", context="public")
-            joined = member.created_us // 1_000_000 + 1
-            _queue_end(stack.node, member, "a9e1b7c2-0000-4000-8000-000000000002", joined)
-            await rx.wait_for(lambda got: any(json.loads(g.body)["event"] == "cc_cdr" for g in got))
+        ) as stack,
+    ):
+        await _relay_leads(stack)
+        member = stack.node.inject_call("85322361", "4008001234", context="public")
+        joined = member.created_us // 1_000_000 + 1
+        _queue_end(stack.node, member, "a9e1b7c2-0000-4000-8000-000000000002", joined)
+        await rx.wait_for(lambda got: any(json.loads(g.body)["event"] == "cc_cdr" for g in got))
     (record,) = [p for p in _pushes(rx) if p["event"] == "cc_cdr"]
     assert record == {
         "event": "cc_cdr",
