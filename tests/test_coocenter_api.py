@@ -243,3 +243,27 @@ async def test_current_calls_hangup_and_click_number(
             for r in node.xml_curl_requests
         )
     )
+
+
+async def test_blacklist_index_create_delete_on_config_apis_blacklists(
+    client: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    r = await client.get("/coocenter-api/blacklist/index", headers=FORM)
+    assert r.json() == {"status": "success", "data": []}
+    for number in ("123456", "123123"):
+        r = await client.post(
+            "/coocenter-api/blacklist/create", headers=FORM, content=f"number={number}"
+        )
+        assert r.json() == {"status": "success", "message": "Updated database successfully"}
+    r = await client.get("/coocenter-api/blacklist/index", headers=FORM)
+    assert r.json() == {"status": "success", "data": ["123456", "123123"]}
+    r = await client.request(
+        "DELETE", "/coocenter-api/blacklist/delete", headers=FORM, content="number=123456"
+    )
+    assert r.json() == {"status": "success", "message": "Key deleted successfully"}
+    r = await client.get("/coocenter-api/blacklist/index", headers=FORM)
+    assert r.json()["data"] == ["123123"]
+    # It is config-api's blacklist "coocenter", which routes refuse like any other.
+    assert await db.fetchval("SELECT list_type FROM blacklists WHERE name = 'coocenter'") == 0
+    r = await client.post("/coocenter-api/blacklist/create", headers=FORM, content="number=1{2}")
+    assert r.status_code == 400 and r.json()["message"].startswith("number:")

@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Router
 
-from switchyard.config_api import demo
+from switchyard.config_api import console_routes, demo
 from switchyard.config_api.framework import openapi
 from switchyard.config_api.framework.readcache import ReadCache
 from switchyard.config_api.fsxml import endpoint
@@ -19,6 +19,7 @@ from switchyard.config_api.resources import (
     blacklists,
     blocks,
     contexts,
+    coocenter_blacklist,
     device_provisions,
     dicts,
     dods,
@@ -38,6 +39,7 @@ from switchyard.config_api.resources import (
     worker_checks,
 )
 from switchyard.config_api.state import NAME, ConfigApiState, dependencies
+from switchyard.shared.http import coocenter
 from switchyard.shared.messages import RouteRequest
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service, Slot
@@ -81,7 +83,20 @@ async def ready(state: Any) -> str | None:
 
 def _handlers(config: Slot[ConfigApiState]) -> list[Any]:
     # One router so every handler gets the ``config`` dependency (state.py).
-    return [Router("/", route_handlers=_documented(config), dependencies=dependencies(config))]
+    return [
+        Router("/", route_handlers=_documented(config), dependencies=dependencies(config)),
+        # coocenter's blacklist: its own auth and reply bodies, outside the XSwitch schema.
+        Router(
+            "/",
+            route_handlers=coocenter_blacklist.route_handlers,
+            dependencies=dependencies(config),
+            exception_handlers=coocenter.EXCEPTION_HANDLERS,
+        ),
+        # The console's route explain page (docs/console.md), outside the schema.
+        Router(
+            "/", route_handlers=console_routes.route_handlers, dependencies=dependencies(config)
+        ),
+    ]
 
 
 def _documented(config: Slot[ConfigApiState]) -> list[Any]:

@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.types import ExceptionHandlersMap
 
 from switchyard.shared.coocenter_auth import authorized, local_now
 from switchyard.shared.runtime import Runtime
@@ -53,7 +54,7 @@ def refused(_: Request[Any, Any, Any], exc: Refused) -> Response[Reply]:
     return Response(Reply("error", exc.message), status_code=exc.status)
 
 
-EXCEPTION_HANDLERS = {Refused: refused}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {Refused: refused}
 
 
 def success(message: str | None = None, data: Any = None) -> Reply:
