@@ -443,38 +443,21 @@ async def edit_param_by_body(
     return Ok(data=PARAMS.render(row))
 
 
-async def _delete_param(route_id: int, param_id: int, config: ConfigApiState) -> Ok:
-    async with config.write() as tx:
-        await children.remove(tx, PARAMS, route_id, param_id)
-    return Ok(data=1)
+def _delete_param(path: str, operation_id: str) -> HTTPRouteHandler:
+    """Deleting a route parameter: XSwitch serves it under ``param`` and ``params``."""
 
+    @delete(
+        path,
+        status_code=200,
+        operation_id=operation_id,
+        opt=oa.doc(reply=oa.envelope({"type": "integer", "const": 1})),
+    )
+    async def delete_param(route_id: PathId, param_id: PathId, config: ConfigApi) -> Ok:
+        async with config.write() as tx:
+            await children.remove(tx, PARAMS, route_id, param_id)
+        return Ok(data=1)
 
-@delete(
-    "/api/routes/{route_id:int}/param/{param_id:int}",
-    status_code=200,
-    operation_id="delete_route_param",
-    opt=oa.doc(reply=oa.envelope({"type": "integer", "const": 1})),
-)
-async def delete_param(
-    route_id: PathId,
-    param_id: PathId,
-    config: ConfigApi,
-) -> Ok:
-    return await _delete_param(route_id, param_id, config)
-
-
-@delete(
-    "/api/routes/{route_id:int}/params/{param_id:int}",
-    status_code=200,
-    operation_id="delete_route_param_plural",
-    opt=oa.doc(reply=oa.envelope({"type": "integer", "const": 1})),
-)
-async def delete_param_plural(
-    route_id: PathId,
-    param_id: PathId,
-    config: ConfigApi,
-) -> Ok:
-    return await _delete_param(route_id, param_id, config)
+    return delete_param
 
 
 def route_handlers() -> list[HTTPRouteHandler]:
@@ -489,6 +472,8 @@ def route_handlers() -> list[HTTPRouteHandler]:
         add_param,
         edit_param,
         edit_param_by_body,
-        delete_param,
-        delete_param_plural,
+        _delete_param("/api/routes/{route_id:int}/param/{param_id:int}", "delete_route_param"),
+        _delete_param(
+            "/api/routes/{route_id:int}/params/{param_id:int}", "delete_route_param_plural"
+        ),
     ]
