@@ -200,6 +200,19 @@ class Relay:
             deliver_policy=DeliverPolicy.NEW,  # a new relay starts from now, not 7 days back
             max_ack_pending=20_000,
         )
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            info = await js.consumer_info(subjects.events_stream, subjects.events_consumer)
+            if info.num_ack_pending:
+                # A previous leader fetched events and never recorded them: the
+                # stream would offer them again only after ACK_WAIT, behind the
+                # newer events of the same calls, breaking each call's order.
+                # Start over from the first unacknowledged event instead; the
+                # ones recorded since are known by their Nats-Msg-Id and skipped.
+                floor = info.ack_floor.stream_seq if info.ack_floor else 0
+                log.info("resuming the event stream at %d (unacknowledged events)", floor + 1)
+                await js.delete_consumer(subjects.events_stream, subjects.events_consumer)
+                config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+                config.opt_start_seq = (floor or 0) + 1
         return await js.pull_subscribe(
             subjects.events_all,
             durable=subjects.events_consumer,
