@@ -235,10 +235,13 @@ async def test_plain_values_use_freeswitchs_url_encoding(raw: RawEsl) -> None:
         f"api originate {{origination_caller_id_name='{name}'}}loopback/9999 &park"
     )
     a_leg = body_of(reply)[4:].strip()
-    frame = (await raw.events_until(lambda f: a_leg in f))[-1]
-    # , / ~ stay; space & + : @ are escaped; an existing %41 is left alone (the quirk).
-    assert _header(frame, "Caller-Caller-ID-Name") == "A%20b%26c%2Bd%3Ae%40f/g,h~i%41"
-    await raw.reply(f"api uuid_kill {a_leg.decode()}")
+    try:
+        frame = (await raw.events_until(lambda f: a_leg in f))[-1]
+        # , / ~ stay; space & + : @ are escaped; an existing %41 is left alone (the quirk).
+        assert _header(frame, "Caller-Caller-ID-Name") == "A%20b%26c%2Bd%3Ae%40f/g,h~i%41"
+    finally:
+        # A failure here once left this call parked on the real node (section 2).
+        await raw.reply(f"api uuid_kill {a_leg.decode()}")
 
 
 async def test_our_client_never_lets_a_caller_name_forge_unique_id(target: Target) -> None:
