@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from benchmarks.harness import Context, latencies, rate
+from benchmarks.harness import Context, one_at_a_time
 from switchyard.shared.bus import Bus
 from switchyard.shared.subjects import Subjects
 
@@ -36,35 +36,16 @@ async def run(ctx: Context) -> None:
         async def bare() -> object:
             return await bus.nc.request(raw_subject, b'{"n":1}', timeout=5)
 
-        await rate(200, typed)  # warm up both paths
-        await rate(200, bare)
-        bare_rate = await rate(N, bare)
-        typed_rate = await rate(N, typed)
-        ctx.report("bare nats-py request (baseline)", bare_rate, "req/s")
-        ctx.report(
+        await one_at_a_time(
+            ctx,
             "Bus.request (typed, traced envelope)",
-            typed_rate,
-            "req/s",
-            baseline=bare_rate,
-            baseline_name="bare",
-        )
-        p50, p99 = await latencies(N, typed)
-        bp50, bp99 = await latencies(N, bare)
-        ctx.report(
-            "Bus.request p50",
-            p50,
-            "ms",
-            baseline=bp50,
-            baseline_name="bare p50",
-            higher_is_better=False,
-        )
-        ctx.report(
-            "Bus.request p99",
-            p99,
-            "ms",
-            baseline=bp99,
-            baseline_name="bare p99",
-            higher_is_better=False,
+            typed,
+            bare,
+            n=N,
+            warm=200,
+            unit="req/s",
+            bare_label="bare nats-py request",
+            short="Bus.request",
         )
     finally:
         await bus.close()

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import Context, latencies, rate
+from benchmarks.harness import Context, one_at_a_time
 from benchmarks.simcall import channel_events, esl_handshake
 from switchyard.call_control.esl import EslClient, EslEvent
 from switchyard.shared.embedded import free_port, switchyard_command
@@ -204,35 +204,16 @@ async def _round_trip(ctx: Context) -> None:
         async def ours() -> str:
             return await client.api("uuid_exists x")
 
-        await rate(300, bare)
-        await rate(300, ours)
-        bare_rate = await rate(API_CALLS, bare)
-        our_rate = await rate(API_CALLS, ours)
-        ctx.report("bare socket api (baseline)", bare_rate, "calls/s")
-        ctx.report(
+        our_rate = await one_at_a_time(
+            ctx,
             "EslClient.api, one connection",
-            our_rate,
-            "calls/s",
-            baseline=bare_rate,
-            baseline_name="bare",
-        )
-        p50, p99 = await latencies(API_CALLS, ours)
-        b50, b99 = await latencies(API_CALLS, bare)
-        ctx.report(
-            "EslClient.api p50",
-            p50,
-            "ms",
-            baseline=b50,
-            baseline_name="bare p50",
-            higher_is_better=False,
-        )
-        ctx.report(
-            "EslClient.api p99",
-            p99,
-            "ms",
-            baseline=b99,
-            baseline_name="bare p99",
-            higher_is_better=False,
+            ours,
+            bare,
+            n=API_CALLS,
+            warm=300,
+            unit="calls/s",
+            bare_label="bare socket api",
+            short="EslClient.api",
         )
 
         samples: list[float] = []

@@ -74,6 +74,41 @@ async def latencies(n: int, one: Callable[[], Awaitable[object]]) -> tuple[float
     return q[49], q[98]
 
 
+async def one_at_a_time(
+    ctx: Context,
+    label: str,
+    ours: Callable[[], Awaitable[object]],
+    bare: Callable[[], Awaitable[object]],
+    *,
+    n: int,
+    warm: int,
+    unit: str,
+    bare_label: str,
+    short: str,
+) -> float:
+    """``ours`` beside ``bare`` (the baseline), one call at a time: both warmed
+    up, then their rates, then the p50/p99 latency of ours (``short`` names
+    it) against bare's. Returns the rate of ours."""
+    await rate(warm, ours)
+    await rate(warm, bare)
+    bare_rate = await rate(n, bare)
+    our_rate = await rate(n, ours)
+    ctx.report(f"{bare_label} (baseline)", bare_rate, unit)
+    ctx.report(label, our_rate, unit, baseline=bare_rate, baseline_name="bare")
+    mine = await latencies(n, ours)
+    base = await latencies(n, bare)
+    for q, ms, base_ms in zip((50, 99), mine, base, strict=True):
+        ctx.report(
+            f"{short} p{q}",
+            ms,
+            "ms",
+            baseline=base_ms,
+            baseline_name=f"bare p{q}",
+            higher_is_better=False,
+        )
+    return our_rate
+
+
 @contextlib.contextmanager
 def backing() -> Iterator[Context]:
     """Postgres and NATS from SWITCHYARD_TEST_* when set, else embedded ones."""
