@@ -159,12 +159,18 @@ async def test_cached_reads_follow_writes_on_both_replicas(replicas: list[Replic
     for r in (a, b):  # both replicas have read (and kept) the row and the count
         assert named("before")(await r.client.get(path))
     total = (await b.client.get(page)).json()["rowCount"]
+    await a.client.get(page)
+
+    def listed_as(name: str) -> Any:
+        return lambda resp: name in [r["name"] for r in resp.json()["data"]]
 
     resp = await a.client.put(path, json={"name": "after"})
     assert resp.status_code == 200, resp.text
     # The replica that wrote answers its own write at once, not from what it kept.
     assert named("after")(await a.client.get(path))
+    assert listed_as("after")(await a.client.get(page))
     await read_within(b, path, named("after"), time.monotonic())
+    await read_within(b, page, listed_as("after"), time.monotonic())
 
     acked = await write_route(a, "another", "559", gid)
     assert (await a.client.get(page)).json()["rowCount"] == total + 1
