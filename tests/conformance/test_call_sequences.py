@@ -275,3 +275,29 @@ async def test_a_b_leg_that_answers_and_hangs_up_at_once_fails_originate(raw: Ra
         assert _h(_first(frames, "CHANNEL_HANGUP", leg), "Hangup-Cause") == "NORMAL_CLEARING"
     reply, _ = await _call(raw, "loopback/9198200/sy_observe")
     assert re.fullmatch(r"\+OK [0-9a-f-]{36}\n", reply)
+
+
+async def test_ignoring_early_media_returns_on_the_answer(raw: RawEsl) -> None:
+    # The same call as the early-media one; originate now returns only when B
+    # answers, so A parks answered (freeswitch-observed section 10b).
+    reply, frames = await _call(
+        raw, "{ignore_early_media=true}loopback/9999/sy_observe", kill_after="CHANNEL_PARK"
+    )
+    assert reply.startswith("+OK ")
+    names = [m[0] for m in _of(frames, "a", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER")]
+    assert names == ["CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER"]
+    park = _first(frames, "CHANNEL_PARK", "a")
+    assert (_h(park, "Channel-Call-State"), _h(park, "Answer-State")) == ("ACTIVE", "answered")
+
+
+async def test_an_error_endpoint_fails_without_a_channel(raw: RawEsl) -> None:
+    await raw.reply("event plain ALL")
+    reply = await raw.reply("api originate error/CALL_REJECTED &park")
+    assert body_of(reply) == b"-ERR CALL_REJECTED\n"
+    # No channel was made: the next channel event on this socket is a later call's.
+    ok = body_of(await raw.reply("api originate loopback/9196 &park")).decode()
+    a_leg = ok[4:].strip()
+    frames = await raw.events_until(lambda f: _h(f, "Event-Name") == "CHANNEL_OUTGOING")
+    channel_events = [f for f in frames if _h(f, "Unique-ID")]
+    assert [_h(f, "Unique-ID") for f in channel_events[:1]] == [a_leg]
+    await raw.reply(f"api uuid_kill {a_leg}")
