@@ -35,7 +35,7 @@ from nats.js.api import KeyValueConfig
 
 from benchmarks import harness
 from benchmarks.harness import Context
-from benchmarks.simcall import channel_events, relaying_agent
+from benchmarks.simcall import channel_events, esl_ingest_rate, relaying_agent
 from switchyard.call_control.esl import EslClient
 from switchyard.call_control.events import stream_config
 from switchyard.fssim.event import Event
@@ -242,21 +242,7 @@ async def _ingest(ctx: Context) -> None:
 
     # Baseline: the bare client parsing and delivering the stream.
     proc, port = await asyncio.to_thread(blaster)
-    got = 0
-    done = asyncio.Event()
-
-    def count(_: object) -> None:
-        nonlocal got
-        got += 1
-        if got >= EVENTS:
-            done.set()
-
-    client = EslClient("127.0.0.1", port, "ClueCon", on_event=count, events=("ALL",))
-    start = time.perf_counter()
-    await client.start()
-    await asyncio.wait_for(done.wait(), 120)
-    bare = EVENTS / (time.perf_counter() - start)
-    await client.close()
+    bare = await esl_ingest_rate(port, EVENTS)
     proc.kill()
     proc.wait()
 

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Context, one_at_a_time
-from benchmarks.simcall import channel_events, esl_handshake
-from switchyard.call_control.esl import EslClient, EslEvent
+from benchmarks.simcall import channel_events, esl_handshake, esl_ingest_rate
+from switchyard.call_control.esl import EslClient
 from switchyard.shared.embedded import free_port, switchyard_command
 
 EVENTS = 20_000
@@ -110,25 +110,6 @@ async def _blaster(fmt: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int, i
     return proc, port, n, mean
 
 
-async def _our_ingest(port: int) -> float:
-    got = 0
-    done = asyncio.Event()
-
-    def on_event(e: EslEvent) -> None:
-        nonlocal got
-        got += 1
-        if got >= EVENTS:
-            done.set()
-
-    client = EslClient("127.0.0.1", port, "ClueCon", on_event=on_event, events=("ALL",))
-    start = time.perf_counter()
-    await client.start()
-    await asyncio.wait_for(done.wait(), 120)
-    elapsed = time.perf_counter() - start
-    await client.close()
-    return got / elapsed
-
-
 def _greenswitch_ingest(port: int) -> float:
     out = subprocess.run(
         [sys.executable, "-c", GREENSWITCH_READER, "127.0.0.1", str(port), str(EVENTS)],
@@ -145,7 +126,7 @@ async def _ingest(ctx: Context, tmp: Path) -> None:
     for fmt in ("json", "plain"):
         proc, port, per_call, mean = await _blaster(fmt, tmp)
         try:
-            results[f"ours-{fmt}"] = await _our_ingest(port)
+            results[f"ours-{fmt}"] = await esl_ingest_rate(port, EVENTS)
             if fmt == "plain":
                 results["greenswitch"] = await asyncio.to_thread(_greenswitch_ingest, port)
         finally:

@@ -1,16 +1,19 @@
 """One simulated call's channel events, recorded from an fssim node: the
 events the ESL, call-control and event-relay benchmarks replay; the ESL
-handshake their event blasters answer a client with; and the call-control
-agent that relays a blaster's events onto the bus."""
+handshake their event blasters answer a client with; how fast EslClient
+reads a blaster; and the call-control agent that relays a blaster's events
+onto the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 from nats.js.kv import KeyValue
 
 from switchyard.call_control.agent import NodeAgent
+from switchyard.call_control.esl import EslClient
 from switchyard.call_control.events import EventPublisher
 from switchyard.call_control.nodes import NodeConfig
 from switchyard.fssim import Node
@@ -87,3 +90,24 @@ async def relaying_agent(
         standby=standby,
     )
     return agent, publisher
+
+
+async def esl_ingest_rate(port: int, events: int) -> float:
+    """Events per second an EslClient subscribed to every event parses and
+    delivers from the blaster on ``port``, over its first ``events``."""
+    got = 0
+    done = asyncio.Event()
+
+    def count(_: object) -> None:
+        nonlocal got
+        got += 1
+        if got >= events:
+            done.set()
+
+    client = EslClient("127.0.0.1", port, "ClueCon", on_event=count, events=("ALL",))
+    start = time.perf_counter()
+    await client.start()
+    await asyncio.wait_for(done.wait(), 120)
+    elapsed = time.perf_counter() - start
+    await client.close()
+    return got / elapsed
