@@ -287,3 +287,18 @@ async def test_ping_times_and_the_control_port() -> None:
         await raw.close()
         await client.close()
         await control.stop()
+
+
+@pytest.mark.fssim_only
+async def test_a_phone_that_does_not_register_again_expires(
+    target: Target, client: EslClient
+) -> None:
+    raw = await RawEsl.connect(target)
+    await raw.reply("event plain CUSTOM sofia::expire")
+    target.sim.expires_late_margin = 0  # mod_sofia keeps it 60 s past its Expires
+    reg = target.sim.register_user("1004", expires=1)
+    frame = (await raw.events_until(lambda f: b"sofia%3A%3Aexpire" in f))[-1]
+    assert dict(event_headers(frame))["call-id"] == reg.call_id
+    assert await client.api("sofia_contact 1004") == "error/user_not_registered"
+    assert await client.api("originate user/1004 &park") == "-ERR USER_NOT_REGISTERED\n"
+    await raw.close()

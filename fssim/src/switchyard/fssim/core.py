@@ -172,6 +172,10 @@ class Core:
         self.directory: set[tuple[str, str]] = {(u, ipv4) for u in STOCK_USERS}
         self.registrations: dict[str, Registration] = {}
         self.registration_table = RegistrationTable(self.hostname, lag=show_channels_lag)
+        self._expiries: dict[str, asyncio.TimerHandle] = {}  # Call-ID -> its sofia::expire
+        # The profile's sip-expires-late-margin: how long past its Expires a phone
+        # stays registered (a test may shorten it).
+        self.expires_late_margin = EXPIRES_LATE_MARGIN
         self._phone_ports = 5060  # each new phone takes the next even port from 5062
         self.profiles = {"internal": "sip:mod_sofia@127.0.0.1:5060"}
         self.gateways: dict[str, Gateway] = {"example": Gateway("example")}
@@ -230,6 +234,9 @@ class Core:
         for ch in list(self.channels.values()):
             self.hangup(ch, "SYSTEM_SHUTDOWN")
         self.channel_table.clear()
+        for timer in self._expiries.values():
+            timer.cancel()
+        self._expiries.clear()
         for task in list(self._tasks):
             task.cancel()
 
@@ -337,6 +344,9 @@ class Core:
         sip_registrations and the core DB, then sofia::register fires."""
         for old in self.find_registrations(user, host, profile):
             self.registrations.pop(old.call_id, None)
+            timer = self._expiries.pop(old.call_id, None)
+            if timer is not None:
+                timer.cancel()
         if not network_port:
             self._phone_ports += 2
             network_port = self._phone_ports
@@ -349,7 +359,7 @@ class Core:
             network_port=network_port,
             contact=contact_of(user, ip, network_port),
             exptime=expires,
-            expires_at=int(time.time()) + expires + EXPIRES_LATE_MARGIN,
+            expires_at=int(time.time()) + expires + self.expires_late_margin,
             user_agent=user_agent,
             profile=profile,
             behaviour=behaviour,
@@ -357,7 +367,17 @@ class Core:
         self.registrations[reg.call_id] = reg
         self.registration_table.write(reg)
         self.registration_event(reg, "sofia::register")
+        with contextlib.suppress(RuntimeError):  # no loop: nothing runs out
+            self._expiries[reg.call_id] = asyncio.get_running_loop().call_later(
+                max(reg.expires_at - time.time(), 0), self._expire, reg
+            )
         return reg
+
+    def _expire(self, reg: Registration) -> None:
+        """The phone did not register again in time: sofia_reg_check_expire drops it."""
+        self._expiries.pop(reg.call_id, None)
+        if self.registrations.get(reg.call_id) is reg:
+            self.drop_registrations(reg.user, reg.host, "sofia::expire")
 
     def drop_registrations(self, user: str, host: str, subclass: str) -> bool:
         """Remove ``user``'s registrations (at ``host``, or anywhere) with the event
@@ -365,6 +385,9 @@ class Core:
         gone = self.find_registrations(user, host)
         for reg in gone:
             self.registrations.pop(reg.call_id, None)
+            timer = self._expiries.pop(reg.call_id, None)
+            if timer is not None:
+                timer.cancel()
             self.registration_table.write(reg, delete=True)
             self.registration_event(reg, subclass)
         return bool(gone)
