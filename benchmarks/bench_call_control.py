@@ -179,21 +179,11 @@ async def _originate_in(ctx: Context, db_url: str, token: str) -> None:
     ctx.report(
         "bare ESL originate p50", harness.percentile(bare_s, 50), "ms", higher_is_better=False
     )
-    ctx.report(
-        "POST /api/channels p50",
-        harness.percentile(full_s, 50),
-        "ms",
-        baseline=harness.percentile(bare_s, 50),
-        baseline_name="bare p50",
-        higher_is_better=False,
-    )
-    ctx.report(
-        "POST /api/channels p99",
-        harness.percentile(full_s, 99),
-        "ms",
-        baseline=harness.percentile(bare_s, 99),
-        baseline_name="bare p99",
-        higher_is_better=False,
+    harness.report_latency(
+        ctx,
+        "POST /api/channels",
+        (harness.percentile(full_s, 50), harness.percentile(full_s, 99)),
+        (harness.percentile(bare_s, 50), harness.percentile(bare_s, 99)),
     )
     ctx.report(f"bare ESL, {IN_FLIGHT} in flight (baseline)", bare_par, "calls/s")
     ctx.report(

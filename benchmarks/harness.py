@@ -95,18 +95,23 @@ async def one_at_a_time(
     our_rate = await rate(n, ours)
     ctx.report(f"{bare_label} (baseline)", bare_rate, unit)
     ctx.report(label, our_rate, unit, baseline=bare_rate, baseline_name="bare")
-    mine = await latencies(n, ours)
-    base = await latencies(n, bare)
-    for q, ms, base_ms in zip((50, 99), mine, base, strict=True):
+    report_latency(ctx, short, await latencies(n, ours), await latencies(n, bare))
+    return our_rate
+
+
+def report_latency(
+    ctx: Context, label: str, ours: tuple[float, float], base: tuple[float, float]
+) -> None:
+    """Our p50 and p99 (ms) against the bare baseline's."""
+    for q, ms, base_ms in zip((50, 99), ours, base, strict=True):
         ctx.report(
-            f"{short} p{q}",
+            f"{label} p{q}",
             ms,
             "ms",
             baseline=base_ms,
             baseline_name=f"bare p{q}",
             higher_is_better=False,
         )
-    return our_rate
 
 
 @contextlib.contextmanager
