@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
 from switchyard.fssim import Behaviour, Node
 from switchyard.shared import accounts
-from switchyard.shared.service import Service
 from switchyard.shared.settings import Settings
 from tests.conftest import Served, served_stack
 
@@ -80,9 +81,10 @@ class Console:
         return page
 
 
-async def console_stack(
-    settings: Settings, api_token: str, db: asyncpg.Pool, services: Sequence[Service]
-) -> AsyncIterator[Console]:
+@pytest_asyncio.fixture
+async def console(settings: Settings, api_token: str, db: asyncpg.Pool) -> AsyncIterator[Console]:
+    """The services whose pages the console has, with one fssim node."""
+    services = [config_api, call_control]
     async with db.acquire() as conn:
         await accounts.create_user(conn, ADMIN[0], ADMIN[1], is_super=True)
         await accounts.create_user(conn, VIEWER[0], VIEWER[1])

@@ -6,24 +6,11 @@ no buttons and a refused POST; zh-CN leaves no English on the page."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
-import pytest_asyncio
-
-from switchyard.call_control.service import service as call_control
-from switchyard.config_api.service import service as config_api
-from switchyard.shared.settings import Settings
-from tests.console.conftest import ADMIN, VIEWER, Console, console_stack
+from tests.console.conftest import ADMIN, VIEWER, Console
 
 TIMEOUT = 15_000  # ms: what the page gets to show a change
-
-
-@pytest_asyncio.fixture
-async def console(settings: Settings, api_token: str, db: asyncpg.Pool) -> AsyncIterator[Console]:
-    async for c in console_stack(settings, api_token, db, [config_api, call_control]):
-        yield c
 
 
 async def _place_call(console: Console) -> str:

@@ -79,24 +79,32 @@ class Explanation(msgspec.Struct, frozen=True):
 )
 async def explain(request: Request[Any, Any, Any], config: ConfigApi) -> Ok:
     q = request.query_params
-    dest = q.get("destNumber", "")
+    return Ok(
+        data=await explanation(
+            config.live,
+            q.get("context") or DEFAULT_CONTEXT,
+            q.get("destNumber", ""),
+            q.get("callerNumber", ""),
+            q.get("at", ""),
+        )
+    )
+
+
+async def explanation(live: Live, context: str, dest: str, caller: str, at: str) -> Explanation:
+    """The API's explanation, also shown by the console's route explain page."""
     if not dest:
         raise bad_request("destNumber", "is required")
-    context = q.get("context") or DEFAULT_CONTEXT
-    live = config.live
     compiled = await live.fresh()
-    at = parse_at(q.get("at", ""), compiled.router.snapshot.timezone)
-    decision = compiled.router.lookup(context, dest, q.get("callerNumber", ""), at, explain=True)
+    moment = parse_at(at, compiled.router.snapshot.timezone)
+    decision = compiled.router.lookup(context, dest, caller, moment, explain=True)
     # Problems of the routes this call considered (a refused dnc, a bad time rule).
     ids = {c.route_id for c in decision.candidates}
     problems = [msgspec.to_builtins(p) for p in compiled.router.problems if p.route_id in ids]
-    return Ok(
-        data=Explanation(
-            decision=decision,
-            xml=dialplan_document(decision) if decision.found else NOT_FOUND,
-            version=compiled.version,
-            problems=problems,
-        )
+    return Explanation(
+        decision=decision,
+        xml=dialplan_document(decision) if decision.found else NOT_FOUND,
+        version=compiled.version,
+        problems=problems,
     )
 
 
