@@ -17,12 +17,16 @@ import hashlib
 import hmac
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 from switchyard.shared.fsvalues import SOUND
+from switchyard.shared.http.peer import parse_networks
 from switchyard.shared.settings import Settings
 
 STORES = ("local", "nats")
 FETCH_PREFIX = "/fs/media"
+TTS_PATH = "/tts"
+TTS_ALLOW = "SWITCHYARD_TTS_HTTP_ALLOW"
 _BASE = re.compile(r"https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?")
 # 128 bits of HMAC-SHA256, hex: short enough for a file path FreeSWITCH logs.
 SIG_CHARS = 32
@@ -73,6 +77,26 @@ def check(settings: Settings) -> None:
                 "SWITCHYARD_MEDIA_STORE=nats needs SWITCHYARD_MEDIA_URL_SECRET (or "
                 "SWITCHYARD_XML_CURL_SECRET) to sign the URLs FreeSWITCH fetches"
             )
+    parse_networks(settings.tts_http_allow, TTS_ALLOW)  # a bad entry stops the start
+
+
+def tts_subject(engine: str, voice: str, text: str) -> str:
+    """What a /tts signature covers: one engine, voice and text (engine and voice
+    cannot hold a newline and the text comes last, so the fields cannot run together)."""
+    return f"tts\n{engine}\n{voice}\n{text}"
+
+
+def tts_url(settings: Settings, text: str, engine: str = "", voice: str = "") -> str:
+    """A signed ``GET /tts`` URL FreeSWITCH may play from anywhere (``media_url``)."""
+    key = url_key(settings)
+    if key is None or not _BASE.fullmatch(settings.media_url):
+        raise MediaLocationError(
+            "signed /tts URLs need SWITCHYARD_MEDIA_URL and a media URL secret"
+        )
+    query = {"text": text, "engine": engine, "voice": voice}
+    query = {k: v for k, v in query.items() if v}
+    query["sig"] = sign(key, tts_subject(engine, voice, text))
+    return f"{settings.media_url}{TTS_PATH}?{urlencode(query)}"
 
 
 def fetch_url(settings: Settings, storage_key: str) -> str:

@@ -124,6 +124,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Key signing the URLs FreeSWITCH fetches media by (HMAC-SHA256); empty:
     # derived from xml_curl_secret. Neither set: no media URL is served.
     media_url_secret: str = ""
+    # Who may fetch GET /tts (mod_cti's `http://…/tts?text=` prompt) without a
+    # signature: comma-separated IPs/CIDRs, normally the FreeSWITCH nodes.
+    # Empty: only signed /tts URLs are served (docs/media.md).
+    tts_http_allow: str = ""
     # Largest accepted upload, bytes (larger is a 413 and nothing is kept).
     media_max_upload: int = 100 * 1024 * 1024
     # TTS vendors: credentials and every URL (private clouds, tests).

@@ -1,24 +1,47 @@
-"""``POST /api/{baidu,ali,huawei}/tts``: the spec's TTS paths.
+"""TTS over HTTP: the XSwitch spec's ``POST /api/{baidu,ali,huawei}/tts`` and
+mod_cti's ``GET /tts?text=&engine=``.
 
-The path names the vendor (a body ``engine`` naming another is a 400).
-Answers the stored media object; a repeated request answers the cached file.
+The POST path names the vendor (a body ``engine`` naming another is a 400)
+and answers the stored media object; a repeated request answers the cached
+file. ``GET /tts`` answers the audio itself (8 kHz WAV) so that a
+``playback:file_string://http://…/tts?text=…`` prompt plays: FreeSWITCH
+fetches it with no token, so it is served only to the addresses of
+SWITCHYARD_TTS_HTTP_ALLOW or with a signature (``sig``, an HMAC of engine,
+voice and text under the media URL key); never to anyone who asks, since
+every new text is a paid vendor call (docs/media.md, docs/security.md).
+``GET /api/tts/url`` (a token) hands out such a signed URL.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import msgspec
-from litestar import Request, post
+from litestar import Request, Response, get, post
+from litestar.response import Stream
 
 from switchyard.media import files
+from switchyard.media.download import file_response
 from switchyard.media.state import MediaDep
-from switchyard.media.tts.engine import BadTts, Unconfigured
+from switchyard.media.tts.engine import BadTts, Result, Unconfigured
 from switchyard.media.tts.vendor import VendorError
+from switchyard.shared import media_location
 from switchyard.shared.http.body import read_body
+from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.peer import address_in, client_ip, parse_networks
 from switchyard.shared.messages import TtsRequest
+
+# FreeSWITCH fetches /tts with no token: the allowlist or the signature is the
+# credential, and its fetches are not in the operation log (like /fs/media).
+FS_FETCH = {"exclude_from_auth": True, "oplog": False}
+# A text's audio never changes: mod_http_cache may keep it.
+CACHE = "max-age=86400"
+# Stock FreeSWITCH's mime table maps audio/x-wav (not audio/wav) to .wav, and
+# the URL has no extension: this is how it knows the file format.
+WAV_MIME = "audio/x-wav"
 
 
 class TtsBody(msgspec.Struct, kw_only=True):
@@ -30,6 +53,27 @@ class TtsBody(msgspec.Struct, kw_only=True):
     volume: int | None = None
     format: str = "mp3"  # the spec's example answers an mp3
     sample_rate: int = 16000
+
+
+async def _synthesize(media: MediaDep, req: TtsRequest, text_field: str = "input") -> Result:
+    """The engine's result, or the API error that says why not."""
+    try:
+        return await media.tts.synthesize(req)
+    except BadTts as exc:
+        field = text_field if exc.field == "input" else exc.field
+        raise bad_request(field, exc.reason) from None
+    except Unconfigured as exc:
+        raise ApiError(503, str(exc), {"reason": "unconfigured", "missing": exc.missing}) from None
+    except VendorError as exc:
+        raise ApiError(
+            exc.status,
+            str(exc),
+            {"vendor": exc.vendor, "vendor_code": exc.code, "vendor_message": exc.message},
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ApiError(
+            502, f"{req.engine} unreachable: {type(exc).__name__}", {"vendor": req.engine}
+        ) from None
 
 
 async def _tts(engine: str, request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
@@ -46,23 +90,7 @@ async def _tts(engine: str, request: Request[Any, Any, Any], media: MediaDep) ->
         format=body.format,
         sample_rate=body.sample_rate,
     )
-    try:
-        result = await media.tts.synthesize(req)
-    except BadTts as exc:
-        raise bad_request(exc.field, exc.reason) from None
-    except Unconfigured as exc:
-        raise ApiError(503, str(exc), {"reason": "unconfigured", "missing": exc.missing}) from None
-    except VendorError as exc:
-        raise ApiError(
-            exc.status,
-            str(exc),
-            {"vendor": exc.vendor, "vendor_code": exc.code, "vendor_message": exc.message},
-        ) from None
-    except httpx.HTTPError as exc:
-        raise ApiError(
-            502, f"{engine} unreachable: {type(exc).__name__}", {"vendor": engine}
-        ) from None
-    return files.render(result.row)
+    return files.render((await _synthesize(media, req)).row)
 
 
 @post("/api/baidu/tts", status_code=200, oplog_resource="media_files")
@@ -80,4 +108,79 @@ async def huawei_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.
     return await _tts("huawei", request, media)
 
 
-route_handlers = [baidu_tts, ali_tts, huawei_tts]
+def _engine(media: MediaDep, asked: str) -> str:
+    """The engine asked for, else the first configured one (Baidu, Ali, Huawei)."""
+    if asked:
+        return asked
+    for name, vendor in media.tts.vendors.items():
+        if not vendor.missing():
+            return name
+    raise ApiError(503, "no TTS vendor is configured", {"reason": "unconfigured"})
+
+
+def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The query as FreeSWITCH sends it: the spec writes the text as raw UTF-8
+    in the URL, which the framework would read as Latin-1; %XX escapes are
+    UTF-8 too and ``+`` is a blank."""
+    raw: bytes = request.scope.get("query_string", b"")
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        raise bad_request("text", "is not UTF-8") from None
+
+
+def _may_fetch(
+    request: Request[Any, Any, Any], media: MediaDep, q: dict[str, str], subject: str
+) -> bool:
+    sig = q.get("sig", "")
+    if sig:
+        return media_location.verify(media_location.url_key(media.settings), subject, sig)
+    allow = parse_networks(media.settings.tts_http_allow, media_location.TTS_ALLOW)
+    return bool(allow) and address_in(client_ip(request.scope), allow)
+
+
+@get(media_location.TTS_PATH, opt=FS_FETCH)
+async def tts_audio(request: Request[Any, Any, Any], media: MediaDep) -> Response[Any] | Stream:
+    """mod_cti's ``http://…/tts?text=…[&engine=][&voice=]``: the audio, 8 kHz WAV."""
+    q = _query(request)
+    text, voice = q.get("text", ""), q.get("voice", "")
+    # Checked before anything else: an unsigned stranger learns nothing, costs nothing.
+    subject = media_location.tts_subject(q.get("engine", ""), voice, text)
+    if not _may_fetch(request, media, q, subject):
+        raise ApiError(
+            403,
+            f"GET /tts: a valid sig, or a client address in {media_location.TTS_ALLOW}",
+            {"field": "sig", "reason": "forbidden"},
+        )
+    req = TtsRequest(
+        engine=_engine(media, q.get("engine", "")),
+        text=text,
+        voice=voice,
+        format="wav",
+        sample_rate=8000,
+    )
+    row = (await _synthesize(media, req, text_field="text")).row
+    stat = await media.storage.stat(row["storage_key"])
+    if stat is None:  # deleted between the two reads
+        raise ApiError(503, "the TTS file went away; ask again", {"reason": "retry"})
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    return file_response(
+        media.storage, row["storage_key"], stat, WAV_MIME, headers, cache_control=CACHE
+    )
+
+
+@get("/api/tts/url")
+async def tts_url(request: Request[Any, Any, Any], media: MediaDep) -> Ok:
+    """A signed ``GET /tts`` URL for a text, playable from anywhere FreeSWITCH runs."""
+    q = _query(request)
+    text = q.get("text", "")
+    if not text:
+        raise bad_request("text", "is required")
+    try:
+        url = media_location.tts_url(media.settings, text, q.get("engine", ""), q.get("voice", ""))
+    except media_location.MediaLocationError as exc:
+        raise ApiError(503, str(exc), {"reason": "unconfigured"}) from None
+    return Ok(data={"url": url})
+
+
+route_handlers = [baidu_tts, ali_tts, huawei_tts, tts_audio, tts_url]

@@ -19,8 +19,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @lru_cache(maxsize=8)
-def parse_networks(spec: str) -> tuple[Network, ...]:
-    """``"10.0.0.0/8, 127.0.0.1"`` -> networks; a bad entry names the variable."""
+def parse_networks(spec: str, name: str = "SWITCHYARD_TRUSTED_PROXIES") -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 127.0.0.1"`` -> networks; a bad entry names the variable ``name``."""
     nets: list[Network] = []
     for item in spec.split(","):
         item = item.strip()
@@ -29,13 +29,11 @@ def parse_networks(spec: str) -> tuple[Network, ...]:
         try:
             nets.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise SettingsError(
-                f"SWITCHYARD_TRUSTED_PROXIES: {item!r} is not an IP address or network"
-            ) from None
+            raise SettingsError(f"{name}: {item!r} is not an IP address or network") from None
     return tuple(nets)
 
 
-def _in(ip: str, nets: tuple[Network, ...]) -> bool:
+def address_in(ip: str, nets: tuple[Network, ...]) -> bool:
     try:
         addr = ipaddress.ip_address(ip.strip())
     except ValueError:
@@ -65,7 +63,7 @@ def peer_ip(scope: Scope) -> str:
 
 def via_trusted_proxy(scope: Scope) -> bool:
     nets = _trusted_nets(scope)
-    return bool(nets) and _in(peer_ip(scope), nets)
+    return bool(nets) and address_in(peer_ip(scope), nets)
 
 
 def client_ip(scope: Scope) -> str:
@@ -76,7 +74,7 @@ def client_ip(scope: Scope) -> str:
     nets = _trusted_nets(scope)
     hops = [h.strip() for h in _header(scope, b"x-forwarded-for").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _in(hop, nets):
+        if not address_in(hop, nets):
             return hop
     return hops[0] if hops else peer
 
