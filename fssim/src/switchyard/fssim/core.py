@@ -398,69 +398,80 @@ class Core:
         sofia::sip_user_state (sofia_reg_fire_custom_sip_user_state_event)."""
         reg.ping_time_us = int(ms * 1000)
         reg.ping_status = status
-        e = self.event(
-            "CUSTOM",
+        ok = status == "Reachable"
+        self._sofia_event(
+            "sofia::sip_user_state",
             "sofia.c",
             "sofia_handle_sip_r_options",
-            0,
-            subclass="sofia::sip_user_state",
+            [
+                ("sip_contact", reg.contact),
+                ("profile-name", reg.profile),
+                ("sip_user", reg.user),
+                ("from-user", reg.user),
+                ("from-host", reg.host),
+                ("call-id", reg.call_id),
+                ("Ping-Status", status),
+                ("Status", "200" if ok else "408"),
+                ("Phrase", "OK" if ok else "Request Timeout"),
+            ],
         )
-        e.add("sip_contact", reg.contact)
-        e.add("profile-name", reg.profile)
-        e.add("sip_user", reg.user)
-        e.add("from-user", reg.user)
-        e.add("from-host", reg.host)
-        e.add("call-id", reg.call_id)
-        e.add("Ping-Status", status)
-        e.add("Status", "200" if status == "Reachable" else "408")
-        e.add("Phrase", "OK" if status == "Reachable" else "Request Timeout")
-        self.fire(e)
 
     def registration_event(self, reg: Registration, subclass: str) -> None:
         """sofia::register / unregister (sofia_reg_handle_register_token) and
         sofia::expire (sofia_reg_del_callback), headers in sofia_reg.c's order."""
+        function = "sofia_reg_handle_register_token"
         if subclass == "sofia::expire":
-            e = self.event("CUSTOM", "sofia_reg.c", "sofia_reg_del_callback", 0, subclass=subclass)
-            e.add("profile-name", reg.profile)
-            e.add("call-id", reg.call_id)
-            e.add("user", reg.user)
-            e.add("host", reg.host)
-            e.add("contact", reg.contact)
-            e.add("expires", str(reg.expires_at))
-            e.add("user-agent", reg.user_agent)
-            e.add("realm", reg.realm)
-            self.fire(e)
-            return
-        e = self.event(
-            "CUSTOM", "sofia_reg.c", "sofia_reg_handle_register_token", 0, subclass=subclass
-        )
-        e.add("profile-name", reg.profile)
-        if subclass == "sofia::unregister":
-            e.add("username", reg.username)
-            e.add("from-user", reg.user)
-            e.add("from-host", reg.host)
-            e.add("contact", reg.contact)
-            e.add("call-id", reg.call_id)
-            e.add("rpid", reg.rpid)
-            e.add("realm", reg.realm)
-            e.add("expires", "0")
-            self.fire(e)
-            return
-        e.add("from-user", reg.user)
-        e.add("from-host", reg.host)
-        e.add("presence-hosts", "n/a")
-        e.add("contact", reg.contact)
-        e.add("call-id", reg.call_id)
-        e.add("rpid", reg.rpid)
-        e.add("status", reg.status)
-        e.add("expires", str(reg.exptime))
-        e.add("to-user", reg.user)
-        e.add("to-host", reg.host)
-        e.add("network-ip", reg.network_ip)
-        e.add("network-port", str(reg.network_port))
-        e.add("username", reg.username)
-        e.add("realm", reg.realm)
-        e.add("user-agent", reg.user_agent)
+            function = "sofia_reg_del_callback"
+            headers = [
+                ("profile-name", reg.profile),
+                ("call-id", reg.call_id),
+                ("user", reg.user),
+                ("host", reg.host),
+                ("contact", reg.contact),
+                ("expires", str(reg.expires_at)),
+                ("user-agent", reg.user_agent),
+                ("realm", reg.realm),
+            ]
+        elif subclass == "sofia::unregister":
+            headers = [
+                ("profile-name", reg.profile),
+                ("username", reg.username),
+                ("from-user", reg.user),
+                ("from-host", reg.host),
+                ("contact", reg.contact),
+                ("call-id", reg.call_id),
+                ("rpid", reg.rpid),
+                ("realm", reg.realm),
+                ("expires", "0"),
+            ]
+        else:
+            headers = [
+                ("profile-name", reg.profile),
+                ("from-user", reg.user),
+                ("from-host", reg.host),
+                ("presence-hosts", "n/a"),
+                ("contact", reg.contact),
+                ("call-id", reg.call_id),
+                ("rpid", reg.rpid),
+                ("status", reg.status),
+                ("expires", str(reg.exptime)),
+                ("to-user", reg.user),
+                ("to-host", reg.host),
+                ("network-ip", reg.network_ip),
+                ("network-port", str(reg.network_port)),
+                ("username", reg.username),
+                ("realm", reg.realm),
+                ("user-agent", reg.user_agent),
+            ]
+        self._sofia_event(subclass, "sofia_reg.c", function, headers)
+
+    def _sofia_event(
+        self, subclass: str, file: str, function: str, headers: list[tuple[str, str]]
+    ) -> None:
+        # The calling line was not captured: 0 says so rather than guess one.
+        e = self.event("CUSTOM", file, function, 0, subclass=subclass)
+        for name, value in headers:
+            e.add(name, value)
         self.fire(e)
 
     def set_gateway(self, name: str, state: str | None = None, **kw: object) -> Gateway:

@@ -36,26 +36,46 @@ def next_pass(apply: Callable[[], None]) -> asyncio.TimerHandle:
     return loop.call_at((math.floor(soonest / BATCH_SECONDS) + 1) * BATCH_SECONDS, apply)
 
 
-class ChannelTable:
+class SqlQueue:
+    """What a core DB table shares: writes queue for the SQL thread's next pass
+    unless ``lag`` is off, and a restart drops what is queued and kept."""
+
+    def __init__(self, hostname: str, *, lag: bool = True) -> None:
+        self.hostname = hostname
+        self.lag = lag
+        self._flush: asyncio.TimerHandle | None = None
+
+    def queued(self) -> None:
+        """A write was queued: apply it at once, or at the next pass."""
+        if not self.lag:
+            self.apply()
+        elif self._flush is None:
+            self._flush = next_pass(self.apply)
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """A restart: the in-memory DB starts empty and nothing queued survives."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+
+
+class ChannelTable(SqlQueue):
     """The ``channels`` table. ``lag`` False applies each write at once and shows
     the channels as they are (for unit tests that need ``show channels`` to
     agree with the events immediately)."""
 
     def __init__(self, hostname: str, *, lag: bool = True) -> None:
-        self.hostname = hostname
-        self.lag = lag
+        super().__init__(hostname, lag=lag)
         self._rows: dict[str, tuple[Channel, dict[str, str]]] = {}
         self._pending: dict[str, Channel] = {}
-        self._flush: asyncio.TimerHandle | None = None
 
     def write(self, ch: Channel) -> None:
         """A channel event queued its SQL (insert, update or, once destroyed, delete)."""
         self._pending[ch.uuid] = ch
-        if not self.lag:
-            self.apply()
-            return
-        if self._flush is None:
-            self._flush = next_pass(self.apply)
+        self.queued()
 
     def apply(self) -> None:
         """One pass of the SQL thread: every queued write lands."""
@@ -75,35 +95,27 @@ class ChannelTable:
         return [row for _, row in kept]
 
     def clear(self) -> None:
-        """A restart: the in-memory DB starts empty and nothing queued survives."""
-        if self._flush is not None:
-            self._flush.cancel()
-            self._flush = None
+        super().clear()
         self._pending.clear()
         self._rows.clear()
 
 
-class RegistrationTable:
+class RegistrationTable(SqlQueue):
     """The ``registrations`` table (``show registrations``). mod_sofia writes it through
     the same SQL queue (switch_core_add_registration, _del_registration), so it trails
     the registrations as the channels table trails the channels. One row per user and
     realm: a new registration of the same user replaces the old one."""
 
     def __init__(self, hostname: str, *, lag: bool = True) -> None:
-        self.hostname = hostname
-        self.lag = lag
+        super().__init__(hostname, lag=lag)
         self._rows: dict[tuple[str, str], dict[str, str]] = {}
         self._pending: list[tuple[tuple[str, str], dict[str, str] | None]] = []
-        self._flush: asyncio.TimerHandle | None = None
 
     def write(self, reg: Registration, *, delete: bool = False) -> None:
         """Queue the insert (or, with ``delete``, the delete) of ``reg``'s row."""
         key = (reg.user, reg.host)
         self._pending.append((key, None if delete else reg.core_row(self.hostname)))
-        if not self.lag:
-            self.apply()
-        elif self._flush is None:
-            self._flush = next_pass(self.apply)
+        self.queued()
 
     def apply(self) -> None:
         self._flush = None
@@ -117,8 +129,6 @@ class RegistrationTable:
         return list(self._rows.values())
 
     def clear(self) -> None:
-        if self._flush is not None:
-            self._flush.cancel()
-            self._flush = None
+        super().clear()
         self._pending.clear()
         self._rows.clear()
