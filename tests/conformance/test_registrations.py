@@ -42,8 +42,9 @@ async def test_with_no_phone_registered(client: EslClient) -> None:
         '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
         "<profile>\n  <registrations>\n  </registrations>\n</profile>\n"
     )
-    for who in ("1000@127.0.0.1", "internal/1000@127.0.0.1", "9999@nodomain"):
-        assert await client.api(f"sofia_contact {who}") == "error/user_not_registered", who
+    for who in ("1000@127.0.0.1", "internal/1000@127.0.0.1", "9999@nodomain", ""):
+        reply = await client.api(f"sofia_contact {who}".strip())
+        assert reply == "error/user_not_registered", who
 
 
 async def test_dialling_a_user_who_is_not_registered_or_does_not_exist(client: EslClient) -> None:

@@ -50,7 +50,10 @@ class SqlQueue:
         if not self.lag:
             self.apply()
         elif self._flush is None:
-            self._flush = next_pass(self.apply)
+            try:
+                self._flush = next_pass(self.apply)
+            except RuntimeError:  # no event loop yet (a node set up before it starts)
+                self.apply()
 
     def apply(self) -> None:
         raise NotImplementedError
