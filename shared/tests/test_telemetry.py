@@ -48,3 +48,28 @@ async def test_spans_are_exported_when_an_otlp_endpoint_is_set(
             break
         await asyncio.sleep(0.1)
     assert "/v1/traces" in posted
+
+
+def test_a_json_log_record_carries_the_current_span() -> None:
+    import json
+    import logging
+
+    from switchyard.shared.telemetry import JsonFormatter, setup_telemetry
+
+    tracer = setup_telemetry("test").tracer_provider.get_tracer("test")
+    formatter = JsonFormatter()
+
+    def record() -> dict[str, str]:
+        line = formatter.format(
+            logging.LogRecord("x", logging.INFO, "", 0, "hello %s", ("you",), None)
+        )
+        assert "\n" not in line
+        out: dict[str, str] = json.loads(line)
+        return out
+
+    assert "trace_id" not in record() and "span_id" not in record()
+    with tracer.start_as_current_span("work") as span:
+        got = record()
+    ctx = span.get_span_context()
+    assert got["msg"] == "hello you"
+    assert got["trace_id"] == f"{ctx.trace_id:032x}" and got["span_id"] == f"{ctx.span_id:016x}"

@@ -42,7 +42,7 @@ from switchyard.shared.embedded import (
 )
 from switchyard.shared.service import UnknownService, discover, select
 from switchyard.shared.settings import ENV_PREFIX, Settings, SettingsError
-from switchyard.shared.telemetry import configure_logging
+from switchyard.shared.telemetry import configure_logging, granian_logging
 
 log = logging.getLogger("switchyard")
 
@@ -310,6 +310,7 @@ def _serve(settings: Settings) -> None:
         factory=True,
         workers=1,
         log_access=False,
+        log_dictconfig=granian_logging(settings.log_format),
     ).serve()
 
 
