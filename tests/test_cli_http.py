@@ -5,9 +5,12 @@ reply is FreeSWITCH's text as the node sent it."""
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.parse
+import wave
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -16,6 +19,7 @@ import pytest_asyncio
 
 from switchyard.call_control.service import service as call_control
 from switchyard.fssim import Simulator
+from switchyard.media.service import service as media
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually, serving
@@ -110,6 +114,51 @@ async def test_uuid_broadcast_runs_on_the_channels_node_and_freeswitch_errors_pa
     assert r.text == "+OK Message sent\n"
     r = await cli(client, f"key={KEY}&cmd=uuid_kill&arg=00000000-0000-0000-0000-000000000000")
     assert r.text.startswith("-ERR"), r.text
+
+
+def _wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x01" * int(seconds * rate))
+    return out.getvalue()
+
+
+async def test_uuid_broadcast_of_a_media_id_plays_the_stored_file(
+    settings: Settings, sim: Simulator, api_token: str, tmp_path: Path
+) -> None:
+    s = msgspec.structs.replace(
+        settings,
+        fs_nodes=sim.fs_nodes,
+        node_lease=2.0,
+        cli_key=KEY,
+        media_dir=str(tmp_path / "media"),
+    )
+    app = create_app(s, [call_control, media])
+    async with serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as c:
+        replica = app.state["call-control"]
+        await eventually(lambda: bool(replica.agents) and replica.agents["fs1"].client.connected)
+        r = await c.post("/api/upload", files={"file": ("hello.wav", _wav(), "audio/wav")})
+        assert r.status_code == 200, r.text
+        [item] = r.json()
+        r = await cli(c, f"key={KEY}&cmd=originate&arg=user/1000 &park()")
+        uuid = r.text.split()[1]
+        r = await cli(c, f"key={KEY}&cmd=uuid_broadcast&arg={uuid} {item['id']} aleg")
+        assert r.text == "+OK Message sent\n", r.text
+        leg = sim.node("fs1").find(uuid)
+        assert leg is not None
+        # The channel played the stored file itself, by the path the media API answers.
+        await eventually(lambda: item["abs_path"] in leg.played)
+        assert item["abs_path"].startswith(f"{tmp_path}/media/upload/")
+        assert (await c.get(f"/api/media_files/{item['id']}.wav")).content == _wav()
+        # An id with no file is refused, naming it; nothing reaches the node.
+        r = await cli(c, f"key={KEY}&cmd=uuid_broadcast&arg={uuid} 987654 both")
+        assert r.text == "-ERR no media file 987654\n"
+        # Local and http:// files pass as before.
+        r = await cli(c, f"key={KEY}&cmd=bgapi&arg=uuid_broadcast {uuid} /tmp/a.wav both")
+        assert JOB.fullmatch(r.text), r.text
 
 
 async def test_conference_json_list_and_status(client: httpx.AsyncClient) -> None:

@@ -75,6 +75,8 @@ DEFAULT_EVENTS = (
     "CHANNEL_PROGRESS",
     "CHANNEL_PROGRESS_MEDIA",
     "CHANNEL_ANSWER",
+    "CHANNEL_HOLD",
+    "CHANNEL_UNHOLD",
     "CHANNEL_BRIDGE",
     "CHANNEL_UNBRIDGE",
     "CHANNEL_PARK",
@@ -87,7 +89,15 @@ DEFAULT_EVENTS = (
     "RECORD_STOP",
     "HEARTBEAT",
 )
-DEFAULT_SUBCLASSES = ("sofia::gateway_state", "ai::channel-state", "callcenter::info")
+# sofia::register/unregister/expire: coocenter's extensionstatus push (event-relay).
+DEFAULT_SUBCLASSES = (
+    "sofia::gateway_state",
+    "sofia::register",
+    "sofia::unregister",
+    "sofia::expire",
+    "ai::channel-state",
+    "callcenter::info",
+)
 
 _json = msgspec.json.Encoder()
 _show_decoder = msgspec.json.Decoder(dict[str, Any])

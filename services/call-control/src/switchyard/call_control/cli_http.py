@@ -29,6 +29,7 @@ from typing import Any
 import nats.js.errors
 from litestar import Request, Response, get
 
+from switchyard.call_control.cli_media import expand_media_id
 from switchyard.call_control.cli_rules import CliRefused, check_cli, cli_commands, split_bgapi
 from switchyard.call_control.linegroups import expand_linegroups
 from switchyard.call_control.node_commands import ApiResult, CliApi
@@ -109,6 +110,9 @@ async def cli(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[
         if command in ("cti_originate", "originate"):
             # The trunk group's gateways, in order, as FreeSWITCH dials them.
             args = await expand_linegroups(runtime.pool, args)
+        elif command == "uuid_broadcast":
+            # A media id is the stored file's path (or signed URL).
+            args = await expand_media_id(runtime.pool, args)
         # Refused here without a round trip; the owner checks again.
         check_cli(command, args, cli_commands(settings.cli_commands), applications)
         bus = runtime.bus
