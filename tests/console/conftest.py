@@ -22,6 +22,7 @@ from switchyard.call_control.service import service as call_control
 from switchyard.config_api.service import service as config_api
 from switchyard.fssim import Behaviour, Node
 from switchyard.shared import accounts
+from switchyard.shared.service import Service
 from switchyard.shared.settings import Settings
 from tests.conftest import Served, served_stack
 
@@ -81,10 +82,25 @@ class Console:
         return page
 
 
+@pytest.fixture
+def console_services() -> list[Service]:
+    """What the console test stack serves (a test module may override it)."""
+    return [config_api, call_control]
+
+
+@pytest.fixture
+def console_settings(settings: Settings) -> Settings:
+    return settings
+
+
 @pytest_asyncio.fixture
-async def console(settings: Settings, api_token: str, db: asyncpg.Pool) -> AsyncIterator[Console]:
+async def console(
+    console_settings: Settings,
+    console_services: list[Service],
+    api_token: str,
+    db: asyncpg.Pool,
+) -> AsyncIterator[Console]:
     """The services whose pages the console has, with one fssim node."""
-    services = [config_api, call_control]
     async with db.acquire() as conn:
         await accounts.create_user(conn, ADMIN[0], ADMIN[1], is_super=True)
         await accounts.create_user(conn, VIEWER[0], VIEWER[1])
@@ -92,5 +108,7 @@ async def console(settings: Settings, api_token: str, db: asyncpg.Pool) -> Async
     def setup(node: Node) -> None:
         node.register_user("1000", behaviour=Behaviour(ring_seconds=1.5))
 
-    async with served_stack(settings, api_token, services, node_setup=setup) as served:
+    async with served_stack(
+        console_settings, api_token, console_services, node_setup=setup
+    ) as served:
         yield Console(served, db)

@@ -11,7 +11,12 @@ from babel.messages.pofile import read_po
 from switchyard.shared.console.catalogs import extract
 from switchyard.shared.console.i18n import LANGUAGES, catalog_path, translations
 
-PACKAGES = ["switchyard.shared.console", "switchyard.call_control", "switchyard.config_api"]
+PACKAGES = [
+    "switchyard.shared.console",
+    "switchyard.call_control",
+    "switchyard.config_api",
+    "switchyard.event_relay",
+]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

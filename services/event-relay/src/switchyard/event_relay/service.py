@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchyard.event_relay import webhooks_http
+from switchyard.event_relay import console_deliveries, webhooks_http
 from switchyard.event_relay.relay import Relay, relay_lifespan
 from switchyard.shared.service import Service
 
@@ -13,7 +13,7 @@ async def ready(relay: Relay | None) -> str | None:
 
 service = Service(
     name="event-relay",
-    route_handlers=[webhooks_http.router],
+    route_handlers=[webhooks_http.router, console_deliveries.router],
     lifespan=relay_lifespan,
     ready=ready,
 )

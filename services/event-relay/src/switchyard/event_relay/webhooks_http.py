@@ -374,30 +374,54 @@ def _when(name: str, text: str) -> dt.datetime:
 async def replay(webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
     await _row(relay.pool, webhook_id)
     body = await read_body(request, ReplayIn)
-    args: list[Any]
     if body.event_id:
-        where, args = "message_id = $2", [body.event_id]
+        count = await replay_deliveries(relay, webhook_id, message_id=body.event_id)
+        if not count:
+            raise not_found(f"no delivery {body.event_id} for this webhook")
     elif body.since:
         until = _when("until", body.until) if body.until else dt.datetime.now(dt.UTC)
-        where, args = "created_at >= $2 AND created_at < $3", [_when("since", body.since), until]
+        count = await replay_deliveries(
+            relay, webhook_id, since=_when("since", body.since), until=until
+        )
     else:
         raise bad_request("event_id", "give event_id, or since (and until)")
-    # Same rows, same webhook-id: sent again as new attempts, in lane order.
-    count = await relay.pool.fetchval(
+    return Ok(data={"replayed": count})
+
+
+async def replay_deliveries(
+    relay: Relay,
+    webhook_id: int,
+    *,
+    message_id: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    failed_only: bool = False,
+) -> int:
+    """Send one message (``message_id``) or those made in [since, until) again:
+    the same rows with the same webhook-id, as new attempts, in lane order.
+    (The API's replay and the console's.)"""
+    args: list[Any] = [webhook_id]
+    if message_id:
+        args.append(message_id)
+        where = "message_id = $2"
+    else:
+        args += [since or dt.datetime.fromtimestamp(0, dt.UTC), until or dt.datetime.now(dt.UTC)]
+        where = "created_at >= $2 AND created_at < $3"
+    if failed_only:
+        where += " AND status = 'failed'"
+    count: int = await relay.pool.fetchval(
         f"""
         WITH r AS (
             UPDATE webhook_deliveries
             SET status = 'pending', attempts = 0, next_at = now(), owner = NULL, finished_at = NULL
             WHERE webhook_id = $1 AND {where} RETURNING 1
         ) SELECT count(*) FROM r
-        """,  # noqa: S608 - where is one of two constants
-        webhook_id,
+        """,  # noqa: S608 - where is made of constants
         *args,
     )
-    if body.event_id and not count:
-        raise not_found(f"no delivery {body.event_id} for this webhook")
-    await relay.changed()
-    return Ok(data={"replayed": count})
+    if count:
+        await relay.changed()
+    return count
 
 
 async def _provide_relay(state: State) -> Relay:

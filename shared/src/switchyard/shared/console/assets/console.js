@@ -45,6 +45,11 @@
     durations();
     setInterval(durations, 1000);
   });
+  // Plain forms confirm too: the submitting button names the question.
+  document.addEventListener("submit", function (e) {
+    var button = e.submitter, question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { e.preventDefault(); }
+  });
   document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); durations(); });
   document.addEventListener("htmx:sseMessage", function (e) { localTimes(e.target); durations(); });
   document.addEventListener("htmx:sseOpen", function () { liveState("open"); });

@@ -1,0 +1,91 @@
+"""The webhook deliveries page: a subscription disabled by a 410 says why and
+is enabled again from the page; its failed message, replayed from the page,
+arrives at a real local receiver with the same webhook-id."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+import pytest
+
+from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
+from switchyard.event_relay.service import service as event_relay
+from switchyard.shared.service import Service
+from switchyard.shared.settings import Settings
+from switchyard.shared.webhook_receiver import Answer, Received, Receiver
+from tests.console.conftest import ADMIN, Console
+
+TIMEOUT = 15_000
+
+
+@pytest.fixture
+def console_services() -> list[Service]:
+    return [config_api, call_control, event_relay]
+
+
+@pytest.fixture
+def console_settings(settings: Settings) -> Settings:
+    return msgspec.structs.replace(settings, webhook_allow_private="127.0.0.0/8")
+
+
+async def test_a_failed_delivery_replayed_from_the_page_arrives(
+    console: Console, browser: Any
+) -> None:
+    gone = True
+
+    def answer(_: Received) -> Answer:
+        return Answer(410 if gone else 204)
+
+    async with Receiver(answer) as rx:
+        api = console.served.api
+        webhook_id = (await api.post("/api/webhooks", json={"url": rx.url})).json()["data"]
+        relay = console.served.app.state["event-relay"]
+        async with asyncio.timeout(20):
+            while not relay.leader:  # noqa: ASYNC110 - it takes the lock on its own
+                await asyncio.sleep(0.05)
+        message = (await api.post(f"/api/webhooks/{webhook_id}/test")).json()["data"]["message_id"]
+
+        async def disabled() -> bool:
+            row = await console.db.fetchrow(
+                "SELECT enabled FROM webhooks WHERE id = $1", webhook_id
+            )
+            return row is not None and not row["enabled"]
+
+        async with asyncio.timeout(20):
+            while not await disabled():  # noqa: ASYNC110 - the relay disables it
+                await asyncio.sleep(0.1)
+
+        page = await console.page(ADMIN, browser)
+        await page.click("nav >> text=Webhook deliveries")
+        sub = page.locator(f"#subscriptions tr[data-webhook='{webhook_id}']")
+        assert "410 Gone" in await sub.locator("[data-testid=disabled-reason]").inner_text()
+        row = page.locator(f"#deliveries tr[data-message='{message}']")
+        await row.wait_for(timeout=TIMEOUT)
+        assert await row.get_attribute("data-status") == "failed"
+        assert "HTTP 410" in await row.inner_text()
+
+        page.on("dialog", lambda dialog: dialog.accept())
+        await sub.locator("button", has_text="Enable again").click()
+        await sub.locator("text=enabled").wait_for(timeout=TIMEOUT)
+
+        gone = False
+        before = len(rx.received)
+        await page.locator(
+            f"#deliveries tr[data-message='{message}'] button", has_text="Replay"
+        ).click()
+        await rx.wait_for(lambda got: len(got) > before)
+        assert rx.received[-1].headers["webhook-id"] == message
+        logged = await console.db.fetchval(
+            "SELECT count(*) FROM operation_logs WHERE resource = 'webhooks' AND action = 'replay'"
+            " AND operator = 'boss'"
+        )
+        assert logged == 1
+        await page.reload()
+        row = page.locator(f"#deliveries tr[data-message='{message}']")
+        async with asyncio.timeout(10):
+            while await row.get_attribute("data-status") != "delivered":
+                await asyncio.sleep(0.2)
+                await page.reload()
