@@ -6,6 +6,7 @@ from switchyard.call_control import (
     channels_http,
     cli_http,
     console_calls,
+    coocenter_http,
     gateways_http,
     trunks_http,
 )
@@ -26,6 +27,7 @@ service = Service(
         *gateways_http.route_handlers,
         *trunks_http.route_handlers,
         *cli_http.route_handlers,
+        *coocenter_http.route_handlers,
         *console_calls.route_handlers,
     ],
     lifespan=replica_lifespan,
