@@ -18,6 +18,7 @@ from switchyard.fssim.causes import normalize
 from switchyard.fssim.channel import Channel, Profile
 from switchyard.fssim.core import Core
 from switchyard.fssim.executor import Executor
+from switchyard.shared.fssplit import split_outside
 
 # switch_ivr_originate's pass over its legs when it has no caller to read from.
 POLL_SECONDS = 0.02
@@ -55,28 +56,7 @@ def split_vars(text: str, opener: str, closer: str) -> tuple[dict[str, str], str
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    parts: list[str] = []
-    cur: list[str] = []
-    depth, quote, escaped = 0, "", False
-    for c in text:
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif quote:
-            quote = "" if c == quote else quote
-        elif c in "'\"":
-            quote = c
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-        elif c == sep and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(c)
-    parts.append("".join(cur))
+    parts, _ = split_outside(text, sep, brackets="{[", escapes=True)
     return [p for p in parts if p.strip()]
 
 

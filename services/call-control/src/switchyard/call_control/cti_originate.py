@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from switchyard.call_control.originate import quoted_block
+from switchyard.shared.fssplit import split_outside
 from switchyard.shared.fsvalues import (
     CODECS,
     NAME,
@@ -125,26 +126,9 @@ def check_variable(name: str, value: str, applications: Applications) -> tuple[s
 
 def split_top(text: str, sep: str) -> list[str]:
     """``text`` split at ``sep`` outside quotes, ``{}``, ``[]`` and ``()``."""
-    parts: list[str] = []
-    cur: list[str] = []
-    depth, quote = 0, ""
-    for c in text:
-        if quote:
-            quote = "" if c == quote else quote
-        elif c in "'\"":
-            quote = c
-        elif c in "{[(":
-            depth += 1
-        elif c in "}])":
-            depth -= 1
-        elif c == sep and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(c)
-    if quote or depth:
+    parts, closed = split_outside(text, sep)
+    if not closed:
         raise UnsafeValue("arg", "unbalanced quotes or brackets")
-    parts.append("".join(cur))
     return parts
 
 
