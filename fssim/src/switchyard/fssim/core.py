@@ -364,6 +364,10 @@ class Core:
             profile=profile,
             behaviour=behaviour,
         )
+        # The phone's first REGISTER is challenged (pre_register), the second one
+        # authenticates (register_attempt, auth-result SUCCESS), then it is stored.
+        self.registration_event(reg, "sofia::pre_register")
+        self.registration_event(reg, "sofia::register_attempt")
         self.registrations[reg.call_id] = reg
         self.registration_table.write(reg)
         self.registration_event(reg, "sofia::register")
@@ -417,9 +421,25 @@ class Core:
         )
 
     def registration_event(self, reg: Registration, subclass: str) -> None:
-        """sofia::register / unregister (sofia_reg_handle_register_token) and
-        sofia::expire (sofia_reg_del_callback), headers in sofia_reg.c's order."""
+        """sofia::pre_register / register_attempt / register / unregister
+        (sofia_reg_handle_register_token) and sofia::expire (sofia_reg_del_callback),
+        headers in sofia_reg.c's order."""
         function = "sofia_reg_handle_register_token"
+        request = [
+            ("profile-name", reg.profile),
+            ("from-user", reg.user),
+            ("from-host", reg.host),
+            ("contact", reg.contact),
+            ("call-id", reg.call_id),
+            ("rpid", reg.rpid),
+            ("status", reg.status),
+            ("expires", str(reg.exptime)),
+            ("to-user", reg.user),
+            ("to-host", reg.host),
+            ("network-ip", reg.network_ip),
+            ("network-port", str(reg.network_port)),
+        ]
+        auth = [("username", reg.username), ("realm", reg.realm)]
         if subclass == "sofia::expire":
             function = "sofia_reg_del_callback"
             headers = [
@@ -444,23 +464,21 @@ class Core:
                 ("realm", reg.realm),
                 ("expires", "0"),
             ]
-        else:
+        elif subclass == "sofia::pre_register":
+            headers = [*request, ("user-agent", reg.user_agent)]
+        elif subclass == "sofia::register_attempt":
             headers = [
-                ("profile-name", reg.profile),
-                ("from-user", reg.user),
-                ("from-host", reg.host),
+                *request,
+                *auth,
+                ("user-agent", reg.user_agent),
+                ("auth-result", "SUCCESS"),
+            ]
+        else:  # register: presence-hosts after from-host
+            headers = [
+                *request[:3],
                 ("presence-hosts", "n/a"),
-                ("contact", reg.contact),
-                ("call-id", reg.call_id),
-                ("rpid", reg.rpid),
-                ("status", reg.status),
-                ("expires", str(reg.exptime)),
-                ("to-user", reg.user),
-                ("to-host", reg.host),
-                ("network-ip", reg.network_ip),
-                ("network-port", str(reg.network_port)),
-                ("username", reg.username),
-                ("realm", reg.realm),
+                *request[3:],
+                *auth,
                 ("user-agent", reg.user_agent),
             ]
         self._sofia_event(subclass, "sofia_reg.c", function, headers)

@@ -8,7 +8,7 @@ CUSTOM ``sofia::register|unregister|expire|sip_user_state`` events.
 
 The fields and what they hold follow sofia_reg.c's
 ``sofia_reg_handle_register_token``: ``contact`` is the Contact as sofia
-stores it (``"<user>" <sip:<user>@<ip>:<port>>``), ``status`` is
+stores it (``"" <sip:<user>@<ip>:<port>>``), ``status`` is
 ``Registered(UDP)``, ``rpid`` ``unknown``, ``expires_at`` the epoch second
 the registration runs out (``reg_time + exptime +
 sip-expires-late-margin``), ``ping_status`` starts ``Reachable`` and
@@ -93,5 +93,6 @@ class Registration:
 
 def contact_of(user: str, ip: str, port: int) -> str:
     """The Contact sofia stores for a phone that sent ``<sip:user@ip:port>`` with no
-    display name: the user quoted as the display name."""
-    return f'"{user}" <sip:{user}@{ip}:{port}>'
+    display name in its Contact or To: sofia_reg_handle_register_token writes an
+    empty quoted one (``""``)."""
+    return f'"" <sip:{user}@{ip}:{port}>'
