@@ -4,9 +4,11 @@ SWITCHYARD_COOCENTER_PUSH_URL, with the WEBKEY Authorization.
 
 A click-to-call placed through the API (ring 1000, then bridge to user/1001)
 arrives as dialbegin, dialend, hangup and cdr, in that order, each field as
-the coocenter spec names it; a queue call's member-queue-end (the layout of
-FreeSWITCH 1.10.12's mod_callcenter, fired on the simulated node) arrives as
-a cc_cdr with its queue and talking times.
+the coocenter spec names it, and the extensions' statuses as they change
+(calls, then a phone unregistering and registering again). A call through
+fssim's mod_callcenter arrives as a cc_cdr with its queue and talking
+times; a member-queue-end with chosen times (1.10.12's layout, fired on the
+simulated node) checks every field of one exactly.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually
 from switchyard.shared.webhook_receiver import Received, Receiver
 
+from .conformance.test_xml_curl import DialplanServer
 from .conftest import Served, served_stack
 
 WEBKEY = "asjdfjklkasdf"
@@ -49,6 +52,11 @@ def _pushes(rx: Receiver) -> list[dict[str, Any]]:
 def _idle(received: list[Received], exten: str) -> bool:
     idle = {"event": "extensionstatus", "exten": exten, "status": "0", "statustext": "Idle"}
     return any(json.loads(g.body) == idle for g in received)
+
+
+def _statuses(received: list[Received], exten: str) -> list[str]:
+    pushes = (json.loads(g.body) for g in received)
+    return [p["status"] for p in pushes if p.get("exten") == exten]
 
 
 def _local(epoch_us: int) -> str:
@@ -113,6 +121,11 @@ async def test_click_to_call_pushes_dialbegin_dialend_hangup_cdr_in_order(
 
         await rx.wait_for(cdr_came)
         await rx.wait_for(lambda got: _idle(got, "1000") and _idle(got, "1001"))
+        # The phone of 1001 unregisters, then registers again (sofia::unregister, ::register).
+        stack.node.unregister_user("1001")
+        await rx.wait_for(lambda got: "4" in _statuses(got, "1001"))
+        stack.node.register_user("1001")
+        await rx.wait_for(lambda got: _statuses(got, "1001")[-1:] == ["0"])
 
     pushes = _pushes(rx)
     calls = [p for p in pushes if p["event"] != "extensionstatus"]
@@ -165,10 +178,12 @@ async def test_click_to_call_pushes_dialbegin_dialend_hangup_cdr_in_order(
         "uniqueid": a.uuid,
     }
     assert int(cdr["billableseconds"]) >= 1 and STAMP.fullmatch(cdr["answertime"])
-    # Each extension rang, was in use, then idle again, in that order.
-    for ext in ("1000", "1001"):
-        statuses = [p["status"] for p in pushes if p.get("exten") == ext]
-        assert statuses == ["8", "1", "0"], (ext, statuses)
+    # Each extension rang, was in use, then idle again, in that order; 1001's
+    # phone then went away (4 Unavailable) and came back (0 Idle).
+    assert _statuses(rx.received, "1000") == ["8", "1", "0"]
+    assert _statuses(rx.received, "1001") == ["8", "1", "0", "4", "0"]
+    texts = {(p["status"], p["statustext"]) for p in pushes if p["event"] == "extensionstatus"}
+    assert texts == {("8", "Ringing"), ("1", "InUse"), ("0", "Idle"), ("4", "Unavailable")}
     # Every push carried md5(WEBKEY + 'YYYY-MM-DD') of the local day it was sent.
     today = dt.datetime.now(ZoneInfo(ZONE)).date()
     days = {today, today - dt.timedelta(days=1)}  # should the test cross midnight
@@ -180,6 +195,71 @@ async def test_click_to_call_pushes_dialbegin_dialend_hangup_cdr_in_order(
         assert got.path == "/coocenter"
         assert got.headers["authorization"] in digests
         assert got.headers["content-type"] == "application/json"
+
+
+QUEUE_DOCUMENT = (
+    '<document type="freeswitch/xml">'
+    '<section name="dialplan"><context name="default">'
+    '<extension name="q"><condition field="destination_number" expression="^9630$">'
+    '<action application="answer"/><action application="callcenter" data="630@default"/>'
+    "</condition></extension></context></section>"
+    '<section name="configuration"><configuration name="callcenter.conf">'
+    '<queues><queue name="630@default"><param name="strategy" value="longest-idle-agent"/>'
+    "</queue></queues>"
+    '<agents><agent name="1000@default" type="callback" contact="[leg_timeout=10]user/1001"'
+    ' status="Available"/></agents>'
+    '<tiers><tier agent="1000@default" queue="630@default" level="1" position="1"/></tiers>'
+    "</configuration></section></document>"
+)
+
+
+async def test_a_call_through_mod_callcenter_pushes_its_cc_cdr(
+    settings: Settings, api_token: str
+) -> None:
+    """A caller dials the queue (fssim's mod_callcenter, its configuration from
+    an xml_curl server), agent 1000's phone (user/1001) answers, the caller
+    talks two seconds and hangs up: one cc_cdr, bridged, with its times."""
+    xml = DialplanServer(document=QUEUE_DOCUMENT)
+    server = await asyncio.start_server(xml.handle, "127.0.0.1", 0)
+    xml_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/fs/xml"
+
+    def setup(node: Node) -> None:
+        node.register_user("1001", behaviour=Behaviour(ring_seconds=0.2))
+        node.xml_curl_url = xml_url
+
+    async with (
+        server,
+        Receiver() as rx,
+        served_stack(
+            _settings(settings, rx.url), api_token, [call_control, event_relay], node_setup=setup
+        ) as stack,
+    ):
+        await _relay_leads(stack)
+        member = stack.node.inject_call("5550001", "9630", context="default")
+        await eventually(lambda: member.peer is not None or not member.is_up, 10)
+        assert member.peer is not None, member.hangup_cause
+        await asyncio.sleep(2.2)
+        stack.node.hangup(member, "NORMAL_CLEARING")
+        await rx.wait_for(lambda got: any(json.loads(g.body)["event"] == "cc_cdr" for g in got))
+    (record,) = [p for p in _pushes(rx) if p["event"] == "cc_cdr"]
+    assert (record["uuid"], record["caller"], record["queueCode"], record["agentCode"]) == (
+        member.uuid,
+        "5550001",
+        "630",
+        "1000",
+    )
+    assert (record["cdrState"], record["missCause"], record["callType"]) == (
+        "bridged",
+        "",
+        "incoming",
+    )
+    assert record["trunkNumber"] == "9630" and record["startTime"] == _local(member.created_us)
+    talking, queued, duration = (int(record[k]) for k in ("talkingTime", "queueTime", "duration"))
+    assert 2 <= talking <= 3 and 0 <= queued <= 1  # whole seconds of a 2.2 s talk
+    assert duration >= talking + queued
+    # The agent's own legs are no call of their own: the member's is the only cdr.
+    cdrs = [p for p in _pushes(rx) if p["event"] == "cdr"]
+    assert [c["uniqueid"] for c in cdrs] == [member.uuid]
 
 
 def _queue_end(node: Node, member: Any, agent_uuid: str, joined: int) -> None:
