@@ -154,8 +154,8 @@ def test_both_spellings_of_no_answer_forwarding_work_as_func_codes(spelling: str
         ("FS_DEST_IVR", "1", "", ("ivr", "welcome")),
         ("FS_DEST_PLAYBACK", "", "/m/x.wav", ("playback", "/m/x.wav")),
         ("FS_DEST_IVRBLOCK", "12", "", ("lua", "${script_dir}/blocks/blocks-12.lua")),
-        ("FS_DEST_CTI", "1", "", ("callcenter", "support")),
-        ("FS_DEST_NUM_QUEUE", "", "", ("callcenter", "5551234@pbx.example")),
+        ("FS_DEST_CTI", "1", "", ("callcenter", "support@default")),
+        ("FS_DEST_NUM_QUEUE", "", "", ("callcenter", "5551234@default")),
         ("FS_DEST_CONFERENCE", "", "", ("conference", "5551234-pbx.example@default")),
         ("FS_DEST_CONFERENCE", "1", "", ("conference", "3000-pbx.example@wideband")),
         ("FS_DEST_CONFERENCE_ROOM", "1", "", ("conference", "3000-pbx.example@wideband")),
@@ -395,7 +395,7 @@ def test_every_type_the_api_accepts_produces_actions_from_a_loaded_snapshot(
 @pytest.mark.parametrize(
     ("dest_type", "uuid", "body", "expected", "note"),
     [
-        ("FS_DEST_CTI", "5", "", ("callcenter", "5"), "queue '5' is not stored"),
+        ("FS_DEST_CTI", "5", "", ("callcenter", "5@default"), "queue '5' is not stored"),
         ("FS_DEST_CTI", "5", "support@default", ("callcenter", "support@default"), "callcenter"),
         ("FS_DEST_CONFERENCE", "3", "3000", ("conference", "3000-pbx.example@default"), ""),
         ("FS_DEST_CONFERENCE_ROOM", "3", "", ("conference", "3-pbx.example@default"), "room"),

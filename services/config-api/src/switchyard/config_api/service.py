@@ -18,6 +18,7 @@ from switchyard.config_api.outbox import Outbox
 from switchyard.config_api.resources import (
     blacklists,
     blocks,
+    callcenter_queues,
     contexts,
     coocenter_blacklist,
     device_provisions,
@@ -109,6 +110,7 @@ def _documented(config: Slot[ConfigApiState]) -> list[Any]:
             *routes.route_handlers(),
             *gateways.route_handlers(),
             *blacklists.route_handlers(),
+            *callcenter_queues.route_handlers(),
             *ivrs.route_handlers(),
             *func_codes.route_handlers(),
             *blocks.route_handlers(),

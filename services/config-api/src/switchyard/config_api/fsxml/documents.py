@@ -28,8 +28,16 @@ from collections.abc import Mapping
 import msgspec
 
 from switchyard.config_api.framework.spec import is_id
-from switchyard.config_api.fsxml.model import DirUser, FsConfig, GatewayConf, IvrEntry, IvrMenu
+from switchyard.config_api.fsxml.model import (
+    CcQueue,
+    DirUser,
+    FsConfig,
+    GatewayConf,
+    IvrEntry,
+    IvrMenu,
+)
 from switchyard.config_api.routing.xmldoc import _attr
+from switchyard.shared.callcenter import agent_name, queue_name
 from switchyard.shared.fsvalues import (
     APPLICATIONS,
     HOST,
@@ -135,6 +143,8 @@ class FsIndex:
         for m in named:
             self._menu_xml[m.id] = self._build_menu(m)
         self.denied = self._cidrs(fs.denied)
+        self.queues = {queue_name(q.name): q for q in fs.queues if self._safe_queue(q)}
+        self._callcenter_xml = self._build_callcenter()
         # Built once per reload (live.build): each refusal is logged once.
         for p in self.problems:
             log.warning("%s %s: %s refused: %s", p.resource, p.id, p.field, p.message)
@@ -304,6 +314,74 @@ class FsIndex:
             f"<domains>{domains}</domains><settings>{_params(settings)}</settings></profile>"
         )
 
+    # --- callcenter.conf ------------------------------------------------------------
+
+    def _safe_queue(self, q: CcQueue) -> bool:
+        return (
+            self._ok("callcenter_queue", q.id, "name", LABEL, q.name, "queue")
+            and self._ok("callcenter_queue", q.id, "strategy", NAME, q.strategy, "queue")
+            and (
+                not q.moh_sound
+                or self._ok("callcenter_queue", q.id, "moh_sound", SOUND, q.moh_sound, "queue")
+            )
+        )
+
+    def _build_callcenter(self) -> str:
+        """mod_callcenter's configuration: every queue, an agent per member
+        extension (ringing ``user/<extn>@<domain>``; no ``status``, so a reload
+        keeps the agent's login state) and a tier per membership."""
+        queues: list[str] = []
+        tiers: list[str] = []
+        agents: dict[str, int] = {}  # agent -> its longest ring (seconds)
+        for name, q in self.queues.items():
+            moh = q.moh_sound or "$${hold_music}"
+            params = [
+                ("strategy", q.strategy),
+                ("moh-sound", moh),
+                ("time-base-score", "system"),
+                ("max-wait-time", str(q.max_wait_time)),
+                ("max-wait-time-with-no-agent", str(q.max_wait_time_with_no_agent)),
+                (
+                    "max-wait-time-with-no-agent-time-reached",
+                    str(q.max_wait_time_with_no_agent_time_reached),
+                ),
+                ("tier-rules-apply", "false"),
+                ("discard-abandoned-after", "60"),
+            ]
+            queues.append(f'<queue name="{_attr(name)}">{_params(params)}</queue>')
+            for m in q.members:
+                if not NUMBER.ok(m.extn):
+                    self._problem("callcenter_queue", q.id, "members.extn", NUMBER.reason)
+                    continue
+                agent = agent_name(m.extn)
+                agents[agent] = max(agents.get(agent, 0), q.agent_timeout)
+                tiers.append(
+                    f'<tier agent="{_attr(agent)}" queue="{_attr(name)}" '
+                    f'level="{max(m.penalty, 0) + 1}" position="{max(m.position, 1)}"/>'
+                )
+        agent_xml = "".join(
+            f'<agent name="{_attr(a)}" type="callback" contact="'
+            f'[leg_timeout={timeout}]user/{_attr(a.partition("@")[0])}@{_attr(self.domain)}"'
+            ' max-no-answer="3" wrap-up-time="0" reject-delay-time="0"'
+            ' busy-delay-time="0" no-answer-delay-time="0"/>'
+            for a, timeout in agents.items()
+        )
+        return _config(
+            "callcenter.conf",
+            '<settings><param name="odbc-dsn" value=""/></settings>'
+            f"<queues>{''.join(queues)}</queues><agents>{agent_xml}</agents>"
+            f"<tiers>{''.join(tiers)}</tiers>",
+        )
+
+    def callcenter(self, form: Mapping[str, str]) -> str | None:
+        """callcenter.conf; a fetch for one queue (``CC-Queue``, mod_callcenter's
+        load_queue) is not found when that queue is not ours, so FreeSWITCH
+        falls back to its own file."""
+        wanted = form.get("CC-Queue", "")
+        if wanted and wanted not in self.queues:
+            return None
+        return self._callcenter_xml
+
     # --- ivr.conf -------------------------------------------------------------------
 
     def ivr(self, form: Mapping[str, str]) -> str | None:
@@ -447,7 +525,9 @@ class FsIndex:
             # mod_callcenter queue names are commonly <queue>@<domain>.
             for part in value.split("@", 1):
                 _check(field, LABEL, part)
-            return "menu-exec-app", digits, f"callcenter {value}"
+            # A bare name is one of ours (/api/callcenter_queues, shared/callcenter.py).
+            queue = value if "@" in value else queue_name(value)
+            return "menu-exec-app", digits, f"callcenter {queue}"
         # IVR_CONFERENCE, IVR_CONFERENCE_ROOM, IVR_MEETING_ROOM
         return "menu-exec-app", digits, f"conference {_check(field, LABEL, value)}-{d}@default"
 

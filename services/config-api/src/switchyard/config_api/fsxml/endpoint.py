@@ -3,7 +3,7 @@
 Answered from memory only (the compiled configuration of live.py): the
 fetch is synchronous inside FreeSWITCH, on the path of every call and
 registration. Sections: dialplan (the routing engine), directory,
-configuration (``sofia.conf``, ``ivr.conf``, ``acl.conf``); anything else
+configuration (``sofia.conf``, ``ivr.conf``, ``acl.conf``, ``callcenter.conf``); anything else
 gets FreeSWITCH's not-found document, so it falls back to its static files.
 
 Authentication: the session/token middleware is skipped
@@ -72,6 +72,8 @@ def answer(live: Live, form: dict[str, str]) -> str:
             return compiled.fs.ivr(form) or NOT_FOUND
         if name == "acl.conf":
             return compiled.fs.acl(form)
+        if name == "callcenter.conf":
+            return compiled.fs.callcenter(form) or NOT_FOUND
     return NOT_FOUND
 
 

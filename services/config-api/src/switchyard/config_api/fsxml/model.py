@@ -75,6 +75,28 @@ class IvrMenu(msgspec.Struct, frozen=True):
     entries: tuple[IvrEntry, ...] = ()
 
 
+class CcMember(msgspec.Struct, frozen=True):
+    """A call-center queue member: an extension answering the queue (agent + tier)."""
+
+    extn: str
+    penalty: int = 0
+    position: int = 1
+
+
+class CcQueue(msgspec.Struct, frozen=True):
+    """A call-center queue (/api/callcenter_queues) as callcenter.conf serves it."""
+
+    id: int
+    name: str
+    strategy: str = "longest-idle-agent"
+    moh_sound: str = ""
+    max_wait_time: int = 0
+    max_wait_time_with_no_agent: int = 0
+    max_wait_time_with_no_agent_time_reached: int = 5
+    agent_timeout: int = 20
+    members: tuple[CcMember, ...] = ()
+
+
 class FsConfig(msgspec.Struct, frozen=True):
     domain: str = "$${domain}"
     users: tuple[DirUser, ...] = ()
@@ -84,3 +106,5 @@ class FsConfig(msgspec.Struct, frozen=True):
     context_keys: tuple[tuple[int, str], ...] = ()
     # The IP blacklist (iptables rules) as CIDRs, each once.
     denied: tuple[str, ...] = ()
+    # Enabled call-center queues with their enabled members (callcenter.conf).
+    queues: tuple[CcQueue, ...] = ()

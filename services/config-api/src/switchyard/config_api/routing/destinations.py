@@ -30,6 +30,7 @@ from switchyard.config_api.routing.model import (
     TrunkGroup,
 )
 from switchyard.config_api.routing.transform import Transform, compile_transform
+from switchyard.shared.callcenter import queue_name
 from switchyard.shared.fsvalues import (
     APPLICATIONS,
     HOST,
@@ -578,16 +579,19 @@ def _queue(name: str, note: str = "") -> Plan:
 def _dest_cti(t: Target, res: Resources) -> Plan:
     queue = res.queues.get(_id(t.dest_uuid) or -1)
     if queue is not None:
-        return _queue(_ok(LABEL, "queue name", queue.name))
+        # A stored queue (/api/callcenter_queues), as callcenter.conf names it.
+        return _queue(queue_name(_ok(LABEL, "queue name", queue.name)))
     name = _named(t)
-    # mod_callcenter queue names are commonly <queue>@<domain>.
+    # mod_callcenter queue names are <queue>@<domain>; a bare name is one of
+    # ours (shared/callcenter.py).
     if not all(LABEL.ok(part) for part in name.split("@", 1)):
         return _fail(f"FS_DEST_CTI needs a queue name in body or dest_uuid, got {name!r}")
-    return _queue(name, _unknown("queue", t, name))
+    return _queue(name if "@" in name else queue_name(name), _unknown("queue", t, name))
 
 
 def _dest_num_queue(t: Target, res: Resources) -> Plan:
-    return _queue(f"{t.number}@{res.domain}")
+    # The queue named like the dialled number (/api/callcenter_queues).
+    return _queue(queue_name(t.number))
 
 
 # --- conferences ---------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Call-center queues end to end: config-api's queue resource served as callcenter.conf
+through /fs/xml, an FS_DEST_NUM_QUEUE route into it, coocenter's agent-login, and
+fssim's mod_callcenter putting the caller through to the member's phone.
+
+config-api and call-control run under granian on a real port in this loop;
+fssim's mod_xml_curl fetches the dialplan and callcenter.conf from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import msgspec
+import pytest_asyncio
+
+from switchyard.call_control.service import service as call_control
+from switchyard.config_api.service import service as config_api
+from switchyard.fssim import Node
+from switchyard.fssim.callcenter import of
+from switchyard.shared.settings import Settings
+from switchyard.shared.testing import eventually
+from tests.conftest import served_stack
+
+DOMAIN = "127.0.0.1"  # fssim registers users in its node's IPv4 domain
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest_asyncio.fixture
+async def stack(
+    settings: Settings, api_token: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Node]]:
+    settings = msgspec.structs.replace(settings, sip_domain=DOMAIN, timezone="UTC")
+    async with served_stack(settings, api_token, [config_api, call_control]) as served:
+        yield served.api, served.node
+
+
+async def _create(api: httpx.AsyncClient, path: str, body: object) -> Any:
+    r = await api.post(path, json=body)
+    assert r.status_code == 200, (path, r.text)
+    return r.json()["data"]
+
+
+async def test_a_queue_call_reaches_the_logged_in_member(
+    stack: tuple[httpx.AsyncClient, Node],
+) -> None:
+    api, node = stack
+    qid = await _create(api, "/api/callcenter_queues", {"name": "630", "strategy": "top-down"})
+    await _create(api, f"/api/callcenter_queues/{qid}/members", {"extn": "1001", "penalty": 1})
+    await _create(
+        api,
+        "/api/routes",
+        {"name": "queues", "prefix": "630", "max_length": 3, "context": "context-1",
+         "dest_type": "FS_DEST_NUM_QUEUE"},
+    )  # fmt: skip
+    r = await api.get(f"/api/callcenter_queues/{qid}")
+    assert r.status_code == 200, r.text
+    assert [m["extn"] for m in r.json()["members"]] == ["1001"], r.text
+    await api.get("/api/routes/explain?destNumber=0")  # every write acknowledged is served
+    node.register_user("1001", domain=DOMAIN)
+
+    # The member logs in (coocenter): mod_callcenter already knows it from
+    # callcenter.conf, so only its status changes.
+    r = await api.post(
+        "/coocenter-api/queues/agent-login", headers=FORM, content="extension=1001&queue=630"
+    )
+    assert r.json() == {"status": "success", "message": "login extension success"}, r.text
+    cc = of(node.executor)
+    agent = cc.agents["1001@default"]
+    assert agent.status == "Available"
+    assert agent.contact == f"[leg_timeout=20]user/1001@{DOMAIN}"
+    tier = cc.tier("630@default", "1001@default")
+    assert tier is not None and tier.level == 2  # penalty 1
+
+    caller = node.inject_call("5550001", "630", context="context-1")
+    await eventually(lambda: caller.peer is not None or not caller.is_up)
+    assert caller.peer is not None, caller.hangup_cause
+    assert caller.peer.name == f"sofia/internal/1001@{DOMAIN}"
+    v = caller.variables
+    assert v["cc_queue"] == "630@default" and v["cc_cause"] == "answered"
+    assert int(v["cc_queue_answered_epoch"]) >= int(v["cc_queue_joined_epoch"])
+    fetched = [r for r in node.xml_curl_requests if r.get("key_value") == "callcenter.conf"]
+    assert fetched, "callcenter.conf came from config-api's /fs/xml"
+
+    r = await api.get("/coocenter-api/queues/queue-info")
+    assert r.json()["data"] == {"630": [{"name": "sip/1001", "paused": "0", "penalty": "1"}]}
+    node.hangup(caller)
+    await asyncio.wait_for(caller.hungup.wait(), 5)
