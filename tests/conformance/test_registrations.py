@@ -207,8 +207,21 @@ async def test_a_registered_phone_everywhere_mod_sofia_shows_it(
     assert ok.startswith("+OK ")
     await client.api(f"uuid_kill {ok[4:].strip()}")
 
-    # Unregistering: sofia::unregister, then nobody to call (the user still exists).
+    # Unregistering: PRESENCE_IN Unregistered, sofia::unregister, then nobody to
+    # call (the user still exists).
+    await raw.reply("event plain PRESENCE_IN")
     assert target.sim.unregister_user("1001")
+    presence = (await raw.events_until(lambda f: b"PRESENCE_IN" in f))[-1]
+    assert event_headers(presence)[13:] == [
+        ("proto", "sip"),
+        ("rpid", "unknown"),
+        ("login", "sip%3Amod_sofia%40127.0.0.1%3A5060"),
+        ("user-agent", "softphone%201.0"),
+        ("from", "1001%40127.0.0.1"),
+        ("status", "Unregistered"),
+        ("presence-source", "register"),
+        ("event_type", "presence"),
+    ]
     frame = (await raw.events_until(lambda f: b"sofia%3A%3Aunregister" in f))[-1]
     assert [k for k, _ in event_headers(frame)[14:]] == [
         "profile-name",

@@ -393,8 +393,31 @@ class Core:
             if timer is not None:
                 timer.cancel()
             self.registration_table.write(reg, delete=True)
+            if subclass == "sofia::unregister":
+                self._presence_unregistered(reg, reg.rpid, reg.user_agent, source=True)
             self.registration_event(reg, subclass)
+            if subclass == "sofia::expire":
+                # sofia_reg_del_callback passes the status column as user-agent.
+                self._presence_unregistered(reg, "away", reg.status, source=False)
         return bool(gone)
+
+    def _presence_unregistered(
+        self, reg: Registration, rpid: str, agent: str, *, source: bool
+    ) -> None:
+        """The PRESENCE_IN ``Unregistered`` mod_sofia fires beside an unregister
+        (before sofia::unregister) and an expiry (after sofia::expire)."""
+        function = "sofia_reg_handle_register_token" if source else "sofia_reg_del_callback"
+        e = self.event("PRESENCE_IN", "sofia_reg.c", function, 0)
+        e.add("proto", "sip")
+        e.add("rpid", rpid)
+        e.add("login", self.profiles.get(reg.profile, ""))
+        e.add("user-agent", agent)
+        e.add("from", f"{reg.user}@{reg.host}")
+        e.add("status", "Unregistered")
+        if source:
+            e.add("presence-source", "register")
+        e.add("event_type", "presence")
+        self.fire(e)
 
     def set_ping(self, reg: Registration, ms: float, status: str = "Reachable") -> None:
         """An OPTIONS ping to the phone was answered after ``ms`` (status
