@@ -7,8 +7,8 @@ arrives as dialbegin, dialend, hangup and cdr, in that order, each field as
 the coocenter spec names it, and the extensions' statuses as they change
 (calls, then a phone unregistering and registering again). A call through
 fssim's mod_callcenter arrives as a cc_cdr with its queue and talking
-times; a member-queue-end with chosen times (1.10.12's layout, fired on the
-simulated node) checks every field of one exactly.
+times (every field of a cc_cdr is checked against chosen times in
+services/event-relay/tests/test_coocenter.py).
 """
 
 from __future__ import annotations
@@ -260,91 +260,3 @@ async def test_a_call_through_mod_callcenter_pushes_its_cc_cdr(
     # The agent's own legs are no call of their own: the member's is the only cdr.
     cdrs = [p for p in _pushes(rx) if p["event"] == "cdr"]
     assert [c["uniqueid"] for c in cdrs] == [member.uuid]
-
-
-def _queue_end(node: Node, member: Any, agent_uuid: str, joined: int) -> None:
-    """mod_callcenter's member-queue-end after a bridged queue call (Terminated
-    form, freeswitch-observed b section 2): the member channel, then CC-*."""
-    for key, value in (
-        ("cc_side", "member"),
-        ("cc_queue", "630@default"),
-        ("cc_queue_joined_epoch", str(joined)),
-        ("cc_agent", "1001@default"),
-        ("cc_queue_answered_epoch", str(joined + 7)),
-        ("cc_cause", "answered"),
-    ):
-        member.variables[key] = value
-    node.channel_event(
-        member,
-        "CUSTOM",
-        "mod_callcenter.c",
-        "outbound_agent_thread_run",
-        1213,
-        subclass="callcenter::info",
-        bottom=[
-            ("CC-Queue", "630@default"),
-            ("CC-Action", "member-queue-end"),
-            ("CC-Hangup-Cause", "SUCCESS"),
-            ("CC-Cause", "Terminated"),
-            ("CC-Agent", "1001@default"),
-            ("CC-Agent-System", "single_box"),
-            ("CC-Agent-UUID", agent_uuid),
-            ("CC-Agent-Called-Time", str(joined + 4)),
-            ("CC-Agent-Answered-Time", str(joined + 7)),
-            ("CC-Member-Leaving-Time", str(joined + 67)),
-            ("CC-Member-Joined-Time", str(joined)),
-            ("CC-Member-UUID", "c0ffee00-0000-4000-8000-000000000001"),
-            ("CC-Member-Session-UUID", member.uuid),
-            ("CC-Member-CID-Name", member.profile.caller_id_name),
-            ("CC-Member-CID-Number", member.profile.caller_id_number),
-        ],
-    )
-
-
-async def test_a_queue_call_pushes_a_cc_cdr(settings: Settings, api_token: str) -> None:
-    async with (
-        Receiver() as rx,
-        served_stack(
-            _settings(settings, rx.url), api_token, [config_api, call_control, event_relay]
-        ) as stack,
-    ):
-        await _relay_leads(stack)
-        member = stack.node.inject_call("85322361", "4008001234", context="public")
-        joined = member.created_us // 1_000_000 + 1
-        _queue_end(stack.node, member, "a9e1b7c2-0000-4000-8000-000000000002", joined)
-        await rx.wait_for(lambda got: any(json.loads(g.body)["event"] == "cc_cdr" for g in got))
-    (record,) = [p for p in _pushes(rx) if p["event"] == "cc_cdr"]
-    assert record == {
-        "event": "cc_cdr",
-        "uuid": member.uuid,
-        "caller": "85322361",
-        "called": "1001",
-        "queueCode": "630",
-        "agentCode": "1001",
-        "callType": "incoming",
-        "cdrState": "bridged",
-        "hangupSide": record["hangupSide"],
-        "hangupCause": record["hangupCause"],
-        "startTime": _local(member.created_us),
-        "endTime": _local((joined + 67) * 1_000_000),
-        "duration": str(joined + 67 - member.created_us // 1_000_000),
-        "queueTime": "7",
-        "feedbackTime": "0",
-        "ivrTime": "",
-        "ringTime": "3",
-        "holdTime": 0,
-        "pauseTime": 0,
-        "talkingTime": "60",
-        "voicemailState": "0",
-        "ivrId": "",
-        "ivrName": "",
-        "ivrDtmf": "0",
-        "fwType": "",
-        "score": "0",
-        "trunkNumber": "4008001234",
-        "forwardNumber": "",
-        "filePath": "",
-        "missCause": "",
-        "mac": MAC,
-    }
-    assert record["hangupSide"] in ("caller", "agent")

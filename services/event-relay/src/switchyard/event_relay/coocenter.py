@@ -120,6 +120,10 @@ def _int(text: str) -> int:
         return 0
 
 
+def _cause(event: dict[str, Any]) -> str:
+    return _h(event, "Hangup-Cause") or _var(event, "hangup_cause")
+
+
 def _subclass(event: dict[str, Any]) -> str:
     return _h(event, "Event-Subclass") if _h(event, "Event-Name") == "CUSTOM" else ""
 
@@ -274,11 +278,8 @@ def dialbegin(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 def dialend(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
     number, _ = _party(event, "Other-Leg")
-    if _h(event, "Event-Name") == "CHANNEL_ANSWER":
-        status = "answer"
-    else:
-        cause = _h(event, "Hangup-Cause") or _var(event, "hangup_cause")
-        status = DIAL_FAILED.get(cause, "hangup")
+    answered = _h(event, "Event-Name") == "CHANNEL_ANSWER"
+    status = "answer" if answered else DIAL_FAILED.get(_cause(event), "hangup")
     return {
         "event": "dialend",
         "timestamp": _timestamp(event),
@@ -319,11 +320,7 @@ def _calltype(event: dict[str, Any]) -> str:
 def cdr(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
     number, name, other, _ = _first_leg_parties(event)
     answered = _int(_var(event, "answer_epoch"))
-    if answered:
-        disposition = "ANSWERED"
-    else:
-        cause = _h(event, "Hangup-Cause") or _var(event, "hangup_cause")
-        disposition = NOT_ANSWERED.get(cause, "FAILED")
+    disposition = "ANSWERED" if answered else NOT_ANSWERED.get(_cause(event), "FAILED")
     return {
         "event": "cdr",
         "callerid": f'"{name}" <{number}>',
@@ -396,7 +393,7 @@ def cc_cdr(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "callType": "incoming",
         "cdrState": "bridged" if terminated else "queue",
         "hangupSide": _hangup_side(event, terminated),
-        "hangupCause": _h(event, "Hangup-Cause") or _var(event, "hangup_cause") or reason,
+        "hangupCause": _cause(event) or reason,
         "startTime": _stamp(started, ctx),
         "endTime": _stamp(left, ctx),
         "duration": str(max(left - started, 0)),
