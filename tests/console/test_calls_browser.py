@@ -93,3 +93,29 @@ async def test_the_page_in_chinese_has_no_english_left(console: Console, browser
 
 def _english(text: str, allowed: set[str]) -> set[str]:
     return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed}
+
+
+async def test_a_call_ending_while_the_stream_is_down_is_gone_after_reconnect(
+    console: Console, browser: Any
+) -> None:
+    """The tab's consumer is lost (as when NATS restarts) and the call ends
+    meanwhile: no event will ever say so, yet after the stream reconnects the
+    page has the right list."""
+    page = await console.page(ADMIN, browser)
+    uuid = await _place_call(console)
+    row = page.locator(f"tr[data-uuid='{uuid}']")
+    await row.locator("text=answered").wait_for(timeout=TIMEOUT)
+    assert await page.locator("[data-live-state]").get_attribute("data-live-state") == "open"
+
+    bus = console.served.app.state.runtime.bus
+    stream = bus.subjects.events_stream
+    consumers = await bus.js.consumers_info(stream)
+    tabs = [c.name for c in consumers if not c.config.durable_name]
+    assert len(tabs) == 1  # one stream per tab
+    await bus.js.delete_consumer(stream, tabs[0])
+    r = await console.served.api.delete(f"/api/channels/{uuid}")
+    assert r.status_code == 200 and console.node.find(uuid) is None
+
+    await row.wait_for(state="detached", timeout=TIMEOUT)
+    await page.wait_for_selector("text=No calls.", timeout=TIMEOUT)
+    await page.wait_for_selector("[data-live-state=open]", timeout=TIMEOUT)

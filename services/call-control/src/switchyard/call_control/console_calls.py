@@ -50,9 +50,10 @@ log = logging.getLogger(__name__)
 
 PAGE = "switchyard.call_control:calls.html"
 ROWS = "switchyard.call_control:calls_rows.html"
-# A comment this often keeps proxies from closing an idle stream, and the
-# owners column is re-read as often.
-KEEPALIVE = 10.0
+# A comment this often keeps proxies from closing an idle stream; the
+# owners column and the consumer's existence are checked as often.
+KEEPALIVE = 5.0
+RECONNECT_MS = 1000
 _event = msgspec.json.Decoder(dict[str, Any])
 # What the page calls each state (calls_view.STATES), in words: never colour alone.
 STATE_LABELS = {
@@ -152,6 +153,8 @@ async def _changes(
             html = fragment(request, ROWS, {"calls": calls, "states": STATE_LABELS})
             return ServerSentEventMessage(data=html, event="calls")
 
+        # retry: how soon the browser reconnects after the stream ends (ms).
+        yield ServerSentEventMessage(comment="snapshot", retry=RECONNECT_MS)
         yield table()
         loop = asyncio.get_running_loop()
         next_refresh = loop.time() + KEEPALIVE
@@ -160,6 +163,12 @@ async def _changes(
                 msgs = await sub.fetch(256, timeout=1.0)
             except (nats.errors.TimeoutError, TimeoutError):
                 msgs = []
+            except (nats.js.errors.Error, nats.errors.Error):
+                # The consumer is gone (NATS restarted, or it was removed): events
+                # may have been missed. Ending the stream makes the browser
+                # reconnect and start over from a new snapshot.
+                log.info("live calls stream ends: its consumer failed", exc_info=True)
+                return
             changed = False
             for msg in msgs:
                 try:
@@ -170,6 +179,11 @@ async def _changes(
                 changed |= board.apply(_node_of_subject(bus, msg.subject), headers)
             if loop.time() >= next_refresh:
                 next_refresh = loop.time() + KEEPALIVE
+                try:
+                    await sub.consumer_info()
+                except (nats.js.errors.Error, nats.errors.Error):
+                    log.info("live calls stream ends: its consumer is gone")
+                    return  # as above: the browser resyncs
                 fresh = await owners(bus, nodes)
                 changed |= fresh != owner
                 owner = fresh
