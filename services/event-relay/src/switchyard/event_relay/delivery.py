@@ -270,9 +270,9 @@ class Dispatcher:
             return
         # Read once: another lane's success may clear sub.failing_since while
         # this one awaits below (the chaos run caught a TypeError here).
-        since = sub.failing_since
-        if since is None:
-            sub.failing_since = since = dt.datetime.now(dt.UTC)
+        marked = sub.failing_since
+        if marked is None:
+            sub.failing_since = marked = dt.datetime.now(dt.UTC)
             await self.pool.execute(
                 "UPDATE webhooks SET failing_since = coalesce(failing_since, now()) WHERE id = $1",
                 sub.id,
@@ -282,11 +282,11 @@ class Dispatcher:
                 "webhook.attempt.exhausted",
                 {"webhook_id": sub.id, "message_id": job.message_id, "attempts": job.attempts},
             )
-        failing_for = (dt.datetime.now(dt.UTC) - since).total_seconds()
+        failing_for = (dt.datetime.now(dt.UTC) - marked).total_seconds()
         if status == 410:
             await self.disable(sub, "the endpoint answered 410 Gone")
         elif failing_for > self.disable_after:
-            await self.disable(sub, f"deliveries failing since {since:%Y-%m-%d %H:%M:%S}")
+            await self.disable(sub, f"deliveries failing since {marked:%Y-%m-%d %H:%M:%S}")
 
     async def disable(self, sub: Subscription, reason: str) -> None:
         if not sub.enabled:
