@@ -88,3 +88,26 @@ async def test_a_queue_call_reaches_the_logged_in_member(
     assert r.json()["data"] == {"630": [{"name": "sip/1001", "paused": "0", "penalty": "1"}]}
     node.hangup(caller)
     await asyncio.wait_for(caller.hungup.wait(), 5)
+
+
+async def test_member_changes_reach_a_running_mod_callcenter(
+    stack: tuple[httpx.AsyncClient, Node],
+) -> None:
+    api, node = stack
+    qid = await _create(api, "/api/callcenter_queues", {"name": "631"})
+    first = await _create(api, f"/api/callcenter_queues/{qid}/members", {"extn": "1001"})
+    # The notice of each write makes call-control reload the queue, its agents
+    # and tiers on the node (mod_callcenter reads callcenter.conf when told to).
+    cc = of(node.executor)
+    await eventually(lambda: cc.tier("631@default", "1001@default") is not None)
+    assert (await node.api("callcenter_config queue count")) == "1\n"
+
+    # Added and removed members reach it through call-control's notice handling.
+    await _create(api, f"/api/callcenter_queues/{qid}/members", {"extn": "1002", "penalty": 2})
+    await eventually(lambda: cc.tier("631@default", "1002@default") is not None)
+    tier = cc.tier("631@default", "1002@default")
+    assert tier is not None and tier.level == 3
+    assert cc.agents["1002@default"].contact == f"[leg_timeout=20]user/1002@{DOMAIN}"
+    r = await api.delete(f"/api/callcenter_queues/{qid}/members/{first}")
+    assert r.status_code == 200, r.text
+    await eventually(lambda: cc.tier("631@default", "1001@default") is None)

@@ -426,7 +426,7 @@ CALLCENTER_ACTIONS = frozenset(
         ("agent", "add"), ("agent", "del"), ("agent", "set"), ("agent", "get"),
         ("agent", "list"), ("tier", "add"), ("tier", "del"), ("tier", "set"),
         ("tier", "list"), ("queue", "list"), ("queue", "count"), ("queue", "load"),
-        ("queue", "reload"),
+        ("queue", "reload"), ("agent", "reload"), ("tier", "reload"),
     }
 )  # fmt: skip
 # Values with a blank mod_callcenter knows; callcenter_config splits its

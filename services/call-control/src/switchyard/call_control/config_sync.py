@@ -2,7 +2,8 @@
 
 Most configuration reaches FreeSWITCH through mod_xml_curl on the next call
 and needs no command. What FreeSWITCH caches or loads once does: the ACL
-(IP blacklist), the XML cache (directory, IVR menus), and the gateways,
+(IP blacklist), the XML cache (directory, IVR menus), mod_callcenter's
+queues, agents and tiers (``sync_callcenter``), and the gateways,
 which are reconciled against the configured rows: a disabled gateway is
 killed, a changed one restarted, a new one started, on the profile
 config-api's sofia.conf puts it on (``shared.sofia_profiles``). Gateways the
@@ -34,7 +35,8 @@ import asyncpg
 
 from switchyard.call_control.agent import NodeAgent
 from switchyard.call_control.sofia import parse_sofia_status
-from switchyard.shared.fsvalues import NAME
+from switchyard.shared.callcenter import agent_name, queue_name
+from switchyard.shared.fsvalues import NAME, UnsafeValue, callcenter_config_args
 from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.sofia_profiles import gateway_profile
 
@@ -83,11 +85,52 @@ async def sync_gateways(agent: NodeAgent, pool: asyncpg.Pool, changed: set[str])
     return run
 
 
+async def sync_callcenter(agent: NodeAgent, pool: asyncpg.Pool) -> list[str]:
+    """mod_callcenter reads callcenter.conf (config-api's queues) when it loads,
+    not on each call: after a change every queue is reloaded, every member's
+    agent and the tiers read again, and tiers of our queues the table no
+    longer has are deleted. Returns the commands run."""
+    queues = await pool.fetch("SELECT id, name FROM callcenter_queues WHERE disabled = 0")
+    members = await pool.fetch(
+        "SELECT queue_id, extn FROM callcenter_queue_members WHERE disabled = 0"
+    )
+    names = {q["id"]: queue_name(q["name"]) for q in queues}
+    wanted = {
+        (names[m["queue_id"]], agent_name(m["extn"])) for m in members if m["queue_id"] in names
+    }
+    lines = [("queue", "reload", q) for q in names.values()]
+    lines += [("agent", "reload", a) for a in sorted({a for _, a in wanted})]
+    lines.append(("tier", "reload", "all"))
+    run: list[str] = []
+    for words in lines:
+        run.append(await _callcenter(agent, words))
+    for queue in names.values():
+        args = callcenter_config_args("queue", ("queue", "list", "tiers", queue))
+        listed = await agent.client.api(f"callcenter_config {args}")
+        for row in listed.splitlines()[1:]:
+            cols = row.split("|")
+            if len(cols) >= 2 and (queue, cols[1]) not in wanted and cols[0] == queue:
+                run.append(await _callcenter(agent, ("tier", "del", queue, cols[1])))
+    return run
+
+
+async def _callcenter(agent: NodeAgent, words: tuple[str, ...]) -> str:
+    try:
+        line = f"callcenter_config {callcenter_config_args('callcenter', words)}"
+    except UnsafeValue as exc:
+        # A row stored before the rules (a name FreeSWITCH would misread).
+        log.warning("node %s: %s skipped: %s", agent.name, " ".join(words), exc.reason)
+        return ""
+    await agent.client.api(line)
+    return line
+
+
 async def resync(agent: NodeAgent, pool: asyncpg.Pool | None) -> None:
     """Re-apply what notices missed while nobody listened could have said."""
     for command in RESYNC:
         await agent.client.api(command)
     if pool is not None:
+        await sync_callcenter(agent, pool)
         run = await sync_gateways(agent, pool, set())
         log.info("node %s: configuration re-applied (%d gateway command(s))", agent.name, len(run))
 
@@ -105,6 +148,8 @@ def subscriber(
                 if notice.resource == "gateways":
                     changed = await _gateway_names(pool, notice)
                     await sync_gateways(agent, pool, changed)
+                if notice.resource == "callcenter_queues":
+                    await sync_callcenter(agent, pool)
             except Exception:
                 log.exception("node %s: applying %s change failed", agent.name, notice.resource)
 
