@@ -36,6 +36,12 @@ def register(sub: Any) -> None:
     p.add_argument("--users", default="1000-1019", help="registered users, e.g. 1000-1019")
     p.add_argument("--heartbeat", type=float, default=20.0, help="HEARTBEAT interval, seconds")
     p.add_argument("--ai-events", action="store_true", help="emit CUSTOM ai::channel-state")
+    p.add_argument(
+        "--journal",
+        action="store_true",
+        help="record events taken and commands sent per ESL connection "
+        "(GET /nodes/<n>/journal on the control port; grows without bound)",
+    )
     p.set_defaults(func=cmd_fssim)
 
 
@@ -77,6 +83,8 @@ async def serve(args: argparse.Namespace) -> None:
                 heartbeat_seconds=args.heartbeat,
                 ai_events=args.ai_events,
             )
+            if args.journal:
+                node.record()
             for ext in _users(args.users):
                 node.register_user(ext, behaviour=Behaviour(ring_seconds=1.0))
             print(f"fssim node {name} ESL on {args.host}:{node.port}", flush=True)

@@ -12,7 +12,8 @@ POST /nodes/<node>/gateways/<gw>    {"state","mode","ring_seconds","early_media"
 POST /nodes/<node>/channels/<uuid>/answer | /reject {"cause"}
 POST /nodes/<node>/channels/<uuid>/dtmf  {"digits","duration"}  the far end keys digits
 POST /nodes/<node>/drop             cut every ESL connection
-POST /nodes/<node>/restart          new Core-UUID, channels gone
+POST /nodes/<node>/restart          new Core-UUID, channels gone; {"down_seconds"}: down so long
+GET  /nodes/<node>/journal?events=N&commands=M  the journal's records from those offsets
 POST /nodes/<node>/heartbeat        fire a HEARTBEAT now
 GET  /nodes                         the nodes and their ESL ports
 """
@@ -23,6 +24,7 @@ import asyncio
 import contextlib
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 
@@ -75,6 +77,10 @@ class RejectIn(msgspec.Struct):
 class DtmfIn(msgspec.Struct, forbid_unknown_fields=True):
     digits: str
     duration: int = 2000
+
+
+class RestartIn(msgspec.Struct, forbid_unknown_fields=True):
+    down_seconds: float = 0.0
 
 
 class HttpError(Exception):
@@ -244,8 +250,26 @@ class ControlServer:
             await node.drop_connections()
             return {"ok": True}
         if method == "POST" and what == ["restart"]:
-            await node.restart()
+            r = msgspec.json.decode(body or b"{}", type=RestartIn)
+            if not 0 <= r.down_seconds <= 600:
+                raise HttpError(400, "down_seconds: must be 0-600")
+            await node.restart(down_seconds=r.down_seconds)
             return {"core_uuid": node.core_uuid}
+        if method == "GET" and what == ["journal"]:
+            journal = node.server.journal if node.server else None
+            if journal is None:
+                raise HttpError(409, "journal: not recording (switchyard fssim --journal)")
+            query = parse_qs(path.partition("?")[2])
+            try:
+                first_event = int(query.get("events", ["0"])[0])
+                first_command = int(query.get("commands", ["0"])[0])
+            except ValueError:
+                raise HttpError(400, "events, commands: must be integers") from None
+            return {
+                "core_uuid": node.core_uuid,
+                "events": journal.events[first_event:],
+                "commands": journal.commands[first_command:],
+            }
         if method == "POST" and what == ["heartbeat"]:
             node.heartbeat()
             return {"ok": True}

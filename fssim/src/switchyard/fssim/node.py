@@ -15,6 +15,7 @@ from switchyard.fssim.apps import APPS
 from switchyard.fssim.core import Core
 from switchyard.fssim.esl.server import EslServer
 from switchyard.fssim.executor import Executor
+from switchyard.fssim.journal import Journal
 from switchyard.fssim.xml_curl import XmlCurl
 
 
@@ -72,6 +73,14 @@ class Node(Core):
         self.shutdown()
         if self.server:
             await self.server.stop()
+
+    def record(self) -> Journal:
+        """Journal every event a connection takes and every command one sends
+        (journal.py), from the next connection on; call after ``start``."""
+        assert self.server is not None
+        if self.server.journal is None:
+            self.server.journal = Journal()
+        return self.server.journal
 
     async def drop_connections(self) -> None:
         """Cut every ESL socket, as a crash or a network failure would."""

@@ -8,6 +8,7 @@ import contextlib
 from switchyard.fssim.core import Core
 from switchyard.fssim.esl.session import EslSession
 from switchyard.fssim.executor import Executor
+from switchyard.fssim.journal import Journal
 
 
 class EslServer:
@@ -18,6 +19,8 @@ class EslServer:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._sessions: set[EslSession] = set()
+        # Set by Node.record(): every later connection writes to it.
+        self.journal: Journal | None = None
 
     async def start(self, host: str, port: int) -> int:
         self.host = host
@@ -44,7 +47,7 @@ class EslServer:
             s.abort()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = EslSession(self.node, self.executor, reader, writer)
+        session = EslSession(self.node, self.executor, reader, writer, journal=self.journal)
         self._sessions.add(session)
         session.task = asyncio.current_task()
         try:

@@ -32,6 +32,7 @@ from switchyard.fssim.esl.wire import (
 )
 from switchyard.fssim.event import Event
 from switchyard.fssim.executor import Executor
+from switchyard.fssim.journal import Journal
 
 log = logging.getLogger("switchyard.fssim.esl")
 
@@ -92,8 +93,14 @@ class EslSession:
         executor: Executor,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        *,
+        journal: Journal | None = None,
     ) -> None:
         self.node = node
+        # Who this connection is (``host:port``), for the journal's records.
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
+        self.journal = journal
         self.executor = executor  # sendmsg's execute queues apps on it
         self.reader = reader
         self.writer = writer
@@ -132,6 +139,8 @@ class EslSession:
             return
         self.queued += 1
         self.inbox.put_nowait(("event", event))
+        if self.journal is not None:
+            self.journal.taken(event, self.peer)
 
     def wants(self, event: Event) -> bool:
         name = event.name
@@ -290,6 +299,8 @@ class EslSession:
             self.reply("-ERR command not found")
             return True
         handler = getattr(self, f"_cmd_{word}", None)
+        if self.journal is not None:
+            self.journal.command(self.peer, word, rest)
         if handler is None:
             self.reply("-ERR command not found")
             return True

@@ -1,0 +1,53 @@
+"""What a node's ESL connections received and sent, for a chaos run to count afterwards.
+
+Off unless asked (``Node.record()``, ``switchyard fssim --journal``): it
+grows with every event. Each ESL connection is known by its peer address
+(``host:port``): the test maps that to the process that opened it, so
+nothing is added to the wire and a real FreeSWITCH needs no counterpart.
+
+- ``events``: every event some connection took (queued for it), once, with
+  the peers that took it: what the node *produced* for its listeners.
+- ``commands``: every ``api``/``bgapi``/``sendmsg`` and the peer that sent
+  it: who was acting as the node's master, and when.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchyard.fssim.event import Event
+
+# The commands that act on the node (the rest set up the connection).
+ACTING = frozenset({"api", "bgapi", "sendmsg"})
+
+
+@dataclass
+class Journal:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    _by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def taken(self, event: Event, peer: str) -> None:
+        key = f"{event.get('Core-UUID')}:{event.get('Event-Sequence')}"
+        record = self._by_id.get(key)
+        if record is None:
+            name = event.get("Event-Name")
+            record = {
+                "id": key,
+                "name": event.get("Event-Subclass") if name == "CUSTOM" else name,
+                "uuid": event.get("Unique-ID"),
+                "call": event.get("Channel-Call-UUID"),
+                "at": time.time(),
+                "peers": [],
+            }
+            self._by_id[key] = record
+            self.events.append(record)
+        record["peers"].append(peer)
+
+    def command(self, peer: str, word: str, rest: str) -> None:
+        if word in ACTING:
+            self.commands.append(
+                {"at": time.time(), "peer": peer, "command": f"{word} {rest}"[:120]}
+            )
