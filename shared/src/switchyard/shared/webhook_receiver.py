@@ -30,6 +30,9 @@ class Answer:
     status: int = 204
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # Seconds to wait before answering: a slow endpoint, or (longer than the
+    # sender's timeout) one that times out.
+    delay: float = 0.0
 
 
 class Receiver:
@@ -96,6 +99,8 @@ class Receiver:
                     self.on_request(got)
                 self._arrived.set()
                 a = self.answer(got)
+                if a.delay:
+                    await asyncio.sleep(a.delay)
                 extra = "".join(f"{k}: {v}\r\n" for k, v in a.headers.items())
                 writer.write(
                     f"HTTP/1.1 {a.status} {REASONS.get(a.status, 'Status')}\r\n"

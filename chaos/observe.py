@@ -1,0 +1,170 @@
+"""What the run watches while it runs: node owners (the lease bucket), the
+nodes' journals (events taken, commands and who sent them), and which
+replica process holds each ESL connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import nats
+import psutil
+
+from chaos.stack import Replica, Stack
+from switchyard.shared.subjects import Subjects
+
+POLL = 0.1
+
+
+@dataclass
+class OwnerChange:
+    at: float
+    node: str
+    owner: str | None  # replica id, None: no owner
+
+
+@dataclass
+class Observer:
+    stack: Stack
+    nodes: list[str]
+    owners: dict[str, str | None] = field(default_factory=dict)
+    history: list[OwnerChange] = field(default_factory=list)
+    # NATS unreachable from here: owner unknown, from this time.
+    blind_since: float | None = None
+    blind: list[tuple[float, float]] = field(default_factory=list)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # ESL peer "host:port" -> [(first seen, replica name)]: a port may be reused
+    peers: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    # replica name -> the replica ids (lease values) it has had
+    ids: dict[str, set[str]] = field(default_factory=dict)
+
+    async def run(self, http: httpx.AsyncClient) -> None:
+        await asyncio.gather(self._owners(), self._journals(http), self._peers())
+
+    def replica_of_id(self, owner: str | None) -> str | None:
+        if owner is None:
+            return None
+        for name, pid_ids in self.ids.items():
+            if owner in pid_ids:
+                return name
+        return None
+
+    # --- owners ------------------------------------------------------------------------
+
+    async def _owners(self) -> None:
+        async def quiet(_: Exception) -> None:
+            return None  # NATS restarts are the point; blind spells are recorded
+
+        nc = await nats.connect(
+            self.stack.nats.url,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.2,
+            error_cb=quiet,
+        )
+        try:
+            bucket = Subjects().node_owner_bucket
+            while True:
+                try:
+                    kv = await nc.jetstream().key_value(bucket)
+                    for node in self.nodes:
+                        try:
+                            value: str | None = (
+                                (await kv.get(f"owner.{node}", validate_keys=False)).value or b""
+                            ).decode() or None
+                        except nats.js.errors.KeyNotFoundError:
+                            value = None
+                        if node not in self.owners or self.owners[node] != value:
+                            self.owners[node] = value
+                            self.history.append(OwnerChange(time.time(), node, value))
+                    if self.blind_since is not None:
+                        self.blind.append((self.blind_since, time.time()))
+                        self.blind_since = None
+                except (nats.errors.Error, nats.js.errors.Error, OSError, TimeoutError):
+                    if self.blind_since is None:
+                        self.blind_since = time.time()
+                await asyncio.sleep(POLL)
+        finally:
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    def owner_at(self, node: str, at: float) -> tuple[str | None, float] | None:
+        """The owner seen at ``at`` and since when; None when the run could not see."""
+        for start, end in [*self.blind, *([(self.blind_since, 1e18)] if self.blind_since else [])]:
+            if start <= at <= end:
+                return None
+        seen: tuple[str | None, float] | None = None
+        for change in self.history:
+            if change.node != node:
+                continue
+            if change.at > at:
+                break
+            seen = (change.owner, change.at)
+        return seen
+
+    def sender(self, peer: str, at: float) -> str | None:
+        """The replica that held connection ``peer`` at ``at`` (None: never seen)."""
+        name = None
+        for first, who in self.peers.get(peer, []):
+            if first <= at + 1.0 or name is None:
+                name = who
+        return name
+
+    # --- journals ----------------------------------------------------------------------
+
+    async def _journals(self, http: httpx.AsyncClient) -> None:
+        for node in self.nodes:
+            self.events[node] = []
+            self.commands[node] = []
+        while True:
+            await self.fetch_journals(http)
+            await asyncio.sleep(0.5)
+
+    async def fetch_journals(self, http: httpx.AsyncClient) -> None:
+        for node in self.nodes:
+            with contextlib.suppress(httpx.HTTPError):
+                r = await http.get(
+                    f"{self.stack.control}/nodes/{node}/journal",
+                    params={
+                        "events": len(self.events[node]),
+                        "commands": len(self.commands[node]),
+                    },
+                    timeout=10,
+                )
+                if r.status_code == 200:
+                    body = r.json()
+                    self.events[node] += body["events"]
+                    self.commands[node] += body["commands"]
+
+    # --- who holds which ESL connection -----------------------------------------------
+
+    async def _peers(self) -> None:
+        while True:
+            self.map_peers()
+            await asyncio.sleep(0.2)
+
+    def map_peers(self) -> None:
+        esl = set(self.stack.esl_ports.values())
+        for r in self.stack.of("call-control"):
+            self._map(r, esl)
+
+    def _map(self, r: Replica, esl: set[int]) -> None:
+        for pid in r.pids():
+            try:
+                proc = psutil.Process(pid)
+                conns = proc.net_connections(kind="tcp")
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            for c in conns:
+                if c.raddr and c.raddr.port in esl:
+                    seen = self.peers.setdefault(f"{c.laddr.ip}:{c.laddr.port}", [])
+                    if not seen or seen[-1][1] != r.name:
+                        seen.append((time.time(), r.name))
+            # The replica id (the lease's value) carries its worker's pid.
+            self.ids.setdefault(r.name, set()).update(
+                o for o in self.owners.values() if o and f"-{pid}-" in o
+            )
