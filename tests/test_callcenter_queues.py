@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import msgspec
 import pytest_asyncio
@@ -111,3 +112,81 @@ async def test_member_changes_reach_a_running_mod_callcenter(
     r = await api.delete(f"/api/callcenter_queues/{qid}/members/{first}")
     assert r.status_code == 200, r.text
     await eventually(lambda: cc.tier("631@default", "1001@default") is None)
+
+
+@pytest_asyncio.fixture
+async def paused(
+    settings: Settings, api_token: str, db: asyncpg.Pool
+) -> AsyncIterator[tuple[httpx.AsyncClient, Node, asyncpg.Pool]]:
+    settings = msgspec.structs.replace(
+        settings,
+        sip_domain=DOMAIN,
+        timezone="UTC",
+        coocenter_pausetime=True,
+        coocenter_pause_seconds=1,
+    )
+    async with served_stack(settings, api_token, [config_api, call_control]) as served:
+        yield served.api, served.node, db
+
+
+async def _answered_queue_call(api: httpx.AsyncClient, node: Node) -> str:
+    """A call into queue 640, answered by member 1001 and hung up: the caller's uuid."""
+    qid = await _create(api, "/api/callcenter_queues", {"name": "640"})
+    await _create(api, f"/api/callcenter_queues/{qid}/members", {"extn": "1001"})
+    await _create(
+        api,
+        "/api/routes",
+        {"name": "queues", "prefix": "640", "max_length": 3, "context": "context-1",
+         "dest_type": "FS_DEST_NUM_QUEUE"},
+    )  # fmt: skip
+    await api.get("/api/routes/explain?destNumber=0")
+    node.register_user("1001", domain=DOMAIN)
+    r = await api.post(
+        "/coocenter-api/queues/agent-login", headers=FORM, content="extension=1001&queue=640"
+    )
+    assert r.json()["status"] == "success", r.text
+    caller = node.inject_call("5550001", "640", context="context-1")
+    await eventually(lambda: caller.peer is not None or not caller.is_up)
+    assert caller.peer is not None, caller.hangup_cause
+    node.hangup(caller)
+    return caller.uuid
+
+
+async def test_after_call_work_pauses_the_agent_and_records_how_long(
+    paused: tuple[httpx.AsyncClient, Node, asyncpg.Pool],
+) -> None:
+    api, node, pool = paused
+    call = await _answered_queue_call(api, node)
+    agent = of(node.executor).agents["1001@default"]
+    await eventually(lambda: agent.status == "On Break")
+    # Up to SWITCHYARD_COOCENTER_PAUSE_SECONDS (1 here), then available again.
+    await eventually(lambda: agent.status == "Available")
+    row = await pool.fetchrow("SELECT * FROM coocenter_pauses WHERE call_uuid = $1", call)
+    assert row is not None and row["agent"] == "1001@default" and row["node"] == node.name
+    assert row["ended_by"] == "timeout" and row["seconds"] in (1, 2)
+
+
+async def test_an_unpause_ends_after_call_work_early(
+    paused: tuple[httpx.AsyncClient, Node, asyncpg.Pool],
+) -> None:
+    api, node, pool = paused
+    call = await _answered_queue_call(api, node)
+    agent = of(node.executor).agents["1001@default"]
+    await eventually(lambda: agent.status == "On Break")
+    r = await api.post(
+        "/coocenter-api/queues/agent-pause", headers=FORM, content="queue=640&member=1001&state=off"
+    )
+    assert r.json()["status"] == "success"
+
+    async def ended() -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await pool.fetchrow(
+            "SELECT * FROM coocenter_pauses WHERE call_uuid = $1 AND ended_at IS NOT NULL", call
+        )
+        return row
+
+    for _ in range(100):
+        row = await ended()
+        if row is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert row is not None and row["ended_by"] == "unpause" and row["seconds"] == 0

@@ -74,6 +74,15 @@ class Subjects(msgspec.Struct, frozen=True):
     def events_of_node(self, node: str) -> str:
         return f"{self.prefix}.fs.events.{_token(node, 'node')}.>"
 
+    def events_subclass(self, subclass: str) -> str:
+        """One CUSTOM subclass from every node (call-control's after-call work
+        follows callcenter::info)."""
+        return f"{self.prefix}.fs.events.*.CUSTOM.{_SUBCLASS_UNSAFE.sub('_', subclass)}"
+
+    def node_of_event(self, subject: str) -> str:
+        """The node an event subject names (``<prefix>.fs.events.<node>.…``)."""
+        return subject.removeprefix(f"{self.prefix}.fs.events.").partition(".")[0]
+
     def events_named(self, event_name: str) -> str:
         """One event from every node (media follows RECORD_STOP)."""
         return f"{self.prefix}.fs.events.*.{_token(event_name, 'event')}"

@@ -15,6 +15,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import KeyValueConfig
 
 from switchyard.call_control import config_sync
+from switchyard.call_control.after_call import AfterCall
 from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
 from switchyard.call_control.cli_rules import DEFAULT_CLI_COMMANDS, cli_commands
 from switchyard.call_control.events import EventPublisher, stream_config
@@ -194,7 +195,14 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
     )
     await replica.start()
     log.info("call-control replica %s serving %d node(s)", replica.id, len(replica.nodes))
+    # coocenter's pausetime=yes: agents On Break after each queue call.
+    after_call = None
+    if settings.coocenter_pausetime:
+        after_call = AfterCall(runtime, settings.coocenter_pause_seconds)
+        await after_call.start()
     try:
         yield replica
     finally:
+        if after_call is not None:
+            await after_call.stop()
         await replica.stop()
