@@ -90,9 +90,12 @@ async def test_the_other_replica_serves_an_acknowledged_write_within_a_second(
     a, b = replicas
     gid = await gateway(a, "gw-a")
     assert await bridge_of(b, "5551") is None
+    full_loads = (a.live.full_loads, b.live.full_loads)
     acked = await write_route(a, "r1", "555", gid)
     await served_within(b, "5551", "sofia/gateway/gw-a/5551", acked)
     await served_within(a, "5551", "sofia/gateway/gw-a/5551", acked)
+    # Both read only what changed (loader.py, 0105_route_changes.sql).
+    assert (a.live.full_loads, b.live.full_loads) == full_loads
 
 
 async def test_a_replica_whose_notice_was_lost_still_converges(replicas: list[Replica]) -> None:

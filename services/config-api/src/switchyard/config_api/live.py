@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+
 from switchyard.config_api import loader
 from switchyard.config_api.fsxml.documents import FsIndex
 from switchyard.config_api.routing.engine import Router, compile
@@ -46,12 +48,19 @@ DEBOUNCE_MAX = 0.2
 FRESH_TIMEOUT = 2.0
 
 
+# A reload reads only the routes changed since the previous load when that
+# load is younger than this (route_changes keeps a day of changes).
+INCREMENTAL_WITHIN = 12 * 3600.0
+ROUTE_CHANGES_KEPT = "1 day"
+
+
 @dataclass(frozen=True)
 class Compiled:
     version: int
     router: Router
     fs: FsIndex
     loaded_at: float  # time.time() of the load
+    loaded: loader.Loaded | None = None  # what it was compiled from
 
 
 def keep_out_of_gc() -> None:
@@ -71,10 +80,18 @@ def keep_out_of_gc() -> None:
     gc.freeze()
 
 
-def build(loaded: loader.Loaded, applications: Applications = APPLICATIONS) -> Compiled:
-    """Compile a loaded configuration (CPU only; run in a thread)."""
-    router = compile(loaded.snapshot, applications)
-    return Compiled(loaded.version, router, FsIndex(loaded.fs, applications), time.time())
+def build(
+    loaded: loader.Loaded,
+    applications: Applications = APPLICATIONS,
+    previous: Compiled | None = None,
+) -> Compiled:
+    """Compile a loaded configuration (CPU only; run in a thread); loaded
+    incrementally, ``previous``'s unchanged routes are kept as compiled."""
+    router = compile(
+        loaded.snapshot, applications, previous.router if previous else None, loaded.changed
+    )
+    fs = FsIndex(loaded.fs, applications)
+    return Compiled(loaded.version, router, fs, time.time(), loaded)
 
 
 class Live:
@@ -90,6 +107,7 @@ class Live:
         self._tasks: list[asyncio.Task[None]] = []
         self._sub: Any = None
         self.reloads = 0
+        self.full_loads = 0
 
     @property
     def current(self) -> Compiled:
@@ -176,12 +194,26 @@ class Live:
 
     def _load_and_build(self) -> Compiled:
         # In a worker thread, reading included: see loader.load_blocking.
+        previous = self._current
+        if previous is not None and time.time() - previous.loaded_at > INCREMENTAL_WITHIN:
+            previous = None  # its horizon may predate the changes still kept
         loaded = loader.load_blocking(
             self.runtime.settings.database_url,
             domain=self.runtime.settings.sip_domain,
             timezone=self.runtime.settings.timezone,
+            previous=previous.loaded if previous is not None else None,
         )
-        return build(loaded, fs_applications(self.runtime.settings.fs_applications))
+        return build(loaded, fs_applications(self.runtime.settings.fs_applications), previous)
+
+    async def _prune_route_changes(self) -> None:
+        """Forget route changes no replica can still need (after a full load,
+        so at least once per INCREMENTAL_WITHIN on a replica that reloads)."""
+        try:
+            await self.runtime.pool.execute(
+                f"DELETE FROM route_changes WHERE at < now() - interval '{ROUTE_CHANGES_KEPT}'"  # noqa: S608 - a constant
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("pruning route_changes failed (%s)", type(exc).__name__)
 
     async def _poll(self) -> None:
         while True:
@@ -212,6 +244,9 @@ class Live:
             return
         self._current = compiled  # the swap: one reference assignment
         self.reloads += 1
+        if compiled.loaded is not None and compiled.loaded.changed is None:
+            self.full_loads += 1
+            await self._prune_route_changes()
         keep_out_of_gc()
         for p in compiled.router.problems:
             log.info("route %s: %s refused: %s", p.route_id, p.field, p.message)

@@ -57,6 +57,12 @@ class Loaded(msgspec.Struct, frozen=True):
     version: int
     snapshot: Snapshot
     fs: FsConfig
+    # The xmin of the snapshot read (an xid8): the next load reads the
+    # routes changed by transactions at or past it (0105_route_changes.sql).
+    horizon: int = 0
+    # Read incrementally: the ids of the routes changed since the previous
+    # load (deleted ones included); None when every route was read.
+    changed: frozenset[int] | None = None
 
 
 async def current_version(pool: asyncpg.Pool) -> int:
@@ -67,10 +73,14 @@ async def current_version(pool: asyncpg.Pool) -> int:
 
 @dataclass(frozen=True)
 class Rows:
-    """Every row the configuration is made of, read at one moment."""
+    """Every row the configuration is made of, read at one moment; when
+    ``changed`` is set, of the routes only those (and their params and time
+    rules) changed since the previous load."""
 
     version: int
     tables: dict[str, list[asyncpg.Record]]
+    horizon: int = 0
+    changed: frozenset[int] | None = None
 
 
 _QUERIES = {
@@ -102,10 +112,37 @@ _QUERIES = {
 }
 
 
-async def fetch(conn: asyncpg.Connection) -> Rows:
+# The tables a route is made of: read in part when loading incrementally.
+_ROUTE_QUERIES = {
+    "routes": "SELECT * FROM routes WHERE id = ANY($1::bigint[]) ORDER BY id",
+    "params": "SELECT * FROM route_params WHERE route_id = ANY($1::bigint[]) ORDER BY id",
+    "rules": "SELECT * FROM route_time_recurrences WHERE route_id = ANY($1::bigint[]) ORDER BY id",
+}
+
+
+async def fetch(conn: asyncpg.Connection, since: int = 0) -> Rows:
+    """Every row, or with ``since`` (a previous load's horizon) every row
+    but the routes, of which only those changed since."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        version = int(await conn.fetchval("SELECT version FROM config_version WHERE id") or 0)
-        return Rows(version, {name: await conn.fetch(sql) for name, sql in _QUERIES.items()})
+        head = await conn.fetchrow(
+            "SELECT version, pg_snapshot_xmin(pg_current_snapshot()) AS horizon "
+            "FROM config_version WHERE id"
+        )
+        version, horizon = int(head["version"] or 0), int(head["horizon"])
+        if not since:
+            tables = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
+            return Rows(version, tables, horizon)
+        found = await conn.fetch(
+            "SELECT DISTINCT route_id FROM route_changes WHERE xid >= $1::xid8", since
+        )
+        changed = frozenset(r["route_id"] for r in found)
+        tables = {}
+        for name, sql in _QUERIES.items():
+            if name in _ROUTE_QUERIES:
+                tables[name] = await conn.fetch(_ROUTE_QUERIES[name], list(changed))
+            else:
+                tables[name] = await conn.fetch(sql)
+        return Rows(version, tables, horizon, changed)
 
 
 async def load(pool: asyncpg.Pool, *, domain: str, timezone: str) -> Loaded:
@@ -114,8 +151,11 @@ async def load(pool: asyncpg.Pool, *, domain: str, timezone: str) -> Loaded:
     return assemble(rows, domain=domain, timezone=timezone)
 
 
-def load_blocking(dsn: str, *, domain: str, timezone: str) -> Loaded:
-    """``load`` for a worker thread: its own event loop and connection.
+def load_blocking(
+    dsn: str, *, domain: str, timezone: str, previous: Loaded | None = None
+) -> Loaded:
+    """``load`` for a worker thread: its own event loop and connection; with
+    ``previous``, of the routes only those changed since it are read.
 
     Decoding 100k route rows and building their objects takes about a
     second of CPU; done on the service's loop it would stall every request
@@ -125,14 +165,16 @@ def load_blocking(dsn: str, *, domain: str, timezone: str) -> Loaded:
     async def read() -> Rows:
         conn = await asyncpg.connect(dsn)
         try:
-            return await fetch(conn)
+            return await fetch(conn, previous.horizon if previous is not None else 0)
         finally:
             await conn.close()
 
-    return assemble(asyncio.run(read()), domain=domain, timezone=timezone)
+    return assemble(asyncio.run(read()), domain=domain, timezone=timezone, previous=previous)
 
 
-def assemble(rows: Rows, *, domain: str, timezone: str) -> Loaded:
+def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None = None) -> Loaded:
+    """The configuration of ``rows``; read incrementally (``rows.changed``),
+    the routes are ``previous``'s with the changed ones replaced."""
     t = rows.tables
     routes, params, rules, contexts = t["routes"], t["params"], t["rules"], t["contexts"]
     blacklists, numbers, hotlines, dods = t["blacklists"], t["numbers"], t["hotlines"], t["dods"]
@@ -153,9 +195,7 @@ def assemble(rows: Rows, *, domain: str, timezone: str) -> Loaded:
     snapshot = Snapshot(
         timezone=timezone,
         domain=domain,
-        routes=tuple(
-            _route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in routes
-        ),
+        routes=_routes(routes, params_by, rules_by, rows.changed, previous),
         contexts=tuple(
             Context(key=c["key"], name=c["name"], hotline_enabled=bool(c["hotline_enabled"]))
             for c in contexts
@@ -211,6 +251,8 @@ def assemble(rows: Rows, *, domain: str, timezone: str) -> Loaded:
     return Loaded(
         version=version,
         snapshot=snapshot,
+        horizon=rows.horizon,
+        changed=rows.changed,
         fs=msgspec.structs.replace(fs, denied=tuple(r["target_ip"] for r in denied), queues=queues),
     )
 
@@ -233,6 +275,27 @@ def _queues(rows: list[asyncpg.Record], members: list[asyncpg.Record]) -> tuple[
         )
         for q in rows
     )
+
+
+def _routes(
+    rows: list[asyncpg.Record],
+    params_by: Mapping[Any, list[asyncpg.Record]],
+    rules_by: Mapping[Any, list[asyncpg.Record]],
+    changed: frozenset[int] | None,
+    previous: Loaded | None,
+) -> tuple[Route, ...]:
+    read = [_route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in rows]
+    if changed is None:
+        return tuple(read)
+    if previous is None:
+        raise ValueError("an incremental load needs the previous one")
+    # In id order, as a full load reads them: appended when all are new.
+    kept = previous.snapshot.routes
+    by_id = {r.id: r for r in kept if r.id not in changed}
+    by_id.update((r.id, r) for r in read)
+    if read and kept and read[0].id < kept[-1].id:
+        return tuple(sorted(by_id.values(), key=lambda r: r.id))
+    return tuple(by_id.values())
 
 
 def _group(rows: Iterable[asyncpg.Record], key: str) -> dict[Any, list[asyncpg.Record]]:

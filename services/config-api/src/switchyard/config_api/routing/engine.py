@@ -167,7 +167,16 @@ class Router:
     """One snapshot, compiled. Build a new one and swap the reference to
     change configuration; never mutate."""
 
-    def __init__(self, snapshot: Snapshot, applications: Applications = APPLICATIONS) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        applications: Applications = APPLICATIONS,
+        previous: Router | None = None,
+        changed: frozenset[int] | None = None,
+    ) -> None:
+        """``previous`` and ``changed`` (the ids of the routes that differ
+        from ``previous``'s snapshot): its compiled routes and context tables
+        are kept where nothing they depend on changed."""
         self.snapshot = snapshot
         self.tz = ZoneInfo(snapshot.timezone)
         self.applications = applications
@@ -189,15 +198,52 @@ class Router:
             if not f.disabled and f.func_code
         }
         self._func_lengths = sorted({len(c) for c in self.func_codes}, reverse=True)
+        self.problems: list[Problem] = []
+        tables_by_id = {t.id: t for t in snapshot.number_translations}
+        if (
+            previous is not None
+            and changed is not None
+            # What a compiled route depends on beside its own row.
+            and previous.applications == applications
+            and previous.snapshot.number_translations == snapshot.number_translations
+        ):
+            self._patch(previous, changed, tables_by_id)
+            return
         tables: dict[str, list[Route]] = {}
         for route in snapshot.routes:
             tables.setdefault(route.context, []).append(route)
         self.tables: Mapping[str, ContextTable] = {c: ContextTable(r) for c, r in tables.items()}
-        self.problems: list[Problem] = []
-        tables_by_id = {t.id: t for t in snapshot.number_translations}
         self.routes: Mapping[int, CompiledRoute] = {
             r.id: self._compile_route(r, tables_by_id) for r in snapshot.routes
         }
+
+    def _patch(
+        self, previous: Router, changed: frozenset[int], tables_by_id: Mapping[int, object]
+    ) -> None:
+        """Compile only the changed routes and rebuild only the tables of the
+        contexts they were or are in: a write among 100k routes costs what
+        its context holds, not the whole configuration (issue 12)."""
+        fresh = [r for r in self.snapshot.routes if r.id in changed]
+        touched = {previous.routes[i].route.context for i in changed if i in previous.routes}
+        touched.update(r.context for r in fresh)
+        self.problems = [p for p in previous.problems if p.route_id not in changed]
+        routes = dict(previous.routes)
+        for i in changed:
+            routes.pop(i, None)
+        for r in fresh:
+            routes[r.id] = self._compile_route(r, tables_by_id)
+        self.routes = routes
+        grouped: dict[str, list[Route]] = {c: [] for c in touched}
+        for route in self.snapshot.routes:
+            if route.context in grouped:
+                grouped[route.context].append(route)
+        tables = dict(previous.tables)
+        for context, members in grouped.items():
+            if members:
+                tables[context] = ContextTable(members)
+            else:
+                tables.pop(context, None)
+        self.tables = tables
 
     # --- compile ---------------------------------------------------------------
 
@@ -532,8 +578,13 @@ class Router:
         return None
 
 
-def compile(snapshot: Snapshot, applications: Applications = APPLICATIONS) -> Router:
-    return Router(snapshot, applications)
+def compile(
+    snapshot: Snapshot,
+    applications: Applications = APPLICATIONS,
+    previous: Router | None = None,
+    changed: frozenset[int] | None = None,
+) -> Router:
+    return Router(snapshot, applications, previous, changed)
 
 
 def _shown(spec: str) -> str:
