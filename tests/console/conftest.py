@@ -107,6 +107,7 @@ async def console(
 
     def setup(node: Node) -> None:
         node.register_user("1000", behaviour=Behaviour(ring_seconds=1.5))
+        node.register_user("1002")  # a supervisor's phone
 
     async with served_stack(
         console_settings, api_token, console_services, node_setup=setup

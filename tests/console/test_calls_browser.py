@@ -5,6 +5,7 @@ no buttons and a refused POST; zh-CN leaves no English on the page."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -119,3 +120,34 @@ async def test_a_call_ending_while_the_stream_is_down_is_gone_after_reconnect(
     await row.wait_for(state="detached", timeout=TIMEOUT)
     await page.wait_for_selector("text=No calls.", timeout=TIMEOUT)
     await page.wait_for_selector("[data-live-state=open]", timeout=TIMEOUT)
+
+
+async def test_an_admin_listens_in_from_an_extension_and_transfers(
+    console: Console, browser: Any
+) -> None:
+    page = await console.page(ADMIN, browser)
+    uuid = await _place_call(console)
+    row = page.locator(f"tr[data-uuid='{uuid}']")
+    await row.locator("text=answered").wait_for(timeout=TIMEOUT)
+
+    page.once("dialog", lambda dialog: dialog.accept("1002"))
+    await row.locator("button", has_text="Listen").click()
+    # The supervisor's phone rings, answers and listens: a call of its own.
+    spy = page.locator("tr", has=page.locator("td[data-label=Callee]", has_text="1002"))
+    await spy.locator("text=answered").wait_for(timeout=TIMEOUT)
+    spying = [c for c in console.node.channels.values() if c.application == "eavesdrop"]
+    assert [c.application_data for c in spying] == [uuid]
+
+    page.once("dialog", lambda dialog: dialog.accept("9999"))
+    await row.locator("button", has_text="Transfer").click()
+    logged = "SELECT action FROM operation_logs WHERE path LIKE $1 ORDER BY id"
+    async with asyncio.timeout(10):
+        while len(await console.db.fetch(logged, f"/console/calls/{uuid}/%")) < 2:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    assert [r["action"] for r in await console.db.fetch(logged, f"/console/calls/{uuid}/%")] == [
+        "eavesdrop",
+        "transfer",
+    ]
+    # FreeSWITCH routed the channel to the number; no route there, so it ends.
+    await row.wait_for(state="detached", timeout=TIMEOUT)
+    assert console.node.find(uuid) is None

@@ -9,7 +9,8 @@ reconnects (EventSource does by itself) gets a new snapshot, so after a
 gap no call is missing and no ended call lingers.
 
 Actions (admin only, each behind a confirmation in the page, each in the
-operation log as ``channels``): hang up, record on/off.
+operation log as ``channels``): hang up, blind transfer, eavesdrop (listen,
+whisper, barge, from an extension that is rung), record on/off.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,21 +30,26 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
 from switchyard.call_control.calls_view import CallBoard
-from switchyard.call_control.channels_http import node_of
+from switchyard.call_control.channels_http import node_of, resolve_dial
 from switchyard.call_control.node_commands import (
     ApiResult,
+    App,
     ChannelApi,
     ChannelList,
     Hangup,
     ListChannels,
+    Originate,
+    OriginateResult,
+    Transfer,
 )
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.call_control.ownership import OWNER
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.console.i18n import N_
 from switchyard.shared.console.pages import LOGIN_REDIRECT, fragment, render, require_admin
+from switchyard.shared.fsvalues import NUMBER, UUID, UnsafeValue, check_dial_string
 from switchyard.shared.http.deps import AppRuntime
-from switchyard.shared.http.errors import ApiError
+from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.media_location import recording_target
 from switchyard.shared.runtime import Runtime
 
@@ -266,4 +273,90 @@ async def record(
     return "ok"
 
 
-route_handlers = [calls_page, calls_stream, hangup, record]
+def _prompted(request: Request[Any, Any, Any], field: str) -> str:
+    """The number the operator typed into the page's prompt (htmx sends it as
+    ``HX-Prompt``), checked as a number FreeSWITCH may see."""
+    value = request.headers.get("hx-prompt", "").strip()
+    if not value:
+        raise bad_request(field, "is required")
+    try:
+        NUMBER.check(field, value)
+    except UnsafeValue as exc:
+        raise bad_request(exc.field, exc.reason) from None
+    return value
+
+
+@post(
+    "/console/calls/{channel:str}/transfer",
+    include_in_schema=False,
+    status_code=200,
+    opt={**_ACTION_OPT, "oplog_action": "transfer"},
+)
+async def transfer(
+    channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
+) -> str:
+    """Blind transfer: the channel is routed to the number in the originating
+    context, as if it had dialled it (its other leg is released)."""
+    require_admin(request)
+    dest = _prompted(request, "number")
+    bus = runtime.bus
+    node = await node_of(bus, channel)
+    cmd = Transfer(channel, dest, runtime.settings.originate_context)
+    await bus.request(bus.subjects.node_command(node), cmd, ApiResult)
+    return "ok"
+
+
+# eavesdrop's modes: the variables that start it whispering to one leg or both
+# (mod_dptools; the listener can still switch with DTMF 1/2/3 as usual).
+EAVESDROP_MODES = {
+    "listen": (),
+    "whisper": (("eavesdrop_whisper_aleg", "true"),),
+    "barge": (("eavesdrop_whisper_aleg", "true"), ("eavesdrop_whisper_bleg", "true")),
+}
+
+
+@post(
+    "/console/calls/{channel:str}/eavesdrop/{mode:str}",
+    include_in_schema=False,
+    status_code=200,
+    opt={**_ACTION_OPT, "oplog_action": "eavesdrop"},
+)
+async def eavesdrop(
+    channel: FromPath[str],
+    mode: FromPath[str],
+    request: Request[Any, Any, Any],
+    runtime: AppRuntime,
+) -> str:
+    """Ring the extension the operator names; when it answers it listens to the
+    call (whispers to the caller, or talks to both)."""
+    require_admin(request)
+    variables = EAVESDROP_MODES.get(mode)
+    if variables is None:
+        raise ApiError(404, "not found")
+    if not UUID.ok(channel):
+        raise bad_request("uuid", UUID.reason)
+    listener = _prompted(request, "extension")
+    bus = runtime.bus
+    context = runtime.settings.originate_context
+    dial = await resolve_dial(bus, context, listener, "")
+    try:
+        check_dial_string("extension", dial)
+    except UnsafeValue as exc:
+        raise ApiError(
+            409, f"extension: its route's dial string is refused: {exc.reason}"
+        ) from None
+    cmd = Originate(
+        uuid=str(uuid.uuid4()),
+        dial=dial,
+        apps=(App("eavesdrop", channel),),
+        variables=variables,
+        background=True,
+        context=context,
+    )
+    result = await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
+    if not result.ok:
+        raise ApiError(409, f"extension: {result.cause}")
+    return "ok"
+
+
+route_handlers = [calls_page, calls_stream, hangup, record, transfer, eavesdrop]
