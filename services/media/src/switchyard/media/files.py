@@ -156,6 +156,12 @@ async def by_tts_key(pool: asyncpg.Pool, key: str) -> asyncpg.Record | None:
     return await _one(pool, "tts_key = $1", key)
 
 
+async def recording_at(pool: asyncpg.Pool, path: str) -> asyncpg.Record | None:
+    """The recording FreeSWITCH wrote at ``path`` (its abs_path, as pushed in
+    coocenter's cdr ``recordfile`` / cc_cdr ``filePath``)."""
+    return await _one(pool, "type = 'RECORD' AND abs_path = $1", path)
+
+
 def filters(query: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     """The spec's ``uuid``, ``type`` and ``types`` filters (plus XUI's ``name``)."""
     where: list[str] = []

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Router
 from litestar.di import Provide
 
-from switchyard.media import fetch_http, files_http, tts_http, upload_http
+from switchyard.media import fetch_http, files_http, monitor_http, tts_http, upload_http
 from switchyard.media.state import Media, media_lifespan
 from switchyard.shared.service import Service, Slot
 
@@ -28,6 +28,7 @@ def _handlers(media: Slot[Media]) -> list[Any]:
                 *upload_http.route_handlers,
                 *tts_http.route_handlers,
                 *fetch_http.route_handlers,
+                *monitor_http.route_handlers,
             ],
             dependencies={"media": Provide(media.get, sync_to_thread=False)},
         )
