@@ -207,6 +207,11 @@ class Core:
         self.api_handlers: dict[str, ApiHandler] = {}  # the loaded API commands
         self.router: Router | None = None  # CS_ROUTING onwards for a new inbound channel
         self.xml_binding: XmlBinding | None = None  # where XML lookups go first
+        self.load_modules()
+
+    def load_modules(self) -> None:
+        """What FreeSWITCH's module loader does once the core is up: install
+        the hooks above. A bare core loads none (Node loads fssim's)."""
 
     # --- lifecycle ---------------------------------------------------------------
 

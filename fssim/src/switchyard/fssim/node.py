@@ -22,32 +22,9 @@ from switchyard.fssim.xml_curl import XmlCurl
 class Node(Core):
     """A FreeSWITCH double. Everything a test controls is a method here or on the core."""
 
-    def __init__(
-        self,
-        name: str = "fssim",
-        *,
-        password: str = "ClueCon",  # noqa: S107 - FreeSWITCH's stock default
-        hostname: str | None = None,
-        xml_curl_url: str | None = None,
-        xml_curl_credentials: str | None = None,
-        heartbeat_seconds: float = 20.0,
-        ai_events: bool = False,
-        playback_seconds: float = 0.2,
-        ipv4: str = "127.0.0.1",
-        show_channels_lag: bool = True,
-    ) -> None:
-        super().__init__(
-            name,
-            password=password,
-            hostname=hostname,
-            xml_curl_url=xml_curl_url,
-            xml_curl_credentials=xml_curl_credentials,
-            heartbeat_seconds=heartbeat_seconds,
-            ai_events=ai_events,
-            playback_seconds=playback_seconds,
-            ipv4=ipv4,
-            show_channels_lag=show_channels_lag,
-        )
+    # Constructed as a Core is (the same options); the core calls this at the
+    # end of its __init__.
+    def load_modules(self) -> None:
         self.server: EslServer | None = None
         self.executor = Executor(self, APPS)
         self.router = self.executor.route
