@@ -52,6 +52,8 @@ NAV = (
     ("calls", f"{PREFIX}/calls", N_("Live calls")),
     ("deliveries", f"{PREFIX}/deliveries", N_("Webhook deliveries")),
     ("routes", f"{PREFIX}/routes", N_("Route explain")),
+    ("gateways", f"{PREFIX}/gateways", N_("Gateways and trunks")),
+    ("nodes", f"{PREFIX}/nodes", N_("Nodes")),
 )
 
 

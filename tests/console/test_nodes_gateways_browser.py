@@ -1,0 +1,32 @@
+"""The nodes page and the gateways page, in a real browser against fssim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.console.conftest import ADMIN, Console
+
+
+async def test_nodes_show_their_owner_and_esl_and_a_gateway_is_stopped_from_the_page(
+    console: Console, browser: Any
+) -> None:
+    page = await console.page(ADMIN, browser)
+    await page.click("nav >> text=Nodes")
+    node = page.locator("#nodes tr[data-node=fs1]")
+    assert await node.locator("td[data-label=ESL] .state").inner_text() == "connected"
+    replica = console.served.app.state["call-control"]
+    assert await node.locator("td[data-label='Owner replica']").inner_text() == replica.id
+    assert await node.locator("td[data-label=Channels]").inner_text() == "0"
+
+    await page.click("nav >> text=Gateways and trunks")
+    gateway = page.locator("#gateways tr[data-gateway=example][data-node=fs1]")
+    assert await gateway.locator("td[data-label=Registration]").inner_text() == "NOREG"
+    page.once("dialog", lambda dialog: dialog.accept())
+    await gateway.locator("button", has_text="Stop").click()
+    await page.wait_for_selector("#flash:has-text('Done.')")
+    await page.reload()
+    assert await gateway.count() == 0
+    logged = await console.db.fetchval(
+        "SELECT count(*) FROM operation_logs WHERE resource = 'gateways' AND operator = 'boss'"
+    )
+    assert logged == 1
