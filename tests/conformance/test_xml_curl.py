@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 
 from switchyard.call_control.esl import EslClient
+from switchyard.shared.webhook_receiver import read_request
 from tests.conformance.conftest import REAL, TIMEOUT, Target, sample
 
 # The binding's gateway-credentials (freeswitch/autoload_configs/xml_curl.conf.xml).
@@ -43,15 +44,8 @@ class DialplanServer:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                k, _, v = line.partition(":")
-                headers[k.strip().lower()] = v.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.requests.append(Request({"request-line": lines[0], **headers}, body))
+        request_line, headers, body = await read_request(reader)
+        self.requests.append(Request({"request-line": request_line, **headers}, body))
         self.arrived.set()
         payload = self.document.encode()
         writer.write(

@@ -35,6 +35,20 @@ class Answer:
     delay: float = 0.0
 
 
+async def read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, str], bytes]:
+    """One HTTP/1.1 request off ``reader``: its request line, its headers
+    (names lower-cased) and its ``content-length`` body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return lines[0], headers, body
+
+
 class Receiver:
     def __init__(
         self,
@@ -82,15 +96,8 @@ class Receiver:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                path = lines[0].split(" ")[1] if " " in lines[0] else "/"
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        k, _, v = line.partition(":")
-                        headers[k.strip().lower()] = v.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                request_line, headers, body = await read_request(reader)
+                path = request_line.split(" ")[1] if " " in request_line else "/"
                 got = Received(path, headers, body)
                 self.count += 1
                 if self.keep:
