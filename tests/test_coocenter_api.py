@@ -267,3 +267,44 @@ async def test_blacklist_index_create_delete_on_config_apis_blacklists(
     assert await db.fetchval("SELECT list_type FROM blacklists WHERE name = 'coocenter'") == 0
     r = await client.post("/coocenter-api/blacklist/create", headers=FORM, content="number=1{2}")
     assert r.status_code == 400 and r.json()["message"].startswith("number:")
+
+
+async def test_transfer_and_exten_spy(client: httpx.AsyncClient, sim: Simulator) -> None:
+    node = node_of(sim)
+    for user in ("801", "802", "806", "810"):
+        node.register_user(user)
+    assert (await node.api("originate user/806 &bridge(user/810)")).startswith("+OK")
+    await eventually(lambda: any(c.peer is not None for c in node.channels.values()))
+    watched = next(c for c in node.channels.values() if c.name.startswith("sofia/internal/806@"))
+
+    # 801 listens to 806 (the spec: dst=806& src=801).
+    r = await client.post(
+        "/coocenter-api/extensions/extenSpy", headers=FORM, content="dst=806& src=801"
+    )
+    assert r.json() == {"status": "success", "message": "spy extension success"}, r.text
+    await eventually(
+        lambda: any(
+            c.name.startswith("sofia/internal/801@")
+            and c.application == "eavesdrop"
+            and c.application_data == watched.uuid
+            for c in node.channels.values()
+        )
+    )
+
+    # 810's caller goes to 802 (the spec: dst=801& src=802 moves 802's call).
+    r = await client.post(
+        "/coocenter-api/extensions/transfer", headers=FORM, content="dst=802& src=810"
+    )
+    assert r.json() == {"status": "success", "message": "tansfer extension success"}, r.text
+    await eventually(
+        lambda: any(
+            r.get("section") == "dialplan"
+            and r.get("Hunt-Destination-Number") == "802"
+            and r.get("Unique-ID") == watched.uuid
+            for r in node.xml_curl_requests
+        )
+    )
+    r = await client.post(
+        "/coocenter-api/extensions/transfer", headers=FORM, content="dst=802&src=1"
+    )
+    assert r.status_code == 404 and r.json()["message"] == "src: not in a call"
