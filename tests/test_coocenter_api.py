@@ -8,8 +8,6 @@ durations) checked by shape.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -27,7 +25,7 @@ from switchyard.shared.coocenter_auth import digest, local_now
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually, serving
-from tests.conformance.test_xml_curl import DialplanServer
+from tests.conformance.test_callcenter import serving_document
 
 FORM = {"accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 CALLCENTER_CONF = (
@@ -49,16 +47,8 @@ async def sim() -> AsyncIterator[Simulator]:
     async with Simulator() as s:
         node = await s.add_node("fs1")
         node.show_channels_lag = False
-        server = DialplanServer()
-        server.document = CALLCENTER_CONF
-        srv = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-        node.xml_curl_url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/fs/xml"
-        try:
+        async with serving_document(node, CALLCENTER_CONF):
             yield s
-        finally:
-            srv.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(srv.wait_closed(), 2)
 
 
 async def _client(settings: Settings, sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:

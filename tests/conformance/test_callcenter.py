@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
 from switchyard.call_control.esl import EslClient, EslEvent
+from switchyard.fssim.node import Node
 from tests.conformance.conftest import TIMEOUT, Target
+from tests.conformance.test_ivr import Events as IvrEvents
 from tests.conformance.test_xml_curl import DialplanServer, _form
 
 pytestmark = pytest.mark.fssim_only
@@ -57,31 +59,11 @@ def document(queue_params: str = "", agents: str = "") -> str:
     )
 
 
-class Events:
-    def __init__(self) -> None:
-        self.items: list[EslEvent] = []
-        self.changed = asyncio.Event()
-
-    def __call__(self, e: EslEvent) -> None:
-        self.items.append(e)
-        self.changed.set()
+class Events(IvrEvents):
+    """test_ivr's event collector, with callcenter::info helpers."""
 
     def cc(self) -> list[EslEvent]:
         return [e for e in self.items if e.subclass == "callcenter::info"]
-
-    def actions(self) -> list[str]:
-        return [e.get("CC-Action") for e in self.cc()]
-
-    async def wait(self, pred: Callable[[EslEvent], bool]) -> EslEvent:
-        async def loop() -> EslEvent:
-            while True:
-                for e in self.items:
-                    if pred(e):
-                        return e
-                self.changed.clear()
-                await self.changed.wait()
-
-        return await asyncio.wait_for(loop(), TIMEOUT)
 
     async def action(self, action: str, **headers: str) -> EslEvent:
         return await self.wait(
@@ -93,18 +75,25 @@ class Events:
         )
 
 
-@pytest_asyncio.fixture
-async def server(target: Target) -> AsyncIterator[DialplanServer]:
+@contextlib.asynccontextmanager
+async def serving_document(node: Node, document: str) -> AsyncIterator[DialplanServer]:
+    """``document`` answers every mod_xml_curl fetch of ``node`` while this lasts."""
     server = DialplanServer()
-    server.document = document()
+    server.document = document
     srv = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    target.sim.xml_curl_url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/fs/xml"
+    node.xml_curl_url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/fs/xml"
     try:
         yield server
     finally:
         srv.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(srv.wait_closed(), 2)
+
+
+@pytest_asyncio.fixture
+async def server(target: Target) -> AsyncIterator[DialplanServer]:
+    async with serving_document(target.sim, document()) as served:
+        yield served
 
 
 @pytest_asyncio.fixture

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -404,6 +405,17 @@ class CallCenter:
             self.tiers.append(tier)
         tier.level = atoi(t.get("level")) if t.get("level") else 1
         tier.position = atoi(t.get("position")) if t.get("position") else 1
+
+    async def reload(self, section: str, wanted: Callable[[ET.Element], bool]) -> None:
+        """``agent reload`` / ``tier reload``: callcenter.conf again (the five basic
+        fields), and its ``agents`` or ``tiers`` entries that ``wanted`` picks."""
+        cfg = await self.fetch(None)
+        if cfg is None:
+            return
+        load = self._load_agent if section == "agents" else self._load_tier
+        for entry in cfg.iterfind(f"{section}/{section[:-1]}"):
+            if wanted(entry):
+                load(entry)
 
     async def load_queue(self, name: str) -> bool:
         cfg = await self.fetch(name)

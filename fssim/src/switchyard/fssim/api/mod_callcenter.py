@@ -123,11 +123,7 @@ async def _agent(cc: CallCenter, w: list[str]) -> str:
     if action == "reload":
         if len(w) < 2:
             return INVALID
-        cfg = await cc.fetch(None)
-        if cfg is not None:
-            for a in cfg.iterfind("agents/agent"):
-                if a.get("name") == w[1]:
-                    cc._load_agent(a)
+        await cc.reload("agents", lambda a: a.get("name") == w[1])
         return "+OK\n"
     if action == "set":
         if len(w) < 4:
@@ -230,11 +226,7 @@ async def _tier(cc: CallCenter, w: list[str]) -> str:
     if action == "reload":
         if len(w) < 2:
             return INVALID
-        cfg = await cc.fetch(None)
-        if cfg is not None:
-            for t in cfg.iterfind("tiers/tier"):
-                if w[1] == "all" or t.get("queue") == w[1]:
-                    cc._load_tier(t)
+        await cc.reload("tiers", lambda t: w[1] == "all" or t.get("queue") == w[1])
         return "+OK\n"
     if action == "list":
         rows = sorted(cc.tiers, key=lambda t: (t.level, t.position))

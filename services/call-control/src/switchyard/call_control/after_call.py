@@ -16,17 +16,14 @@ is gone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
-import msgspec
-import nats.errors
-import nats.js.errors
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import DeliverPolicy
 
 from switchyard.call_control.node_commands import ApiResult, CallcenterConfig
 from switchyard.shared.bus import BusError
+from switchyard.shared.event_consumer import consume_events
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.tasks import cancel_and_wait
 
@@ -35,7 +32,6 @@ log = logging.getLogger(__name__)
 DURABLE = "call-control-after-call"
 SUBCLASS = "callcenter::info"
 SWEEP_SECONDS = 1.0
-_event = msgspec.json.Decoder(dict[str, object])
 
 _END = (
     "UPDATE coocenter_pauses SET ended_at = now(), ended_by = $3, "
@@ -69,46 +65,21 @@ class AfterCall:
 
     # --- events ------------------------------------------------------------------------
 
-    async def _subscribe(self) -> nats.js.JetStreamContext.PullSubscription:
-        bus = self.runtime.bus
-        while True:
-            try:
-                return await bus.js.pull_subscribe(
-                    bus.subjects.events_subclass(SUBCLASS),
-                    durable=DURABLE,
-                    stream=bus.subjects.events_stream,
-                    # Only calls from now on: the stream's week of history
-                    # would pause agents for calls long over.
-                    config=ConsumerConfig(
-                        deliver_policy=DeliverPolicy.NEW,
-                        ack_policy=AckPolicy.EXPLICIT,
-                        ack_wait=30,
-                    ),
-                )
-            except (nats.js.errors.NotFoundError, nats.errors.TimeoutError):
-                await asyncio.sleep(1)  # the stream is made by the first replica's agent
-
     async def _consume(self) -> None:
-        sub = await self._subscribe()
-        while True:
-            try:
-                msgs = await sub.fetch(64, timeout=1)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue
-            except Exception:
-                log.exception("fetching callcenter events failed")
-                await asyncio.sleep(1)
-                continue
-            for msg in msgs:
-                try:
-                    node = self.runtime.bus.subjects.node_of_event(msg.subject)
-                    await self.handle(node, _event.decode(msg.data))
-                except Exception:
-                    log.exception("after-call work for an event failed; it will be redelivered")
-                    with contextlib.suppress(Exception):
-                        await msg.nak(delay=5)
-                    continue
-                await msg.ack()
+        bus = self.runtime.bus
+
+        async def one(subject: str, event: dict[str, object]) -> None:
+            await self.handle(bus.subjects.node_of_event(subject), event)
+
+        # Only calls from now on (DeliverPolicy.NEW): the stream's week of
+        # history would pause agents for calls long over.
+        await consume_events(
+            bus,
+            bus.subjects.events_subclass(SUBCLASS),
+            DURABLE,
+            one,
+            deliver_policy=DeliverPolicy.NEW,
+        )
 
     async def handle(self, node: str, event: dict[str, object]) -> None:
         action = str(event.get("CC-Action", ""))

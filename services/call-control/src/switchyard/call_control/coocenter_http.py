@@ -356,7 +356,22 @@ async def _originate(runtime: Runtime, src: str, app: App) -> OriginateResult:
     cmd = Originate(
         uuid=str(uuid.uuid4()), dial=dial, apps=(app,), background=True, context=context
     )
-    return await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
+    result = await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
+    if not result.ok:
+        raise Refused(502, f"src: {result.cause}")
+    return result
+
+
+async def _src_dst(request: Request[Any, Any, Any]) -> tuple[str, str]:
+    fields = await form(request)
+    return _checked("src", required(fields, "src")), _checked("dst", required(fields, "dst"))
+
+
+async def _in_call(runtime: Runtime, field: str, extension: str) -> list[dict[str, str]]:
+    calls = await _calls_of(runtime, extension)
+    if not calls:
+        raise Refused(404, f"{field}: not in a call")
+    return calls
 
 
 @post(
@@ -368,13 +383,9 @@ async def _originate(runtime: Runtime, src: str, app: App) -> OriginateResult:
 async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """Ring ``src``; once it answers, it is transferred to ``dst`` in the originating
     context (the number is routed as if ``src`` had dialled it)."""
-    fields = await form(request)
-    src = _checked("src", required(fields, "src"))
-    dst = _checked("dst", required(fields, "dst"))
+    src, dst = await _src_dst(request)
     context = runtime.settings.originate_context
-    result = await _originate(runtime, src, App("transfer", f"{dst} XML {context}"))
-    if not result.ok:
-        raise Refused(502, f"src: {result.cause}")
+    await _originate(runtime, src, App("transfer", f"{dst} XML {context}"))
     return success("click number success")
 
 
@@ -382,9 +393,7 @@ async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
 async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
     extension = _checked("extension", required(fields, "extension"))
-    calls = await _calls_of(runtime, extension)
-    if not calls:
-        raise Refused(404, "extension: not in a call")
+    calls = await _in_call(runtime, "extension", extension)
     bus = runtime.bus
     for call in calls:
         try:
@@ -401,13 +410,8 @@ async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
 async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """``src``'s call goes to ``dst``: the party ``src`` talks to is transferred
     (``uuid_transfer``), ``src`` itself when it talks to nobody yet."""
-    fields = await form(request)
-    src = _checked("src", required(fields, "src"))
-    dst = _checked("dst", required(fields, "dst"))
-    calls = await _calls_of(runtime, src)
-    if not calls:
-        raise Refused(404, "src: not in a call")
-    call = calls[0]
+    src, dst = await _src_dst(request)
+    call = (await _in_call(runtime, "src", src))[0]
     target = call.get("call_uuid") or call["uuid"]
     bus = runtime.bus
     cmd = Transfer(target, dst, runtime.settings.originate_context)
@@ -419,15 +423,9 @@ async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Repl
 @post("/coocenter-api/extensions/extenSpy", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
 async def exten_spy(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """``src`` listens to ``dst``'s call: ``src`` is rung and runs ``eavesdrop``."""
-    fields = await form(request)
-    src = _checked("src", required(fields, "src"))
-    dst = _checked("dst", required(fields, "dst"))
-    calls = await _calls_of(runtime, dst)
-    if not calls:
-        raise Refused(404, "dst: not in a call")
-    result = await _originate(runtime, src, App("eavesdrop", calls[0]["uuid"]))
-    if not result.ok:
-        raise Refused(502, f"src: {result.cause}")
+    src, dst = await _src_dst(request)
+    watched = (await _in_call(runtime, "dst", dst))[0]
+    await _originate(runtime, src, App("eavesdrop", watched["uuid"]))
     return success("spy extension success")
 
 

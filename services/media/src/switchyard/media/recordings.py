@@ -11,19 +11,14 @@ one elsewhere is listed with its path only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import posixpath
-
-import msgspec
-import nats.errors
-import nats.js.errors
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from switchyard.media import files
 from switchyard.media.audio import AudioInfo, audio_info
 from switchyard.media.sniff import MIME_BY_EXT
 from switchyard.media.storage import Storage
+from switchyard.shared.event_consumer import consume_events
 from switchyard.shared.fsvalues import PATH
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.tasks import cancel_and_wait
@@ -31,7 +26,6 @@ from switchyard.shared.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 DURABLE = "media-recordings"
-_event = msgspec.json.Decoder(dict[str, object])
 
 
 class Watcher:
@@ -47,44 +41,13 @@ class Watcher:
         if self._task is not None:
             await cancel_and_wait(self._task)
 
-    async def _subscribe(self) -> nats.js.JetStreamContext.PullSubscription:
-        bus = self.runtime.bus
-        while True:
-            try:
-                return await bus.js.pull_subscribe(
-                    bus.subjects.events_named("RECORD_STOP"),
-                    durable=DURABLE,
-                    stream=bus.subjects.events_stream,
-                    config=ConsumerConfig(
-                        deliver_policy=DeliverPolicy.ALL,
-                        ack_policy=AckPolicy.EXPLICIT,
-                        ack_wait=30,
-                    ),
-                )
-            except (nats.js.errors.NotFoundError, nats.errors.TimeoutError):
-                # The stream is call-control's; it may not have made it yet.
-                await asyncio.sleep(1)
-
     async def _run(self) -> None:
-        sub = await self._subscribe()
-        while True:
-            try:
-                msgs = await sub.fetch(64, timeout=1)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue
-            except Exception:
-                log.exception("fetching RECORD_STOP events failed")
-                await asyncio.sleep(1)
-                continue
-            for msg in msgs:
-                try:
-                    await self.register(_event.decode(msg.data))
-                except Exception:
-                    log.exception("registering a recording failed; it will be redelivered")
-                    with contextlib.suppress(Exception):
-                        await msg.nak(delay=5)
-                    continue
-                await msg.ack()
+        bus = self.runtime.bus
+
+        async def one(_subject: str, event: dict[str, object]) -> None:
+            await self.register(event)
+
+        await consume_events(bus, bus.subjects.events_named("RECORD_STOP"), DURABLE, one)
 
     async def register(self, event: dict[str, object]) -> None:
         path = str(event.get("Record-File-Path", ""))
