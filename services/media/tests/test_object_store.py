@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from litestar import Litestar
 
+from switchyard.media import files, object_storage
 from switchyard.media.recordings import Watcher
 from switchyard.media.service import service
 from switchyard.shared import media_location
@@ -148,6 +149,84 @@ async def test_a_recording_uploaded_by_mod_http_cache_becomes_a_record_file(
     await watcher.register({"Record-File-Path": forged, "Unique-ID": "chan-8"})
     page = (await client.get("/api/media_files", params={"uuid": "chan-8"})).json()
     assert page["rowCount"] == 0
+
+
+class CountingJs:
+    """The JetStream context, counting the chunk fetches (stream-gets) made through it."""
+
+    def __init__(self, js: Any) -> None:
+        self._js = js
+        self.gets: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._js, name)
+
+    async def get_msg(self, stream: str, **kwargs: Any) -> Any:
+        msg = await self._js.get_msg(stream, **kwargs)
+        self.gets.append(msg.seq)
+        return msg
+
+
+async def test_a_range_near_the_end_reads_only_the_chunks_that_hold_it(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    storage = app.state["media"].storage
+    chunk = object_storage.CHUNK
+    # Two uploads written at the same time: their chunks interleave on the
+    # stream, so the index has a run per chunk.
+    audio = make_wav(20.0, 16000)  # about 5 chunks
+    other = make_wav(20.0, 8000)
+    a, b = await storage.begin("upload"), await storage.begin("upload")
+    for i in range(0, len(audio), chunk):
+        await a.write(audio[i : i + chunk])
+        await b.write(other[i : i + chunk])
+    await a.commit("upload/range-a.wav")
+    await b.commit("upload/range-b.wav")
+    chunks = -(-len(audio) // chunk)
+    assert chunks >= 5
+
+    counting = CountingJs(storage.js)
+    storage.js = counting
+    # Within the last chunk: one fetch.
+    start, end = len(audio) - 1000, len(audio) - 10
+    got = b"".join([c async for c in storage.read("upload/range-a.wav", start, end)])
+    assert got == audio[start:end]
+    assert len(counting.gets) == 1
+    # Across the boundary of the last two chunks, over HTTP: two fetches.
+    counting.gets.clear()
+    row = await storage_row(app, "upload/range-a.wav", audio)
+    start = (chunks - 1) * chunk - 100
+    r = await client.get(
+        f"/api/media_files/{row}.wav", headers={"Range": f"bytes={start}-{start + 199}"}
+    )
+    assert r.status_code == 206 and r.content == audio[start : start + 200]
+    assert len(counting.gets) == 2
+    # The whole of the other file is still every one of its chunks, in order.
+    counting.gets.clear()
+    got = b"".join([c async for c in storage.read("upload/range-b.wav", 0, len(other))])
+    assert got == other and len(counting.gets) == -(-len(other) // chunk)
+
+
+async def storage_row(app: Litestar, key: str, audio: bytes) -> int:
+    """A media_files row for a file written straight to storage."""
+    media = app.state["media"]
+    row = await files.insert(
+        media.runtime.pool,
+        files.NewFile(
+            type="UPLOAD",
+            name=key,
+            ext="wav",
+            mime="audio/wav",
+            file_size=len(audio),
+            abs_path=media.storage.abs_path(key),
+            dir_path=media.storage.dir_path(key),
+            rel_path=key.partition("/")[2],
+            storage_key=key,
+        ),
+    )
+    assert row is not None
+    media_id: int = row["id"]
+    return media_id
 
 
 def test_object_mode_refuses_to_start_without_a_url_or_a_key(settings: Settings) -> None:

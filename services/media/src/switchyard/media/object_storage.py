@@ -37,6 +37,30 @@ from switchyard.shared import media_location
 from switchyard.shared.settings import Settings
 
 CHUNK = OBJ_DEFAULT_CHUNK_SIZE
+# The meta header holding the chunk index (a list of one string, as in Go's nats.Header).
+SEQS_HEADER = "Switchyard-Chunk-Seqs"
+
+
+def encode_runs(runs: list[list[int]]) -> str:
+    return ",".join(f"{first}+{count}" for first, count in runs)
+
+
+def chunk_seq(info: js_api.ObjectInfo, chunk: int) -> int | None:
+    """The stream sequence of chunk ``chunk`` (0-based) from the meta's index,
+    or None when the object has none (or it does not cover the chunk)."""
+    values = (info.headers or {}).get(SEQS_HEADER) or []
+    text = values[0] if isinstance(values, list) and values else values
+    if not isinstance(text, str):
+        return None
+    left = chunk
+    for run in text.split(","):
+        first, _, count = run.partition("+")
+        if not (first.isdigit() and count.isdigit()):
+            return None
+        if left < int(count):
+            return int(first) + left
+        left -= int(count)
+    return None
 
 
 class _ObjectUpload:
@@ -48,6 +72,7 @@ class _ObjectUpload:
         self._sha = hashlib.sha256()
         self._head = b""
         self._chunks = 0
+        self._runs: list[list[int]] = []
         self.size = 0
 
     async def write(self, chunk: bytes) -> None:
@@ -62,8 +87,12 @@ class _ObjectUpload:
 
     async def _send(self, payload: bytes) -> None:
         self._sha.update(payload)
-        await self._store.js.publish(self._subject, payload)
+        ack = await self._store.js.publish(self._subject, payload)
         self._chunks += 1
+        if self._runs and self._runs[-1][0] + self._runs[-1][1] == ack.seq:
+            self._runs[-1][1] += 1
+        else:
+            self._runs.append([ack.seq, 1])
 
     async def head(self, n: int) -> bytes:
         return self._head[:n]
@@ -84,6 +113,7 @@ class _ObjectUpload:
                 digest=base64.urlsafe_b64encode(self._sha.digest()).decode()
             ),
             options=js_api.ObjectMetaOptions(max_chunk_size=CHUNK),
+            headers={SEQS_HEADER: [encode_runs(self._runs)]} if self._runs else None,
         )
         old = await self._store.info(key)
         await self._store.js.publish(
@@ -170,13 +200,17 @@ class ObjectStorage:
 
     async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes ``start`` to ``end`` (exclusive): one stream-get per chunk, so
-        the HTTP client's pace is NATS's pace."""
+        the HTTP client's pace is NATS's pace, from the chunk holding ``start``."""
         info = await self.info(key)
         if info is None or not info.size:
             return
         subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=self.bucket, obj=info.nuid)
         size = (info.options.max_chunk_size if info.options else None) or CHUNK
         offset, seq = 0, 0
+        first = start // size
+        if first and (at := chunk_seq(info, first)) is not None:
+            # next=True below: the chunk at exactly this sequence (it is on our subject).
+            offset, seq = first * size, at - 1
         while offset < end:
             try:
                 msg = await self.js.get_msg(self.stream, seq=seq + 1, subject=subject, next=True)
