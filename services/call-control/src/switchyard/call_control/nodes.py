@@ -13,7 +13,8 @@ import msgspec
 
 from switchyard.shared.settings import Settings
 
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A node's name: a subject token and a KV key, so a DNS label at most.
+NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class NodeConfig(msgspec.Struct, frozen=True):
@@ -32,7 +33,7 @@ def parse_nodes(text: str) -> list[NodeConfig]:
         if not item:
             continue
         name, sep, url = item.partition("=")
-        if not sep or not _NAME.fullmatch(name):
+        if not sep or not NAME.fullmatch(name):
             raise ValueError(f"SWITCHYARD_FS_NODES: {item.split('=')[0]!r} is not name=esl://…")
         parts = urlsplit(url)
         if parts.scheme != "esl" or not parts.hostname:

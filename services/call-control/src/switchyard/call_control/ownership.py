@@ -178,6 +178,10 @@ class Ownership:
                 await self.bus.nc.publish(self.bus.subjects.replica_left, self.replica.encode())
                 await self.bus.nc.flush()
 
+    def wake(self) -> None:
+        """Run a round now (the node list changed), not at the next tick."""
+        self._wake.set()
+
     async def wait_changed(self) -> None:
         """Resolves after the next change in what this replica owns."""
         self._changed.clear()
@@ -206,6 +210,9 @@ class Ownership:
         for node in list(self._leases):
             if node in self._leases:  # not lapsed while an earlier renewal waited
                 await self._renew(kv, node)
+        for node in set(self._leases) - set(self.nodes):
+            log.info("node %s is gone from the node list; releasing it", node)
+            await self._drop(node, delete=True)
         members = await self._members(kv)
         target = assign(self.nodes, members)
         if self.on_standby is not None:

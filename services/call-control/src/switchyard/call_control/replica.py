@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -18,8 +19,9 @@ from switchyard.call_control import config_sync
 from switchyard.call_control.after_call import AfterCall
 from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES, NodeAgent
 from switchyard.call_control.cli_rules import DEFAULT_CLI_COMMANDS, cli_commands
+from switchyard.call_control.discovery import NodeDiscovery
 from switchyard.call_control.events import EventPublisher, stream_config
-from switchyard.call_control.metrics import CallControlMetrics
+from switchyard.call_control.metrics import CallControlMetrics, NodeMetrics
 from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
@@ -83,11 +85,9 @@ class Replica:
         self.metrics = (metrics or Metrics()).bundle(CallControlMetrics)
         self.metrics.owned_nodes.set_function(lambda: len(self.ownership.owned))
         # One set of children per node, whichever agent (owner or standby) holds it.
-        self.node_metrics = {
-            name: self.metrics.node(name, lambda name=name: self._connected(name))  # type: ignore[misc]
-            for name in self.nodes
-        }
+        self.node_metrics = {name: self._node_metrics(name) for name in self.nodes}
         self._any: Subscription | None = None
+        self._owning = False
         self._config: Subscription | None = None
 
     async def start(self) -> None:
@@ -103,7 +103,34 @@ class Replica:
                 config_sync.subscriber(lambda: list(self.agents.values()), self.pool),
             )
         if self.nodes:
+            await self._own()
+
+    async def _own(self) -> None:
+        if not self._owning:
+            self._owning = True
             await self.ownership.start()
+
+    async def set_nodes(self, nodes: list[NodeConfig]) -> None:
+        """The node list changed (found in DNS, discovery.py): serve the new
+        one. A node that left is released by the next ownership round; one
+        that moved to another address is connected to there."""
+        new = {n.name: n for n in nodes}
+        moved = {name for name, n in new.items() if name in self.nodes and self.nodes[name] != n}
+        self.nodes = new
+        for name in new:
+            if name not in self.node_metrics:
+                self.node_metrics[name] = self._node_metrics(name)
+        self.ownership.nodes = list(new)
+        for name in moved:
+            if (tap := self.taps.pop(name, None)) is not None:
+                await tap.stop()  # the next round stands by at the new address
+            if (agent := self.agents.get(name)) is not None:
+                await agent.stop()
+                self.agents[name] = self._agent(name, standby=False)
+                await self.agents[name].start()
+        if new:
+            await self._own()
+        self.ownership.wake()
 
     async def stop(self) -> None:
         if self._config is not None:
@@ -113,6 +140,9 @@ class Replica:
         await self.ownership.stop(release=True)
         await self._standby(set())
         await self.publisher.stop()
+
+    def _node_metrics(self, name: str) -> NodeMetrics:
+        return self.metrics.node(name, functools.partial(self._connected, name))
 
     def _connected(self, name: str) -> bool:
         agent = self.agents.get(name) or self.taps.get(name)
@@ -193,7 +223,23 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
         cli_commands=cli_commands(settings.cli_commands),
         metrics=runtime.metrics,
     )
+    discovery = None
+    if settings.fs_nodes_srv:
+        static = parse_nodes(settings.fs_nodes)
+
+        async def found(nodes: list[NodeConfig]) -> None:
+            await replica.set_nodes([*static, *(n for n in nodes if n.name not in replica_names)])
+
+        replica_names = {n.name for n in static}
+        discovery = NodeDiscovery(
+            settings.fs_nodes_srv,
+            settings.fs_esl_password,
+            found,
+            every=settings.fs_nodes_srv_every,
+        )
     await replica.start()
+    if discovery is not None:
+        await discovery.start()
     log.info("call-control replica %s serving %d node(s)", replica.id, len(replica.nodes))
     # coocenter's pausetime=yes: agents On Break after each queue call.
     after_call = None
@@ -203,6 +249,8 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
     try:
         yield replica
     finally:
+        if discovery is not None:
+            await discovery.stop()
         if after_call is not None:
             await after_call.stop()
         await replica.stop()
