@@ -26,7 +26,7 @@ from switchyard.shared.console import shell as console
 from switchyard.shared.db import create_pool, redact_dsn
 from switchyard.shared.embedded import die_with_parent
 from switchyard.shared.http import sessions
-from switchyard.shared.http.auth import EXCLUDE_OPT, TOKEN_CACHE, auth_middleware
+from switchyard.shared.http.auth import EXCLUDE_OPT, auth_middleware
 from switchyard.shared.http.body import BodyCheckingRequest
 from switchyard.shared.http.docs_ui import SwaggerUiPlugin
 from switchyard.shared.http.errors import exception_handlers
@@ -149,7 +149,7 @@ def create_app(
                 bus.subjects.token_revoked, TokenRevoked, tokens.on_notice
             )
             stack.push_async_callback(notices.unsubscribe)
-            runtime = Runtime(settings, pool, bus, app_metrics)
+            runtime = Runtime(settings, pool, bus, tokens, limiter, app_metrics)
             app.state.runtime = runtime
             for service, slot in zip(services, slots, strict=True):
                 if service.lifespan is not None:
@@ -180,6 +180,7 @@ def create_app(
     ]
     parse_networks(settings.trusted_proxies)  # a bad SWITCHYARD_TRUSTED_PROXIES stops here
     tokens = TokenCache(settings.token_cache_ttl)
+    limiter = LoginLimiter.from_settings(settings)
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -189,8 +190,6 @@ def create_app(
                 "services": list(zip(services, slots, strict=True)),
                 "runtime": None,
                 "metrics": app_metrics,
-                "login_limiter": LoginLimiter.from_settings(settings),
-                TOKEN_CACHE: tokens,
             }
         ),
         dependencies={"runtime": Provide(_provide_runtime)},

@@ -1,4 +1,5 @@
-"""What one running app holds: settings, the Postgres pool, the bus, the metrics.
+"""What one running app holds: settings, the Postgres pool, the bus, the
+replica's token cache and login counters, the metrics.
 
 Built by the runner inside the app's lifespan and kept on ``app.state``;
 nothing here is module-global.
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from switchyard.shared.bus import Bus
+from switchyard.shared.http.limits import LoginLimiter
+from switchyard.shared.http.tokencache import TokenCache
 from switchyard.shared.metrics import Metrics
 from switchyard.shared.settings import Settings
 from switchyard.shared.subjects import Subjects
@@ -21,6 +24,10 @@ class Runtime:
     settings: Settings
     pool: asyncpg.Pool
     bus: Bus
+    # Tokens verified lately on this replica (tokencache.py), and its login
+    # rate limits (limits.py): per app, so two apps in one process share neither.
+    tokens: TokenCache
+    login_limiter: LoginLimiter
     # The app's Prometheus registry (served at /metrics); services add their instruments.
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -19,12 +19,9 @@ from litestar.middleware.base import DefineMiddleware
 
 from switchyard.shared.accounts import Principal
 from switchyard.shared.http.security import check_same_origin, settings_value
-from switchyard.shared.http.tokencache import TokenCache
 from switchyard.shared.runtime import Runtime
 
 AUTH_HEADER = "x-xtra-auth-id"
-# app.state key of the replica's TokenCache (tokencache.py), made by the runner.
-TOKEN_CACHE = "token_cache"  # noqa: S105 - a state key, not a secret
 SESSION_COOKIE = "freeswitch_xtra_session_id"
 EXCLUDE_OPT = "exclude_from_auth"
 
@@ -57,8 +54,7 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         runtime: Runtime = connection.app.state.runtime
         # Verified lately on this replica: no Postgres round trip (tokencache.py
         # says how a revocation still takes effect within seconds).
-        cache: TokenCache = connection.app.state[TOKEN_CACHE]
-        principal = await cache.verify(runtime.pool, token)
+        principal = await runtime.tokens.verify(runtime.pool, token)
         if principal is None:
             raise NotAuthorizedException("invalid or expired token")
         return AuthenticationResult(user=principal, auth=token)

@@ -23,11 +23,10 @@ from litestar import Request, Response, delete, post
 from litestar.datastructures import Cookie
 
 from switchyard.shared.accounts import User, check_login, issue_token, revoke_token
-from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, TOKEN_CACHE, principal_of
+from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, principal_of
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
-from switchyard.shared.http.limits import LoginLimiter
 from switchyard.shared.http.oplog import record
 from switchyard.shared.http.peer import client_ip, is_https
 from switchyard.shared.messages import TokenRevoked
@@ -98,7 +97,7 @@ async def start_session(
         raise bad_request("username", "is required")
     if not password:
         raise bad_request("password", "is required")
-    limiter: LoginLimiter = request.app.state.login_limiter
+    limiter = runtime.login_limiter
     ip = client_ip(request.scope)
     limited = limiter.begin(username, ip)
     if limited is not None:
@@ -143,14 +142,12 @@ async def end_session(request: Request[Any, Any, Any], runtime: Runtime) -> None
     principal = principal_of(request)
     if principal is not None and principal.kind == "session":
         await revoke_token(runtime.pool, principal.token_id)
-        await announce_revoked(request, runtime, principal.token_id)
+        await announce_revoked(runtime, principal.token_id)
 
 
-async def announce_revoked(
-    request: Request[Any, Any, Any], runtime: Runtime, token_id: int
-) -> None:
+async def announce_revoked(runtime: Runtime, token_id: int) -> None:
     """Drop the token from this replica's cache and tell every other one."""
-    request.app.state[TOKEN_CACHE].forget(token_id)
+    runtime.tokens.forget(token_id)
     try:
         await runtime.bus.publish(runtime.subjects.token_revoked, TokenRevoked(token_id))
     except Exception:
