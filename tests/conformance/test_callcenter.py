@@ -48,6 +48,10 @@ def document(queue_params: str = "", agents: str = "") -> str:
         '<extension name="echo"><condition field="destination_number" expression="^9196$">'
         '<action application="answer"/><action application="echo"/>'
         "</condition></extension>"
+        # An agent who never answers.
+        '<extension name="ring"><condition field="destination_number" expression="^9633$">'
+        '<action application="ring_ready"/><action application="sleep" data="60000"/>'
+        "</condition></extension>"
         "</context></section>"
         '<section name="configuration"><configuration name="callcenter.conf">'
         f'<queues><queue name="{QUEUE}"><param name="strategy" value="longest-idle-agent"/>'
@@ -320,3 +324,54 @@ async def test_a_caller_hanging_up_while_waiting_breaks_out(
     assert end.get("CC-Cancel-Reason") == "BREAK_OUT", out
     members = await client.api(f"callcenter_config queue list members {QUEUE}")
     assert "|Abandoned|" in members
+
+
+RINGING_AGENT = (
+    '<agent name="1000@default" type="callback" contact="[leg_timeout=1]loopback/9633/default"'
+    ' max-no-answer="1"/>'
+)
+
+
+async def test_a_caller_leaving_while_the_agent_rings_cancels_the_agent_legs(
+    server: DialplanServer, client: EslClient, events: Events
+) -> None:
+    server.document = document(agents=RINGING_AGENT.replace("leg_timeout=1", "leg_timeout=30"))
+    await client.api("callcenter_config agent set status 1000@default Available")
+    await client.api(
+        "originate {origination_caller_id_number=5550001,origination_caller_id_name=Bob}"
+        "loopback/9630/default &park"
+    )
+    offered = await events.action("agent-offering", CC_Agent="1000@default")
+    await client.api(f"uuid_kill {offered.get('CC-Member-Session-UUID')}")
+    end = await events.action("member-queue-end")
+    assert end.get("CC-Cancel-Reason") == "BREAK_OUT"
+    fail = await events.action("bridge-agent-fail")
+    assert fail.get("CC-Hangup-Cause") == "ORIGINATOR_CANCEL"
+    assert cc_headers(fail) == [
+        "CC-Queue", "CC-Action", "CC-Hangup-Cause", "CC-Agent", "CC-Agent-System",
+        "CC-Agent-Called-Time", "CC-Agent-Aborted-Time", "CC-Member-UUID",
+        "CC-Member-Session-UUID", "CC-Member-CID-Name", "CC-Member-CID-Number",
+        "CC-Member-Joined-Time",
+    ]  # fmt: skip
+    await events.action("agent-state-change", CC_Agent="1000@default", CC_Agent_State="Waiting")
+    # The tier stays Ready (freeswitch-observed part b, 3b).
+    assert "|1000@default|Ready|" in await client.api("callcenter_config tier list")
+
+
+async def test_an_agent_who_never_answers_goes_on_break_after_max_no_answer(
+    server: DialplanServer, client: EslClient, events: Events
+) -> None:
+    server.document = document(agents=RINGING_AGENT)
+    await client.api("callcenter_config agent set status 1000@default Available")
+    await client.api("originate loopback/9630/default &park")
+    maxed = await events.action("agent-max-no-answer", CC_Agent="1000@default")
+    assert (maxed.get("CC-Agent-No-Answer-Count"), maxed.get("CC-Agent-No-Answer-Status")) == (
+        "1",
+        "On Break",
+    )
+    await events.action("agent-status-change", CC_Agent="1000@default", CC_Agent_Status="On Break")
+    fail = await events.action("bridge-agent-fail")
+    assert fail.get("CC-Hangup-Cause") in ("NO_ANSWER", "ALLOTTED_TIMEOUT")
+    assert "|1000@default|No Answer|" in await client.api("callcenter_config tier list")
+    # On Break: never offered again; the caller keeps waiting.
+    assert await client.api(f"callcenter_config queue count members {QUEUE}") == "1\n"

@@ -418,8 +418,11 @@ class CallCenter:
                 load(entry)
 
     async def load_queue(self, name: str) -> bool:
+        """load_queue: the queue from a fetch naming it; the document's agents are
+        read again too (one agent-contact-change per agent with a contact,
+        freeswitch-observed part b section 2)."""
         cfg = await self.fetch(name)
-        return cfg is not None and self.apply(cfg, only_queue=name)
+        return cfg is not None and self.apply(cfg, only_queue=name, agents=True)
 
     def tier(self, queue: str, agent: str) -> Tier | None:
         return next((t for t in self.tiers if t.queue == queue and t.agent == agent), None)
