@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StreamConfig
 from nats.js.kv import KeyValue
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 
 from switchyard.shared.subjects import Subjects
 
@@ -73,6 +74,22 @@ def trace_headers() -> dict[str, str]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier
+
+
+def traceparent(span: trace.Span) -> str:
+    """``span`` as a W3C ``traceparent`` value ('' when it records nothing):
+    for messages that travel with their own headers (JetStream events)."""
+    ctx = span.get_span_context()
+    if not ctx.is_valid or not span.is_recording():
+        return ""
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+
+
+def trace_context(headers: dict[str, str] | None) -> Context | None:
+    """The context a message's ``traceparent`` header names, else None."""
+    if not headers or "traceparent" not in headers:
+        return None
+    return propagate.extract(headers)
 
 
 class Bus:

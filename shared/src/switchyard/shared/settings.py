@@ -68,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bus_timeout: float = 5.0
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
+    # The share of FreeSWITCH events that start a trace (ESL -> JetStream ->
+    # webhook POST), 0 to 1: a span per event would double the cost of the
+    # ESL intake, so only this share gets one (docs/observability.md).
+    trace_events: float = 0.01
     # Shared secret FreeSWITCH's mod_xml_curl sends to /fs/xml (basic auth
     # ``freeswitch:<secret>`` or in the URL); empty: /fs/xml refuses every fetch.
     # `switchyard up` generates one into the data dir.

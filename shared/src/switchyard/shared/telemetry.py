@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,9 @@ class Telemetry:
 
 
 def setup_telemetry(service_name: str) -> Telemetry:
-    resource = Resource.create({"service.name": service_name})
+    # service.instance.id tells the replicas of one service apart in a trace.
+    instance = f"{socket.gethostname()}-{os.getpid()}"
+    resource = Resource.create({"service.name": service_name, "service.instance.id": instance})
     tracer_provider = TracerProvider(resource=resource)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         # Imported lazily: the exporter pulls in protobuf, needless without an endpoint.

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
+from opentelemetry import trace
 
 from switchyard.call_control.cli_rules import (
     DEFAULT_CLI_COMMANDS,
@@ -50,7 +52,7 @@ from switchyard.call_control.node_commands import (
 from switchyard.call_control.nodes import NodeConfig
 from switchyard.call_control.originate import originate_line
 from switchyard.call_control.show_lag import SETTLE, EndedChannels, Rows, current_rows
-from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.bus import Bus, BusError, traceparent
 from switchyard.shared.fsvalues import (
     APPLICATIONS,
     CAUSE,
@@ -146,8 +148,11 @@ class NodeAgent:
         applications: Applications = APPLICATIONS,
         cli_commands: frozenset[str] = DEFAULT_CLI_COMMANDS,
         metrics: NodeMetrics | None = None,
+        trace_events: float = 0.0,
     ) -> None:
         self.metrics = metrics
+        # The share of events that start a trace (SWITCHYARD_TRACE_EVENTS).
+        self.trace_events = trace_events
         # Applications an originate may run (SWITCHYARD_FS_APPLICATIONS).
         self.applications = applications
         # What mod_cti's /cli may run here (SWITCHYARD_CLI_COMMANDS), checked
@@ -187,6 +192,7 @@ class NodeAgent:
             events=events,
             subclasses=subclasses,
             on_command=None if metrics is None else metrics.command,
+            tracer=bus.tracer,
         )
         self._sub: Subscription | None = None
 
@@ -233,6 +239,8 @@ class NodeAgent:
                 self.bus.subjects.events(self.name, name, event.subclass or None),
                 f"{event.core_uuid}:{seq}",
                 event_payload(event),
+                # random() first: a span costs about as much as the rest of the intake.
+                self._traced(name) if random.random() < self.trace_events else "",  # noqa: S311
             )
         uuid = event.unique_id
         if self.standby:
@@ -252,6 +260,18 @@ class NodeAgent:
                 self._since[1].add(uuid)
         elif name == "CHANNEL_HANGUP" and uuid:
             self.ended.add(uuid)
+
+    def _traced(self, name: str) -> str:
+        """A PRODUCER span for one event: the root of its trace through
+        JetStream to the webhook POST, as the traceparent its message carries."""
+        span = self.bus.tracer.start_span(
+            f"esl event {name}",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"switchyard.node": self.name},
+        )
+        parent = traceparent(span)  # before end(): an ended span records no more
+        span.end()
+        return parent
 
     async def _flush_locations(self) -> None:
         try:

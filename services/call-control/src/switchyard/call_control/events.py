@@ -53,6 +53,14 @@ class Event:
     subject: str
     msg_id: str
     payload: bytes
+    # The event's trace (W3C traceparent) when it starts one, else ''.
+    traceparent: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.traceparent:
+            return {"Nats-Msg-Id": self.msg_id, "traceparent": self.traceparent}
+        return {"Nats-Msg-Id": self.msg_id}
 
 
 class EventPublisher:
@@ -80,14 +88,14 @@ class EventPublisher:
         self.retried = 0
         self.dropped = 0
 
-    def submit(self, subject: str, msg_id: str, payload: bytes) -> None:
+    def submit(self, subject: str, msg_id: str, payload: bytes, traceparent: str = "") -> None:
         if len(self._queue) >= self.max_buffered:
             # NATS has been gone for a long time: keep the newest, say so loudly.
             self._queue.popleft()
             self.dropped += 1
             if self.dropped % 1000 == 1:
                 log.error("event buffer full; %d events dropped so far", self.dropped)
-        self._queue.append(Event(subject, msg_id, payload))
+        self._queue.append(Event(subject, msg_id, payload, traceparent))
         self._idle.clear()
         self._wakeup.set()
 
@@ -117,9 +125,7 @@ class EventPublisher:
             event = self._queue.popleft()
             future: asyncio.Future[Any] | None
             try:
-                future = await js.publish_async(
-                    event.subject, event.payload, headers={"Nats-Msg-Id": event.msg_id}
-                )
+                future = await js.publish_async(event.subject, event.payload, headers=event.headers)
             except (nats.errors.Error, nats.js.errors.Error, OSError):
                 future = None  # the ack collector publishes it the slow way
             deadline = asyncio.get_running_loop().time() + self.ack_timeout
@@ -162,7 +168,7 @@ class EventPublisher:
                 await self.bus.js.publish(
                     event.subject,
                     event.payload,
-                    headers={"Nats-Msg-Id": event.msg_id},
+                    headers=event.headers,
                     timeout=self.ack_timeout,
                 )
                 self.retried += 1

@@ -62,7 +62,9 @@ class Replica:
         applications: Applications = APPLICATIONS,
         cli_commands: frozenset[str] = DEFAULT_CLI_COMMANDS,
         metrics: Metrics | None = None,
+        trace_events: float = 0.0,
     ) -> None:
+        self.trace_events = trace_events
         self.bus = bus
         self.applications = applications
         self.cli_commands = cli_commands
@@ -162,6 +164,7 @@ class Replica:
             applications=self.applications,
             cli_commands=self.cli_commands,
             metrics=self.node_metrics[name],
+            trace_events=self.trace_events,
         )
 
     async def _resync(self, agent: NodeAgent) -> None:
@@ -222,6 +225,7 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
         applications=fs_applications(settings.fs_applications),
         cli_commands=cli_commands(settings.cli_commands),
         metrics=runtime.metrics,
+        trace_events=settings.trace_events,
     )
     discovery = None
     if settings.fs_nodes_srv:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -21,6 +22,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from opentelemetry import trace
 
 from switchyard.event_relay import coocenter, xswitch
 from switchyard.event_relay.httpclient import Client, HttpError, Response
@@ -30,6 +32,7 @@ from switchyard.event_relay.store import Attempt, AttemptWriter, Job
 from switchyard.event_relay.subscriptions import Subscription
 from switchyard.event_relay.urlpolicy import Policy, Refused
 from switchyard.shared import webhooks
+from switchyard.shared.bus import trace_context
 from switchyard.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -83,8 +86,10 @@ class Dispatcher:
         disable_after: float,
         coo: coocenter.Context | None = None,
         metrics: EventRelayMetrics | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.metrics = metrics
+        self.tracer = tracer or trace.NoOpTracer()
         self.pool = pool
         self.coo = coo or coocenter.Context()
         self.subs = subs
@@ -182,6 +187,22 @@ class Dispatcher:
                 if not lane:
                     self.lanes.pop(key, None)
 
+    def _span(self, job: Job) -> contextlib.AbstractContextManager[trace.Span]:
+        """The POST's CLIENT span, in the trace of the event it delivers (the
+        traceparent its JetStream message carried); none for an untraced one."""
+        if not job.trace:
+            return contextlib.nullcontext(trace.INVALID_SPAN)
+        return self.tracer.start_as_current_span(
+            "webhook POST",
+            context=trace_context({"traceparent": job.trace}),
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "http.request.method": "POST",
+                "switchyard.webhook.id": job.webhook_id,
+                "switchyard.event": job.event_name,
+            },
+        )
+
     def _sender(self, webhook_id: int) -> Sender:
         sender = self._senders.get(webhook_id)
         if sender is None:
@@ -213,7 +234,9 @@ class Dispatcher:
         status, response, error, asked = 0, "", "", None
         started = time.perf_counter()
         try:
-            r = await self._sender(sub.id).post(self.policy, sub.url, headers, body)
+            with self._span(job) as span:
+                r = await self._sender(sub.id).post(self.policy, sub.url, headers, body)
+                span.set_attribute("http.response.status_code", r.status_code)
             status = r.status_code
             response = r.text[:SNIPPET]
             asked = retry_after(r.headers.get("retry-after"))

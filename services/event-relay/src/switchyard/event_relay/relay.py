@@ -74,6 +74,7 @@ class Relay:
             disable_after=float(s.webhook_disable_after),
             coo=coocenter.Context.from_settings(s),
             metrics=self.metrics,
+            tracer=self.bus.tracer,
         )
         self.retention = dt.timedelta(days=s.webhook_retention_days)
         self.leader = False
@@ -261,7 +262,10 @@ class Relay:
             return None
         msg_id = (msg.headers or {}).get("Nats-Msg-Id") or f"js:{msg.metadata.sequence.stream}"
         node = msg.subject[len(self._prefix) :].split(".", 1)[0]
-        return self.route(msg_id, node, msg.data, event)
+        incoming = self.route(msg_id, node, msg.data, event)
+        if msg.headers:
+            incoming.trace = msg.headers.get("traceparent", "")
+        return incoming
 
     def route(self, msg_id: str, node: str, payload: bytes, event: dict[str, Any]) -> Incoming:
         """What each subscription is owed of one event."""

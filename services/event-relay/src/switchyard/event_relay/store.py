@@ -38,6 +38,9 @@ class Job:
     payload: bytes
     attempts: int = 0
     next_at: float = 0.0  # Unix seconds
+    # The event's trace (its JetStream message's traceparent), '' when none;
+    # in memory only: a delivery adopted or replayed later starts no span.
+    trace: str = ""
 
 
 @dataclass(slots=True)
@@ -55,6 +58,7 @@ class Incoming:
     node: str
     payload: bytes
     wanted: list[Wanted] = field(default_factory=list)
+    trace: str = ""  # the message's traceparent
 
 
 async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[Job]:
@@ -98,6 +102,7 @@ async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[
                 w.event_name,
                 w.lane,
                 b.payload,
+                trace=b.trace,
             )
             for b in batch
             if b.msg_id in ids

@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from opentelemetry import trace
+
 from switchyard.call_control.esl.connection import EslConnection
 from switchyard.call_control.esl.errors import AuthFailed, CommandError, ConnectionLost, EslError
 from switchyard.call_control.esl.frames import EslEvent, Reply
@@ -86,9 +88,13 @@ class EslClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         on_command: CommandObserver | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.host, self.port, self._password = host, port, password
         self.on_command = on_command
+        # A CLIENT span per command ("esl api", never the command's text: it
+        # may carry channel variables), child of whatever span is current.
+        self.tracer = tracer
         self.on_event = on_event
         self.on_connect = on_connect
         # BACKGROUND_JOB is always wanted: bgapi results arrive as that event.
@@ -308,14 +314,25 @@ class EslClient:
     @contextlib.contextmanager
     def _timed(self, verb: str) -> Iterator[None]:
         observe = self.on_command
-        if observe is None:
+        tracer = self.tracer
+        if observe is None and tracer is None:
             yield
             return
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            observe(verb, time.perf_counter() - started)
+        with contextlib.ExitStack() as stack:
+            if tracer is not None:
+                stack.enter_context(
+                    tracer.start_as_current_span(
+                        f"esl {verb}",
+                        kind=trace.SpanKind.CLIENT,
+                        attributes={"server.address": self.host, "server.port": self.port},
+                    )
+                )
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                if observe is not None:
+                    observe(verb, time.perf_counter() - started)
 
     async def api(self, cmd: str, *, timeout: float | None = None) -> str:
         conn = self._live()
