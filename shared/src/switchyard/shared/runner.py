@@ -19,7 +19,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from opentelemetry import trace
 
 from switchyard.shared.bus import Bus
 from switchyard.shared.console import pages as console_pages
@@ -105,17 +104,15 @@ async def metrics(state: State) -> Response[bytes]:
     return Response(registry.render(), media_type=CONTENT_TYPE)
 
 
-async def _provide_runtime(state: State) -> Runtime:
-    runtime: Runtime = state.runtime
-    return runtime
-
-
 def create_app(
     settings: Settings, services: Sequence[Service], *, own_logging: bool = False
 ) -> Litestar:
     """``own_logging``: configure the process's logging (a server process, not a test)."""
     names = [s.name for s in services]
     slots: list[Slot[Any]] = [Slot(s.name) for s in services]
+    # The app's Runtime for handlers (the ``runtime`` dependency), filled with
+    # the lifespan; middleware reads it from ``app.state.runtime``.
+    runtime_slot: Slot[Runtime] = Slot("switchyard")
     telemetry = setup_telemetry("switchyard-" + "+".join(names))
     app_metrics = Metrics()
 
@@ -136,11 +133,7 @@ def create_app(
                 Subjects(settings.nats_namespace),
                 name="switchyard:" + ",".join(names),
                 timeout=settings.bus_timeout,
-                # Every service's own spans (bus, ESL, webhooks) come from this
-                # tracer: none with OTEL_SDK_DISABLED=true.
-                tracer=telemetry.tracer_provider.get_tracer("switchyard.bus")
-                if telemetry.enabled
-                else trace.NoOpTracer(),
+                tracer=telemetry.tracer_provider.get_tracer("switchyard.bus"),
             )
             stack.push_async_callback(bus.close)
 
@@ -155,7 +148,8 @@ def create_app(
             )
             stack.push_async_callback(notices.unsubscribe)
             runtime = Runtime(settings, pool, bus, tokens, limiter, app_metrics)
-            app.state.runtime = runtime
+            app.state.runtime = runtime_slot.value = runtime
+            stack.callback(setattr, runtime_slot, "value", None)
             for service, slot in zip(services, slots, strict=True):
                 if service.lifespan is not None:
                     slot.value = await stack.enter_async_context(service.lifespan(runtime))
@@ -197,7 +191,7 @@ def create_app(
                 "metrics": app_metrics,
             }
         ),
-        dependencies={"runtime": Provide(_provide_runtime)},
+        dependencies={"runtime": Provide(runtime_slot.get, sync_to_thread=False)},
         middleware=middleware,
         exception_handlers=exception_handlers,
         # Every JSON body is depth-checked before anything decodes it (body.py).
