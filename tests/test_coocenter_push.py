@@ -218,7 +218,8 @@ async def test_a_call_through_mod_callcenter_pushes_its_cc_cdr(
 ) -> None:
     """A caller dials the queue (fssim's mod_callcenter, its configuration from
     an xml_curl server), agent 1000's phone (user/1001) answers, the caller
-    talks two seconds and hangs up: one cc_cdr, bridged, with its times."""
+    talks two seconds and hangs up, the agent pauses (pausetime=yes): one
+    cc_cdr, bridged, with its times and the pause's length."""
     xml = DialplanServer(document=QUEUE_DOCUMENT)
     server = await asyncio.start_server(xml.handle, "127.0.0.1", 0)
     xml_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/fs/xml"
@@ -227,11 +228,18 @@ async def test_a_call_through_mod_callcenter_pushes_its_cc_cdr(
         node.register_user("1001", behaviour=Behaviour(ring_seconds=0.2))
         node.xml_curl_url = xml_url
 
+    # pausetime=yes: the agent pauses 2 s after the call, and the cc_cdr says so.
+    settings = msgspec.structs.replace(
+        _settings(settings, ""), coocenter_pausetime=True, coocenter_pause_seconds=2
+    )
     async with (
         server,
         Receiver() as rx,
         served_stack(
-            _settings(settings, rx.url), api_token, [call_control, event_relay], node_setup=setup
+            msgspec.structs.replace(settings, coocenter_push_url=rx.url),
+            api_token,
+            [call_control, event_relay],
+            node_setup=setup,
         ) as stack,
     ):
         await _relay_leads(stack)
@@ -241,6 +249,10 @@ async def test_a_call_through_mod_callcenter_pushes_its_cc_cdr(
         await asyncio.sleep(2.2)
         stack.node.hangup(member, "NORMAL_CLEARING")
         await rx.wait_for(lambda got: any(json.loads(g.body)["event"] == "cc_cdr" for g in got))
+        pool = stack.app.state["runtime"].pool
+        paused = await pool.fetchval(
+            "SELECT seconds FROM coocenter_pauses WHERE call_uuid = $1", member.uuid
+        )
     (record,) = [p for p in _pushes(rx) if p["event"] == "cc_cdr"]
     assert (record["uuid"], record["caller"], record["queueCode"], record["agentCode"]) == (
         member.uuid,
@@ -257,6 +269,8 @@ async def test_a_call_through_mod_callcenter_pushes_its_cc_cdr(
     talking, queued, duration = (int(record[k]) for k in ("talkingTime", "queueTime", "duration"))
     assert 2 <= talking <= 3 and 0 <= queued <= 1  # whole seconds of a 2.2 s talk
     assert duration >= talking + queued
+    # Sent once the agent's after-call pause ended, with its length.
+    assert paused is not None and record["pauseTime"] == paused >= 1
     # The agent's own legs are no call of their own: the member's is the only cdr.
     cdrs = [p for p in _pushes(rx) if p["event"] == "cdr"]
     assert [c["uniqueid"] for c in cdrs] == [member.uuid]

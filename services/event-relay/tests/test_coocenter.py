@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import msgspec
 
-from switchyard.event_relay import coocenter
+from switchyard.event_relay import coocenter, coocenter_pause
 from switchyard.event_relay.coocenter import Context
 
 SAMPLES = Path(__file__).parents[3] / "tests/conformance/samples/esl"
@@ -352,3 +353,29 @@ def test_pushes_carry_the_webkey_digest_of_the_day() -> None:
     }
     assert headers["Authorization"] in digests
     assert Context().headers() == {}  # no WEBKEY: no header
+
+
+async def test_cc_cdr_waits_for_the_after_call_pause_and_carries_its_length(
+    db: asyncpg.Pool,
+) -> None:
+    event = member_queue_end(**TERMINATED)  # left at ...929
+    left = int(TERMINATED["CC-Member-Leaving-Time"])
+    on = Context(pausetime=True, pause_seconds=30)
+    # No after-call work, or nobody took the call: nothing to wait for.
+    assert await coocenter_pause.pause_seconds(db, event, Context(), left) == 0
+    cancel = member_queue_end(**{**TERMINATED, "CC-Cause": "Cancel"})
+    assert await coocenter_pause.pause_seconds(db, cancel, on, left) == 0
+    # The pause may still run: ask again later; past the longest pause, none was made.
+    assert await coocenter_pause.pause_seconds(db, event, on, left + 1) is None
+    assert await coocenter_pause.pause_seconds(db, event, on, left + 36) == 0
+    # call-control's row (while it lasts seconds is NULL, then its length).
+    insert = (
+        "INSERT INTO coocenter_pauses (node, agent, call_uuid, due_at, seconds) "
+        "VALUES ('fs1', '100@default', $1, now(), $2)"
+    )
+    await db.execute(insert, A_UUID, None)
+    assert await coocenter_pause.pause_seconds(db, event, on, left + 1) is None
+    await db.execute(insert, A_UUID, 12)
+    assert await coocenter_pause.pause_seconds(db, event, on, left + 1) == 12
+    body = msgspec.json.decode(coocenter.render("cc_cdr", event, on, pause=12))
+    assert body["pauseTime"] == 12

@@ -91,10 +91,19 @@ class Context:
     mac: str = ""
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     webkey: str = ""
+    # pausetime=yes: after-call pauses follow answered queue calls (cc_cdr.pauseTime).
+    pausetime: bool = False
+    pause_seconds: int = 30
 
     @classmethod
     def from_settings(cls, s: Settings) -> Context:
-        return cls(s.coocenter_mac, ZoneInfo(s.timezone or "UTC"), s.coocenter_webkey)
+        return cls(
+            s.coocenter_mac,
+            ZoneInfo(s.timezone or "UTC"),
+            s.coocenter_webkey,
+            s.coocenter_pausetime,
+            s.coocenter_pause_seconds,
+        )
 
     def headers(self) -> dict[str, str]:
         """A push's own headers: the WEBKEY digest of the day it is sent (a retry
@@ -364,9 +373,10 @@ def _hangup_side(event: dict[str, Any], terminated: bool) -> str:
     return "caller"
 
 
-def cc_cdr(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def cc_cdr(event: dict[str, Any], ctx: Context, pause: int = 0) -> dict[str, Any]:
     """A queue call's record from mod_callcenter's member-queue-end (with the
-    member channel's data; freeswitch-observed b, sections 2 and 4)."""
+    member channel's data; freeswitch-observed b, sections 2 and 4); ``pause``
+    the after-call pause that followed it, seconds (coocenter_pause.py)."""
     terminated = _h(event, "CC-Cause") == "Terminated"
     joined = _int(_h(event, "CC-Member-Joined-Time"))
     left = _int(_h(event, "CC-Member-Leaving-Time"))
@@ -402,8 +412,7 @@ def cc_cdr(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "ivrTime": "",
         "ringTime": str(max(answered - called, 0) if answered and called else 0),
         "holdTime": hold_us // 1_000_000,
-        # After-call work starts when this record is made; its length is not known yet.
-        "pauseTime": 0,
+        "pauseTime": pause,
         "talkingTime": str(max(left - answered, 0) if answered else 0),
         "voicemailState": "0",
         "ivrId": "",
@@ -429,5 +438,7 @@ RENDER: dict[str, Callable[[dict[str, Any], Context], dict[str, Any]]] = {
 }
 
 
-def render(push: str, event: dict[str, Any], ctx: Context) -> bytes:
+def render(push: str, event: dict[str, Any], ctx: Context, *, pause: int = 0) -> bytes:
+    if push == "cc_cdr":
+        return _encoder.encode(cc_cdr(event, ctx, pause))
     return _encoder.encode(RENDER[push](event, ctx))

@@ -24,7 +24,7 @@ import asyncpg
 import msgspec
 from opentelemetry import trace
 
-from switchyard.event_relay import coocenter, xswitch
+from switchyard.event_relay import coocenter, coocenter_pause, xswitch
 from switchyard.event_relay.httpclient import Client, HttpError, Response
 from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.event_relay.retry import next_delay, retry_after
@@ -43,12 +43,12 @@ USER_AGENT = "Switchyard-Webhooks/1"
 Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
-def render(job: Job, coo: coocenter.Context) -> bytes:
+def render(job: Job, coo: coocenter.Context, pause: int = 0) -> bytes:
     """The body of a delivery: the event as received, mod_ai's event made from
-    it, or a coocenter push made from it."""
+    it, or a coocenter push made from it (``pause``: a cc_cdr's pauseTime)."""
     if job.kind.startswith(coocenter.KIND_PREFIX):
         push = job.kind.removeprefix(coocenter.KIND_PREFIX)
-        return coocenter.render(push, msgspec.json.decode(job.payload), coo)
+        return coocenter.render(push, msgspec.json.decode(job.payload), coo, pause=pause)
     if job.kind == "ai":
         made = xswitch.channel_state(msgspec.json.decode(job.payload))
         assert made is not None  # only such events get an "ai" delivery
@@ -225,7 +225,16 @@ class Dispatcher:
             if self.metrics is not None:
                 self.metrics.failures.inc()
             return True
-        body = render(job, self.coo)
+        pause = 0
+        if job.kind == coocenter.KIND_PREFIX + "cc_cdr":
+            # Sent once the after-call pause that follows the call is known.
+            event = msgspec.json.decode(job.payload)
+            known = await coocenter_pause.pause_seconds(self.pool, event, self.coo, time.time())
+            if known is None:
+                job.next_at = time.time() + 1.0
+                return False
+            pause = known
+        body = render(job, self.coo, pause)
         headers = webhooks.headers(sub.keys, job.message_id, int(time.time()), body)
         headers["content-type"] = "application/json"
         if job.kind.startswith(coocenter.KIND_PREFIX):
