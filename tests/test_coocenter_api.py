@@ -9,6 +9,7 @@ durations) checked by shape.
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -25,7 +26,7 @@ from switchyard.shared.coocenter_auth import digest, local_now
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import eventually, serving
-from tests.conformance.test_callcenter import serving_document
+from tests.conformance.xml_server import serving_document
 
 FORM = {"accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 CALLCENTER_CONF = (
@@ -298,3 +299,33 @@ async def test_transfer_and_exten_spy(client: httpx.AsyncClient, sim: Simulator)
         "/coocenter-api/extensions/transfer", headers=FORM, content="dst=802&src=1"
     )
     assert r.status_code == 404 and r.json()["message"] == "src: not in a call"
+
+
+ATTACKS = ("800'", "800 'Logged Out'", "8}0", "${system(id)}", "800\r\napi hupall", "a b")
+
+
+async def test_no_field_carries_freeswitch_syntax_to_a_node(
+    client: httpx.AsyncClient, sim: Simulator
+) -> None:
+    cases = [
+        ("queues/agent-login", "extension", "queue=630&extension="),
+        ("queues/agent-login", "queue", "extension=800&queue="),
+        ("queues/agent-logout", "extension", "extension="),
+        ("queues/agent-pause", "member", "queue=630&member="),
+        ("extensions/hangup", "extension", "extension="),
+        ("extensions/click-number", "dst", "src=808&dst="),
+        ("extensions/transfer", "src", "dst=801&src="),
+        ("extensions/extenSpy", "dst", "src=801&dst="),
+    ]
+    before = dict(callcenter(sim).agents)
+    for path, field, body in cases:
+        for attack in ATTACKS:
+            r = await client.post(
+                f"/coocenter-api/{path}",
+                headers=FORM,
+                content=body + urllib.parse.quote(attack),
+            )
+            assert r.status_code == 400, (path, attack, r.text)
+            assert r.json()["message"].startswith(f"{field}:"), (path, attack, r.text)
+    assert callcenter(sim).agents.keys() == before.keys()
+    assert not node_of(sim).channels

@@ -11,18 +11,16 @@ The document served answers every fetch: a dialplan (``9630`` joins queue
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
 from switchyard.call_control.esl import EslClient, EslEvent
-from switchyard.fssim.node import Node
 from tests.conformance.conftest import TIMEOUT, Target
 from tests.conformance.test_ivr import Events as IvrEvents
 from tests.conformance.test_xml_curl import DialplanServer, _form
+from tests.conformance.xml_server import serving_document
 
 pytestmark = pytest.mark.fssim_only
 
@@ -77,21 +75,6 @@ class Events(IvrEvents):
                 and all(e.get(k.replace("_", "-")) == v for k, v in headers.items())
             )
         )
-
-
-@contextlib.asynccontextmanager
-async def serving_document(node: Node, document: str) -> AsyncIterator[DialplanServer]:
-    """``document`` answers every mod_xml_curl fetch of ``node`` while this lasts."""
-    server = DialplanServer()
-    server.document = document
-    srv = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    node.xml_curl_url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/fs/xml"
-    try:
-        yield server
-    finally:
-        srv.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(srv.wait_closed(), 2)
 
 
 @pytest_asyncio.fixture
