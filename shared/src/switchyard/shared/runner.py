@@ -19,6 +19,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from opentelemetry import trace
 
 from switchyard.shared.bus import Bus
 from switchyard.shared.console import pages as console_pages
@@ -133,7 +134,11 @@ def create_app(
                 Subjects(settings.nats_namespace),
                 name="switchyard:" + ",".join(names),
                 timeout=settings.bus_timeout,
-                tracer=telemetry.tracer_provider.get_tracer("switchyard.bus"),
+                # Every service's own spans (bus, ESL, webhooks) come from this
+                # tracer: none with OTEL_SDK_DISABLED=true.
+                tracer=telemetry.tracer_provider.get_tracer("switchyard.bus")
+                if telemetry.enabled
+                else trace.NoOpTracer(),
             )
             stack.push_async_callback(bus.close)
 
