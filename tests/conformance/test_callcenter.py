@@ -358,3 +358,15 @@ async def test_an_agent_who_never_answers_goes_on_break_after_max_no_answer(
     assert "|1000@default|No Answer|" in await client.api("callcenter_config tier list")
     # On Break: never offered again; the caller keeps waiting.
     assert await client.api(f"callcenter_config queue count members {QUEUE}") == "1\n"
+
+
+async def test_an_agent_available_on_demand_goes_idle_after_its_call(
+    server: DialplanServer, client: EslClient, events: Events
+) -> None:
+    status = "callcenter_config agent set status 1000@default 'Available (On Demand)'"
+    assert await client.api(status) == "+OK\n"
+    await client.api("originate loopback/9630/default &park")
+    start = await events.action("bridge-agent-start")
+    await client.api(f"uuid_kill {start.get('CC-Member-Session-UUID')}")
+    await events.action("agent-state-change", CC_Agent="1000@default", CC_Agent_State="Idle")
+    assert await client.api("callcenter_config agent get state 1000@default") == "Idle"

@@ -691,6 +691,12 @@ class CallCenter:
             raise
         await self._bridged(m, queue, agent, real, legs, called)
 
+    def _offer_done(self, agent: Agent) -> None:
+        """The end of outbound_agent_thread_run: an agent Available (On Demand) goes
+        Idle (no call until its state is set Waiting again), any other Waiting."""
+        on_demand = agent.status == "Available (On Demand)"
+        self.set_state(agent, "Idle" if on_demand else "Waiting")
+
     async def _real_agent(self, leg: Channel) -> Channel | None:
         """The agent's own channel: the contact's leg, or for a loopback contact the
         channel its B leg bridges on to (waited for up to 5 s)."""
@@ -738,7 +744,7 @@ class CallCenter:
                    ("CC-Member-CID-Name", m.cid_name), ("CC-Member-CID-Number", m.cid_number),
                    ("CC-Member-Joined-Time", str(m.joined_epoch))],
                   action="bridge-agent-fail")  # fmt: skip
-        self.set_state(agent, "Waiting")
+        self._offer_done(agent)
 
     async def _bridged(
         self,
@@ -835,7 +841,7 @@ class CallCenter:
         if m in self.members:
             self.members.remove(m)
         agent.ready_time = ended + agent.wrap_up_time if agent.wrap_up_time else agent.ready_time
-        self.set_state(agent, "Waiting")
+        self._offer_done(agent)
 
 
 def of(ex: Executor) -> CallCenter:
