@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from switchyard.call_control import (
+    cdrs,
     channels_http,
     cli_http,
     console_calls,
+    console_cdrs,
     console_gateways,
     console_nodes,
     coocenter_http,
@@ -13,7 +18,15 @@ from switchyard.call_control import (
     trunks_http,
 )
 from switchyard.call_control.replica import Replica, replica_lifespan
+from switchyard.shared.runtime import Runtime
 from switchyard.shared.service import Service
+
+
+@asynccontextmanager
+async def lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
+    """The replica (nodes, ESL, commands) and the call records it keeps."""
+    async with replica_lifespan(runtime) as replica, cdrs.recording(runtime):
+        yield replica
 
 
 async def ready(replica: Replica | None) -> str | None:
@@ -33,7 +46,9 @@ service = Service(
         *console_calls.route_handlers,
         *console_gateways.route_handlers,
         *console_nodes.route_handlers,
+        *console_cdrs.route_handlers,
+        *cdrs.route_handlers,
     ],
-    lifespan=replica_lifespan,
+    lifespan=lifespan,
     ready=ready,
 )

@@ -46,6 +46,7 @@ class Query(msgspec.Struct):
     event: str = ""
     since: str = ""
     until: str = ""
+    call: str = ""  # a call's uuid: its lane (the recent calls page links here)
 
 
 def _moment(name: str, text: str) -> dt.datetime | None:
@@ -65,6 +66,9 @@ async def _deliveries(relay: Any, q: Query) -> list[dict[str, Any]]:
     if q.event:
         args.append(q.event)
         where.append(f"d.event_name = ${len(args)}")
+    if q.call:
+        args.append(q.call)
+        where.append(f"d.lane = ${len(args)}")
     for name, op in (("since", ">="), ("until", "<")):
         if moment := _moment(name, getattr(q, name)):
             args.append(moment)
@@ -101,8 +105,9 @@ async def deliveries_page(
     event: FromQuery[str] = "",
     since: FromQuery[str] = "",
     until: FromQuery[str] = "",
+    call: FromQuery[str] = "",
 ) -> Template:
-    q = Query(webhook, status, event.strip(), since, until)
+    q = Query(webhook, status, event.strip(), since, until, call.strip())
     subs = await relay.pool.fetch(
         """SELECT id, url, format, events, description, enabled, system, disabled_reason,
                   failing_since FROM webhooks ORDER BY id"""

@@ -54,6 +54,7 @@ NAV = (
     ("routes", f"{PREFIX}/routes", N_("Route explain")),
     ("gateways", f"{PREFIX}/gateways", N_("Gateways and trunks")),
     ("nodes", f"{PREFIX}/nodes", N_("Nodes")),
+    ("cdrs", f"{PREFIX}/cdrs", N_("Recent calls")),
 )
 
 
