@@ -101,6 +101,7 @@ class NewFile(msgspec.Struct, kw_only=True):
     audio: AudioInfo = AudioInfo()
     user_id: int = 0
     tts_key: str | None = None
+    meta: str = ""
 
 
 async def insert(conn: asyncpg.Pool | asyncpg.Connection, f: NewFile) -> asyncpg.Record | None:
@@ -108,9 +109,9 @@ async def insert(conn: asyncpg.Pool | asyncpg.Connection, f: NewFile) -> asyncpg
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""INSERT INTO media_files (type, name, description, channel_uuid, ext, mime,
                file_size, abs_path, dir_path, rel_path, storage_key, original_file_name,
-               duration, sample_rate, channels, bit_rate, user_id, tts_key)
+               duration, sample_rate, channels, bit_rate, user_id, tts_key, meta)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18)
+                   $17, $18, $19)
            ON CONFLICT DO NOTHING
            RETURNING {COLUMNS}""",  # noqa: S608 - COLUMNS is a constant
         f.type,
@@ -131,6 +132,7 @@ async def insert(conn: asyncpg.Pool | asyncpg.Connection, f: NewFile) -> asyncpg
         f.audio.bit_rate,
         f.user_id,
         f.tts_key,
+        f.meta,
     )
     return row
 

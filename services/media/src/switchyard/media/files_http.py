@@ -17,7 +17,7 @@ from litestar import Request, Response, delete, get, put
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from switchyard.media import files
+from switchyard.media import files, phrases, phrases_http
 from switchyard.media.download import file_response
 from switchyard.media.state import MediaDep
 from switchyard.media.storage import BadKey
@@ -84,6 +84,9 @@ async def media_or_file(
         raise not_found()
     if ext is None:
         return files.render(row)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if row["mime"] == phrases.MIME and ext.lower() in ("wav", "mp3"):
+        return await phrases_http.download(row, ext.lower(), headers, media)
     key = row["storage_key"]
     if key is None or ext.lower() != row["ext"].lower():
         raise not_found()
@@ -94,7 +97,6 @@ async def media_or_file(
         raise not_found() from None
     if stat is None:
         raise ApiError(404, "the file is gone from storage", {"reason": "file_missing"})
-    headers = {k.lower(): v for k, v in request.headers.items()}
     return file_response(media.storage, key, stat, row["mime"], headers)
 
 
@@ -139,6 +141,8 @@ async def delete_media(ref: FromPath[str], runtime: AppRuntime, media: MediaDep)
     if isinstance(key, str):
         try:
             await media.storage.delete(key)
+            if phrases.is_phrase_key(key):
+                await media.storage.delete(phrases.mp3_key(key))
         except BadKey:
             log.warning("media file %s had a storage key outside the storage root", media_id)
     return Ok(data=str(media_id))

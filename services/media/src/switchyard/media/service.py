@@ -7,7 +7,14 @@ from typing import Any
 from litestar import Router
 from litestar.di import Provide
 
-from switchyard.media import fetch_http, files_http, monitor_http, tts_http, upload_http
+from switchyard.media import (
+    fetch_http,
+    files_http,
+    monitor_http,
+    phrases_http,
+    tts_http,
+    upload_http,
+)
 from switchyard.media.state import Media, media_lifespan
 from switchyard.shared.service import Service, Slot
 
@@ -25,6 +32,7 @@ def _handlers(media: Slot[Media]) -> list[Any]:
             path="/",
             route_handlers=[
                 *files_http.route_handlers,
+                *phrases_http.route_handlers,
                 *upload_http.route_handlers,
                 *tts_http.route_handlers,
                 *fetch_http.route_handlers,
