@@ -39,6 +39,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = Path(".switchyard")
     # FreeSWITCH nodes: comma-separated ``name=esl://password@host:port``.
     fs_nodes: str = ""
+    # Or (and) found in DNS: the SRV records of a headless Service over
+    # FreeSWITCH's StatefulSet (``_esl._tcp.freeswitch.<ns>.svc.cluster.local``),
+    # read again every fs_nodes_srv_every seconds; a target's first label is
+    # the node's name (docs/call-control.md, Nodes).
+    fs_nodes_srv: str = ""
+    fs_nodes_srv_every: float = 10.0
+    # The ESL password of the nodes found in DNS (a Secret in Kubernetes).
+    fs_esl_password: str = "ClueCon"  # noqa: S105 - FreeSWITCH's own default
     # Extra ESL events to relay, comma separated (``CUSTOM foo::bar`` for subclasses),
     # on top of call-control's defaults.
     fs_events: str = ""
@@ -60,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bus_timeout: float = 5.0
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
+    # The share of FreeSWITCH events that start a trace (ESL -> JetStream ->
+    # webhook POST), 0 to 1: a span per event would double the cost of the
+    # ESL intake, so only this share gets one (docs/observability.md).
+    trace_events: float = 0.01
     # Shared secret FreeSWITCH's mod_xml_curl sends to /fs/xml (basic auth
     # ``freeswitch:<secret>`` or in the URL); empty: /fs/xml refuses every fetch.
     # `switchyard up` generates one into the data dir.
