@@ -12,7 +12,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, put
-from litestar.params import FromPath
 
 from switchyard.call_control.node_commands import Api, ApiResult
 from switchyard.call_control.nodes import configured_nodes
@@ -23,6 +22,7 @@ from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
+from switchyard.shared.http.ids import PathId
 from switchyard.shared.sofia_profiles import gateway_profile
 
 ACTIONS = ("start", "killgw", "register", "unregister")
@@ -143,7 +143,7 @@ async def control_by_name(request: Request[Any, Any, Any], runtime: AppRuntime) 
     oplog_action="control",
 )
 async def control_by_id(
-    gateway_id: FromPath[int], request: Request[Any, Any, Any], runtime: AppRuntime
+    gateway_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:
     body = await read_body(request, ControlBody)
     if not body.action:

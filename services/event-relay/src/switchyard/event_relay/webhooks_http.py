@@ -11,7 +11,6 @@ import msgspec
 from litestar import Request, Router, delete, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
 
 from switchyard.event_relay import store
 from switchyard.event_relay.relay import Relay
@@ -29,6 +28,7 @@ from switchyard.shared import webhooks
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
+from switchyard.shared.http.ids import PathId
 from switchyard.shared.http.paging import fetch_page, parse_paging
 
 UNSET: Any = msgspec.UNSET
@@ -224,12 +224,12 @@ async def list_webhooks(request: Request[Any, Any, Any], relay: RelayDep) -> Lis
 
 
 @get("/api/webhooks/{webhook_id:int}")
-async def read(webhook_id: FromPath[int], relay: RelayDep) -> WebhookOut:
+async def read(webhook_id: PathId, relay: RelayDep) -> WebhookOut:
     return _out(await _row(relay.pool, webhook_id))
 
 
 @put("/api/webhooks/{webhook_id:int}", status_code=200)
-async def update(webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
+async def update(webhook_id: PathId, request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
     row = await _row(relay.pool, webhook_id)
     _writable(row)
     cols = await _checked(relay, await read_body(request, WebhookIn), row)
@@ -244,7 +244,7 @@ async def update(webhook_id: FromPath[int], request: Request[Any, Any, Any], rel
 
 
 @delete("/api/webhooks/{webhook_id:int}", status_code=200)
-async def remove(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
+async def remove(webhook_id: PathId, relay: RelayDep) -> Ok:
     _writable(await _row(relay.pool, webhook_id))
     try:
         await store.delete_subscription(relay.pool, webhook_id)
@@ -259,14 +259,12 @@ async def remove(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
 
 
 @get("/api/webhooks/{webhook_id:int}/secret")
-async def secret(webhook_id: FromPath[int], relay: RelayDep) -> SecretOut:
+async def secret(webhook_id: PathId, relay: RelayDep) -> SecretOut:
     return SecretOut((await _row(relay.pool, webhook_id))["secret"])
 
 
 @post("/api/webhooks/{webhook_id:int}/secret/rotate", status_code=200)
-async def rotate(
-    webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep
-) -> SecretOut:
+async def rotate(webhook_id: PathId, request: Request[Any, Any, Any], relay: RelayDep) -> SecretOut:
     row = await _row(relay.pool, webhook_id)
     _writable(row)
     key = (await read_body(request, RotateIn)).key or webhooks.new_secret()
@@ -287,7 +285,7 @@ async def rotate(
 
 
 @post("/api/webhooks/{webhook_id:int}/test", status_code=200)
-async def send_test(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
+async def send_test(webhook_id: PathId, relay: RelayDep) -> Ok:
     await _row(relay.pool, webhook_id)
     msg_id = f"ping_{uuid.uuid4().hex}"
     payload = msgspec.json.encode(
@@ -307,7 +305,7 @@ async def send_test(webhook_id: FromPath[int], relay: RelayDep) -> Ok:
 
 @get("/api/webhooks/{webhook_id:int}/attempts")
 async def attempts(
-    webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep
+    webhook_id: PathId, request: Request[Any, Any, Any], relay: RelayDep
 ) -> ListPage[AttemptOut]:
     await _row(relay.pool, webhook_id)
     q = request.query_params
@@ -371,7 +369,7 @@ def _when(name: str, text: str) -> dt.datetime:
 
 
 @post("/api/webhooks/{webhook_id:int}/replay", status_code=200)
-async def replay(webhook_id: FromPath[int], request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
+async def replay(webhook_id: PathId, request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
     await _row(relay.pool, webhook_id)
     body = await read_body(request, ReplayIn)
     if body.event_id:

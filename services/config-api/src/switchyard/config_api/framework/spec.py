@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import asyncpg
-from litestar.params import PathParameter
 
 from switchyard.shared.fsvalues import Applications, Rule, UnsafeValue
+
+# Re-exported: the resources name them with the rest of the declarations.
+from switchyard.shared.http.ids import MAX_ID as MAX_ID
+from switchyard.shared.http.ids import PathId as PathId
+from switchyard.shared.http.ids import is_id as is_id
 
 # How a column is read from a request and stored.
 #   text  any scalar, stored as text
@@ -151,15 +155,3 @@ class Resource:
             "id",
             *(c.name for c in self.cols if c.searchable and not c.secret),
         ]
-
-
-# A row id in a path: Postgres ids are bigint, so a larger number is a 400
-# naming the parameter rather than a driver overflow.
-MAX_ID = 2**63 - 1
-PathId: TypeAlias = Annotated[int, PathParameter(ge=-MAX_ID - 1, le=MAX_ID)]
-
-
-def is_id(value: object) -> bool:
-    """ASCII digits that fit a bigint id (``str.isdigit`` also takes "²", which int() refuses)."""
-    text = str(value).strip()
-    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
