@@ -8,11 +8,14 @@ FreeSWITCH 1.10.12 CHANNEL_ANSWER capture.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
@@ -20,6 +23,7 @@ import pytest_asyncio
 import standardwebhooks
 
 from switchyard.call_control.events import stream_config
+from switchyard.event_relay import store
 from switchyard.event_relay.service import service as event_relay
 from switchyard.shared.bus import Bus
 from switchyard.shared.runner import create_app
@@ -446,8 +450,6 @@ async def test_a_coocenter_subscription_gets_the_pushes_it_names_signed_and_repl
         await rx.wait_for(lambda r: len(r) >= 1)
         cdr = verify(secret, rx.received[0])
         first = rx.received[0].headers["webhook-id"]
-        # Replayed once its delivery is recorded: a replay racing the attempt
-        # writer's record of the first delivery can be lost (docs/event-relay.md).
         await delivered(api, webhook_id, first)
         r = await api.post(f"/api/webhooks/{webhook_id}/replay", json={"event_id": first})
         assert r.status_code == 200, r.text
@@ -473,3 +475,72 @@ async def test_a_coocenter_subscription_gets_the_pushes_it_names_signed_and_repl
     assert r.status_code == 400 and r.json()["data"]["field"] == "events", r.text
     r = await api.put(f"/api/webhooks/{raw_id}", json={"format": "coocenter", "events": ["*"]})
     assert r.status_code == 200, r.text
+
+
+async def test_a_replay_while_the_first_attempt_is_in_flight_is_not_lost(
+    api: httpx.AsyncClient, bus: Bus
+) -> None:
+    # The endpoint takes a second over the first request: the replay comes
+    # while that attempt is still in flight, before it is recorded.
+    slow = Answer(delay=1.0)
+    async with Receiver(lambda got: slow if len(rx.received) == 1 else Answer()) as rx:
+        webhook_id, secret = await subscribe(api, rx.url, format="raw", events=["HEARTBEAT"])
+        await Node(bus).send("HEARTBEAT", "beat-1")
+        await rx.wait_for(lambda r: len(r) >= 1)
+        first = rx.received[0].headers["webhook-id"]
+        r = await api.post(f"/api/webhooks/{webhook_id}/replay", json={"event_id": first})
+        assert r.status_code == 200 and r.json()["data"]["replayed"] == 1, r.text
+        await rx.wait_for(lambda r: len(r) >= 2)
+        assert rx.received[1].headers["webhook-id"] == first
+        verify(secret, rx.received[1])
+    # Both attempts are in the log, and the delivery ends delivered.
+    for _ in range(100):
+        page = (await api.get(f"/api/webhooks/{webhook_id}/attempts?event_id={first}")).json()
+        if page["rowCount"] >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert page["rowCount"] == 2
+    assert {a["delivery_status"] for a in page["data"]} == {"delivered"}
+
+
+async def test_an_attempt_recorded_after_a_replay_leaves_the_replay_pending(
+    db: asyncpg.Pool,
+) -> None:
+    """The attempt writer's late 'delivered' must not undo a replay that came
+    in between: the replay gave the delivery up (owner NULL) for adoption."""
+    webhook = await db.fetchval(
+        "INSERT INTO webhooks (url, events, format, secret) "
+        "VALUES ('http://127.0.0.1:9/', '{*}', 'raw', '') RETURNING id"
+    )
+    event = await db.fetchval(
+        "INSERT INTO webhook_events (msg_id, payload) VALUES ('core:1', '{}') RETURNING id"
+    )
+    delivery = await db.fetchval(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, message_id, event_name, lane, "
+        "owner) VALUES ($1, $2, 'core:1', 'HEARTBEAT', 'x', 'leader-1') RETURNING id",
+        webhook,
+        event,
+    )
+    job = store.Job(delivery, webhook, event, "core:1", "", "HEARTBEAT", "x", b"{}", attempts=1)
+    attempt = store.Attempt(
+        job, dt.datetime.now(dt.UTC), 204, True, 1.0, "", "", 1, "delivered", time.time()
+    )
+    # The replay (webhooks_http.replay) lands first...
+    await db.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, owner = NULL "
+        "WHERE id = $1",
+        delivery,
+    )
+    await store.write_attempts(db, [attempt], owner="leader-1")
+    row = await db.fetchrow(
+        "SELECT status, attempts FROM webhook_deliveries WHERE id = $1", delivery
+    )
+    assert (row["status"], row["attempts"]) == ("pending", 0)  # still owed: it is adopted
+    assert await db.fetchval("SELECT count(*) FROM webhook_attempts") == 1  # logged all the same
+    # Its own dispatcher's attempts land as always.
+    await db.execute("UPDATE webhook_deliveries SET owner = 'leader-1' WHERE id = $1", delivery)
+    await store.write_attempts(db, [attempt], owner="leader-1")
+    assert (
+        await db.fetchval("SELECT status FROM webhook_deliveries WHERE id = $1", delivery)
+        == "delivered"
+    )

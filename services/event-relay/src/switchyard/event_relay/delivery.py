@@ -105,13 +105,15 @@ class Dispatcher:
         self._senders: dict[int, Sender] = {}
         self._held: set[int] = set()  # delivery ids in some lane
         self._sending: set[tuple[int, str]] = set()  # lanes with a request in flight
+        self._again: set[int] = set()  # delivery ids replayed while in flight
         self._draining = False
         self.delivered = 0
 
     def enqueue(self, jobs: list[Job]) -> None:
         for job in jobs:
             if job.id in self._held:
-                continue  # adopted again after a replay: it is already here
+                self._replayed(job)  # adopted again while still here
+                continue
             self._held.add(job.id)
             key = (job.webhook_id, job.lane)
             lane = self.lanes.setdefault(key, [])
@@ -119,6 +121,26 @@ class Dispatcher:
             bisect.insort(lane, job, key=lambda j: j.id)
             if key not in self._tasks and not self._draining:
                 self._tasks[key] = asyncio.create_task(self._run(key, lane))
+
+    def _replayed(self, job: Job) -> None:
+        """A delivery replayed while this dispatcher still holds it: its retries
+        start anew, now; one whose attempt is in flight is sent once more when
+        that attempt ends (else the replay would be lost with it)."""
+        key = (job.webhook_id, job.lane)
+        lane = self.lanes.get(key, [])
+        held = next((j for j in lane if j.id == job.id), None)
+        if held is None:
+            return
+        held.attempts = 0
+        if key in self._sending and lane[0] is held:
+            self._again.add(held.id)
+            return
+        held.next_at = 0.0
+        task = self._tasks.get(key)
+        if task is not None and key not in self._sending and not self._draining:
+            # Wake a lane asleep until its head's retry (never one mid-request).
+            task.cancel()
+            self._tasks[key] = asyncio.create_task(self._run(key, lane))
 
     @property
     def pending(self) -> int:
@@ -178,6 +200,9 @@ class Dispatcher:
                     finished = False
                 finally:
                     self._sending.discard(key)
+                if job.id in self._again:  # replayed while in flight: once more
+                    self._again.discard(job.id)
+                    job.attempts, job.next_at, finished = 0, 0.0, False
                 if finished:
                     lane.remove(job)
                     self._held.discard(job.id)

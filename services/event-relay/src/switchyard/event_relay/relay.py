@@ -60,7 +60,7 @@ class Relay:
         self.subs: dict[int, Subscription] = {}
         self.mod_ai = _nodes(s.mod_ai_nodes)
         self.policy = Policy(parse_allow(s.webhook_allow_private))
-        self.writer = AttemptWriter(self.pool)
+        self.writer = AttemptWriter(self.pool, owner=self.owner)
         self.metrics = runtime.metrics.bundle(EventRelayMetrics)
         self.metrics.count_disabled(lambda: sum(not sub.enabled for sub in self.subs.values()))
         self.dispatcher = Dispatcher(

@@ -189,9 +189,10 @@ class Attempt:
 class AttemptWriter:
     """Writes attempts and the delivery rows they change, a batch at a time."""
 
-    def __init__(self, pool: asyncpg.Pool, max_batch: int = 1000) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 1000, owner: str | None = None) -> None:
         self.pool = pool
         self.max_batch = max_batch
+        self.owner = owner
         self._queue: asyncio.Queue[Attempt] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -217,7 +218,7 @@ class AttemptWriter:
             delay = 0.1
             while True:
                 try:
-                    await write_attempts(self.pool, batch)
+                    await write_attempts(self.pool, batch, self.owner)
                     for _ in batch:
                         self._queue.task_done()
                     break
@@ -231,7 +232,13 @@ def _ts(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, UTC)
 
 
-async def write_attempts(pool: asyncpg.Pool, batch: list[Attempt]) -> None:
+async def write_attempts(
+    pool: asyncpg.Pool, batch: list[Attempt], owner: str | None = None
+) -> None:
+    """The attempts, and their deliveries' new state where ``owner`` (the
+    dispatcher that made them; None: any) still holds the delivery: one replayed
+    since (owner reset) keeps the replay's ``pending`` instead of this older
+    attempt's outcome."""
     last = {a.job.id: a for a in batch}  # a delivery's final state in this batch
     now = dt.datetime.now(UTC)
     await pool.execute(
@@ -253,7 +260,7 @@ async def write_attempts(pool: asyncpg.Pool, batch: list[Attempt]) -> None:
             finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $14::timestamptz END
         FROM unnest($9::bigint[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[])
             AS u(id, status, attempts, next_at, webhook_id)
-        WHERE d.id = u.id
+        WHERE d.id = u.id AND ($15::text IS NULL OR d.owner = $15::text)
         """,
         [a.job.webhook_id for a in batch],
         [a.job.id for a in batch],
@@ -269,6 +276,7 @@ async def write_attempts(pool: asyncpg.Pool, batch: list[Attempt]) -> None:
         [_ts(a.next_at) for a in last.values()],
         [a.job.webhook_id for a in last.values()],
         now,
+        owner,
     )
 
 
