@@ -66,6 +66,12 @@ def test_a_channel_heard_ending_before_the_snapshot_stays_gone() -> None:
 def test_an_originated_leg_shows_the_caller_it_started_with() -> None:
     """After answering, an originated leg flips its caller id; the row keeps the caller."""
     board = CallBoard()
-    flipped = {"Caller-Caller-ID-Number": "2000", "Caller-Orig-Caller-ID-Number": "1001"}
+    flipped = {
+        "Caller-Caller-ID-Number": "2000",
+        "Caller-Caller-ID-Name": "Outbound Call",
+        "Caller-Orig-Caller-ID-Number": "1001",
+        "Caller-Orig-Caller-ID-Name": "",
+    }
     board.apply("fs1", {**_event("CHANNEL_ANSWER", A, "ACTIVE"), **flipped})
-    assert board.calls()[0].head.caller == "1001"
+    head = board.calls()[0].head
+    assert (head.caller, head.caller_name) == ("1001", "")

@@ -110,8 +110,9 @@ class CallBoard:
             leg.direction = row.get("direction", "") or leg.direction
             # The caller id the leg started with: an originated leg flips its
             # own once it runs an extension (switch_channel_flip_cid).
-            leg.caller = row.get("initial_cid_num") or row.get("cid_num") or leg.caller
-            leg.caller_name = row.get("initial_cid_name") or row.get("cid_name") or leg.caller_name
+            initial = "initial_" if row.get("initial_cid_num") else ""
+            leg.caller = row.get(f"{initial}cid_num") or leg.caller
+            leg.caller_name = row.get(f"{initial}cid_name", leg.caller_name)
             leg.callee = row.get("dest", "") or leg.callee
             leg.context = row.get("context", "") or leg.context
             if known is None:
@@ -137,16 +138,10 @@ class CallBoard:
         leg = self.legs.get(uuid) or Leg(uuid, node)
         leg.node = node
         leg.direction = event.get("Call-Direction", leg.direction)
-        leg.caller = (
-            event.get("Caller-Orig-Caller-ID-Number")
-            or event.get("Caller-Caller-ID-Number")
-            or leg.caller
-        )
-        leg.caller_name = (
-            event.get("Caller-Orig-Caller-ID-Name")
-            or event.get("Caller-Caller-ID-Name")
-            or leg.caller_name
-        )
+        # The caller id the leg started with (its name with it, even empty).
+        source = "Caller-Orig-" if event.get("Caller-Orig-Caller-ID-Number") else "Caller-"
+        leg.caller = event.get(f"{source}Caller-ID-Number") or leg.caller
+        leg.caller_name = event.get(f"{source}Caller-ID-Name", leg.caller_name)
         leg.callee = event.get("Caller-Destination-Number", leg.callee)
         leg.context = event.get("Caller-Context", leg.context)
         leg.callstate = event.get("Channel-Call-State", leg.callstate)

@@ -62,13 +62,14 @@ def record_of(node: str, event: Mapping[str, Any]) -> tuple[Any, ...] | None:
     def text(*names: str) -> str:
         return next((str(event[n]) for n in names if event.get(n)), "")
 
+    source = "Caller-Orig-" if event.get("Caller-Orig-Caller-ID-Number") else "Caller-"
     return (
         uuid,
         node,
         text("Call-Direction"),
         # The caller id the channel started with (an originated leg flips its own).
-        text("Caller-Orig-Caller-ID-Number", "Caller-Caller-ID-Number"),
-        text("Caller-Orig-Caller-ID-Name", "Caller-Caller-ID-Name"),
+        text(f"{source}Caller-ID-Number"),
+        text(f"{source}Caller-ID-Name"),
         text("Caller-Destination-Number"),
         text("Caller-Context"),
         text("Other-Leg-Unique-ID", "variable_bridge_uuid"),
