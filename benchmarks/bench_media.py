@@ -1,9 +1,12 @@
 """Media files over real HTTP: upload and download MB/s beside a plain file
-copy on the same disk, and small-file downloads/s beside a constant handler
-(wrk, when installed: ``apt-get install -y wrk``).
+copy on the same disk, small-file downloads/s beside a constant handler, and
+the latency of a TTS request answered from the cache beside a constant
+handler of the same app (wrk, when installed: ``apt-get install -y wrk``).
 
 A child process serves the media service with granian (one worker) plus a
-Litestar handler answering a constant body as long as the small file.
+Litestar handler answering a constant body as long as the small file, one
+answering ``n`` bytes for the TTS comparison, and a stand-in Baidu (token
+and text2audio) that the first TTS request fills the cache from.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import msgspec
 
-from benchmarks.harness import Context, _spawn, scratch_database, service_env
+from benchmarks.harness import Context, _spawn, report_latency, scratch_database, service_env
+from benchmarks.wrk import Req, combined, wrk
 from switchyard.shared import accounts
 from switchyard.shared.embedded import free_port
 
@@ -32,7 +37,7 @@ SERVER = r"""
 import asyncio, sys
 from granian.constants import Interfaces
 from granian.server.embed import Server
-from litestar import Response, get
+from litestar import Response, get, post
 from switchyard.media.service import service
 from switchyard.shared.runner import create_app
 from switchyard.shared.service import Service
@@ -44,7 +49,20 @@ BODY = b"\0" * int(sys.argv[2])
 async def const() -> Response[bytes]:
     return Response(BODY, media_type="audio/wav")
 
-app = create_app(Settings.from_env(), [service, Service(name="bench", route_handlers=[const])])
+@post("/bench/const", opt={"exclude_from_auth": True, "oplog": False}, status_code=200)
+async def const_n(n: int) -> Response[bytes]:
+    return Response(b"x" * n, media_type="application/json")
+
+@post("/bench/baidu/token", opt={"exclude_from_auth": True, "oplog": False}, status_code=200)
+async def baidu_token() -> dict[str, object]:
+    return {"access_token": "bench", "expires_in": 2592000}
+
+@post("/bench/baidu/tts", opt={"exclude_from_auth": True, "oplog": False}, status_code=200)
+async def baidu_tts() -> Response[bytes]:
+    return Response(b"\xff\xf3\x48\xc4" + bytes(2000), media_type="audio/mp3")
+
+bench = Service(name="bench", route_handlers=[const, const_n, baidu_token, baidu_tts])
+app = create_app(Settings.from_env(), [service, bench])
 asyncio.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
                    interface=Interfaces.ASGI, log_enabled=False).serve())
 """
@@ -79,11 +97,15 @@ async def run(ctx: Context) -> None:
         with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
             folder = Path(tmp)
             port = free_port()
+            base = f"http://127.0.0.1:{port}"
             env = service_env(ctx, db_url, SWITCHYARD_MEDIA_DIR=str(folder / "media"),
-                              SWITCHYARD_MEDIA_MAX_UPLOAD=str(BIG * 2))  # fmt: skip
+                              SWITCHYARD_MEDIA_MAX_UPLOAD=str(BIG * 2),
+                              SWITCHYARD_BAIDU_API_KEY="bench",
+                              SWITCHYARD_BAIDU_SECRET_KEY=VENDOR_KEY,
+                              SWITCHYARD_BAIDU_TOKEN_URL=f"{base}/bench/baidu/token",
+                              SWITCHYARD_BAIDU_TTS_URL=f"{base}/bench/baidu/tts")  # fmt: skip
             server = _spawn([sys.executable, "-c", SERVER, str(port), str(SMALL)], env)
             headers = {"X-XTRA-AUTH-ID": token}
-            base = f"http://127.0.0.1:{port}"
             try:
                 async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
                     for _ in range(600):
@@ -148,3 +170,42 @@ async def _measure(
     ours = await asyncio.to_thread(_wrk, f"{base}/api/media_files/{small['id']}.wav", headers)
     ctx.report("download 16 KB file, wrk 16 connections", ours, "req/s",
                baseline=const, baseline_name="constant handler")  # fmt: skip
+    await _tts_cached(ctx, c, base, headers)
+
+
+# The stand-in vendor takes any credentials; a random one keeps secrets out of the source.
+VENDOR_KEY = secrets.token_hex(8)
+TTS_TEXT = "您好，欢迎致电，请按分机号。"
+ROUNDS = 3
+
+
+async def _tts_cached(
+    ctx: Context, c: httpx.AsyncClient, base: str, headers: dict[str, str]
+) -> None:
+    """``POST /api/baidu/tts`` for a text already in the cache (the first request
+    fills it through the stand-in vendor) against a constant POST of the same
+    answer size in the same app; wrk -t1 -c16, rounds interleaved, medians."""
+    body = msgspec.json.encode({"input": TTS_TEXT}).decode()
+    first = await c.post(
+        "/api/baidu/tts", content=body, headers={"Content-Type": "application/json"}
+    )
+    first.raise_for_status()
+    again = await c.post(
+        "/api/baidu/tts", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert again.json()["id"] == first.json()["id"]  # answered from the cache
+    size = len(again.content)
+    hdrs = {**headers, "Content-Type": "application/json"}
+    tts_req = [Req("POST", "/api/baidu/tts", body)]
+    const_req = [Req("POST", f"/bench/const?n={size}", body)]
+    ours, consts = [], []
+    for _ in range(ROUNDS):
+        ours.append(await wrk(base, tts_req, hdrs, seconds=4, connections=16))
+        consts.append(await wrk(base, const_req, hdrs, seconds=4, connections=16))
+    o, k = combined(ours), combined(consts)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  load average {load}; answer {size} bytes; constant handler "
+          f"{k.rate:,.0f} req/s, p50 {k.p50:.1f} ms, p99 {k.p99:.1f} ms")  # fmt: skip
+    ctx.report("cached TTS answer, wrk 16 connections", o.rate, "req/s",
+               baseline=k.rate, baseline_name="constant handler")  # fmt: skip
+    report_latency(ctx, "cached TTS answer", (o.p50, o.p99), (k.p50, k.p99))
