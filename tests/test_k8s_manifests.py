@@ -176,6 +176,14 @@ def test_network_policies_name_real_ports(objects: list[dict[str, Any]]) -> None
             assert set(expr["values"]) <= components
 
 
+def test_jetstream_replicas_are_three_in_prod_only() -> None:
+    for overlay, wanted in (("base", "1"), ("dev", "1"), ("prod", "3")):
+        (config,) = of_kind(render(overlay), "ConfigMap").values()
+        replicas = config["data"].get("SWITCHYARD_JETSTREAM_REPLICAS", "1")
+        assert replicas == wanted, overlay
+        assert Settings.from_env(config["data"]).jetstream_replicas == int(wanted)
+
+
 def test_prod_disruption_budgets_and_autoscalers() -> None:
     objects = render("prod")
     deployments = of_kind(objects, "Deployment")

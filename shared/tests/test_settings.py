@@ -68,3 +68,11 @@ def test_routing_settings_are_checked_at_start_and_empty_means_the_default() -> 
         Settings.from_env({"SWITCHYARD_SIP_DOMAIN": "pbx.example;x"})
     blank = Settings.from_env({"SWITCHYARD_TIMEZONE": "", "SWITCHYARD_SIP_DOMAIN": ""})
     assert (blank.timezone, blank.sip_domain) == ("UTC", "$${domain}")
+
+
+def test_jetstream_replicas_is_one_to_five() -> None:
+    assert Settings.from_env({}).jetstream_replicas == 1
+    assert Settings.from_env({"SWITCHYARD_JETSTREAM_REPLICAS": "3"}).jetstream_replicas == 3
+    for bad in ("0", "6", "three"):
+        with pytest.raises(SettingsError, match="SWITCHYARD_JETSTREAM_REPLICAS"):
+            Settings.from_env({"SWITCHYARD_JETSTREAM_REPLICAS": bad})

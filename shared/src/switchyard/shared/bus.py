@@ -9,6 +9,7 @@ Trace context travels in the W3C ``traceparent`` header.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -101,8 +102,11 @@ class Bus:
         subjects: Subjects,
         default_timeout: float = 5.0,
         tracer: trace.Tracer | None = None,
+        replicas: int = 1,
     ) -> None:
         self.nc = nc
+        # Of every stream and bucket created here (SWITCHYARD_JETSTREAM_REPLICAS).
+        self.replicas = replicas
         self.tracer = tracer or trace.get_tracer("switchyard.bus")
         self.subjects = subjects
         self.default_timeout = default_timeout
@@ -117,6 +121,7 @@ class Bus:
         name: str = "switchyard",
         timeout: float = 5.0,
         tracer: trace.Tracer | None = None,
+        replicas: int = 1,
     ) -> Bus:
         async def on_error(exc: Exception) -> None:
             log.warning("nats error: %s", exc)
@@ -141,7 +146,7 @@ class Bus:
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
         )
-        bus = cls(nc, subjects, timeout, tracer)
+        bus = cls(nc, subjects, timeout, tracer, replicas)
         try:
             await bus._check_jetstream()
         except BaseException:
@@ -270,7 +275,11 @@ class Bus:
 
     # --- JetStream -----------------------------------------------------------------
     async def ensure_stream(self, config: StreamConfig) -> None:
-        """Create the stream, or bring an existing one to ``config``; idempotent."""
+        """Create the stream, or bring an existing one to ``config``; idempotent.
+        Its replicas are the bus's unless ``config`` names them: raising
+        SWITCHYARD_JETSTREAM_REPLICAS raises an existing stream's at the next start."""
+        if config.num_replicas is None:
+            config = dataclasses.replace(config, num_replicas=self.replicas)
         try:
             await self.js.add_stream(config)
         except nats.js.errors.BadRequestError as exc:
@@ -280,7 +289,11 @@ class Bus:
             await self.js.update_stream(config)
 
     async def ensure_kv(self, config: KeyValueConfig) -> KeyValue:
-        """Open the bucket, creating it first when missing; idempotent."""
+        """Open the bucket, creating it first when missing (with the bus's
+        replicas, unless ``config`` names others); idempotent. An existing
+        bucket keeps its replicas (deploy/k8s/README.md: raising them)."""
+        if config.replicas == 1:
+            config = dataclasses.replace(config, replicas=self.replicas)
         try:
             return await self.js.key_value(config.bucket)
         except nats.js.errors.BucketNotFoundError:

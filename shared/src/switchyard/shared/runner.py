@@ -134,6 +134,7 @@ def create_app(
                 Subjects(settings.nats_namespace),
                 name="switchyard:" + ",".join(names),
                 timeout=settings.bus_timeout,
+                replicas=settings.jetstream_replicas,
                 # Every service's own spans (bus, ESL, webhooks) come from this
                 # tracer: none with OTEL_SDK_DISABLED=true.
                 tracer=telemetry.tracer_provider.get_tracer("switchyard.bus")

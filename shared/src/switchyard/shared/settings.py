@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -32,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Namespace inserted into every subject, stream and bucket name; lets
     # several stacks (or parallel tests) share one NATS without seeing each other.
     nats_namespace: str = ""
+    # Replicas of every JetStream stream, KV bucket and object store the
+    # services create (1 to 5): 3 on a 3-node NATS cluster (deploy/k8s).
+    jetstream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
     # `switchyard run` (Kubernetes) listens on all interfaces; `switchyard up`
     # on 127.0.0.1 unless this variable is set.
     http_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to listen on all interfaces

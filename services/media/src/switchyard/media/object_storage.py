@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 
 from nats.js import JetStreamContext
 from nats.js import api as js_api
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 from nats.js.object_store import (
     OBJ_CHUNKS_PRE_TEMPLATE,
     OBJ_DEFAULT_CHUNK_SIZE,
@@ -141,7 +141,14 @@ class ObjectStorage:
     async def open(cls, js: JetStreamContext, bucket: str, settings: Settings) -> ObjectStorage:
         media_location.check(settings)
         # Idempotent: every replica asks for the same bucket.
-        await js.create_object_store(bucket, js_api.ObjectStoreConfig(bucket=bucket))
+        config = js_api.ObjectStoreConfig(bucket=bucket, replicas=settings.jetstream_replicas)
+        try:
+            await js.create_object_store(bucket, config)
+        except BadRequestError as exc:
+            # 10058: made before with other replicas; it stays as it is
+            # (deploy/k8s/README.md says how to raise them).
+            if exc.err_code != 10058:
+                raise
         return cls(js, bucket, settings)
 
     def meta_subject(self, key: str) -> str:
