@@ -65,8 +65,14 @@ async def test_a_viewer_sees_calls_but_cannot_act(console: Console, browser: Any
     assert await row.locator("button").count() == 0
     assert await page.locator("th", has_text="Actions").count() == 0
     # Not by hand either, with the browser's cookie and this site's Origin.
+    for action in ["hangup", "transfer", "eavesdrop/listen", "record/start"]:
+        r = await page.request.post(
+            f"{console.url}/console/calls/{uuid}/{action}",
+            headers={"Origin": console.url, "HX-Prompt": "1002"},
+        )
+        assert r.status == 403, action
     r = await page.request.post(
-        f"{console.url}/console/calls/{uuid}/hangup", headers={"Origin": console.url}
+        f"{console.url}/console/gateways/example/stop", headers={"Origin": console.url}
     )
     assert r.status == 403
     assert console.node.find(uuid) is not None

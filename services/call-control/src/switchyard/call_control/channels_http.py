@@ -47,6 +47,7 @@ from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.media_location import recording_target
 from switchyard.shared.messages import RouteReply, RouteRequest
+from switchyard.shared.runtime import Runtime
 
 # Slack over FreeSWITCH's own originate timeout before the bus gives up.
 _ORIGINATE_SLACK = 5
@@ -149,6 +150,32 @@ async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
     if route.dial_string and "$" not in route.dial_string:
         return route.dial_string
     return f"loopback/{number}/{context}"
+
+
+async def ring(
+    runtime: Runtime,
+    field: str,
+    number: str,
+    app: App,
+    variables: tuple[tuple[str, str], ...] = (),
+) -> OriginateResult:
+    """Ring ``number`` as a call dialled from the originating context reaches
+    it and run ``app`` once it answers (placed in the background: the result
+    says whether it was placed). UnsafeValue (naming ``field``) when the
+    number's route dials something the rules refuse."""
+    bus = runtime.bus
+    context = runtime.settings.originate_context
+    dial = await resolve_dial(bus, context, number, "")
+    check_dial_string(field, dial)
+    cmd = Originate(
+        uuid=str(uuid.uuid4()),
+        dial=dial,
+        apps=(app,),
+        variables=variables,
+        background=True,
+        context=context,
+    )
+    return await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
 
 
 @post("/api/channels", status_code=200, oplog_resource="channels")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,11 +25,11 @@ import msgspec
 import nats.errors
 import nats.js.errors
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
 from switchyard.call_control.calls_view import CallBoard
-from switchyard.call_control.channels_http import node_of, resolve_dial
+from switchyard.call_control.channels_http import node_of, ring
 from switchyard.call_control.node_commands import (
     ApiResult,
     App,
@@ -38,8 +37,6 @@ from switchyard.call_control.node_commands import (
     ChannelList,
     Hangup,
     ListChannels,
-    Originate,
-    OriginateResult,
     Transfer,
 )
 from switchyard.call_control.nodes import configured_nodes
@@ -47,7 +44,7 @@ from switchyard.call_control.ownership import OWNER
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.console.i18n import N_
 from switchyard.shared.console.pages import LOGIN_REDIRECT, fragment, render, require_admin
-from switchyard.shared.fsvalues import NUMBER, UUID, UnsafeValue, check_dial_string
+from switchyard.shared.fsvalues import NUMBER, UUID, UnsafeValue
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.media_location import recording_target
@@ -109,8 +106,10 @@ class Filters(msgspec.Struct):
     node: str = ""
 
 
-def _filters(number: str, context: str, node: str) -> Filters:
-    return Filters(number.strip()[:64], context.strip()[:64], node.strip()[:64])
+def _filters(request: Request[Any, Any, Any]) -> Filters:
+    """The page's filters, from its query (the page's and its stream's)."""
+    q = request.query_params
+    return Filters(*(q.get(name, "").strip()[:64] for name in ("number", "context", "node")))
 
 
 @get(
@@ -119,14 +118,8 @@ def _filters(number: str, context: str, node: str) -> Filters:
     exception_handlers=LOGIN_REDIRECT,
     opt=_PAGE_OPT,
 )
-async def calls_page(
-    request: Request[Any, Any, Any],
-    runtime: AppRuntime,
-    number: FromQuery[str] = "",
-    context: FromQuery[str] = "",
-    node: FromQuery[str] = "",
-) -> Template:
-    f = _filters(number, context, node)
+async def calls_page(request: Request[Any, Any, Any], runtime: AppRuntime) -> Template:
+    f = _filters(request)
     query = msgspec.structs.asdict(f)
     return render(
         request,
@@ -208,14 +201,8 @@ async def _changes(
     exception_handlers=LOGIN_REDIRECT,
     opt=_PAGE_OPT,
 )
-async def calls_stream(
-    request: Request[Any, Any, Any],
-    runtime: AppRuntime,
-    number: FromQuery[str] = "",
-    context: FromQuery[str] = "",
-    node: FromQuery[str] = "",
-) -> ServerSentEvent:
-    f = _filters(number, context, node)
+async def calls_stream(request: Request[Any, Any, Any], runtime: AppRuntime) -> ServerSentEvent:
+    f = _filters(request)
     # No caching, no proxy buffering: the point is to arrive at once.
     return ServerSentEvent(
         _changes(request, runtime, f),
@@ -336,24 +323,12 @@ async def eavesdrop(
     if not UUID.ok(channel):
         raise bad_request("uuid", UUID.reason)
     listener = _prompted(request, "extension")
-    bus = runtime.bus
-    context = runtime.settings.originate_context
-    dial = await resolve_dial(bus, context, listener, "")
     try:
-        check_dial_string("extension", dial)
+        result = await ring(runtime, "extension", listener, App("eavesdrop", channel), variables)
     except UnsafeValue as exc:
         raise ApiError(
             409, f"extension: its route's dial string is refused: {exc.reason}"
         ) from None
-    cmd = Originate(
-        uuid=str(uuid.uuid4()),
-        dial=dial,
-        apps=(App("eavesdrop", channel),),
-        variables=variables,
-        background=True,
-        context=context,
-    )
-    result = await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
     if not result.ok:
         raise ApiError(409, f"extension: {result.cause}")
     return "ok"

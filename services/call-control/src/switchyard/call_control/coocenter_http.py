@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import asyncpg
 from litestar import Request, Response, Router, get, post
 
-from switchyard.call_control.channels_http import resolve_dial
+from switchyard.call_control.channels_http import ring
 from switchyard.call_control.node_commands import (
     Api,
     ApiResult,
@@ -31,14 +30,13 @@ from switchyard.call_control.node_commands import (
     Hangup,
     ListChannels,
     NodeCommand,
-    Originate,
     OriginateResult,
     Transfer,
 )
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.shared.bus import BusError
 from switchyard.shared.callcenter import agent_name, queue_name, short
-from switchyard.shared.fsvalues import LABEL, NUMBER, UnsafeValue, check_dial_string
+from switchyard.shared.fsvalues import LABEL, NUMBER, UnsafeValue
 from switchyard.shared.http import coocenter
 from switchyard.shared.http.coocenter import Refused, Reply, form, required, success
 from switchyard.shared.http.deps import AppRuntime
@@ -323,6 +321,9 @@ async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
     if any(a.startswith("+OK") for a in added):
         # Not in callcenter.conf: it rings the phone registered as the extension.
         await _agent_command(runtime, "agent", "set", "contact", agent, f"user/{extension}")
+    # The queue's configured tiers first (callcenter.conf: the member's
+    # penalty), so an ad-hoc tier at level 1 is only added when it has none.
+    await _agent_command(runtime, "tier", "reload", queue_name(queue))
     tiers = await _agent_command(runtime, "tier", "add", queue_name(queue), agent, "1", "1")
     if all(t.startswith("-ERR Queue not found") for t in tiers):
         raise Refused(404, "queue: no such queue")
@@ -346,17 +347,10 @@ async def _calls_of(runtime: Runtime, extension: str) -> list[dict[str, str]]:
 
 
 async def _originate(runtime: Runtime, src: str, app: App) -> OriginateResult:
-    bus = runtime.bus
-    context = runtime.settings.originate_context
-    dial = await resolve_dial(bus, context, src, "")
     try:
-        check_dial_string("src", dial)
+        result = await ring(runtime, "src", src, app)
     except UnsafeValue as exc:
         raise Refused(409, f"src: its route's dial string is refused: {exc.reason}") from None
-    cmd = Originate(
-        uuid=str(uuid.uuid4()), dial=dial, apps=(app,), background=True, context=context
-    )
-    result = await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
     if not result.ok:
         raise Refused(502, f"src: {result.cause}")
     return result
