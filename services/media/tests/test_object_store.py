@@ -151,6 +151,46 @@ async def test_a_recording_uploaded_by_mod_http_cache_becomes_a_record_file(
     assert page["rowCount"] == 0
 
 
+async def test_a_secret_change_re_signs_stored_urls_and_the_old_ones_open_while_overlapping(
+    app: Litestar, client: httpx.AsyncClient, api_token: str
+) -> None:
+    [item] = await upload(client, "prompt.wav", make_wav(0.5))
+    old_url = item["abs_path"]
+    settings: Settings = app.state["media"].settings
+    media = app.state["media"]
+    # A recording keeps the path FreeSWITCH was told (its identity).
+    target = media_location.recording_target(settings, "rec-9.wav")
+    await media.storage.put("recordings/rec-9.wav", make_wav(0.3))
+    await Watcher(media.runtime, media.storage).register(
+        {"Record-File-Path": target, "Unique-ID": "chan-9"}
+    )
+
+    rotated = msgspec.structs.replace(
+        settings,
+        media_url_secret="the-new-secret",
+        media_url_previous_secret=settings.media_url_secret,
+    )
+    second = create_app(rotated, [service])
+    async with serving(second, headers={"X-XTRA-AUTH-ID": api_token}) as c:
+        fs = httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url=MEDIA_URL)
+        new_url = (await c.get(f"/api/media_files/{item['id']}")).json()["abs_path"]
+        assert new_url != old_url and SOUND.ok(new_url)
+        assert new_url == media_location.fetch_url(rotated, fetch_path(old_url).split("/", 4)[4])
+        # Both open while the previous secret is set: configuration that
+        # copied the old URL keeps playing.
+        assert (await fs.get(fetch_path(new_url))).status_code == 200
+        assert (await fs.get(fetch_path(old_url))).status_code == 200
+        [rec] = (await c.get("/api/media_files", params={"uuid": "chan-9"})).json()["data"]
+        assert rec["abs_path"] == target
+
+    done = msgspec.structs.replace(rotated, media_url_previous_secret="")
+    third = create_app(done, [service])
+    async with serving(third, headers={"X-XTRA-AUTH-ID": api_token}):
+        fs = httpx.AsyncClient(transport=httpx.ASGITransport(app=third), base_url=MEDIA_URL)
+        assert (await fs.get(fetch_path(new_url))).status_code == 200
+        assert (await fs.get(fetch_path(old_url))).status_code == 404
+
+
 class CountingJs:
     """The JetStream context, counting the chunk fetches (stream-gets) made through it."""
 

@@ -54,6 +54,22 @@ def url_key(settings: Settings) -> bytes | None:
     return None
 
 
+def url_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The keys a URL may be signed under: the current one, and while a
+    rotation overlaps, SWITCHYARD_MEDIA_URL_PREVIOUS_SECRET (URLs stored in
+    configuration before the change keep playing). New URLs use the first."""
+    key = url_key(settings)
+    if key is None:
+        return ()
+    previous = settings.media_url_previous_secret.encode()
+    return (key, previous) if previous and previous != key else (key,)
+
+
+def verify_url(settings: Settings, subject: str, sig: str) -> bool:
+    """``sig`` signs ``subject`` under the current or the previous key."""
+    return any(verify(key, subject, sig) for key in url_keys(settings))
+
+
 def sign(key: bytes, storage_key: str) -> str:
     return hmac.new(key, storage_key.encode(), hashlib.sha256).hexdigest()[:SIG_CHARS]
 

@@ -140,6 +140,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Key signing the URLs FreeSWITCH fetches media by (HMAC-SHA256); empty:
     # derived from xml_curl_secret. Neither set: no media URL is served.
     media_url_secret: str = ""
+    # The key before the last change of media_url_secret: URLs signed under it
+    # still open while it is set (a rotation's overlap; docs/media.md).
+    media_url_previous_secret: str = ""
     # Who may fetch GET /tts (mod_cti's `http://…/tts?text=` prompt) without a
     # signature: comma-separated IPs/CIDRs, normally the FreeSWITCH nodes.
     # Empty: only signed /tts URLs are served (docs/media.md).

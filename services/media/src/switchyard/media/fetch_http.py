@@ -3,7 +3,8 @@ through mod_http_cache (``http_cache://…``, shared/media_location.py).
 
 FreeSWITCH has no API token; the signature in the path is the credential:
 an HMAC of ``<area>/<name>`` under SWITCHYARD_MEDIA_URL_SECRET (else a key
-derived from the xml_curl secret), compared in constant time. A wrong or
+derived from the xml_curl secret; during a rotation also the previous
+secret), compared in constant time. A wrong or
 missing signature is a 404 like a missing file, so the endpoint says
 nothing about which names exist. With no key configured nothing is served.
 
@@ -41,7 +42,7 @@ def _key(media: MediaDep, sig: str, area: str, name: str) -> str:
         check_key(key)
     except BadKey:
         raise not_found() from None
-    if not media_location.verify(media_location.url_key(media.settings), key, sig):
+    if not media_location.verify_url(media.settings, key, sig):
         raise not_found()
     return key
 

@@ -184,7 +184,7 @@ class ObjectStorage:
             check_key(key)
         except BadKey:
             return None
-        if not media_location.verify(media_location.url_key(self.settings), key, sig):
+        if not media_location.verify_url(self.settings, key, sig):
             return None
         return key
 

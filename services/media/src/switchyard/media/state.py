@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 
 from switchyard.media import recordings
 from switchyard.media.object_storage import ObjectStorage
+from switchyard.media.resign import resign
 from switchyard.media.storage import LocalStorage, Storage
 from switchyard.media.tts.engine import Tts
 from switchyard.shared import media_location
@@ -58,6 +59,8 @@ async def open_storage(runtime: Runtime) -> Storage:
 async def media_lifespan(runtime: Runtime) -> AsyncIterator[Media]:
     async with AsyncExitStack() as stack:
         storage = await open_storage(runtime)
+        if isinstance(storage, ObjectStorage) and (changed := await resign(runtime.pool, storage)):
+            log.info("%d media URLs re-signed under the current key", changed)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         tts = Tts(runtime.settings, runtime.pool, storage, http, runtime.metrics)
         media = Media(runtime, storage, tts)
