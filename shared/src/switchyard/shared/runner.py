@@ -32,6 +32,7 @@ from switchyard.shared.http.body import BodyCheckingRequest
 from switchyard.shared.http.docs_ui import SwaggerUiPlugin
 from switchyard.shared.http.errors import exception_handlers
 from switchyard.shared.http.limits import LoginLimiter
+from switchyard.shared.http.methods import options_allow
 from switchyard.shared.http.oplog import OperationLogMiddleware
 from switchyard.shared.http.peer import parse_networks
 from switchyard.shared.http.security import add_security_headers
@@ -202,7 +203,7 @@ def create_app(
         exception_handlers=exception_handlers,
         # Every JSON body is depth-checked before anything decodes it (body.py).
         request_class=BodyCheckingRequest,
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, options_allow],
         # The console's pages (docs/console.md): Jinja templates read from the packages.
         template_config=console_pages.template_config(),
         openapi_config=OpenAPIConfig(

@@ -91,7 +91,9 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
         return _respond(404, "not found")
     if isinstance(exc, NotAuthorizedException):
         return _respond(401, "unauthorized")
-    return _respond(exc.status_code, str(exc.detail))
+    # A 405's Allow (the routing trie's declared methods) and any other header
+    # the exception carries reach the client.
+    return _respond(exc.status_code, str(exc.detail), headers=exc.headers or None)
 
 
 def database_down(exc: BaseException) -> bool:
