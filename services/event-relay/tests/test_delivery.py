@@ -544,3 +544,37 @@ async def test_an_attempt_recorded_after_a_replay_leaves_the_replay_pending(
         await db.fetchval("SELECT status FROM webhook_deliveries WHERE id = $1", delivery)
         == "delivered"
     )
+
+
+async def test_a_leader_that_loses_its_lock_and_takes_it_back_still_delivers_what_it_held(
+    relay_settings: Settings, bus: Bus, api_token: str, db: asyncpg.Pool
+) -> None:
+    settings = msgspec.structs.replace(relay_settings, webhook_retry_schedule="4,4,4")
+    await bus.ensure_stream(stream_config(bus))
+    up = False
+    app = create_app(settings, [event_relay])
+    async with (
+        Receiver(lambda _: Answer(204 if up else 500)) as rx,
+        serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as api,
+    ):
+        relay = app.state["event-relay"]
+        while not relay.leader:  # noqa: ASYNC110 - the leader takes the lock on its own
+            await asyncio.sleep(0.05)
+        await subscribe(api, rx.url, format="raw", events=["HEARTBEAT"])
+        await Node(bus).send("HEARTBEAT", "beat-2")
+        await rx.wait_for(lambda r: len(r) >= 1)  # a 500: retried in about 4 s
+        # The lock's connection dies (a Postgres restart, a network cut); the
+        # same process takes the lock again and must pick up what it held.
+        holder = (
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        pid = await db.fetchval(holder)
+        await db.execute("SELECT pg_terminate_backend($1)", pid)
+        async with asyncio.timeout(20):
+            # It notices on its next check and takes the lock on a new connection.
+            while await db.fetchval(holder) in (None, pid) or not relay.leader:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        up = True
+        await rx.wait_for(lambda r: len(r) >= 2)
+    assert len({got.headers["webhook-id"] for got in rx.received}) == 1

@@ -151,6 +151,11 @@ class Relay:
                 locked = "SELECT pg_try_advisory_lock($1)"
                 while not await conn.fetchval(locked, LEADER_LOCK):  # noqa: ASYNC110 - polls Postgres
                     await asyncio.sleep(1.0)
+                # A run id per term: what an earlier term of this process held
+                # (dropped from memory when it lost the lock) is adopted again,
+                # like a dead leader's, and its late attempts are not recorded.
+                self.owner = uuid.uuid4().hex
+                self.writer.owner = self.owner
                 log.info("event-relay %s leads", self.owner[:8])
                 self.leader = True
                 await self.writer.start()
