@@ -160,3 +160,10 @@ async def test_a_signed_url_plays_from_anywhere(
     sig = dict(url.params)["sig"]
     key = media_location.url_key(msgspec.structs.replace(Settings(), media_url_secret="s3cret"))
     assert media_location.verify(key, media_location.tts_subject("huawei", "", TEXT), sig)
+    # After the secret changes, a URL signed before keeps playing while the
+    # previous secret is kept beside the new one, and no longer once it is dropped.
+    rotated = {**secrets, "media_url_secret": "n3w", "media_url_previous_secret": "s3cret"}
+    async with serve(**rotated) as base:
+        assert (await fs_fetch(base, url.raw_path))[0] == 200
+    async with serve(**{**secrets, "media_url_secret": "n3w"}) as base:
+        assert (await fs_fetch(base, url.raw_path))[0] == 403

@@ -134,7 +134,8 @@ def _may_fetch(
 ) -> bool:
     sig = q.get("sig", "")
     if sig:
-        return media_location.verify(media_location.url_key(media.settings), subject, sig)
+        # Under the current media URL key, or the previous one while a rotation overlaps.
+        return media_location.verify_url(media.settings, subject, sig)
     allow = parse_networks(media.settings.tts_http_allow, media_location.TTS_ALLOW)
     return bool(allow) and address_in(client_ip(request.scope), allow)
 
