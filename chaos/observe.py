@@ -5,6 +5,7 @@ replica process holds each ESL connection."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from chaos.stack import Replica, Stack
 from switchyard.shared.subjects import Subjects
 
 POLL = 0.1
+# A read of the lease bucket slower than this does not say what the owner is now.
+CLEAR = 0.3
+# Reads further apart than this leave the owner between them unknown.
+GAP = 0.6
 
 
 @dataclass
@@ -33,15 +38,16 @@ class Observer:
     nodes: list[str]
     owners: dict[str, str | None] = field(default_factory=dict)
     history: list[OwnerChange] = field(default_factory=list)
-    # NATS unreachable from here: owner unknown, from this time.
-    blind_since: float | None = None
-    blind: list[tuple[float, float]] = field(default_factory=list)
+    # When each quick, successful read of the bucket ended (sorted).
+    reads: list[float] = field(default_factory=list)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # ESL peer "host:port" -> [(first seen, replica name)]: a port may be reused
     peers: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     # replica name -> the replica ids (lease values) it has had
     ids: dict[str, set[str]] = field(default_factory=dict)
+    # (peer, pid) of the ESL sockets seen on the last pass
+    _live: set[tuple[str, int]] = field(default_factory=set)
 
     async def run(self, http: httpx.AsyncClient) -> None:
         await asyncio.gather(self._owners(), self._journals(http), self._peers())
@@ -58,7 +64,7 @@ class Observer:
 
     async def _owners(self) -> None:
         async def quiet(_: Exception) -> None:
-            return None  # NATS restarts are the point; blind spells are recorded
+            return None  # NATS restarts are the point; the gaps in reads are recorded
 
         nc = await nats.connect(
             self.stack.nats.url,
@@ -68,35 +74,40 @@ class Observer:
         )
         try:
             bucket = Subjects().node_owner_bucket
+            # A short timeout: a read held back through a reconnect would return a
+            # value seconds old and pass it off as current.
+            js = nc.jetstream(timeout=CLEAR)
             while True:
-                try:
-                    kv = await nc.jetstream().key_value(bucket)
+                started = time.time()
+                with contextlib.suppress(
+                    nats.errors.Error, nats.js.errors.Error, OSError, TimeoutError
+                ):
+                    kv = await js.key_value(bucket)
+                    values: dict[str, str | None] = {}
                     for node in self.nodes:
                         try:
-                            value: str | None = (
-                                (await kv.get(f"owner.{node}", validate_keys=False)).value or b""
-                            ).decode() or None
+                            entry = await kv.get(f"owner.{node}", validate_keys=False)
+                            values[node] = (entry.value or b"").decode() or None
                         except nats.js.errors.KeyNotFoundError:
-                            value = None
+                            values[node] = None
+                    ended = time.time()
+                    for node, value in values.items():
                         if node not in self.owners or self.owners[node] != value:
                             self.owners[node] = value
-                            self.history.append(OwnerChange(time.time(), node, value))
-                    if self.blind_since is not None:
-                        self.blind.append((self.blind_since, time.time()))
-                        self.blind_since = None
-                except (nats.errors.Error, nats.js.errors.Error, OSError, TimeoutError):
-                    if self.blind_since is None:
-                        self.blind_since = time.time()
+                            self.history.append(OwnerChange(ended, node, value))
+                    if ended - started < CLEAR:
+                        self.reads.append(ended)
                 await asyncio.sleep(POLL)
         finally:
             with contextlib.suppress(Exception):
                 await nc.close()
 
     def owner_at(self, node: str, at: float) -> tuple[str | None, float] | None:
-        """The owner seen at ``at`` and since when; None when the run could not see."""
-        for start, end in [*self.blind, *([(self.blind_since, 1e18)] if self.blind_since else [])]:
-            if start <= at <= end:
-                return None
+        """The owner seen at ``at`` and since when; None when the run could not
+        see then (no quick read of the bucket just before and just after)."""
+        i = bisect.bisect_right(self.reads, at)
+        if i == 0 or i == len(self.reads) or self.reads[i] - self.reads[i - 1] > GAP:
+            return None
         seen: tuple[str | None, float] | None = None
         for change in self.history:
             if change.node != node:
@@ -106,13 +117,15 @@ class Observer:
             seen = (change.owner, change.at)
         return seen
 
-    def sender(self, peer: str, at: float) -> str | None:
-        """The replica that held connection ``peer`` at ``at`` (None: never seen)."""
-        name = None
+    def sender(self, peer: str, opened: float) -> str | None:
+        """The replica holding the connection from ``peer`` that the node
+        accepted at ``opened``: the first process seen with that socket since
+        (a port seen before belonged to an earlier connection). None: the
+        connection closed before the run saw it."""
         for first, who in self.peers.get(peer, []):
-            if first <= at + 1.0 or name is None:
-                name = who
-        return name
+            if first >= opened - 0.05:
+                return who
+        return None
 
     # --- journals ----------------------------------------------------------------------
 
@@ -149,10 +162,12 @@ class Observer:
 
     def map_peers(self) -> None:
         esl = set(self.stack.esl_ports.values())
+        live: set[tuple[str, int]] = set()
         for r in self.stack.of("call-control"):
-            self._map(r, esl)
+            self._map(r, esl, live)
+        self._live = live
 
-    def _map(self, r: Replica, esl: set[int]) -> None:
+    def _map(self, r: Replica, esl: set[int], live: set[tuple[str, int]]) -> None:
         for pid in r.pids():
             try:
                 proc = psutil.Process(pid)
@@ -161,9 +176,12 @@ class Observer:
                 continue
             for c in conns:
                 if c.raddr and c.raddr.port in esl:
-                    seen = self.peers.setdefault(f"{c.laddr.ip}:{c.laddr.port}", [])
-                    if not seen or seen[-1][1] != r.name:
-                        seen.append((time.time(), r.name))
+                    peer = f"{c.laddr.ip}:{c.laddr.port}"
+                    key = (peer, pid)
+                    if key not in self._live:
+                        # A socket not seen on the last pass: a new connection.
+                        self.peers.setdefault(peer, []).append((time.time(), r.name))
+                    live.add(key)
             # The replica id (the lease's value) carries its worker's pid.
             self.ids.setdefault(r.name, set()).update(
                 o for o in self.owners.values() if o and f"-{pid}-" in o

@@ -199,7 +199,7 @@ def owners_rows(report: Report, observer: Observer, mark: float) -> None:
         for c in commands:
             if c["at"] < mark:
                 continue
-            sender = observer.sender(c["peer"], c["at"])
+            sender = observer.sender(c["peer"], c["opened"])
             if sender is None:
                 unknown += 1
                 continue

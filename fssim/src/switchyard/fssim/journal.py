@@ -7,8 +7,8 @@ nothing is added to the wire and a real FreeSWITCH needs no counterpart.
 
 - ``events``: every event some connection took (queued for it), once, with
   the peers that took it: what the node *produced* for its listeners.
-- ``commands``: every ``api``/``bgapi``/``sendmsg`` and the peer that sent
-  it: who was acting as the node's master, and when.
+- ``commands``: every ``api``/``bgapi``/``sendmsg``, the peer that sent it
+  and when its connection opened: who was acting as the node's master.
 """
 
 from __future__ import annotations
@@ -46,8 +46,15 @@ class Journal:
             self.events.append(record)
         record["peers"].append(peer)
 
-    def command(self, peer: str, word: str, rest: str) -> None:
+    def command(self, peer: str, opened: float, word: str, rest: str) -> None:
+        """``opened``: when the connection was accepted (a peer's port may be
+        reused by a later connection, maybe another process's)."""
         if word in ACTING:
             self.commands.append(
-                {"at": time.time(), "peer": peer, "command": f"{word} {rest}"[:120]}
+                {
+                    "at": time.time(),
+                    "peer": peer,
+                    "opened": opened,
+                    "command": f"{word} {rest}"[:120],
+                }
             )

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 
 from switchyard.fssim.causes import normalize
 from switchyard.fssim.core import Core, new_uuid
@@ -100,6 +101,7 @@ class EslSession:
         # Who this connection is (``host:port``), for the journal's records.
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
+        self.opened = time.time()
         self.journal = journal
         self.executor = executor  # sendmsg's execute queues apps on it
         self.reader = reader
@@ -300,7 +302,7 @@ class EslSession:
             return True
         handler = getattr(self, f"_cmd_{word}", None)
         if self.journal is not None:
-            self.journal.command(self.peer, word, rest)
+            self.journal.command(self.peer, self.opened, word, rest)
         if handler is None:
             self.reply("-ERR command not found")
             return True
