@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from tests.console.conftest import VIEWER, Console
 
@@ -43,3 +44,9 @@ async def test_route_explain_shows_the_rejected_candidates(console: Console, bro
     assert await verdict(routes["short"]) == ("rejected", "max_length 4 < number length 5")
     assert await verdict(routes["off"]) == ("rejected", "disabled")
     assert await page.locator("#actions li").count() >= 1
+
+    # In Chinese the engine's reasons are translated too.
+    here = page.url.removeprefix(console.url)
+    await page.goto(f"{console.url}/console/lang/zh_CN?next={quote(here, safe='')}")
+    assert await verdict(routes["short"]) == ("未选中", "最大长度 4 小于号码长度 5")
+    assert await verdict(routes["off"]) == ("未选中", "已停用")

@@ -6,6 +6,7 @@ FreeSWITCH actions out. The same explanation as ``GET /api/routes/explain``
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, get
@@ -30,6 +31,35 @@ OUTCOMES = {
 }
 
 
+# The routing engine's reasons for a candidate (engine._candidates) and for the
+# route taken, as catalog messages; anything else is shown as the engine says it.
+REASONS = [
+    (re.compile(r"disabled"), N_("disabled")),
+    (
+        re.compile(r"first by max_length, then longest prefix, then id"),
+        N_("first by max_length, then longest prefix, then id"),
+    ),
+    (
+        re.compile(r"max_length (?P<max>\d+) < number length (?P<size>\d+)"),
+        N_("max_length %(max)s < number length %(size)s"),
+    ),
+    (re.compile(r"ranked after route (?P<route>\S+)"), N_("ranked after route %(route)s")),
+    (
+        re.compile(r"would be first, but (?P<what>.+) answered the call"),
+        N_("would be first, but %(what)s answered the call"),
+    ),
+    (re.compile(r"route (?P<route>\d+) \((?P<name>.*)\)"), N_("route %(route)s (%(name)s)")),
+]
+
+
+def reason_of(text: str) -> tuple[str, dict[str, str]]:
+    """(message, its values) for the page's gettext."""
+    for pattern, message in REASONS:
+        if m := pattern.fullmatch(text):
+            return message, m.groupdict()
+    return "%(text)s", {"text": text}
+
+
 @get("/console/routes", include_in_schema=False, exception_handlers=LOGIN_REDIRECT)
 async def routes_page(
     request: Request[Any, Any, Any],
@@ -51,7 +81,13 @@ async def routes_page(
     return render(
         request,
         PAGE,
-        {"form": form, "result": result, "error": error, "outcomes": OUTCOMES},
+        {
+            "form": form,
+            "result": result,
+            "error": error,
+            "outcomes": OUTCOMES,
+            "reason_of": reason_of,
+        },
         status_code=status,
     )
 
