@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -578,3 +579,38 @@ async def test_a_leader_that_loses_its_lock_and_takes_it_back_still_delivers_wha
         up = True
         await rx.wait_for(lambda r: len(r) >= 2)
     assert len({got.headers["webhook-id"] for got in rx.received}) == 1
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+async def _start_warnings(settings: Settings) -> list[str]:
+    """What the relay warns about while it starts with ``settings``."""
+    # On the relay's own logger: the runner replaces the root logger's handlers.
+    lines, logger = _Lines(), logging.getLogger("switchyard.event_relay.relay")
+    logger.addHandler(lines)
+    try:
+        async with serving(create_app(settings, [event_relay])):
+            pass
+    finally:
+        logger.removeHandler(lines)
+    return [line for line in lines.lines if "is refused" in line]
+
+
+async def test_a_push_url_setting_the_policy_refuses_is_said_at_start(
+    settings: Settings, bus: Bus
+) -> None:
+    # coocenter's receiver on the LAN, the network not admitted.
+    lan = msgspec.structs.replace(settings, coocenter_push_url="http://192.168.12.185:8090")
+    await bus.ensure_stream(stream_config(bus))
+    (warning,) = await _start_warnings(lan)
+    assert warning.startswith("SWITCHYARD_COOCENTER_PUSH_URL is refused (192.168.12.185 is")
+    assert "SWITCHYARD_WEBHOOK_ALLOW_PRIVATE" in warning
+    admitted = msgspec.structs.replace(lan, webhook_allow_private="192.168.12.0/24")
+    assert await _start_warnings(admitted) == []

@@ -32,7 +32,7 @@ from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.event_relay.retry import parse_schedule
 from switchyard.event_relay.store import AttemptWriter, Incoming, Wanted
 from switchyard.event_relay.subscriptions import Subscription
-from switchyard.event_relay.urlpolicy import Policy, parse_allow
+from switchyard.event_relay.urlpolicy import Policy, Refused, parse_allow
 from switchyard.shared.messages import WebhooksChanged
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.tasks import cancel_and_wait
@@ -90,6 +90,17 @@ class Relay:
         s = self.runtime.settings
         await subscriptions.sync_system(self.pool, "xswitch", s.post_event_url, s.post_event_secret)
         await subscriptions.sync_system(self.pool, "coocenter", s.coocenter_push_url)
+        for setting, url in (
+            ("SWITCHYARD_POST_EVENT_URL", s.post_event_url),
+            ("SWITCHYARD_COOCENTER_PUSH_URL", s.coocenter_push_url),
+        ):
+            if not url:
+                continue
+            # Settings skip the API's URL check: say now what every delivery would.
+            try:
+                await self.policy.check(url)
+            except Refused as exc:
+                log.warning("%s is refused (%s): every delivery to it fails", setting, exc)
         await self.reload()
         for row in await self.pool.fetch("SELECT node FROM webhook_mod_ai_nodes"):
             self.mod_ai.add(row["node"])
