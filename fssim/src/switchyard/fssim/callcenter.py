@@ -396,8 +396,9 @@ class CallCenter:
                 setattr(agent, key, atoi(value))
 
     def _load_tier(self, t: ET.Element) -> None:
+        # cc_tier_add: the queue and the agent must exist (see reload for the queue).
         queue, agent = t.get("queue") or "", t.get("agent") or ""
-        if not queue or agent not in self.agents:
+        if queue not in self.queues or agent not in self.agents:
             return
         tier = self.tier(queue, agent)
         if tier is None:
@@ -414,8 +415,12 @@ class CallCenter:
             return
         load = self._load_agent if section == "agents" else self._load_tier
         for entry in cfg.iterfind(f"{section}/{section[:-1]}"):
-            if wanted(entry):
-                load(entry)
+            if not wanted(entry):
+                continue
+            queue = entry.get("queue") or ""
+            if section == "tiers" and queue not in self.queues:
+                await self.load_queue(queue)  # a tier's queue is fetched when missing
+            load(entry)
 
     async def load_queue(self, name: str) -> bool:
         """load_queue: the queue from a fetch naming it; the document's agents are

@@ -28,6 +28,7 @@ disabled, enabled or new one is handled.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -135,9 +136,25 @@ async def resync(agent: NodeAgent, pool: asyncpg.Pool | None) -> None:
         log.info("node %s: configuration re-applied (%d gateway command(s))", agent.name, len(run))
 
 
+# config-api serves an acknowledged write through /fs/xml within a second
+# (docs/routing.md): mod_callcenter is told to reload after that, once for a
+# burst of notices.
+CALLCENTER_DELAY = 1.0
+
+
 def subscriber(
     agents: Callable[[], list[NodeAgent]], pool: asyncpg.Pool
 ) -> Callable[[ConfigChanged], Awaitable[None]]:
+    pending: dict[str, asyncio.Task[None]] = {}
+
+    async def callcenter_later(agent: NodeAgent) -> None:
+        await asyncio.sleep(CALLCENTER_DELAY)
+        pending.pop(agent.name, None)
+        try:
+            await sync_callcenter(agent, pool)
+        except Exception:
+            log.exception("node %s: reloading mod_callcenter failed", agent.name)
+
     async def on_notice(notice: ConfigChanged) -> None:
         for agent in agents():
             if not agent.client.connected or not agent.owns():
@@ -148,8 +165,8 @@ def subscriber(
                 if notice.resource == "gateways":
                     changed = await _gateway_names(pool, notice)
                     await sync_gateways(agent, pool, changed)
-                if notice.resource == "callcenter_queues":
-                    await sync_callcenter(agent, pool)
+                if notice.resource == "callcenter_queues" and agent.name not in pending:
+                    pending[agent.name] = asyncio.create_task(callcenter_later(agent))
             except Exception:
                 log.exception("node %s: applying %s change failed", agent.name, notice.resource)
 

@@ -321,6 +321,9 @@ async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
     if any(a.startswith("+OK") for a in added):
         # Not in callcenter.conf: it rings the phone registered as the extension.
         await _agent_command(runtime, "agent", "set", "contact", agent, f"user/{extension}")
+    # The queue's configured tiers first (callcenter.conf: the member's
+    # penalty), so an ad-hoc tier at level 1 is only added when it has none.
+    await _agent_command(runtime, "tier", "reload", queue_name(queue))
     tiers = await _agent_command(runtime, "tier", "add", queue_name(queue), agent, "1", "1")
     if all(t.startswith("-ERR Queue not found") for t in tiers):
         raise Refused(404, "queue: no such queue")
