@@ -148,7 +148,7 @@ def test_ingress_sends_every_route_to_its_service(objects: list[dict[str, Any]])
             rules.append(ingress.Rule(p["path"], p["pathType"], backend["name"]))
     found = ingress.routes(list(discover().values()))
     unroutable = {r.path for r in ingress.plan(found).unroutable}
-    assert unroutable == {"/api/gateways/{gateway_id:int}/control"}  # README.md says why
+    assert unroutable == set()
     for route in found:
         if route.path not in unroutable:
             assert ingress.resolve(rules, route.sample) == route.service, route

@@ -142,6 +142,8 @@ def _fuzz(
                 if known is not None and isinstance(case.path_parameters.get(name), int):
                     case.path_parameters[name] = known
         response = _send(served, case, token)
+        if case.path.endswith("/control") and "no_responder" in response.text:
+            return  # call-control does it (sy.gateways.control) and is not served here
         # /api/sessions is shared's: its document is not config-api's to fix.
         checks = (
             CHECKS

@@ -30,6 +30,26 @@ class ConfigChanged(msgspec.Struct, frozen=True, omit_defaults=True):
     seq: int = 0
 
 
+# --- sy.gateways.control: config-api asks call-control ------------------------------
+
+
+# What a gateway control may do (sofia's startgw, killgw, register, unregister).
+GATEWAY_ACTIONS = ("start", "killgw", "register", "unregister")
+
+
+class GatewayControl(msgspec.Struct, frozen=True):
+    """Start, kill, register or unregister ``gateway`` on every node that has it
+    (``PUT /api/gateways/{id}/control``, served by config-api, done by call-control)."""
+
+    gateway: str
+    action: str
+
+
+class GatewayControlled(msgspec.Struct, frozen=True):
+    """Done on at least one node; failures come back as a BusError (``invalid``,
+    ``not_found``, or the node's)."""
+
+
 # --- sy.config.route: call-control asks config-api ----------------------------------
 
 

@@ -22,12 +22,12 @@ def permissions(subjects: Subjects, service: str) -> dict[str, Any]:
     kv = [f"$KV.{subjects.node_owner_bucket}.>", f"$KV.{subjects.channel_location_bucket}.>"]
     own: dict[str, tuple[list[str], list[str]]] = {
         "config-api": (
-            [f"{p}.config.changed.>"],
+            [f"{p}.config.changed.>", subjects.gateway_control],
             [subjects.config_changed_all, subjects.route_lookup],
         ),
         "call-control": (
             [f"{p}.cmd.>", subjects.route_lookup, subjects.events_all, "$JS.API.>", *kv],
-            [f"{p}.cmd.>", subjects.config_changed_all, *kv],
+            [f"{p}.cmd.>", subjects.config_changed_all, subjects.gateway_control, *kv],
         ),
         "event-relay": ([], []),
         # JetStream: the recordings consumer on the events stream and the

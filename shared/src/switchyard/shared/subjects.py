@@ -112,6 +112,13 @@ class Subjects(msgspec.Struct, frozen=True):
 
     config_api_queue: ClassVar[str] = "config-api"
 
+    @property
+    def gateway_control(self) -> str:
+        """config-api -> call-control (queue group ``call_control_queue``):
+        ``PUT /api/gateways/{id}/control``, which the Ingress sends to
+        config-api since the path lies under its ``/api/gateways/{id}``."""
+        return f"{self.prefix}.gateways.control"
+
     # --- event-relay ------------------------------------------------------------
     @property
     def webhooks_changed(self) -> str:

@@ -1,4 +1,5 @@
-"""Gateway status and control (XSwitch: /api/gateways/list1, …/control).
+"""Gateway status and control (XSwitch: /api/gateways/list1, …/control; by
+id through config-api, over the bus).
 
 Gateways live on every FreeSWITCH node, so a status lists each node's view
 and a control command goes to every node that answers; the configured rows
@@ -8,6 +9,8 @@ come from config-api's ``gateways`` table, which call-control only reads.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -22,10 +25,11 @@ from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
-from switchyard.shared.http.ids import PathId
+from switchyard.shared.messages import GATEWAY_ACTIONS, GatewayControl, GatewayControlled
+from switchyard.shared.runtime import Runtime
 from switchyard.shared.sofia_profiles import gateway_profile
 
-ACTIONS = ("start", "killgw", "register", "unregister")
+ACTIONS = GATEWAY_ACTIONS
 
 
 class GatewayStatus(msgspec.Struct):
@@ -136,22 +140,29 @@ async def control_by_name(request: Request[Any, Any, Any], runtime: AppRuntime) 
     return await control(runtime, body.gwname, body.action)
 
 
-@put(
-    "/api/gateways/{gateway_id:int}/control",
-    status_code=200,
-    oplog_resource="gateways",
-    oplog_action="control",
-)
-async def control_by_id(
-    gateway_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime
-) -> Ok:
-    body = await read_body(request, ControlBody)
-    if not body.action:
-        body = convert(dict(request.query_params), ControlBody)
-    name = await runtime.pool.fetchval("SELECT name FROM gateways WHERE id = $1", gateway_id)
-    if name is None:
-        raise ApiError(404, "not found")
-    return await control(runtime, name, body.action)
+@asynccontextmanager
+async def serving_control(runtime: Runtime) -> AsyncIterator[None]:
+    """Answer ``GatewayControl`` on the bus: ``PUT /api/gateways/{id}/control``
+    is config-api's path (the Ingress sends everything under
+    ``/api/gateways/{id}`` there), which asks call-control for the doing."""
+
+    async def handle(msg: GatewayControl) -> GatewayControlled:
+        try:
+            await control(runtime, msg.gateway, msg.action)
+        except ApiError as exc:
+            raise BusError("not_found" if exc.status == 404 else "invalid", exc.message) from None
+        return GatewayControlled()
+
+    sub = await runtime.bus.serve(
+        runtime.subjects.gateway_control,
+        GatewayControl,
+        handle,
+        queue=runtime.subjects.call_control_queue,
+    )
+    try:
+        yield
+    finally:
+        await sub.unsubscribe()
 
 
-route_handlers = [gateway_status, control_by_name, control_by_id]
+route_handlers = [gateway_status, control_by_name]

@@ -25,7 +25,11 @@ from switchyard.shared.service import Service
 @asynccontextmanager
 async def lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
     """The replica (nodes, ESL, commands) and the call records it keeps."""
-    async with replica_lifespan(runtime) as replica, cdrs.recording(runtime):
+    async with (
+        replica_lifespan(runtime) as replica,
+        cdrs.recording(runtime),
+        gateways_http.serving_control(runtime),
+    ):
         yield replica
 
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
-from litestar import Request, get, post
+import msgspec
+from litestar import Request, get, post, put
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework import children
@@ -42,9 +43,11 @@ from switchyard.shared.fsvalues import (
     check_variable_name,
     gateway_param_rule,
 )
+from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Created, Ok
 from switchyard.shared.http.errors import bad_request, not_found
+from switchyard.shared.messages import GATEWAY_ACTIONS, GatewayControl
 
 
 async def _detail(conn: asyncpg.Connection, out: Values) -> None:
@@ -231,12 +234,46 @@ async def relevance_info(item_id: PathId, runtime: AppRuntime) -> Ok:
     return Ok(data={**found, "distributors": []})
 
 
+class ControlBody(msgspec.Struct):
+    action: str = ""
+
+
+@put(
+    "/api/gateways/{item_id:int}/control",
+    operation_id="gateway_control",
+    summary="Start, kill, register or unregister a gateway on every node",
+    status_code=200,
+    oplog_resource="gateways",
+    oplog_action="control",
+    opt=oa.doc(
+        body=oa.obj("GatewayControl", required=["action"], action={"enum": list(GATEWAY_ACTIONS)}),
+        reply=oa.envelope({"type": "object"}),
+    ),
+)
+async def control(item_id: PathId, request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
+    """call-control does it (``sy.gateways.control``): this path lies under
+    ``/api/gateways/{id}``, which the Ingress sends to config-api. ``action``
+    in the JSON body or the query, as the spec's clients send it."""
+    body = await read_body(request, ControlBody)
+    if not body.action:
+        body = convert(dict(request.query_params), ControlBody)
+    if body.action not in GATEWAY_ACTIONS:
+        raise bad_request("action", f"must be one of {', '.join(GATEWAY_ACTIONS)}")
+    name = await runtime.pool.fetchval("SELECT name FROM gateways WHERE id = $1", item_id)
+    if name is None:
+        raise not_found()
+    bus = runtime.bus
+    await bus.request(bus.subjects.gateway_control, GatewayControl(name, body.action), Any)
+    return Ok()
+
+
 def route_handlers() -> list[HTTPRouteHandler]:
     g = "/api/gateways/{pid:int}"
     return [
         *handlers(GATEWAYS),
         create_gateway,
         relevance_info,
+        control,
         *children.child_handlers(
             PARAMS,
             "gateway_params",
