@@ -86,16 +86,23 @@ async def test_the_page_in_chinese_has_no_english_left(console: Console, browser
     row = page.locator(f"tr[data-uuid='{uuid}']")
     await row.locator("text=已接通").wait_for(timeout=TIMEOUT)
     text = await page.locator("body").inner_text()
+    attributes = ["title", "hx-confirm", "hx-prompt", "data-confirm", "aria-label", "data-done"]
+    attributes += ["data-open", "data-lost", "data-label"]
     titles = await page.eval_on_selector_all(
-        "[title], [data-confirm], [hx-confirm], [aria-label], [data-done]",
-        "els => els.map(e => ['title','hx-confirm','aria-label','data-done']"
-        ".map(a => e.getAttribute(a) || '').join(' '))",
+        ", ".join(f"[{a}]" for a in attributes),
+        f"els => els.map(e => {attributes!r}.map(a => e.getAttribute(a) || '').join(' '))",
     )
     leftover = _english(text + " " + " ".join(titles), allowed={"Switchyard", "English", "UTC"})
     # Values, not words of the page: the replica id names a host; usernames.
     owner = await row.locator("td").nth(6).inner_text()
     leftover -= set(re.findall(r"[A-Za-z]{3,}", owner)) | {"boss"}
     assert not leftover, leftover
+
+    # On a phone the table is a list of cards, each value labelled.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert not await page.locator("table.cards thead").is_visible()
+    state = row.locator("td[data-label='状态']")
+    assert await state.is_visible() and await state.inner_text() == "已接通"
 
 
 def _english(text: str, allowed: set[str]) -> set[str]:
