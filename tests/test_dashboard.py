@@ -11,7 +11,7 @@ from switchyard.config_api.fsxml.metrics import FsXmlMetrics
 from switchyard.event_relay.metrics import EventRelayMetrics
 from switchyard.media.tts.metrics import TtsMetrics
 from switchyard.shared.http.tracing import HttpMetrics
-from switchyard.shared.metrics import Metrics
+from switchyard.shared.metrics import JetStreamMetrics, Metrics
 
 DASHBOARD = Path(__file__).parent.parent / "deploy" / "grafana" / "switchyard.json"
 # What Prometheus adds to every series (scrape target) or a histogram to its buckets.
@@ -28,7 +28,15 @@ def exported() -> dict[str, set[str]]:
     The same classes each service registers on its app's registry (the
     served /metrics is checked against traffic in test_metrics.py)."""
     metrics = Metrics()
-    for bundle in (HttpMetrics, FsXmlMetrics, CallControlMetrics, EventRelayMetrics, TtsMetrics):
+    bundles = (
+        HttpMetrics,
+        FsXmlMetrics,
+        CallControlMetrics,
+        EventRelayMetrics,
+        JetStreamMetrics,
+        TtsMetrics,
+    )
+    for bundle in bundles:
         metrics.bundle(bundle)
     names: dict[str, set[str]] = {}
     for family in metrics.registry.collect():

@@ -17,14 +17,36 @@ from collections.abc import Awaitable, Callable
 import msgspec
 import nats.errors
 import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from switchyard.shared.bus import Bus
+from switchyard.shared.metrics import JetStreamMetrics, Metrics
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, object]], Awaitable[None]]
 _event = msgspec.json.Decoder(dict[str, object])
+
+
+class Lag:
+    """A pull consumer's ``switchyard_jetstream_consumer_pending``, kept from
+    what each fetch brings (every message says how many wait behind it) and,
+    while idle, asked of the server once a fetch timeout."""
+
+    def __init__(self, metrics: Metrics | None, consumer: str) -> None:
+        gauge = None if metrics is None else metrics.bundle(JetStreamMetrics).consumer_pending
+        self.gauge = None if gauge is None else gauge.labels(consumer)
+
+    def fetched(self, msgs: list[Msg]) -> None:
+        if self.gauge is not None and msgs:
+            self.gauge.set(msgs[-1].metadata.num_pending)
+
+    async def idle(self, sub: JetStreamContext.PullSubscription) -> None:
+        if self.gauge is not None:
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                self.gauge.set((await sub.consumer_info()).num_pending or 0)
 
 
 async def consume_events(
@@ -34,18 +56,23 @@ async def consume_events(
     handle: Handler,
     *,
     deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Run until cancelled: ``handle(subject, event)`` for each event on ``subject``."""
+    """Run until cancelled: ``handle(subject, event)`` for each event on ``subject``;
+    with ``metrics``, the consumer's lag is kept under its durable name."""
     sub = await _subscribe(bus, subject, durable, deliver_policy)
+    lag = Lag(metrics, durable)
     while True:
         try:
             msgs = await sub.fetch(64, timeout=1)
         except (nats.errors.TimeoutError, TimeoutError):
+            await lag.idle(sub)
             continue
         except Exception:
             log.exception("%s: fetching events failed", durable)
             await asyncio.sleep(1)
             continue
+        lag.fetched(msgs)
         for msg in msgs:
             try:
                 await handle(msg.subject, _event.decode(msg.data))

@@ -82,6 +82,19 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+class JetStreamMetrics:
+    """Every durable consumer's lag (event-relay's, media's recordings,
+    call-control's call records and after-call work), by consumer name."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.consumer_pending = metrics.gauge(
+            "jetstream_consumer_pending",
+            "Messages in the stream not yet delivered to the consumer (its lag), as of the "
+            "last fetch",
+            ("consumer",),
+        )
+
+
 def known(value: str, allowed: frozenset[str], other: str = "other") -> str:
     """``value`` when it is one of ``allowed``, else ``other``: a bounded label."""
     return value if value in allowed else other

@@ -79,6 +79,7 @@ class AfterCall:
             DURABLE,
             one,
             deliver_policy=DeliverPolicy.NEW,
+            metrics=self.runtime.metrics,
         )
 
     async def handle(self, node: str, event: dict[str, object]) -> None:

@@ -112,6 +112,7 @@ class CdrRecorder:
             DURABLE,
             handle,
             deliver_policy=DeliverPolicy.NEW,  # a first start records from now on
+            metrics=self.runtime.metrics,
         )
 
     async def write(self, rows: list[tuple[Any, ...]]) -> None:

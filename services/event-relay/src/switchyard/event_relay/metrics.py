@@ -30,12 +30,6 @@ class EventRelayMetrics:
         self.disabled = metrics.gauge(
             "webhook_disabled_subscriptions", "Webhook subscriptions disabled now"
         )
-        self.consumer_pending = metrics.gauge(
-            "jetstream_consumer_pending",
-            "Messages in the stream not yet delivered to the consumer (its lag), as of the "
-            "last fetch",
-            ("consumer",),
-        )
 
     def count_disabled(self, read: Callable[[], float]) -> None:
         self.disabled.set_function(read)

@@ -33,6 +33,7 @@ from switchyard.event_relay.retry import parse_schedule
 from switchyard.event_relay.store import AttemptWriter, Incoming, Wanted
 from switchyard.event_relay.subscriptions import Subscription
 from switchyard.event_relay.urlpolicy import Policy, Refused, parse_allow
+from switchyard.shared.event_consumer import Lag
 from switchyard.shared.messages import WebhooksChanged
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.tasks import cancel_and_wait
@@ -239,19 +240,16 @@ class Relay:
 
     async def _intake(self) -> None:
         psub = await self._consumer()
-        lag = self.metrics.consumer_pending.labels(self.bus.subjects.events_consumer)
+        lag = Lag(self.runtime.metrics, self.bus.subjects.events_consumer)
         while True:
             try:
                 msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
-                # Idle (or held back by max_ack_pending): ask the server, once a second.
-                with contextlib.suppress(nats.errors.Error, TimeoutError):
-                    lag.set((await psub.consumer_info()).num_pending or 0)
+                await lag.idle(psub)  # or held back by max_ack_pending
                 continue
             if not msgs:
                 continue
-            # What the stream still held for us when it sent the last of these.
-            lag.set(msgs[-1].metadata.num_pending)
+            lag.fetched(msgs)
             batch = [b for b in (self._route_msg(m) for m in msgs) if b is not None]
             delay = 0.1
             while True:

@@ -47,7 +47,13 @@ class Watcher:
         async def one(_subject: str, event: dict[str, object]) -> None:
             await self.register(event)
 
-        await consume_events(bus, bus.subjects.events_named("RECORD_STOP"), DURABLE, one)
+        await consume_events(
+            bus,
+            bus.subjects.events_named("RECORD_STOP"),
+            DURABLE,
+            one,
+            metrics=self.runtime.metrics,
+        )
 
     async def register(self, event: dict[str, object]) -> None:
         path = str(event.get("Record-File-Path", ""))
