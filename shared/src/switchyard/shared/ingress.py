@@ -16,7 +16,9 @@ the fixed part of each parametrised route and an ``Exact`` for each fixed
 route, unless a shorter rule of its own already covers it. A parametrised
 route whose ``Prefix`` would also catch another service's route cannot be
 expressed this way (``/api/gateways/{id}/control`` under config-api's
-``/api/gateways/{id}``); it is left out and listed as unroutable.
+``/api/gateways/{id}``); it is left out and listed as unroutable. A route
+with a handler whose ``opt`` has ``INTERNAL`` is for callers inside the
+cluster only (media's ``GET /tts``, fetched by FreeSWITCH) and is left out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from switchyard.shared.service import Service, discover
 
 NAME = "switchyard"
 PORT = "http"
+# A handler ``opt`` key: the route answers in-cluster callers only, never the Ingress.
+INTERNAL = "ingress_internal"
 _PARAM = re.compile(r"\{[^}]*\}")
 
 
@@ -101,6 +105,14 @@ def public_common() -> list[str]:
     return sorted(p for p in paths if p not in INTERNAL_PATHS)
 
 
+def _internal(route: Any) -> bool:
+    """Whether a handler of a Litestar route is marked ``INTERNAL`` (an Ingress
+    routes paths, not methods: the path's other handlers, such as the
+    generated OPTIONS, stay in-cluster with it)."""
+    handlers = getattr(route, "route_handlers", None) or [route.route_handler]
+    return any(h.opt.get(INTERNAL) for h in handlers)
+
+
 def routes(services: Sequence[Service]) -> list[Route]:
     """Every service's own paths (the runner's shared ones left out)."""
     # Imported here: building apps pulls in Litestar and the runner, which the
@@ -112,7 +124,9 @@ def routes(services: Sequence[Service]) -> list[Route]:
     common = {r.path for r in create_app(settings, []).routes}
     found: list[Route] = []
     for service in services:
-        paths = {r.path for r in create_app(settings, [service]).routes} - common
+        paths = {
+            r.path for r in create_app(settings, [service]).routes if not _internal(r)
+        } - common
         found.extend(Route(p, service.name) for p in sorted(paths))
     return found
 

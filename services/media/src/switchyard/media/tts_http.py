@@ -32,11 +32,14 @@ from switchyard.shared.http.body import read_body
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.http.peer import address_in, client_ip, parse_networks
+from switchyard.shared.ingress import INTERNAL
 from switchyard.shared.messages import TtsRequest
 
 # FreeSWITCH fetches /tts with no token: the allowlist or the signature is the
 # credential, and its fetches are not in the operation log (like /fs/media).
-FS_FETCH = {"exclude_from_auth": True, "oplog": False}
+# The nodes reach the service directly; behind the Ingress every stranger would
+# arrive from the controller's address, which an allowlist of the pod network admits.
+FS_FETCH = {"exclude_from_auth": True, "oplog": False, INTERNAL: True}
 # A text's audio never changes: mod_http_cache may keep it.
 CACHE = "max-age=86400"
 # Stock FreeSWITCH's mime table maps audio/x-wav (not audio/wav) to .wav, and
