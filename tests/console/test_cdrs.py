@@ -47,6 +47,12 @@ async def test_a_hung_up_call_is_a_record_in_the_api_and_on_the_page(
     r = await api.get("/api/cdrs", params={"direction": "sideways"})
     assert r.status_code == 400 and r.json()["data"]["field"] == "direction"
 
+    # A recording the media service registered for the call is linked.
+    media_id = await console.db.fetchval(
+        "INSERT INTO media_files (type, name, channel_uuid, ext, mime)"
+        " VALUES ('RECORD', 'r.wav', $1, 'wav', 'audio/wav') RETURNING id",
+        answered,
+    )
     page = await console.page(VIEWER, browser)
     await page.click("nav >> text=Recent calls")
     row = page.locator(f"#cdrs tr[data-uuid='{answered}']")
@@ -54,6 +60,8 @@ async def test_a_hung_up_call_is_a_record_in_the_api_and_on_the_page(
     assert await row.locator("td[data-label=Caller]").inner_text() == "2000 Li"
     link = row.locator("a", has_text="Webhook deliveries")
     assert await link.get_attribute("href") == f"/console/deliveries?call={answered}"
+    recording = row.locator("[data-testid=recording]")
+    assert await recording.get_attribute("href") == f"/api/media_files/{media_id}.wav"
     await page.select_option("select[name=answered]", "false")
     await page.click("form.filters button[type=submit]")
     await page.wait_for_selector(f"#cdrs tr[data-uuid='{missed}']")
