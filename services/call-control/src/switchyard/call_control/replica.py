@@ -27,6 +27,7 @@ from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
+from switchyard.shared.http import coocenter
 from switchyard.shared.messages import ConfigChanged
 from switchyard.shared.metrics import Metrics
 from switchyard.shared.runtime import Runtime
@@ -216,6 +217,11 @@ class Replica:
 @contextlib.asynccontextmanager
 async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
     settings = runtime.settings
+    coocenter.warn_if_open(
+        settings,
+        "click-number and extenSpy ring any extension and dial any routed number "
+        "or listen to any call; hangup, transfer and agent logins act on any",
+    )
     replica = Replica(
         runtime.bus,
         parse_nodes(settings.fs_nodes),

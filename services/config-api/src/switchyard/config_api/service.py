@@ -49,6 +49,7 @@ from switchyard.shared.service import Service, Slot
 @asynccontextmanager
 async def lifespan(runtime: Runtime) -> AsyncIterator[ConfigApiState]:
     endpoint.warn_if_open(runtime.settings.xml_curl_secret)
+    coocenter.warn_if_open(runtime.settings, "its blacklist can be read and emptied")
     runtime.metrics.bundle(FsXmlMetrics)  # listed from the first scrape
     if runtime.settings.demo:
         await demo.seed(runtime)

@@ -18,6 +18,7 @@ from switchyard.media.resign import resign
 from switchyard.media.storage import LocalStorage, Storage
 from switchyard.media.tts.engine import Tts
 from switchyard.shared import media_location
+from switchyard.shared.http import coocenter
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import Settings
 
@@ -57,6 +58,7 @@ async def open_storage(runtime: Runtime) -> Storage:
 
 @asynccontextmanager
 async def media_lifespan(runtime: Runtime) -> AsyncIterator[Media]:
+    coocenter.warn_if_open(runtime.settings, "call recordings can be downloaded by path")
     async with AsyncExitStack() as stack:
         storage = await open_storage(runtime)
         if isinstance(storage, ObjectStorage) and (changed := await resign(runtime.pool, storage)):

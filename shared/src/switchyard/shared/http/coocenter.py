@@ -4,11 +4,14 @@ The handlers live where their work is done (call operations in call-control,
 the blacklist in config-api); they skip the token middleware
 (``exclude_from_auth``) and are guarded by coocenter's own rule
 (shared/coocenter_auth.py): with ``SWITCHYARD_COOCENTER_WEBKEY`` set the
-``Authorization`` header must be today's digest, else 401.
+``Authorization`` header must be today's digest, else 401. Without it the
+paths are open, as the spec says; each service serving them says so at start
+(``warn_if_open``), since the generated Ingress routes them.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +23,9 @@ from litestar.types import ExceptionHandlersMap
 
 from switchyard.shared.coocenter_auth import authorized, local_now
 from switchyard.shared.runtime import Runtime
+from switchyard.shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 OPT = {"exclude_from_auth": True, "oplog": False}
 # Writes (login, pause, blacklist) land in the operation log like every write.
@@ -48,6 +54,18 @@ def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -
         webkey, connection.headers.get("authorization"), local_now(runtime.settings.timezone)
     ):
         raise Refused(401, "Authorization failed")
+
+
+def warn_if_open(settings: Settings, what: str) -> None:
+    """A service's start-up warning when its ``/coocenter-api`` paths need no credential;
+    ``what`` says what anyone who reaches them may then do there."""
+    if not settings.coocenter_webkey:
+        log.warning(
+            "SWITCHYARD_COOCENTER_WEBKEY is not set: /coocenter-api answers anyone who "
+            "reaches this service, with no credential (%s); set it, or keep the paths "
+            "from untrusted networks",
+            what,
+        )
 
 
 def refused(_: Request[Any, Any, Any], exc: Refused) -> Response[Reply]:
