@@ -164,3 +164,19 @@ async def test_an_admin_listens_in_from_an_extension_and_transfers(
     # FreeSWITCH routed the channel to the number; no route there, so it ends.
     await row.wait_for(state="detached", timeout=TIMEOUT)
     assert console.node.find(uuid) is None
+
+
+async def test_an_open_stream_stops_when_its_session_is_logged_out(
+    console: Console, browser: Any
+) -> None:
+    page = await console.page(ADMIN, browser)
+    await page.wait_for_selector("[data-live-state=open]", timeout=TIMEOUT)
+    other_tab = await page.context.new_page()
+    await other_tab.goto(f"{console.url}/console/calls")
+    await other_tab.click("text=Log out")
+    await other_tab.wait_for_url(f"{console.url}/console/login")
+    # The first tab's stream ends at its next check and cannot come back.
+    await page.wait_for_selector("[data-live-state=lost]", timeout=TIMEOUT)
+    uuid = await _place_call(console)
+    await asyncio.sleep(2)
+    assert await page.locator(f"tr[data-uuid='{uuid}']").count() == 0

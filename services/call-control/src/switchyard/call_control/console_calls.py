@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 PAGE = "switchyard.call_control:calls.html"
 ROWS = "switchyard.call_control:calls_rows.html"
 # A comment this often keeps proxies from closing an idle stream; the
-# owners column and the consumer's existence are checked as often.
+# owners column, the consumer's existence and the session are checked as often.
 KEEPALIVE = 5.0
 RECONNECT_MS = 1000
 _event = msgspec.json.Decoder(dict[str, Any])
@@ -179,6 +179,11 @@ async def _changes(
                 changed |= board.apply(_node_of_subject(bus, msg.subject), headers)
             if loop.time() >= next_refresh:
                 next_refresh = loop.time() + KEEPALIVE
+                if await runtime.tokens.verify(runtime.pool, str(request.auth)) is None:
+                    # Logged out, revoked or expired since the stream began: the
+                    # reconnect will be refused and go to the login form.
+                    log.info("live calls stream ends: its session is no longer valid")
+                    return
                 try:
                     await sub.consumer_info()
                 except (nats.js.errors.Error, nats.errors.Error):
