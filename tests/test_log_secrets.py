@@ -16,9 +16,6 @@ import asyncio
 import json
 import os
 import secrets
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,7 +30,7 @@ from switchyard.shared.settings import Settings
 from switchyard.shared.webhook_receiver import Answer, Receiver
 from switchyard.shared.webhooks import new_secret
 
-SWITCHYARD = [sys.executable, "-m", "switchyard.shared.cli"]
+from .conftest import start_run, stop_all, wait_ready
 
 
 def _with_password(url: str, user: str, password: str) -> str:
@@ -41,32 +38,6 @@ def _with_password(url: str, user: str, password: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username or user}:{password}@{host}:{parts.port}"
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _start(service: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [*SWITCHYARD, "run", service, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def _ready(url: str) -> None:
-    async with httpx.AsyncClient() as c:
-
-        async def ok() -> bool:
-            try:
-                return (await c.get(url + "/readyz")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        for _ in range(300):
-            if await ok():
-                return
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} never became ready")
 
 
 @pytest.mark.timeout(180)
@@ -115,9 +86,9 @@ async def test_no_secret_reaches_a_log_record(
             "SWITCHYARD_LOG_LEVEL": "debug",
         }
         logs = {name: tmp_path / f"{name}.log" for name in ports}
-        procs = [_start(name, port, env, logs[name]) for name, port in ports.items()]
+        procs = [start_run(name, port, env, logs[name]) for name, port in ports.items()]
         try:
-            await asyncio.gather(*(_ready(u) for u in base.values()))
+            await asyncio.gather(*(wait_ready(u) for u in base.values()))
             token = {"X-XTRA-AUTH-ID": api_token}
             async with httpx.AsyncClient(timeout=10) as c:
                 cfg = base["config-api"]
@@ -178,14 +149,7 @@ async def test_no_secret_reaches_a_log_record(
                 r = await c.delete(f"{cfg}/api/sessions", headers={"X-XTRA-AUTH-ID": session_token})
                 assert r.status_code == 200, r.text
         finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_all(procs)
 
     hidden = {
         "ESL password": esl_password,

@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
@@ -33,10 +28,10 @@ from switchyard.fssim import Behaviour, Simulator
 from switchyard.shared.embedded import free_port
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import metric, scrape, serving
+from switchyard.shared.testing import http_server, metric, scrape, serving
 from switchyard.shared.webhook_receiver import Receiver
 
-SWITCHYARD = [sys.executable, "-m", "switchyard.shared.cli"]
+from .conftest import start_run, stop_all, wait_ready
 
 
 @dataclass(frozen=True)
@@ -54,59 +49,28 @@ def otlp() -> Iterator[tuple[str, list[Span]]]:
     """An OTLP/HTTP trace receiver: ``(endpoint, spans received so far)``."""
     spans: list[Span] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.path == "/v1/traces":
-                request = ExportTraceServiceRequest()
-                request.ParseFromString(body)
-                for resource in request.resource_spans:
-                    attrs = {a.key: a.value.string_value for a in resource.resource.attributes}
-                    for scope in resource.scope_spans:
-                        spans.extend(
-                            Span(
-                                s.trace_id.hex(),
-                                s.span_id.hex(),
-                                s.parent_span_id.hex(),
-                                s.name,
-                                s.kind,
-                                attrs["service.instance.id"],
-                            )
-                            for s in scope.spans
-                        )
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.end_headers()
+    def received(path: str, body: bytes) -> None:
+        if path != "/v1/traces":
+            return
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        for resource in request.resource_spans:
+            attrs = {a.key: a.value.string_value for a in resource.resource.attributes}
+            for scope in resource.scope_spans:
+                spans.extend(
+                    Span(
+                        s.trace_id.hex(),
+                        s.span_id.hex(),
+                        s.parent_span_id.hex(),
+                        s.name,
+                        s.kind,
+                        attrs["service.instance.id"],
+                    )
+                    for s in scope.spans
+                )
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", spans
-    server.shutdown()
-
-
-def _start(service: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [*SWITCHYARD, "run", service, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def _ready(client: httpx.AsyncClient, url: str) -> None:
-    for _ in range(300):
-        try:
-            if (await client.get(url + "/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} never became ready")
+    with http_server(received) as url:
+        yield url, spans
 
 
 def _chain(spans: list[Span], leaf: Span) -> list[Span]:
@@ -145,7 +109,7 @@ async def test_a_call_and_its_events_are_one_trace_each_across_processes(
         ports = {"cc1": free_port(), "cc2": free_port(), "relay": free_port()}
         url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         procs = {
-            name: _start(
+            name: start_run(
                 "event-relay" if name == "relay" else "call-control",
                 port,
                 env,
@@ -156,7 +120,7 @@ async def test_a_call_and_its_events_are_one_trace_each_across_processes(
         token = {"X-XTRA-AUTH-ID": api_token}
         try:
             async with httpx.AsyncClient(timeout=15, headers=token) as c:
-                await asyncio.gather(*(_ready(c, u) for u in url.values()))
+                await asyncio.gather(*(wait_ready(u) for u in url.values()))
                 r = await c.post(
                     f"{url['relay']}/api/webhooks",
                     json={"url": rx.url, "events": ["*"], "format": "raw"},
@@ -188,15 +152,7 @@ async def test_a_call_and_its_events_are_one_trace_each_across_processes(
                         break
                     await asyncio.sleep(0.1)
         finally:
-            # SIGTERM: each process ends its lifespan, which flushes its spans.
-            for proc in procs.values():
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs.values():
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_all(list(procs.values()))  # each flushes its spans as its lifespan ends
 
     server, client, producer = 2, 3, 4  # OTLP span kinds
     # The call: HTTP span -> bus request -> the owner's handling -> ESL command.

@@ -1,37 +1,22 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
+from switchyard.shared.testing import http_server
 
 
 @pytest.fixture
 def collector() -> Iterator[tuple[str, list[str]]]:
     """A stand-in OTLP/HTTP collector that records which signal paths were posted."""
     posted: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            posted.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", posted
-    server.shutdown()
+    with http_server(lambda path, _: posted.append(path)) as url:
+        yield url, posted
 
 
 async def test_spans_are_exported_when_an_otlp_endpoint_is_set(

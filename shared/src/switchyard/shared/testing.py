@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TypeVar
 
 import httpx
@@ -86,3 +88,26 @@ def metric(
     """The sum of ``name``'s samples whose labels include ``labels`` (0 when none)."""
     want = set(labels.items())
     return sum(v for (n, got), v in samples.items() if n == name and want <= got)
+
+
+@contextlib.contextmanager
+def http_server(on_post: Callable[[str, bytes], None]) -> Iterator[str]:
+    """A plain HTTP server on a thread that hands each POST's path and body to
+    ``on_post`` and answers 200 (a stand-in OTLP/HTTP collector); yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            on_post(self.path, self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
