@@ -1,5 +1,6 @@
 """Every console message is in both catalogs (en and zh_CN) with a translation,
-no catalog keeps a message nothing uses, and the Chinese one is Chinese."""
+no catalog keeps a message nothing uses, the Chinese one is Chinese and says
+the telecom terms as the glossary does."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from switchyard.shared.console.catalogs import extract
-from switchyard.shared.console.i18n import LANGUAGES, catalog_path, translations
+from switchyard.shared.console.i18n import GLOSSARY, LANGUAGES, catalog_path, translations
 
 PACKAGES = [
     "switchyard.shared.console",
@@ -44,3 +45,14 @@ def test_the_chinese_catalog_is_chinese() -> None:
         for message in extract(package):
             text = re.sub(r"%\(\w+\)s", "", zh.gettext(message))
             assert re.search(r"[\u4e00-\u9fff]", text), (package, message, text)
+
+
+def test_the_chinese_messages_use_the_glossary() -> None:
+    """A message naming a glossary term says it with the glossary's word."""
+    for package in PACKAGES:
+        zh = translations((package,), "zh_CN")
+        for message in extract(package):
+            english = re.sub(r"%\(\w+\)s", "", message).lower()
+            for term, chinese in GLOSSARY.items():
+                if re.search(rf"\b{term}(s|ed|ing)?\b", english):
+                    assert chinese in zh.gettext(message), (package, message, term)
