@@ -262,7 +262,10 @@ class Dispatcher:
         body = render(job, self.coo, pause)
         headers = webhooks.headers(sub.keys, job.message_id, int(time.time()), body)
         headers["content-type"] = "application/json"
-        if job.kind.startswith(coocenter.KIND_PREFIX):
+        # The WEBKEY digest is also a day's credential for /coocenter-api: only
+        # the operator's SWITCHYARD_COOCENTER_PUSH_URL gets it, never a coocenter
+        # webhook any token holder can point anywhere.
+        if job.kind.startswith(coocenter.KIND_PREFIX) and sub.system:
             headers.update(self.coo.headers())
         headers["user-agent"] = USER_AGENT
         status, response, error, asked = 0, "", "", None
