@@ -46,6 +46,8 @@ async def test_a_hung_up_call_is_a_record_in_the_api_and_on_the_page(
     assert paged["rowCount"] == 2 and paged["pageCount"] == 2 and len(paged["data"]) == 1
     r = await api.get("/api/cdrs", params={"direction": "sideways"})
     assert r.status_code == 400 and r.json()["data"]["field"] == "direction"
+    r = await api.get("/api/cdrs", params={"searchField": "destination", "searchKey": "1\x00"})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "searchKey"
 
     # A recording the media service registered for the call is linked.
     media_id = await console.db.fetchval(

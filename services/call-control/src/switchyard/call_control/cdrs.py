@@ -190,6 +190,9 @@ def cdr_filters(q: Mapping[str, str]) -> tuple[list[str], list[Any]]:
     substring of the caller or the destination), ``node``."""
     where: list[str] = []
     args: list[Any] = []
+    for name, value in q.items():
+        if "\x00" in value:  # Postgres text cannot hold it: a 400, not a 500
+            raise bad_request(name, "must not contain NUL characters")
     for name, op in (("since", ">="), ("until", "<")):
         if q.get(name):
             args.append(_when(name, q[name]))
@@ -216,10 +219,10 @@ def cdr_filters(q: Mapping[str, str]) -> tuple[list[str], list[Any]]:
 
 
 async def cdr_page(runtime: Runtime, q: Mapping[str, str]) -> ListPage[Cdr]:
+    where, args = cdr_filters(q)
     paging = parse_paging(q, sortable=SORTABLE, searchable=SEARCHABLE)
     if not paging.sort_field:
         paging = msgspec.structs.replace(paging, sort_field="id", sort_order="desc")
-    where, args = cdr_filters(q)
     page = await fetch_page(
         runtime.pool,
         select=f"SELECT id, {COLUMNS} FROM cdrs",  # noqa: S608 - constant columns
