@@ -39,6 +39,7 @@ async def test_traffic_moves_the_counters_of_every_service(
 
     async with (
         Receiver(answer=first_fails) as rx,
+        Receiver(answer=lambda _: Answer(status=410)) as gone,  # disables its subscription
         served_stack(
             settings,
             api_token,
@@ -52,8 +53,9 @@ async def test_traffic_moves_the_counters_of_every_service(
         assert metric(fresh, "switchyard_esl_connected", node=stack.node.name) == 1
         assert metric(fresh, "switchyard_esl_connections_total", node=stack.node.name) >= 1
 
-        r = await api.post("/api/webhooks", json={"url": rx.url})
-        assert r.status_code == 200, r.text
+        for url in (rx.url, gone.url):
+            r = await api.post("/api/webhooks", json={"url": url})
+            assert r.status_code == 200, r.text
         relay = stack.app.state["event-relay"]
         await eventually(lambda: relay.leader, timeout=20)
         await asyncio.sleep(1.5)  # the durable consumer starts from "now"
@@ -82,6 +84,8 @@ async def test_traffic_moves_the_counters_of_every_service(
             )
 
         await rx.wait_for(lambda got: hung_up(got) and len(answered) > 1)
+        await gone.wait_for(lambda got: len(got) > 0)
+        await eventually(lambda: any(not sub.enabled for sub in relay.subs.values()))
         samples = await scrape(api)
 
     node = stack.node.name
@@ -97,7 +101,9 @@ async def test_traffic_moves_the_counters_of_every_service(
     assert not any(secret in v for (_, labels) in samples for _, v in labels)
     assert metric(samples, "switchyard_webhook_retries_total") >= 1
     assert metric(samples, "switchyard_webhook_deliveries_total") >= 1
-    assert metric(samples, "switchyard_webhook_disabled_subscriptions") == 0
+    # The 410 gave its delivery up and disabled its subscription.
+    assert metric(samples, "switchyard_webhook_failures_total") >= 1
+    assert metric(samples, "switchyard_webhook_disabled_subscriptions") == 1
     # One series per durable consumer: event-relay's and call-control's own.
     lags = {dict(labels)["consumer"] for n, labels in samples if n.endswith("consumer_pending")}
     assert "event-relay" in lags and len(lags) >= 2, lags
