@@ -301,7 +301,22 @@ async def test_transfer_and_exten_spy(client: httpx.AsyncClient, sim: Simulator)
     assert r.status_code == 404 and r.json()["message"] == "src: not in a call"
 
 
-ATTACKS = ("800'", "800 'Logged Out'", "8}0", "${system(id)}", "800\r\napi hupall", "a b")
+ATTACKS = (
+    "800'",
+    "800 'Logged Out'",
+    "8}0",
+    "${system(id)}",
+    "800\r\napi hupall",
+    "a b",
+    "&bridge(user/801)",
+    "800,801",
+    "800@192.0.2.1",
+    # Longer than a callcenter_config word may be once "@default" is added,
+    # and a name no callcenter_config line can carry: refused before any node
+    # command, not half done (an agent added, then its tier refused).
+    "6" * 125,
+    "队列",
+)
 
 
 async def test_no_field_carries_freeswitch_syntax_to_a_node(

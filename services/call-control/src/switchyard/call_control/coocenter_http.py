@@ -36,13 +36,18 @@ from switchyard.call_control.node_commands import (
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.shared.bus import BusError
 from switchyard.shared.callcenter import agent_name, queue_name, short
-from switchyard.shared.fsvalues import LABEL, NUMBER, UnsafeValue
+from switchyard.shared.fsvalues import NAME, NUMBER, UnsafeValue
 from switchyard.shared.http import coocenter
 from switchyard.shared.http.coocenter import Refused, Reply, form, required, success
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.runtime import Runtime
 
 GUARDS = [coocenter.guard]
+# A queue goes into callcenter_config lines as <queue>@default, one ASCII word
+# of at most 128 characters (fsvalues.CALLCENTER_WORD): NAME fits, a label of
+# any script would pass here and be refused on the node after the agent was
+# already added.
+QUEUE = NAME
 # Asterisk's channel states, which coocenter reports (channelstate, channelstatedesc).
 _STATES = {
     "DOWN": ("0", "Down"),
@@ -300,7 +305,7 @@ def _found(answers: list[str]) -> None:
 async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
     member = _checked("member", required(fields, "member"))
-    _checked("queue", fields.get("queue", "") or "x", LABEL)
+    _checked("queue", fields.get("queue", "") or "x", QUEUE)
     state = fields.get("state", "on").lower()
     if state not in ("on", "off"):
         raise Refused(400, "state: must be on or off")
@@ -313,7 +318,7 @@ async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
 async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
     extension = _checked("extension", required(fields, "extension"))
-    queue = _checked("queue", required(fields, "queue"), LABEL)
+    queue = _checked("queue", required(fields, "queue"), QUEUE)
     agent = agent_name(extension)
     added = await _agent_command(runtime, "agent", "add", agent, "callback")
     if not added:
@@ -336,7 +341,7 @@ async def agent_logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
     fields = await form(request)
     extension = _checked("extension", required(fields, "extension"))
     if fields.get("queue"):
-        _checked("queue", fields["queue"], LABEL)
+        _checked("queue", fields["queue"], QUEUE)
     agent = agent_name(extension)
     _found(await _agent_command(runtime, "agent", "set", "status", agent, "Logged Out"))
     return success("logout extension success")
