@@ -239,7 +239,25 @@ class Relay:
         )
 
     async def _intake(self) -> None:
+        """Fetch and route the next batch while the last one is written:
+        the durable write (a Postgres round trip and commit) no longer sits
+        between two fetches (issue 14). One writer, in fetch order, so the
+        deliveries keep their lanes' order; a batch is acknowledged only once
+        written, as before."""
         psub = await self._consumer()
+        routed: asyncio.Queue[tuple[list[Msg], list[Incoming]]] = asyncio.Queue(maxsize=1)
+        writing = asyncio.create_task(self._record(routed), name="relay:record")
+        try:
+            await self._fetch(psub, routed, writing)
+        finally:
+            await cancel_and_wait(writing)
+
+    async def _fetch(
+        self,
+        psub: Any,
+        routed: asyncio.Queue[tuple[list[Msg], list[Incoming]]],
+        writing: asyncio.Task[None],
+    ) -> None:
         lag = Lag(self.runtime.metrics, self.bus.subjects.events_consumer)
         while True:
             try:
@@ -251,6 +269,19 @@ class Relay:
                 continue
             lag.fetched(msgs)
             batch = [b for b in (self._route_msg(m) for m in msgs) if b is not None]
+            # Wait for room, or for the writer to fail (its failure is the intake's).
+            put = asyncio.ensure_future(routed.put((msgs, batch)))
+            try:
+                await asyncio.wait((put, writing), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                put.cancel()  # a no-op once it went in
+            if writing.done():
+                writing.result()
+                raise RuntimeError("the event writer stopped")
+
+    async def _record(self, routed: asyncio.Queue[tuple[list[Msg], list[Incoming]]]) -> None:
+        while True:
+            msgs, batch = await routed.get()
             delay = 0.1
             while True:
                 try:
