@@ -46,6 +46,13 @@ def document(queue_params: str = "", agents: str = "") -> str:
         '<extension name="echo"><condition field="destination_number" expression="^9196$">'
         '<action application="answer"/><action application="echo"/>'
         "</condition></extension>"
+        # A caller whose dialplan sets mod_callcenter's member variables.
+        '<extension name="q2"><condition field="destination_number" expression="^9635$">'
+        '<action application="set" data="cc_moh_override=silence_stream://300"/>'
+        '<action application="set" data="cc_export_vars=ticket"/>'
+        '<action application="set" data="ticket=T-42"/>'
+        f'<action application="answer"/><action application="callcenter" data="{QUEUE}"/>'
+        "</condition></extension>"
         # An agent who never answers.
         '<extension name="ring"><condition field="destination_number" expression="^9633$">'
         '<action application="ring_ready"/><action application="sleep" data="60000"/>'
@@ -370,3 +377,20 @@ async def test_an_agent_available_on_demand_goes_idle_after_its_call(
     await client.api(f"uuid_kill {start.get('CC-Member-Session-UUID')}")
     await events.action("agent-state-change", CC_Agent="1000@default", CC_Agent_State="Idle")
     assert await client.api("callcenter_config agent get state 1000@default") == "Idle"
+
+
+async def test_the_member_can_override_the_music_and_export_variables_to_the_agent(
+    server: DialplanServer, client: EslClient, events: Events, target: Target
+) -> None:
+    await client.api("callcenter_config agent set status 1000@default Available")
+    out = await client.api("originate loopback/9635/default &park")
+    assert out.startswith("+OK"), out
+    start = await events.action("bridge-agent-start")
+    member = target.sim.channels[start.get("CC-Member-Session-UUID")]
+    assert member.played[:1] == ["silence_stream://300"]  # not the queue's moh
+    # The contact's legs carried the exported variable (their hangup shows it).
+    hangup = await events.wait(
+        lambda e: e.name == "CHANNEL_HANGUP" and e.get("Channel-Name") == "loopback/9631-a"
+    )
+    assert hangup.get("variable_ticket") == "T-42"
+    assert hangup.get("variable_cc_member_session_uuid") == member.uuid

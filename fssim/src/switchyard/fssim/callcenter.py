@@ -534,10 +534,12 @@ class CallCenter:
         return "_none_"
 
     async def _hold_music(self, ch: Channel, queue: Queue) -> None:
-        if not queue.moh_sound:
+        # The member's cc_moh_override wins over the queue's moh-sound.
+        music = ch.variables.get("cc_moh_override") or queue.moh_sound
+        if not music:
             return
         while ch.is_up and not ch.interrupted:
-            if not (await play_file(self.node, ch, queue.moh_sound, "none"))[0]:
+            if not (await play_file(self.node, ch, music, "none"))[0]:
                 return
 
     async def _wait(self, m: Member, queue: Queue) -> str:
@@ -666,6 +668,11 @@ class CallCenter:
             "origination_caller_id_name": m.cid_name,
             "origination_caller_id_number": m.cid_number,
         }
+        # cc_export_vars: the member's variables (comma-separated names) the agent
+        # legs get too.
+        for name in member.variables.get("cc_export_vars", "").split(","):
+            if name.strip() and name.strip() in member.variables:
+                cc_vars.setdefault(name.strip(), member.variables[name.strip()])
         legs: list[Channel] = []
         try:
             result = await dial(self.ex, agent.contact, extra_vars=cc_vars)
