@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import asyncpg
 import msgspec
 import pytest
 
@@ -67,3 +68,32 @@ async def test_an_open_coocenter_api_is_said_at_start(
     warnings.clear()
     await _start(msgspec.structs.replace(settings, coocenter_webkey="k"), service)
     assert [w for w in warnings if "SWITCHYARD_COOCENTER_WEBKEY" in w] == []
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def test_an_open_coocenter_api_refuses_a_foreign_page_in_a_browser(
+    settings: Settings, db: asyncpg.Pool
+) -> None:
+    """With no WEBKEY a page on any site could make a browser on the LAN post a
+    form to ``/coocenter-api`` (a simple request: no preflight) and dial out
+    through it; a request naming another site's Origin or Referer is refused.
+    The spec's clients (curl, servers) send neither and are served."""
+    async with serving(create_app(settings, [config_api])) as c:
+        url = "/coocenter-api/blacklist/create"
+        for foreign in (
+            {"Origin": "https://evil.example"},
+            {"Referer": "https://evil.example/page.html"},
+            {"Origin": "null"},
+        ):
+            r = await c.post(url, headers={**FORM, **foreign}, content="number=4001")
+            assert r.status_code == 403, (foreign, r.text)
+            assert r.json()["status"] == "error"
+            assert "cross-site" in r.json()["message"]
+        assert await db.fetchval("SELECT count(*) FROM blacklist_numbers WHERE v = '4001'") == 0
+        r = await c.post(url, headers=FORM, content="number=4001")
+        assert r.status_code == 200, r.text
+        same = {"Origin": "http://testserver"}
+        r = await c.post(url, headers={**FORM, **same}, content="number=4002")
+        assert r.status_code == 200, r.text

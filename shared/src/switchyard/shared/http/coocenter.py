@@ -22,6 +22,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import ExceptionHandlersMap
 
 from switchyard.shared.coocenter_auth import authorized, local_now
+from switchyard.shared.http.security import UNSAFE_METHODS, cross_site_reason
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import Settings
 
@@ -49,6 +50,18 @@ class Refused(Exception):
 
 def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     runtime: Runtime = connection.app.state.runtime
+    # A browser sends Origin (or Referer) with every cross-site form post, and a
+    # form post needs no preflight: without a WEBKEY, any page a LAN user opens
+    # could dial out through click-number. The spec's clients (curl, servers)
+    # send neither header, so a write that names a foreign site is refused.
+    scope = connection.scope
+    headers = connection.headers
+    if (
+        scope.get("method") in UNSAFE_METHODS
+        and (headers.get("origin") or headers.get("referer"))
+        and (reason := cross_site_reason(scope, runtime.settings.allowed_origins)) is not None
+    ):
+        raise Refused(403, f"cross-site request refused: {reason}")
     webkey = runtime.settings.coocenter_webkey
     if webkey and not authorized(
         webkey, connection.headers.get("authorization"), local_now(runtime.settings.timezone)
