@@ -8,6 +8,7 @@ tests skip, naming what is missing; ``.ci/run`` installs it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -113,3 +114,12 @@ async def console(
         console_settings, api_token, console_services, node_setup=setup
     ) as served:
         yield Console(served, db)
+
+
+async def wait_for_count(db: asyncpg.Pool, sql: str, *args: Any, count: int) -> None:
+    """Until ``sql`` (a count) reaches ``count``: an operation-log row is
+    written as the answer goes out, so it may trail what the page shows."""
+    async with asyncio.timeout(10):
+        while await db.fetchval(sql, *args) < count:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    assert await db.fetchval(sql, *args) == count

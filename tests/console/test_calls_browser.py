@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tests.console.conftest import ADMIN, VIEWER, Console
+from tests.console.conftest import ADMIN, VIEWER, Console, wait_for_count
 
 TIMEOUT = 15_000  # ms: what the page gets to show a change
 
@@ -48,12 +48,14 @@ async def test_a_call_appears_rings_answers_and_an_admin_hangs_it_up(
     await row.wait_for(state="detached", timeout=TIMEOUT)
     await page.wait_for_selector("text=No calls.", timeout=TIMEOUT)
     assert console.node.find(uuid) is None
-    logged = await console.db.fetchrow(
+    logged = "SELECT count(*) FROM operation_logs WHERE path = $1"
+    await wait_for_count(console.db, logged, f"/console/calls/{uuid}/hangup", count=1)
+    row_logged = await console.db.fetchrow(
         "SELECT operator, resource, action, status FROM operation_logs WHERE path = $1",
         f"/console/calls/{uuid}/hangup",
     )
-    assert logged is not None
-    assert dict(logged) == {
+    assert row_logged is not None
+    assert dict(row_logged) == {
         "operator": "boss",
         "resource": "channels",
         "action": "hangup",

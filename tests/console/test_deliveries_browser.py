@@ -17,7 +17,7 @@ from switchyard.event_relay.service import service as event_relay
 from switchyard.shared.service import Service
 from switchyard.shared.settings import Settings
 from switchyard.shared.webhook_receiver import Answer, Received, Receiver
-from tests.console.conftest import ADMIN, Console
+from tests.console.conftest import ADMIN, VIEWER, Console, wait_for_count
 
 TIMEOUT = 15_000
 
@@ -97,8 +97,21 @@ async def test_a_failed_delivery_replayed_from_the_page_arrives(
         ).click()
         await rx.wait_for(lambda got: len(got) > before)
         assert rx.received[-1].headers["webhook-id"] == message
-        logged = await console.db.fetchval(
+        logged = (
             "SELECT count(*) FROM operation_logs WHERE resource = 'webhooks' AND action = 'replay'"
             " AND operator = 'boss'"
         )
-        assert logged == 2
+        await wait_for_count(console.db, logged, count=2)
+
+        # A viewer sees the log but neither the buttons nor the POSTs work.
+        viewer = await console.page(VIEWER, browser)
+        await viewer.goto(f"{console.url}/console/deliveries?webhook={webhook_id}")
+        await viewer.locator(f"#deliveries tr[data-message='{message}']").wait_for()
+        assert await viewer.locator("#deliveries button, #subscriptions button").count() == 0
+        for action, form in [("replay", {"message_id": message}), ("enable", {})]:
+            r = await viewer.request.post(
+                f"{console.url}/console/deliveries/{webhook_id}/{action}",
+                form=form,
+                headers={"Origin": console.url},
+            )
+            assert r.status == 403, action
