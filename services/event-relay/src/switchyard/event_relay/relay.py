@@ -259,25 +259,15 @@ class Relay:
         writing: asyncio.Task[None],
     ) -> None:
         lag = Lag(self.runtime.metrics, self.bus.subjects.events_consumer)
-        waiting = 1  # events the stream held after the last batch, as it said
         while True:
-            # With events waiting, a batch: nats.py answers at once with what
-            # the stream holds. Caught up, one: a fetch of many that finds none
-            # lingers until it has them all or its timeout passes (nats.py's
-            # _fetch_n), which held every event of a quiet stream for up to a
-            # second (issue 14: p99 1-2 s at 1,000 events/s); a fetch of one
-            # answers with the first event to arrive, and the events that
-            # arrive meanwhile make the next fetch a batch again.
             try:
-                msgs = await psub.fetch(FETCH_BATCH if waiting else 1, timeout=1.0)
+                msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
                 await lag.idle(psub)  # or held back by max_ack_pending
-                waiting = 0
                 continue
             if not msgs:
                 continue
             lag.fetched(msgs)
-            waiting = msgs[-1].metadata.num_pending or 0
             batch = [b for b in (self._route_msg(m) for m in msgs) if b is not None]
             # Wait for room, or for the writer to fail (its failure is the intake's).
             put = asyncio.ensure_future(routed.put((msgs, batch)))
