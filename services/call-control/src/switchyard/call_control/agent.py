@@ -304,11 +304,21 @@ class NodeAgent:
 
     async def _reconcile(self, client: EslClient) -> None:
         await asyncio.sleep(self.settle)
+        # The lease is checked here as before every command: it may have lapsed
+        # while this waited (a frozen process thawing: its wake-up can come
+        # before the lapse is handled), and a replica that no longer owns the
+        # node must neither command it nor rewrite its channels' locations.
+        if not self.owns():
+            self._since = None
+            return
         try:
             rows = parse_show_channels(await client.api("show channels as json", timeout=10))
             await client.caught_up()  # the events read before the rows are counted
         except (ConnectionLost, CommandTimeout, msgspec.DecodeError) as exc:
             log.warning("node %s: could not reconcile channels: %s", self.name, exc)
+            self._since = None
+            return
+        if not self.owns():
             self._since = None
             return
         since, self._since = self._since, None
@@ -328,7 +338,7 @@ class NodeAgent:
             self.writer.delete(uuid)
         await self._flush_locations()
         log.info("node %s: connected, %d live channel(s)", self.name, len(self.channels))
-        if self.on_ready is not None:
+        if self.on_ready is not None and self.owns():
             await self._ready(self.on_ready)
 
     async def _ready(self, on_ready: Callable[[NodeAgent], Awaitable[None]]) -> None:
