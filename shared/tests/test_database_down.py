@@ -28,17 +28,34 @@ async def shutting_down() -> None:
     raise asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
 
 
+@get("/closed-under-a-transaction")
+async def closed_under_a_transaction() -> None:
+    # What a transaction's exit raises when a fast shutdown closed its connection
+    # mid-query (seen by the chaos run on a config write).
+    raise asyncpg.InterfaceError(
+        "cannot call Transaction.__aexit__(): the underlying connection is closed"
+    )
+
+
+@get("/misused")
+async def misused() -> None:
+    raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
+
+
 @get("/broken")
 async def broken() -> None:
     raise OSError("not the database: a real bug")
 
 
-app = Litestar([refused, shutting_down, broken], exception_handlers=exception_handlers)
+app = Litestar(
+    [refused, shutting_down, closed_under_a_transaction, misused, broken],
+    exception_handlers=exception_handlers,
+)
 
 
 async def test_database_unreachable_is_503_with_a_reason() -> None:
     async with AsyncTestClient(app) as client:
-        for path in ("/refused", "/shutting-down"):
+        for path in ("/refused", "/shutting-down", "/closed-under-a-transaction"):
             r = await client.get(path)
             assert r.status_code == 503, (path, r.text)
             assert r.json()["data"] == {"reason": "database_unavailable"}
@@ -48,6 +65,7 @@ async def test_database_unreachable_is_503_with_a_reason() -> None:
 
 async def test_other_failures_stay_500_without_internals() -> None:
     async with AsyncTestClient(app) as client:
-        r = await client.get("/broken")
-        assert r.status_code == 500
-        assert r.json() == {"code": 500, "message": "internal error", "data": {}}
+        for path in ("/broken", "/misused"):
+            r = await client.get(path)
+            assert r.status_code == 500, path
+            assert r.json() == {"code": 500, "message": "internal error", "data": {}}

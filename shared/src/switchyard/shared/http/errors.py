@@ -103,6 +103,8 @@ def database_down(exc: BaseException) -> bool:
         exc, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError
     ):
         return True  # connection lost, "shutting down", "starting up", admin shutdown
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+        return True  # the server went away under a transaction (its __aexit__ says so)
     if isinstance(exc, OSError):  # refused, reset or timed out (TimeoutError) while connecting
         tb = exc.__traceback__
         while tb is not None:
