@@ -6,6 +6,8 @@ local receiver with the same webhook-id."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from typing import Any
 
 import msgspec
@@ -13,6 +15,7 @@ import pytest
 
 from switchyard.call_control.service import service as call_control
 from switchyard.config_api.service import service as config_api
+from switchyard.event_relay.console_deliveries import PER_PAGE
 from switchyard.event_relay.service import service as event_relay
 from switchyard.shared.service import Service
 from switchyard.shared.settings import Settings
@@ -115,3 +118,32 @@ async def test_a_failed_delivery_replayed_from_the_page_arrives(
                 headers={"Origin": console.url},
             )
             assert r.status == 403, action
+
+
+async def test_the_message_log_pages_back(console: Console) -> None:
+    api = console.served.api
+    webhook_id = (await api.post("/api/webhooks", json={"url": "http://127.0.0.1:9/"})).json()[
+        "data"
+    ]
+    for i in range(PER_PAGE + 5):
+        event_id = await console.db.fetchval(
+            "INSERT INTO webhook_events (msg_id, payload) VALUES ($1, '{}') RETURNING id",
+            f"test:{i}",
+        )
+        await console.db.execute(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, message_id, event_name, lane,"
+            " status) VALUES ($1, $2, $3, 'CHANNEL_CREATE', 'x', 'failed')",
+            webhook_id,
+            event_id,
+            f"msg-{i}",
+        )
+    page = await api.get(f"/console/deliveries?webhook={webhook_id}")
+    shown = re.findall(r'data-message="(msg-\d+)"', page.text)
+    assert shown == [f"msg-{i}" for i in range(PER_PAGE + 4, 4, -1)]
+    older = re.search(r'href="(/console/deliveries\?[^"]*before=[^"]*)"', page.text)
+    assert older is not None
+    page = await api.get(html.unescape(older.group(1)))
+    assert re.findall(r'data-message="(msg-\d+)"', page.text) == [
+        f"msg-{i}" for i in range(4, -1, -1)
+    ]
+    assert "before=" not in page.text

@@ -47,6 +47,7 @@ class Query(msgspec.Struct):
     since: str = ""
     until: str = ""
     call: str = ""  # a call's uuid: its lane (the recent calls page links here)
+    before: int | None = None  # older than this delivery id (the next page back)
 
 
 def _moment(name: str, text: str) -> dt.datetime | None:
@@ -69,6 +70,9 @@ async def _deliveries(relay: Any, q: Query) -> list[dict[str, Any]]:
     if q.call:
         args.append(q.call)
         where.append(f"d.lane = ${len(args)}")
+    if q.before is not None:
+        args.append(q.before)
+        where.append(f"d.id < ${len(args)}")
     for name, op in (("since", ">="), ("until", "<")):
         if moment := _moment(name, getattr(q, name)):
             args.append(moment)
@@ -106,8 +110,9 @@ async def deliveries_page(
     since: FromQuery[str] = "",
     until: FromQuery[str] = "",
     call: FromQuery[str] = "",
+    before: FromQuery[int | None] = None,
 ) -> Template:
-    q = Query(webhook, status, event.strip(), since, until, call.strip())
+    q = Query(webhook, status, event.strip(), since, until, call.strip(), before)
     subs = await relay.pool.fetch(
         """SELECT id, url, format, events, description, enabled, system, disabled_reason,
                   failing_since FROM webhooks ORDER BY id"""
@@ -115,7 +120,8 @@ async def deliveries_page(
     if q.webhook is None and subs:
         q.webhook = subs[0]["id"]
     chosen = next((s for s in subs if s["id"] == q.webhook), None)
-    deliveries, events = [], []
+    deliveries: list[dict[str, Any]] = []
+    events: list[str] = []
     if chosen is not None:
         deliveries = await _deliveries(relay, q)
         events = [
