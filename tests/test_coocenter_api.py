@@ -311,6 +311,8 @@ ATTACKS = (
     "&bridge(user/801)",
     "800,801",
     "800@192.0.2.1",
+    # uuid_transfer and transfer read a leading - as their -bleg/-both flag.
+    "-both",
     # Longer than a callcenter_config word may be once "@default" is added,
     # and a name no callcenter_config line can carry: refused before any node
     # command, not half done (an agent added, then its tier refused).

@@ -17,11 +17,13 @@ from switchyard.call_control.node_commands import (
     Api,
     ApiResult,
     App,
+    CallcenterConfig,
     ChannelApi,
     Hangup,
     NodeCommand,
     Originate,
     OriginateResult,
+    Transfer,
 )
 from switchyard.call_control.nodes import parse_nodes
 from switchyard.call_control.replica import Replica
@@ -71,6 +73,10 @@ UUID = "7f4c0f7e-0000-4000-8000-000000000001"
         Originate(uuid=UUID, dial="user/1000", variables=(("api_hangup_hook", "system id"),)),
         Originate(uuid=UUID, dial="user/1000", variables=(("x", "a}[y=1]user/2"),)),
         Originate(uuid=UUID, dial="user/1000", apps=(App("set", "x=${system(id)}"),)),
+        # uuid_transfer reads a leading - as its -bleg/-both flag.
+        Transfer(UUID, "-both", "default"),
+        Transfer(UUID, "800 XML x", "default"),
+        CallcenterConfig(("agent", "set", "status", "800@default", "x\nbgapi system id")),
     ],
 )
 async def test_a_command_from_the_bus_that_breaks_the_rules_never_reaches_esl(

@@ -77,6 +77,13 @@ NUMBER = _rule(
     r"[0-9A-Za-z*#+._-]{1,64}",
     "may hold 1-64 digits, letters and * # + . _ - only",
 )
+# A NUMBER that is also a word of an API command or application line
+# (uuid_transfer's and transfer's destination, coocenter's extensions): not
+# starting with -, which uuid_transfer and transfer read as -bleg/-both.
+EXTENSION = _rule(
+    r"(?!-)[0-9A-Za-z*#+._-]{1,64}",
+    "may hold 1-64 digits, letters and * # + . _ - only, not starting with -",
+)
 # A gateway, SIP profile, context, node or variable-free identifier.
 NAME = _rule(r"[A-Za-z0-9_.-]{1,64}", "may hold 1-64 letters, digits and _ . - only")
 # A label spliced into application data (IVR menu, queue, conference room,
@@ -440,6 +447,13 @@ CALLCENTER_PHRASES = frozenset(
 CALLCENTER_WORD = _rule(
     r"[A-Za-z0-9_.@/:+-]{1,128}",
     "may hold 1-128 letters, digits and _ . @ / : + - only",
+)
+
+# A queue as coocenter names it: ``<queue>@default`` must be one such word
+# (ASCII, at most 128), and no command word starts with - (an option).
+CALLCENTER_QUEUE = _rule(
+    r"(?!-)[A-Za-z0-9_.-]{1,64}",
+    "may hold 1-64 letters, digits and _ . - only, not starting with -",
 )
 
 

@@ -4,7 +4,7 @@ they are written (the owner runs them; whoever sent them)."""
 from __future__ import annotations
 
 from switchyard.call_control.node_commands import CallcenterConfig, Transfer
-from switchyard.shared.fsvalues import NAME, NUMBER, UUID, callcenter_config_args
+from switchyard.shared.fsvalues import EXTENSION, NAME, UUID, callcenter_config_args
 
 
 def coocenter_line(cmd: CallcenterConfig | Transfer) -> str:
@@ -12,6 +12,6 @@ def coocenter_line(cmd: CallcenterConfig | Transfer) -> str:
     if isinstance(cmd, CallcenterConfig):
         return f"callcenter_config {callcenter_config_args('args', cmd.args)}"
     UUID.check("uuid", cmd.uuid)
-    NUMBER.check("dest", cmd.dest)
+    EXTENSION.check("dest", cmd.dest)
     NAME.check("context", cmd.context)
     return f"uuid_transfer {cmd.uuid} {cmd.dest} XML {cmd.context}"

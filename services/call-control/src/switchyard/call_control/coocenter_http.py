@@ -36,7 +36,7 @@ from switchyard.call_control.node_commands import (
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.shared.bus import BusError
 from switchyard.shared.callcenter import agent_name, queue_name, short
-from switchyard.shared.fsvalues import NAME, NUMBER, UnsafeValue
+from switchyard.shared.fsvalues import CALLCENTER_QUEUE, EXTENSION, UnsafeValue
 from switchyard.shared.http import coocenter
 from switchyard.shared.http.coocenter import Refused, Reply, form, required, success
 from switchyard.shared.http.deps import AppRuntime
@@ -44,10 +44,9 @@ from switchyard.shared.runtime import Runtime
 
 GUARDS = [coocenter.guard]
 # A queue goes into callcenter_config lines as <queue>@default, one ASCII word
-# of at most 128 characters (fsvalues.CALLCENTER_WORD): NAME fits, a label of
-# any script would pass here and be refused on the node after the agent was
-# already added.
-QUEUE = NAME
+# (fsvalues.CALLCENTER_WORD): a label of any script would pass a looser rule
+# here and be refused on the node after the agent was already added.
+QUEUE = CALLCENTER_QUEUE
 # Asterisk's channel states, which coocenter reports (channelstate, channelstatedesc).
 _STATES = {
     "DOWN": ("0", "Down"),
@@ -63,7 +62,7 @@ _PHONE = re.compile(r"sofia/[^/]+/(?:sips?:)?([^@/]+)@")
 SOFIA_PROFILE = "internal"
 
 
-def _checked(field: str, value: str, rule: Any = NUMBER) -> str:
+def _checked(field: str, value: str, rule: Any = EXTENSION) -> str:
     try:
         return str(rule.check(field, value))
     except UnsafeValue as exc:
