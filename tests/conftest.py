@@ -199,37 +199,3 @@ async def served_stack(
             server.stop()
             async with asyncio.timeout(10):
                 await serving
-
-
-def start_run(service: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``switchyard run <service>`` as a process on ``port``, its output in ``log``."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [*SWITCHYARD, "run", service, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def wait_ready(url: str) -> None:
-    """Until ``url``'s /readyz answers 200 (30 s at most)."""
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url + "/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} never became ready")
-
-
-def stop_all(procs: Sequence[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM each (their lifespans end: logs and spans flushed), then wait; kill a straggler."""
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

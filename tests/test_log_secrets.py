@@ -27,10 +27,9 @@ from switchyard.fssim import Simulator
 from switchyard.shared import accounts
 from switchyard.shared.embedded import free_port
 from switchyard.shared.settings import Settings
+from switchyard.shared.testing import start_run, stop_all, wait_ready
 from switchyard.shared.webhook_receiver import Answer, Receiver
 from switchyard.shared.webhooks import new_secret
-
-from .conftest import start_run, stop_all, wait_ready
 
 
 def _with_password(url: str, user: str, password: str) -> str:

@@ -28,10 +28,16 @@ from switchyard.fssim import Behaviour, Simulator
 from switchyard.shared.embedded import free_port
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import http_server, metric, scrape, serving
+from switchyard.shared.testing import (
+    http_server,
+    metric,
+    scrape,
+    serving,
+    start_run,
+    stop_all,
+    wait_ready,
+)
 from switchyard.shared.webhook_receiver import Receiver
-
-from .conftest import start_run, stop_all, wait_ready
 
 
 @dataclass(frozen=True)
