@@ -21,6 +21,13 @@ async def test_nodes_show_their_owner_and_esl_and_a_gateway_is_stopped_from_the_
     await page.click("nav >> text=Gateways and trunks")
     gateway = page.locator("#gateways tr[data-gateway=example][data-node=fs1]")
     assert await gateway.locator("td[data-label=Registration]").inner_text() == "NOREG"
+
+    # A failing registration shows, with when it changed (its sofia::gateway_state).
+    console.node.set_gateway("example", "FAIL_WAIT")
+    await gateway.locator("text=FAIL_WAIT").wait_for(timeout=15_000)
+    changed = gateway.locator("[data-testid=changed] time")
+    await changed.wait_for(timeout=15_000)
+    assert await changed.get_attribute("datetime")
     page.once("dialog", lambda dialog: dialog.accept())
     await gateway.locator("button", has_text="Stop").click()
     await page.wait_for_selector("#flash:has-text('Done.')")
