@@ -151,6 +151,22 @@ async def test_a_recording_uploaded_by_mod_http_cache_becomes_a_record_file(
     assert page["rowCount"] == 0
 
 
+async def test_a_stored_recording_cannot_be_replaced_through_its_url(
+    app: Litestar, freeswitch: httpx.AsyncClient
+) -> None:
+    """A recording's URL travels in CDRs, pushes and webhooks (record_filename),
+    and it is the URL mod_http_cache PUTs to: whoever reads it must not be able
+    to swap the recording for other audio (issue 15, security)."""
+    settings: Settings = app.state["media"].settings
+    target = media_location.recording_target(settings, "rec-11.wav")
+    audio = make_wav(1.0)
+    assert (await freeswitch.put(fetch_path(target), content=audio)).status_code == 201
+    r = await freeswitch.put(fetch_path(target), content=make_wav(0.5))
+    assert r.status_code == 409, r.text
+    assert "recordings/rec-11.wav" in r.text
+    assert (await freeswitch.get(fetch_path(target))).content == audio
+
+
 async def test_a_secret_change_re_signs_stored_urls_and_the_old_ones_open_while_overlapping(
     app: Litestar, client: httpx.AsyncClient, api_token: str
 ) -> None:

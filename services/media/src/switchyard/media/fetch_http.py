@@ -11,7 +11,9 @@ nothing about which names exist. With no key configured nothing is served.
 GET serves the stored file with Range and ETag; the body of a key
 never changes (names are generated, never reused), so mod_http_cache may
 keep it a day. PUT is how mod_http_cache uploads a recording when it closes
-the file: accepted for ``recordings/`` only.
+the file: accepted for ``recordings/`` only, and once per name. The URL is
+also the recording's identity (``record_filename`` in CDRs, pushes and
+webhooks), so whoever reads it must not be able to replace the audio.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ async def upload_recording(
     key = _key(media, sig, area, name)
     if area != "recordings":
         raise ApiError(405, "only recordings are uploaded here")
+    if await media.storage.stat(key) is not None:
+        raise ApiError(409, f"{key} is already stored; a recording is written once")
     limit = media.settings.media_max_upload
     upload = await media.storage.begin(area)
     try:
