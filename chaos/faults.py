@@ -114,8 +114,20 @@ class Chaos:
 
     # --- the faults ------------------------------------------------------------------------
 
+    async def _owner_victim(self) -> Replica:
+        """The call-control replica owning most nodes, once every node has an
+        owner again (after a NATS restart the leases take a moment)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LEASE * 10
+        while loop.time() < deadline:
+            self.observer.map_peers()
+            if all(self.owner_of(n) is not None for n in self.observer.nodes):
+                break
+            await asyncio.sleep(0.1)
+        return max(self.stack.of("call-control"), key=lambda r: len(self.owned_by(r)))
+
     async def kill_call_control(self) -> Fault:
-        victim = max(self.stack.of("call-control"), key=lambda r: len(self.owned_by(r)))
+        victim = await self._owner_victim()
         nodes = self.owned_by(victim)
         held = await self._hold_calls()
         old = {o for o in (self.observer.owners.get(n) for n in nodes) if o}
@@ -184,7 +196,7 @@ class Chaos:
         return f
 
     async def pause_replica(self) -> Fault:
-        victim = max(self.stack.of("call-control"), key=lambda r: len(self.owned_by(r)))
+        victim = await self._owner_victim()
         nodes = self.owned_by(victim)
         old = {o for o in (self.observer.owners.get(n) for n in nodes) if o}
         f = Fault("SIGSTOP call-control past the lease, SIGCONT", victim.name, time.time())

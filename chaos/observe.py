@@ -38,10 +38,11 @@ class Observer:
     nodes: list[str]
     owners: dict[str, str | None] = field(default_factory=dict)
     history: list[OwnerChange] = field(default_factory=list)
-    # When each quick, successful read of the bucket ended (sorted).
-    reads: list[float] = field(default_factory=list)
+    # Each quick, successful read of the bucket: (start, end, owner per node).
+    reads: list[tuple[float, float, dict[str, str | None]]] = field(default_factory=list)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    fired: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # taken or not
     # ESL peer "host:port" -> [(first seen, replica name)]: a port may be reused
     peers: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     # replica name -> the replica ids (lease values) it has had
@@ -96,17 +97,27 @@ class Observer:
                             self.owners[node] = value
                             self.history.append(OwnerChange(ended, node, value))
                     if ended - started < CLEAR:
-                        self.reads.append(ended)
+                        self.reads.append((started, ended, values))
                 await asyncio.sleep(POLL)
         finally:
             with contextlib.suppress(Exception):
                 await nc.close()
 
     def owner_at(self, node: str, at: float) -> tuple[str | None, float] | None:
-        """The owner seen at ``at`` and since when; None when the run could not
-        see then (no quick read of the bucket just before and just after)."""
-        i = bisect.bisect_right(self.reads, at)
-        if i == 0 or i == len(self.reads) or self.reads[i] - self.reads[i - 1] > GAP:
+        """The owner at ``at`` and since when it was seen. None unless a quick
+        read of the bucket ended shortly before ``at`` and another began
+        shortly after, and both saw the same owner: anything else (a NATS
+        restart, the lease changing hands right then) leaves it unknown."""
+        i = bisect.bisect_left(self.reads, (at,))  # the first read begun after ``at``
+        j = i - 1
+        while j >= 0 and self.reads[j][1] > at:  # begun before, still running at ``at``
+            j -= 1
+        if j < 0 or i == len(self.reads):
+            return None
+        before, after = self.reads[j], self.reads[i]
+        if at - before[1] > GAP or after[0] - at > GAP:
+            return None
+        if before[2].get(node) != after[2].get(node):
             return None
         seen: tuple[str | None, float] | None = None
         for change in self.history:
@@ -133,6 +144,7 @@ class Observer:
         for node in self.nodes:
             self.events[node] = []
             self.commands[node] = []
+            self.fired[node] = []
         while True:
             await self.fetch_journals(http)
             await asyncio.sleep(0.5)
@@ -145,6 +157,7 @@ class Observer:
                     params={
                         "events": len(self.events[node]),
                         "commands": len(self.commands[node]),
+                        "fired": len(self.fired[node]),
                     },
                     timeout=10,
                 )
@@ -152,6 +165,7 @@ class Observer:
                     body = r.json()
                     self.events[node] += body["events"]
                     self.commands[node] += body["commands"]
+                    self.fired[node] += body["fired"]
 
     # --- who holds which ESL connection -----------------------------------------------
 

@@ -11,9 +11,20 @@ import asyncpg
 from chaos.faults import Fault
 from chaos.observe import Observer
 from chaos.traffic import Traffic
+from switchyard.call_control.agent import DEFAULT_EVENTS, DEFAULT_SUBCLASSES
 
 # Sub "b" takes these from fssim1 only (traffic.subscribe).
 B_EVENTS = {"CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"}
+# Sub "d" (xswitch format) gets an ai::channel-state made from each of these,
+# its webhook-id the source's plus ":ai" (docs/event-relay.md, the mod_ai push).
+D_EVENTS = {
+    "CHANNEL_CREATE",
+    "CHANNEL_PROGRESS",
+    "CHANNEL_PROGRESS_MEDIA",
+    "CHANNEL_ANSWER",
+    "CHANNEL_HANGUP_COMPLETE",
+}
+ID_SUFFIX = {"d": ":ai"}
 # How long after a lease changed hands the run still gives the old holder's
 # last command the benefit of the doubt (the owner is polled, not pushed).
 OWNER_TOLERANCE = 0.3
@@ -27,6 +38,10 @@ class Report:
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # (check, figure, verdict)
     failures: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+
+    def note(self, check: str, figure: str) -> None:
+        """A figure that is no verdict: what the run saw and cannot blame anyone for."""
+        self.rows.append((check, figure, "info"))
 
     def add(self, check: str, figure: str, ok: bool, why: str = "") -> None:
         self.rows.append((check, figure, "ok" if ok else "FAIL"))
@@ -50,7 +65,7 @@ def owed(
     for f in faults:
         if "reenabled_at" in f.notes:
             c_from = max(c_from, f.notes["reenabled_at"] + REENABLE_SETTLE)
-    out: dict[str, set[str]] = {"a": set(), "b": set(), "c": set()}
+    out: dict[str, set[str]] = {"a": set(), "b": set(), "c": set(), "d": set()}
     for node, events in observer.events.items():
         for e in events:
             if e["at"] < mark:
@@ -60,6 +75,8 @@ def owed(
                 out["c"].add(e["id"])
             if node == "fssim1" and e["name"] in B_EVENTS:
                 out["b"].add(e["id"])
+            if e["name"] in D_EVENTS:
+                out["d"].add(e["id"])
     return out
 
 
@@ -84,7 +101,9 @@ def events_rows(report: Report, traffic: Traffic, expected: dict[str, set[str]])
         )
         arrivals = sum(len(ds) for (s, _), ds in per.items() if s == sub)
         ids_differ = sum(
-            1 for (s, k), ds in per.items() if s == sub and {d.webhook_id for d in ds} != {k}
+            1
+            for (s, k), ds in per.items()
+            if s == sub and {d.webhook_id for d in ds} != {k + ID_SUFFIX.get(sub, "")}
         )
         report.add(
             f"events owed to webhook {sub} vs delivered (2xx)",
@@ -233,7 +252,10 @@ def fault_rows(report: Report, traffic: Traffic, faults: list[Fault]) -> None:
         ok = bool(f.notes.get("settled", True))
         if "ownerless_s" in f.notes:
             gaps = f.notes["ownerless_s"]
-            bits.append("no owner " + ", ".join(f"{n} {s}s" for n, s in sorted(gaps.items())))
+            if gaps:
+                bits.append("no owner " + ", ".join(f"{n} {s}s" for n, s in sorted(gaps.items())))
+            else:
+                bits.append("the victim owned no node")
         if "held_calls" in f.notes:
             held = f.notes["held_calls"]
             bits.append(
@@ -255,3 +277,27 @@ def fault_rows(report: Report, traffic: Traffic, faults: list[Fault]) -> None:
         if not f.notes.get("settled", True):
             bits.append("stack did NOT settle afterwards")
         report.add(f"fault: {f.name}", "; ".join(bits), ok)
+
+
+def unheard_rows(report: Report, observer: Observer, mark: float, faults: list[Fault]) -> None:
+    """Events of the kinds call-control relays that a node fired while no ESL
+    connection listened: FreeSWITCH drops them, so no one can relay them.
+    Counted by the fault going on then (from its start to the next one's)."""
+    relayed = {*DEFAULT_EVENTS, *DEFAULT_SUBCLASSES, "BACKGROUND_JOB"}
+    taken = {e["id"] for events in observer.events.values() for e in events}
+    by_phase: Counter[str] = Counter()
+    total = 0
+    for events in observer.fired.values():
+        for e in events:
+            if e["at"] < mark or e["name"] not in relayed or e["id"] in taken:
+                continue
+            total += 1
+            phase = "before the first fault"
+            for f in faults:
+                if f.start <= e["at"]:
+                    phase = f.name
+            by_phase[phase] += 1
+    figure = f"{total}" + (
+        " (" + ", ".join(f"{p}: {n}" for p, n in by_phase.most_common()) + ")" if total else ""
+    )
+    report.note("events fired with no ESL listener (nobody could relay them)", figure)

@@ -29,6 +29,7 @@ from chaos.report import (
     lost,
     owed,
     owners_rows,
+    unheard_rows,
     writes_rows,
 )
 from chaos.stack import Stack
@@ -137,6 +138,7 @@ async def run(args: argparse.Namespace) -> int:
             await writes_rows(report, traffic, stack.pg.url)
             answers_rows(report, traffic)
             owners_rows(report, observer, mark)
+            unheard_rows(report, observer, mark, faults)
             fault_rows(report, traffic, faults)
             elapsed = time.time() - started
             print(report.table(), flush=True)

@@ -282,6 +282,8 @@ class Traffic:
                 "filters": {"node": "fssim1"},
             },
             "c": {"events": ["*"]},
+            # mod_ai's ai::channel-state, made by the relay from channel events
+            "d": {"format": "xswitch"},
         }
         for name, extra in subs.items():
             secret = webhooks.new_secret()

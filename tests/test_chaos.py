@@ -2,7 +2,7 @@
 
 Two replicas of each service as processes, two fssim nodes, its own Postgres
 and NATS (never the machine's shared ones), steady traffic, and every fault
-once (docs/reliability.md). It exits non-zero on a lost event or write, a
+but one once (docs/reliability.md). It exits non-zero on a lost event or write, a
 double owner, a hang or a 500; the output names the seed that replays it.
 """
 
@@ -17,8 +17,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every fault class whose bugs are fixed; the full `./sy chaos` runs them all.
+# Left out: restart-nats. An event call-control publishes as NATS goes away
+# can be stored after the same call's later events, so its webhook arrives
+# out of order now and then (docs/reliability.md, "Open").
 CI_FAULTS = (
-    "kill-call-control,kill-event-relay,kill-config-api,restart-nats,restart-postgres,"
+    "kill-call-control,kill-event-relay,kill-config-api,restart-postgres,"
     "drop-esl,stop-node,webhook-outage,pause-replica"
 )
 
@@ -51,7 +54,11 @@ def test_the_run_counts_a_zombie_owners_command_as_a_double_owner() -> None:
     obs.history = [OwnerChange(100.0, "fs1", "h-11-a"), OwnerChange(110.0, "fs1", "h-22-b")]
     obs.ids = {"call-control#1": {"h-11-a"}, "call-control#2": {"h-22-b"}}
     # The bucket read every 0.1 s, except from 113 to 118 (NATS away, say).
-    obs.reads = [t / 10 for t in range(900, 1300) if not 1130 < t < 1180]
+    obs.reads = [
+        (t / 10, t / 10 + 0.01, {"fs1": "h-11-a" if t < 1100 else "h-22-b"})
+        for t in range(900, 1300)
+        if not 1130 < t < 1180
+    ]
     # Port 5000 was replica 1's first and, reused, replica 2's from t=120.
     obs.peers = {"127.0.0.1:5000": [(99.0, "call-control#1"), (120.2, "call-control#2")]}
     # (sent, its connection opened); the one at 115 falls where the run was blind.

@@ -61,5 +61,11 @@ async def test_the_journal_names_the_connection_of_every_event_and_command() -> 
     assert created[0]["peers"] == [listener_peer]
     sent = [c for c in journal["commands"] if c["command"].startswith("api originate")]
     assert [c["peer"] for c in sent] == [commander_peer]
+    # Every event fired is noted, taken or not: the API event of the originate
+    # went to nobody (no connection asked for API events).
+    fired = {e["id"]: e["name"] for e in journal["fired"]}
+    assert fired[created[0]["id"]] == "CHANNEL_CREATE"
+    assert "API" in fired.values()
+    assert not any(e["name"] == "API" for e in journal["events"])
     assert later["events"] == journal["events"][1:]
     assert later["commands"] == journal["commands"][1:]

@@ -13,7 +13,7 @@ POST /nodes/<node>/channels/<uuid>/answer | /reject {"cause"}
 POST /nodes/<node>/channels/<uuid>/dtmf  {"digits","duration"}  the far end keys digits
 POST /nodes/<node>/drop             cut every ESL connection
 POST /nodes/<node>/restart          new Core-UUID, channels gone; {"down_seconds"}: down so long
-GET  /nodes/<node>/journal?events=N&commands=M  the journal's records from those offsets
+GET  /nodes/<node>/journal?events=N&commands=M&fired=F  the journal's records from those offsets
 POST /nodes/<node>/heartbeat        fire a HEARTBEAT now
 GET  /nodes                         the nodes and their ESL ports
 """
@@ -263,12 +263,14 @@ class ControlServer:
             try:
                 first_event = int(query.get("events", ["0"])[0])
                 first_command = int(query.get("commands", ["0"])[0])
+                first_fired = int(query.get("fired", ["0"])[0])
             except ValueError:
-                raise HttpError(400, "events, commands: must be integers") from None
+                raise HttpError(400, "events, commands, fired: must be integers") from None
             return {
                 "core_uuid": node.core_uuid,
                 "events": journal.events[first_event:],
                 "commands": journal.commands[first_command:],
+                "fired": journal.every_event[first_fired:],
             }
         if method == "POST" and what == ["heartbeat"]:
             node.heartbeat()

@@ -6,7 +6,9 @@ grows with every event. Each ESL connection is known by its peer address
 nothing is added to the wire and a real FreeSWITCH needs no counterpart.
 
 - ``events``: every event some connection took (queued for it), once, with
-  the peers that took it: what the node *produced* for its listeners.
+  the peers that took it: what the node *produced* for its listeners;
+- ``every_event``: every event the node fired, taken or not (one nobody
+  took is one no listener could relay: FreeSWITCH drops it too);
 - ``commands``: every ``api``/``bgapi``/``sendmsg``, the peer that sent it
   and when its connection opened: who was acting as the node's master.
 """
@@ -27,16 +29,19 @@ ACTING = frozenset({"api", "bgapi", "sendmsg"})
 class Journal:
     events: list[dict[str, Any]] = field(default_factory=list)
     commands: list[dict[str, Any]] = field(default_factory=list)
+    every_event: list[dict[str, Any]] = field(default_factory=list)
     _by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def fired(self, event: Event) -> None:
+        self.every_event.append({"id": _id(event), "name": _name(event), "at": time.time()})
+
     def taken(self, event: Event, peer: str) -> None:
-        key = f"{event.get('Core-UUID')}:{event.get('Event-Sequence')}"
+        key = _id(event)
         record = self._by_id.get(key)
         if record is None:
-            name = event.get("Event-Name")
             record = {
                 "id": key,
-                "name": event.get("Event-Subclass") if name == "CUSTOM" else name,
+                "name": _name(event),
                 "uuid": event.get("Unique-ID"),
                 "call": event.get("Channel-Call-UUID"),
                 "at": time.time(),
@@ -58,3 +63,12 @@ class Journal:
                     "command": f"{word} {rest}"[:120],
                 }
             )
+
+
+def _id(event: Event) -> str:
+    return f"{event.get('Core-UUID')}:{event.get('Event-Sequence')}"
+
+
+def _name(event: Event) -> str:
+    name = event.get("Event-Name")
+    return event.get("Event-Subclass") if name == "CUSTOM" else name

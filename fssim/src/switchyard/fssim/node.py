@@ -14,6 +14,7 @@ from switchyard.fssim import api
 from switchyard.fssim.apps import APPS
 from switchyard.fssim.core import Core
 from switchyard.fssim.esl.server import EslServer
+from switchyard.fssim.event import Event
 from switchyard.fssim.executor import Executor
 from switchyard.fssim.journal import Journal
 from switchyard.fssim.xml_curl import XmlCurl
@@ -50,6 +51,12 @@ class Node(Core):
         self.shutdown()
         if self.server:
             await self.server.stop()
+
+    def fire(self, event: Event) -> None:
+        # The journal (when on) notes every event, taken or not.
+        if self.server is not None and self.server.journal is not None:
+            self.server.journal.fired(event)
+        super().fire(event)
 
     def record(self) -> Journal:
         """Journal every event a connection takes and every command one sends
