@@ -10,7 +10,6 @@ naming the setting and what is open, and says nothing when it is set.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import asyncpg
@@ -23,27 +22,13 @@ from switchyard.media.service import service as media
 from switchyard.shared.runner import create_app
 from switchyard.shared.service import Service
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import serving
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+from switchyard.shared.testing import logged_warnings, serving
 
 
 @pytest.fixture
 def warnings() -> Iterator[list[str]]:
-    # On the module's own logger: the runner replaces the root logger's handlers.
-    lines, logger = _Lines(), logging.getLogger("switchyard.shared.http.coocenter")
-    logger.addHandler(lines)
-    try:
-        yield lines.lines
-    finally:
-        logger.removeHandler(lines)
+    with logged_warnings("switchyard.shared.http.coocenter") as lines:
+        yield lines
 
 
 async def _start(settings: Settings, service: Service) -> None:

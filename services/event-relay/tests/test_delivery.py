@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from switchyard.event_relay.service import service as event_relay
 from switchyard.shared.bus import Bus
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import serving
+from switchyard.shared.testing import logged_warnings, serving
 from switchyard.shared.webhook_receiver import Answer, Received, Receiver
 
 # A real FreeSWITCH 1.10.12 frame, kept in the repository (a clean clone has
@@ -581,26 +580,12 @@ async def test_a_leader_that_loses_its_lock_and_takes_it_back_still_delivers_wha
     assert len({got.headers["webhook-id"] for got in rx.received}) == 1
 
 
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 async def _start_warnings(settings: Settings) -> list[str]:
     """What the relay warns about while it starts with ``settings``."""
-    # On the relay's own logger: the runner replaces the root logger's handlers.
-    lines, logger = _Lines(), logging.getLogger("switchyard.event_relay.relay")
-    logger.addHandler(lines)
-    try:
+    with logged_warnings("switchyard.event_relay.relay") as lines:
         async with serving(create_app(settings, [event_relay])):
             pass
-    finally:
-        logger.removeHandler(lines)
-    return [line for line in lines.lines if "is refused" in line]
+    return [line for line in lines if "is refused" in line]
 
 
 async def test_a_push_url_setting_the_policy_refuses_is_said_at_start(

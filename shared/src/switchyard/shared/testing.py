@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import subprocess
 import sys
@@ -24,6 +25,29 @@ import httpx
 from litestar import Litestar
 
 T = TypeVar("T")
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def logged_warnings(logger: str) -> Iterator[list[str]]:
+    """The messages of the warnings (and worse) ``logger`` logs meanwhile.
+
+    Caught on that logger itself: the runner replaces the root logger's
+    handlers when an app is made."""
+    handler, log = _Warnings(), logging.getLogger(logger)
+    log.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        log.removeHandler(handler)
 
 
 @contextlib.asynccontextmanager
