@@ -40,9 +40,10 @@ async def test_screenshots(console: Console, browser: Any) -> None:
     out = Path(OUT)
     out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
     api = console.served.api
+    placed = []
     for number, name in [("2001", "张伟"), ("2002", "Alice"), ("2003", "")]:
         body = {"destNumber": "1000", "cidNumber": number, "cidName": name, "async": True}
-        await api.post("/api/channels", json=body)
+        placed.append((await api.post("/api/channels", json=body)).json()["uuid"])
     ended = (await api.post("/api/channels", json={"destNumber": "1002"})).json()["uuid"]
     await api.delete(f"/api/channels/{ended}")
     for name, prefix, max_length in [("local", "1", 4), ("mobile", "13", 11), ("all", "", 20)]:
@@ -69,8 +70,10 @@ async def test_screenshots(console: Console, browser: Any) -> None:
         await page.screenshot(path=str(out / "gateways.png"), full_page=True)
         await page.goto(f"{console.url}/console/nodes")
         await page.screenshot(path=str(out / "nodes.png"), full_page=True)
+        for uuid in placed[:2]:
+            await api.delete(f"/api/channels/{uuid}")
         async with asyncio.timeout(10):
-            while not (await api.get("/api/cdrs")).json()["rowCount"]:  # noqa: ASYNC110
+            while (await api.get("/api/cdrs")).json()["rowCount"] < 3:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
         await page.goto(f"{console.url}/console/cdrs")
         await page.screenshot(path=str(out / "cdrs.png"), full_page=True)
