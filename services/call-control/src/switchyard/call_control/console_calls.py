@@ -25,6 +25,7 @@ import msgspec
 import nats.errors
 import nats.js.errors
 from litestar import Request, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
@@ -215,15 +216,18 @@ async def calls_stream(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
     )
 
 
-_ACTION_OPT = {"oplog_resource": "channels"}
+def _action(path: str, action: str) -> HTTPRouteHandler:
+    """A call action's route: ``POST /console/calls/<uuid>/<path>``, in the
+    operation log as ``channels``/``action``."""
+    return post(
+        f"/console/calls/{{channel:str}}/{path}",
+        include_in_schema=False,
+        status_code=200,
+        opt={"oplog_resource": "channels", "oplog_action": action},
+    )
 
 
-@post(
-    "/console/calls/{channel:str}/hangup",
-    include_in_schema=False,
-    status_code=200,
-    opt={**_ACTION_OPT, "oplog_action": "hangup"},
-)
+@_action("hangup", "hangup")
 async def hangup(
     channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> str:
@@ -236,12 +240,7 @@ async def hangup(
     return "ok"
 
 
-@post(
-    "/console/calls/{channel:str}/record/{verb:str}",
-    include_in_schema=False,
-    status_code=200,
-    opt={**_ACTION_OPT, "oplog_action": "record"},
-)
+@_action("record/{verb:str}", "record")
 async def record(
     channel: FromPath[str],
     verb: FromPath[str],
@@ -278,12 +277,7 @@ def _prompted(request: Request[Any, Any, Any], field: str) -> str:
     return value
 
 
-@post(
-    "/console/calls/{channel:str}/transfer",
-    include_in_schema=False,
-    status_code=200,
-    opt={**_ACTION_OPT, "oplog_action": "transfer"},
-)
+@_action("transfer", "transfer")
 async def transfer(
     channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> str:
@@ -307,12 +301,7 @@ EAVESDROP_MODES = {
 }
 
 
-@post(
-    "/console/calls/{channel:str}/eavesdrop/{mode:str}",
-    include_in_schema=False,
-    status_code=200,
-    opt={**_ACTION_OPT, "oplog_action": "eavesdrop"},
-)
+@_action("eavesdrop/{mode:str}", "eavesdrop")
 async def eavesdrop(
     channel: FromPath[str],
     mode: FromPath[str],
