@@ -12,6 +12,7 @@ from switchyard.call_control.events import EventPublisher, stream_config
 from switchyard.shared.bus import Bus
 from switchyard.shared.embedded import EmbeddedNats
 from switchyard.shared.subjects import Subjects
+from switchyard.shared.testing import eventually
 
 CORE = "4e1f2c52-0000-4000-8000-00000000c0de"
 
@@ -82,3 +83,35 @@ async def test_nothing_is_lost_when_nats_is_killed_mid_stream(
     assert len(ids) == len(set(ids)) == 3000
     assert set(ids) == {f"{CORE}:{s}" for s in range(1, 3001)}
     assert pub.dropped == 0
+
+
+async def test_an_event_lost_as_nats_dies_is_stored_before_later_ones(
+    own_nats: EmbeddedNats,
+) -> None:
+    """A call's order survives NATS dying with an event in flight: found by the
+    chaos run (`./sy chaos`, restart-nats), where such an event's retry landed
+    after the same call's later events and its webhook arrived last."""
+    bus = await Bus.connect(own_nats.url, Subjects("ev"))
+    await bus.ensure_stream(stream_config(bus))
+    # The ack deadline is longer than the outage: the lost event's own retry
+    # would come after the events published once NATS is back.
+    pub = EventPublisher(bus, ack_timeout=5.0)
+    await pub.start()
+    try:
+        _submit(bus, pub, range(1, 11))
+        await asyncio.wait_for(pub.drain(), 30)
+        assert own_nats.proc is not None
+        # Frozen, then killed: what was written to it meanwhile is lost.
+        own_nats.proc.send_signal(signal.SIGSTOP)
+        _submit(bus, pub, range(11, 12))
+        await asyncio.sleep(0.3)
+        own_nats.proc.send_signal(signal.SIGKILL)
+        own_nats.proc.wait()
+        own_nats.start()
+        await eventually(lambda: bus.nc.is_connected and bus.nc.stats["reconnects"] > 0)
+        _submit(bus, pub, range(12, 21))
+        await asyncio.wait_for(pub.drain(), 30)
+        assert await _stored_ids(bus) == [f"{CORE}:{s}" for s in range(1, 21)]
+    finally:
+        await pub.stop(drain_timeout=1)
+        await bus.close()

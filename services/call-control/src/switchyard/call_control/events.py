@@ -10,9 +10,12 @@ until JetStream takes it. Each message carries ``Nats-Msg-Id =
 after a fail-over, is dropped by the stream's duplicate window instead of
 stored twice.
 
-Trade-off, documented in docs/call-control.md: after a failed ack the
-retried event may land after events that followed it; consumers that need
-strict order sort by Event-Sequence, which every event carries.
+Order across a NATS outage: an event written to a connection as it died
+is lost without a word, and its retry (at its ack deadline) would land after
+the events published once NATS was back. So the pump publishes nothing while
+disconnected (the client would queue it and send it first on reconnect) and,
+after each reconnect, first publishes again every event not yet
+acknowledged, in order; those already stored are dropped as duplicates.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ class EventPublisher:
         self._tasks: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()
         self._idle.set()
+        # Published and not yet acknowledged, in publish order (by Nats-Msg-Id).
+        self._unacked: dict[str, Event] = {}
+        self._reconnects = 0
         self.published = 0
         self.retried = 0
         self.dropped = 0
@@ -123,6 +129,8 @@ class EventPublisher:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             event = self._queue.popleft()
+            await self._after_outage()
+            self._unacked[event.msg_id] = event
             future: asyncio.Future[Any] | None
             try:
                 future = await js.publish_async(event.subject, event.payload, headers=event.headers)
@@ -157,9 +165,22 @@ class EventPublisher:
                     future.cancel()
             if not ok:
                 await self._publish_until_stored(event)
+            self._unacked.pop(event.msg_id, None)
             self.published += 1
             if not self._queue and self._inflight.empty():
                 self._idle.set()
+
+    async def _after_outage(self) -> None:
+        """Before the next publish: wait out a disconnection, and after a
+        reconnect store again, in order, what the old connection may have lost."""
+        nc = self.bus.nc
+        while not nc.is_connected:  # noqa: ASYNC110 - polls the client's state
+            await asyncio.sleep(0.05)
+        reconnects = int(nc.stats["reconnects"])
+        if reconnects != self._reconnects:
+            self._reconnects = reconnects
+            for event in list(self._unacked.values()):
+                await self._publish_until_stored(event)
 
     async def _publish_until_stored(self, event: Event) -> None:
         delay = 0.1
