@@ -146,6 +146,9 @@ async def test_a_recording_uploaded_by_mod_http_cache_becomes_a_record_file(
     # A recording URL with a forged signature is neither accepted nor registered.
     forged = target.replace(fetch_path(target).split("/")[3], "f" * media_location.SIG_CHARS)
     assert (await freeswitch.put(fetch_path(forged), content=audio)).status_code == 404
+    # A signature that is not even ASCII is the same 404, not a server error.
+    odd = fetch_path(target).replace(fetch_path(target).split("/")[3], "%C3%A9" * 16)
+    assert (await freeswitch.get(odd)).status_code == 404
     await watcher.register({"Record-File-Path": forged, "Unique-ID": "chan-8"})
     page = (await client.get("/api/media_files", params={"uuid": "chan-8"})).json()
     assert page["rowCount"] == 0

@@ -133,6 +133,9 @@ async def test_nobody_else_gets_a_tts_proxy(serve: Serve, vendors: Vendors) -> N
         # A forged or another text's signature is refused as well.
         status, _, _ = await fs_fetch(base, b"/tts?text=hello&sig=" + b"0" * 32)
         assert status == 403
+        # A signature that is not even ASCII is the same refusal, not a server error.
+        status, _, _ = await fs_fetch(base, b"/tts?text=hello&sig=%C3%A9" + b"0" * 31)
+        assert status == 403
     assert vendors.texts["baidu"] == ["hi"]  # only the allowed request cost a vendor call
 
 
