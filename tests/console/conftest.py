@@ -3,7 +3,8 @@
 against the real app on a real port, with real Postgres, NATS and fssim.
 
 Without a Chromium on the PATH (or ``SWITCHYARD_CHROMIUM``) the browser
-tests skip, naming what is missing; ``.ci/run`` installs it.
+tests skip, naming what is missing; ``.ci/run`` installs it. A browser test
+names ``browser`` before ``console``, so it skips before the stack starts.
 """
 
 from __future__ import annotations

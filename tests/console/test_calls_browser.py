@@ -23,7 +23,7 @@ async def _place_call(console: Console) -> str:
 
 
 async def test_a_call_appears_rings_answers_and_an_admin_hangs_it_up(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     page = await console.page(ADMIN, browser)
     await page.wait_for_selector("text=No calls.", timeout=TIMEOUT)
@@ -63,7 +63,7 @@ async def test_a_call_appears_rings_answers_and_an_admin_hangs_it_up(
     }
 
 
-async def test_a_viewer_sees_calls_but_cannot_act(console: Console, browser: Any) -> None:
+async def test_a_viewer_sees_calls_but_cannot_act(browser: Any, console: Console) -> None:
     page = await console.page(VIEWER, browser)
     uuid = await _place_call(console)
     row = page.locator(f"tr[data-uuid='{uuid}']")
@@ -86,7 +86,7 @@ async def test_a_viewer_sees_calls_but_cannot_act(console: Console, browser: Any
     assert await console.db.fetchval(logged) == 0
 
 
-async def test_the_page_in_chinese_has_no_english_left(console: Console, browser: Any) -> None:
+async def test_the_page_in_chinese_has_no_english_left(browser: Any, console: Console) -> None:
     page = await console.page(ADMIN, browser, locale="zh-CN")
     uuid = await _place_call(console)
     row = page.locator(f"tr[data-uuid='{uuid}']")
@@ -116,7 +116,7 @@ def _english(text: str, allowed: set[str]) -> set[str]:
 
 
 async def test_a_call_ending_while_the_stream_is_down_is_gone_after_reconnect(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     """The tab's consumer is lost (as when NATS restarts) and the call ends
     meanwhile: no event will ever say so, yet after the stream reconnects the
@@ -142,7 +142,7 @@ async def test_a_call_ending_while_the_stream_is_down_is_gone_after_reconnect(
 
 
 async def test_an_admin_listens_in_from_an_extension_and_transfers(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     page = await console.page(ADMIN, browser)
     uuid = await _place_call(console)
@@ -173,7 +173,7 @@ async def test_an_admin_listens_in_from_an_extension_and_transfers(
 
 
 async def test_an_open_stream_stops_when_its_session_is_logged_out(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     page = await console.page(ADMIN, browser)
     await page.wait_for_selector("[data-live-state=open]", timeout=TIMEOUT)

@@ -18,7 +18,7 @@ async def _records(console: Console, **query: str) -> dict[str, Any]:
 
 
 async def test_a_hung_up_call_is_a_record_in_the_api_and_on_the_page(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     api = console.served.api
     body = {"destNumber": "1000", "cidNumber": "2000", "cidName": "Li"}

@@ -36,7 +36,7 @@ def console_settings(settings: Settings) -> Settings:
 
 
 async def test_a_failed_delivery_replayed_from_the_page_arrives(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     gone = True
 

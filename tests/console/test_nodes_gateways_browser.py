@@ -8,7 +8,7 @@ from tests.console.conftest import ADMIN, Console, wait_for_count
 
 
 async def test_nodes_show_their_owner_and_esl_and_a_gateway_is_stopped_from_the_page(
-    console: Console, browser: Any
+    browser: Any, console: Console
 ) -> None:
     page = await console.page(ADMIN, browser)
     await page.click("nav >> text=Nodes")

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from tests.console.conftest import VIEWER, Console
 
 
-async def test_route_explain_shows_the_rejected_candidates(console: Console, browser: Any) -> None:
+async def test_route_explain_shows_the_rejected_candidates(browser: Any, console: Console) -> None:
     api = console.served.api
     routes = {}
     for name, prefix, max_length, off in [

@@ -36,7 +36,7 @@ def console_settings(settings: Settings) -> Settings:
     return msgspec.structs.replace(settings, webhook_allow_private="127.0.0.0/8")
 
 
-async def test_screenshots(console: Console, browser: Any) -> None:
+async def test_screenshots(browser: Any, console: Console) -> None:
     out = Path(OUT)
     out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
     api = console.served.api
