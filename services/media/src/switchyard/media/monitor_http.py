@@ -37,7 +37,8 @@ async def monitor(
     # The path parameter keeps its leading slash: /coocenter-api/monitor//fs/r.wav
     # and /coocenter-api/monitor/fs/r.wav both name /fs/r.wav.
     path = "/" + file_path.lstrip("/")
-    row = await files.recording_at(runtime.pool, path)
+    # A NUL (%00) names no file, and Postgres text cannot hold one (a 500 otherwise).
+    row = None if "\x00" in path else await files.recording_at(runtime.pool, path)
     if row is None or row["storage_key"] is None:
         raise Refused(404, "filePath: no such recording")
     try:
