@@ -45,7 +45,7 @@ from switchyard.call_control.ownership import OWNER
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.console.i18n import N_
 from switchyard.shared.console.pages import LOGIN_REDIRECT, fragment, render, require_admin
-from switchyard.shared.fsvalues import NUMBER, UUID, UnsafeValue
+from switchyard.shared.fsvalues import EXTENSION, UUID, UnsafeValue
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.media_location import recording_target
@@ -271,7 +271,8 @@ def _prompted(request: Request[Any, Any, Any], field: str) -> str:
     if not value:
         raise bad_request(field, "is required")
     try:
-        NUMBER.check(field, value)
+        # Not NUMBER: uuid_transfer would read a leading - as its -bleg/-both flag.
+        EXTENSION.check(field, value)
     except UnsafeValue as exc:
         raise bad_request(exc.field, exc.reason) from None
     return value
