@@ -88,7 +88,11 @@ def build(
     """Compile a loaded configuration (CPU only; run in a thread); loaded
     incrementally, ``previous``'s unchanged routes are kept as compiled."""
     router = compile(
-        loaded.snapshot, applications, previous.router if previous else None, loaded.changed
+        loaded.snapshot,
+        applications,
+        previous.router if previous else None,
+        loaded.changed,
+        loaded.fresh,
     )
     fs = FsIndex(loaded.fs, applications)
     return Compiled(loaded.version, router, fs, time.time(), loaded)

@@ -63,6 +63,11 @@ class Loaded(msgspec.Struct, frozen=True):
     # Read incrementally: the ids of the routes changed since the previous
     # load (deleted ones included); None when every route was read.
     changed: frozenset[int] | None = None
+    # Of those, the routes there are now (the others were deleted).
+    fresh: tuple[Route, ...] = ()
+    # Every route by id: the next incremental load copies it (one C-level
+    # copy of the dict, not a walk over 100k routes).
+    by_id: dict[int, Route] = msgspec.field(default_factory=dict)
 
 
 async def current_version(pool: asyncpg.Pool) -> int:
@@ -191,11 +196,13 @@ def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None 
     queues = _queues(t.get("queues", []), t.get("queue_members", []))
     params_by = _group(params, "route_id")
     rules_by = _group(rules, "route_id")
+    fresh = tuple(_route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in routes)
+    by_id = _routes(fresh, rows.changed, previous)
     numbers_by = _group(numbers, "blacklist_id")
     snapshot = Snapshot(
         timezone=timezone,
         domain=domain,
-        routes=_routes(routes, params_by, rules_by, rows.changed, previous),
+        routes=tuple(by_id.values()),
         contexts=tuple(
             Context(key=c["key"], name=c["name"], hotline_enabled=bool(c["hotline_enabled"]))
             for c in contexts
@@ -253,6 +260,8 @@ def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None 
         snapshot=snapshot,
         horizon=rows.horizon,
         changed=rows.changed,
+        fresh=fresh if rows.changed is not None else (),
+        by_id=by_id,
         fs=msgspec.structs.replace(fs, denied=tuple(r["target_ip"] for r in denied), queues=queues),
     )
 
@@ -278,24 +287,20 @@ def _queues(rows: list[asyncpg.Record], members: list[asyncpg.Record]) -> tuple[
 
 
 def _routes(
-    rows: list[asyncpg.Record],
-    params_by: Mapping[Any, list[asyncpg.Record]],
-    rules_by: Mapping[Any, list[asyncpg.Record]],
-    changed: frozenset[int] | None,
-    previous: Loaded | None,
-) -> tuple[Route, ...]:
-    read = [_route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in rows]
+    read: tuple[Route, ...], changed: frozenset[int] | None, previous: Loaded | None
+) -> dict[int, Route]:
+    """Every route by id: those read, or with ``changed`` (an incremental
+    load) ``previous``'s with the changed ones replaced or gone. (Their
+    order does not matter: a context's table sorts its own.)"""
     if changed is None:
-        return tuple(read)
+        return {r.id: r for r in read}
     if previous is None:
         raise ValueError("an incremental load needs the previous one")
-    # In id order, as a full load reads them: appended when all are new.
-    kept = previous.snapshot.routes
-    by_id = {r.id: r for r in kept if r.id not in changed}
+    by_id = dict(previous.by_id)
+    for i in changed:
+        by_id.pop(i, None)
     by_id.update((r.id, r) for r in read)
-    if read and kept and read[0].id < kept[-1].id:
-        return tuple(sorted(by_id.values(), key=lambda r: r.id))
-    return tuple(by_id.values())
+    return by_id
 
 
 def _group(rows: Iterable[asyncpg.Record], key: str) -> dict[Any, list[asyncpg.Record]]:

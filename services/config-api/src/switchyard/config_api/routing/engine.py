@@ -173,10 +173,12 @@ class Router:
         applications: Applications = APPLICATIONS,
         previous: Router | None = None,
         changed: frozenset[int] | None = None,
+        fresh: tuple[Route, ...] = (),
     ) -> None:
-        """``previous`` and ``changed`` (the ids of the routes that differ
-        from ``previous``'s snapshot): its compiled routes and context tables
-        are kept where nothing they depend on changed."""
+        """``previous``, ``changed`` (the ids of the routes that differ from
+        ``previous``'s snapshot) and ``fresh`` (those of them there are now):
+        its compiled routes and context tables are kept where nothing they
+        depend on changed."""
         self.snapshot = snapshot
         self.tz = ZoneInfo(snapshot.timezone)
         self.applications = applications
@@ -207,23 +209,27 @@ class Router:
             and previous.applications == applications
             and previous.snapshot.number_translations == snapshot.number_translations
         ):
-            self._patch(previous, changed, tables_by_id)
+            self._patch(previous, changed, fresh, tables_by_id)
             return
-        tables: dict[str, list[Route]] = {}
+        members: dict[str, list[Route]] = {}
         for route in snapshot.routes:
-            tables.setdefault(route.context, []).append(route)
-        self.tables: Mapping[str, ContextTable] = {c: ContextTable(r) for c, r in tables.items()}
+            members.setdefault(route.context, []).append(route)
+        self.members = members  # each context's routes, for the next patch
+        self.tables: Mapping[str, ContextTable] = {c: ContextTable(r) for c, r in members.items()}
         self.routes: Mapping[int, CompiledRoute] = {
             r.id: self._compile_route(r, tables_by_id) for r in snapshot.routes
         }
 
     def _patch(
-        self, previous: Router, changed: frozenset[int], tables_by_id: Mapping[int, object]
+        self,
+        previous: Router,
+        changed: frozenset[int],
+        fresh: tuple[Route, ...],
+        tables_by_id: Mapping[int, object],
     ) -> None:
         """Compile only the changed routes and rebuild only the tables of the
         contexts they were or are in: a write among 100k routes costs what
         its context holds, not the whole configuration (issue 12)."""
-        fresh = [r for r in self.snapshot.routes if r.id in changed]
         touched = {previous.routes[i].route.context for i in changed if i in previous.routes}
         touched.update(r.context for r in fresh)
         self.problems = [p for p in previous.problems if p.route_id not in changed]
@@ -233,19 +239,19 @@ class Router:
         for r in fresh:
             routes[r.id] = self._compile_route(r, tables_by_id)
         self.routes = routes
-        grouped: dict[str, list[Route]] = {c: [] for c in touched}
-        for route in self.snapshot.routes:
-            if route.context in grouped:
-                grouped[route.context].append(route)
+        members = dict(previous.members)
         tables = dict(previous.tables)
-        for context, members in grouped.items():
-            if members:
-                tables[context] = ContextTable(members)
+        for context in touched:
+            kept = [r for r in previous.members.get(context, ()) if r.id not in changed]
+            kept.extend(r for r in fresh if r.context == context)
+            if kept:
+                members[context] = kept
+                tables[context] = ContextTable(kept)
             else:
+                members.pop(context, None)
                 tables.pop(context, None)
+        self.members = members
         self.tables = tables
-
-    # --- compile ---------------------------------------------------------------
 
     def _compile_route(self, route: Route, tables: Mapping[int, object]) -> CompiledRoute:
         def transform(field: str, spec: str) -> Transform | str | None:
@@ -583,8 +589,9 @@ def compile(
     applications: Applications = APPLICATIONS,
     previous: Router | None = None,
     changed: frozenset[int] | None = None,
+    fresh: tuple[Route, ...] = (),
 ) -> Router:
-    return Router(snapshot, applications, previous, changed)
+    return Router(snapshot, applications, previous, changed, fresh)
 
 
 def _shown(spec: str) -> str:
