@@ -5,14 +5,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchyard.config_api.routing.engine import compile
 from switchyard.config_api.routing.model import Gateway, Route, Snapshot
-from switchyard.config_api.routing.request import dialplan_request, parse_form
+from switchyard.config_api.routing.request import FormFields, dialplan_request, parse_form
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
 
 SAMPLE = Path(__file__).parent / "data" / "dialplan-request-loopback.form"
@@ -63,3 +63,32 @@ def test_parse_form_reads_what_parse_qsl_reads(text: str) -> None:
     assert parse_form(text) == expected
     raw = text.encode()
     assert parse_form(raw) == dict(parse_qsl(raw.decode(), keep_blank_values=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="AZaz09-_", min_size=1, max_size=12),
+            st.text(alphabet="ab =&%+/é\x00\n9", max_size=12),
+        ),
+        max_size=12,
+    )
+)
+def test_form_fields_read_what_parse_form_reads(fields: list[tuple[str, str]]) -> None:
+    """FormFields reads a field where it stands instead of parsing the form:
+    the same value as parse_form for every field a well-formed form (names
+    plain, values encoded, as FreeSWITCH sends them) holds, repeats included."""
+    text = "&".join(f"{k}={quote_plus(v)}" for k, v in fields)
+    parsed = parse_form(text)
+    lazy = FormFields(text.encode())
+    for name in {k for k, _ in fields} | {"absent"}:
+        assert lazy.get(name) == parsed.get(name)
+    assert dict(lazy) == parsed
+
+
+def test_form_fields_of_freeswitchs_own_fetch() -> None:
+    parsed = parse_form(SAMPLE.read_bytes())
+    lazy = FormFields(SAMPLE.read_bytes())
+    assert {k: lazy[k] for k in parsed} == parsed
+    assert dialplan_request(lazy) == dialplan_request(parsed)

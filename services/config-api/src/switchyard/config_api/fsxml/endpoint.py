@@ -25,6 +25,7 @@ import base64
 import binascii
 import hmac
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from litestar import asgi, route
@@ -34,7 +35,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from switchyard.config_api.fsxml.metrics import FsXmlMetrics
 from switchyard.config_api.live import Live
-from switchyard.config_api.routing.request import dialplan_request, parse_form
+from switchyard.config_api.routing.request import FormFields, dialplan_request, parse_form
 from switchyard.config_api.routing.xmldoc import NOT_FOUND, dialplan_document
 from switchyard.config_api.state import ConfigApiState
 from switchyard.shared.http.body import check_json_depth, looks_like_json
@@ -52,7 +53,7 @@ XML_CURL_USER = "freeswitch"
 log = logging.getLogger(__name__)
 
 
-def answer(live: Live, form: dict[str, str]) -> str:
+def answer(live: Live, form: Mapping[str, str]) -> str:
     """The document for one fetch (pure, from memory)."""
     section = form.get("section", "")
     compiled = live.current
@@ -172,10 +173,12 @@ async def _serve(
         else:
             await _respond(send, 403, "forbidden\n", "text/plain")
         return
+    form: Mapping[str, str]
     if method == "GET":
         # mod_xml_curl with method other than post sends the form as a query string.
-        form = parse_form(query)
-        form.pop("secret", None)
+        fields = parse_form(query)
+        fields.pop("secret", None)
+        form = fields
     else:
         raw = await _body(receive)
         if raw is None:
@@ -185,7 +188,7 @@ async def _serve(
         # The check every request body gets (body.py), should a fetch look like JSON.
         if raw and looks_like_json(raw, _header(scope, b"content-type")):
             check_json_depth(raw)
-        form = parse_form(raw)
+        form = FormFields(raw)
     document = answer(config.live, form)
     counted.count(form.get("section", ""), "not_found" if document is NOT_FOUND else "found")
     await _respond(send, 200, document, XML)
