@@ -45,6 +45,7 @@ from switchyard.shared.fsvalues import (
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.openapi import ERROR, doc, of_type
 from switchyard.shared.media_location import recording_target
 from switchyard.shared.messages import RouteReply, RouteRequest
 from switchyard.shared.runtime import Runtime
@@ -284,7 +285,13 @@ def _spec_error(reason: str) -> Response[SpecReply]:
     return Response(SpecReply(code=400, reason=reason), status_code=400)
 
 
-@put("/api/channels/{channel:str}", status_code=200, oplog_resource="channels")
+@put(
+    "/api/channels/{channel:str}",
+    status_code=200,
+    oplog_resource="channels",
+    # The spec's own failure body for this endpoint, besides the shared one.
+    opt=doc(error={"anyOf": [of_type(SpecReply), ERROR]}),
+)
 async def channel_action(
     channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Response[SpecReply]:

@@ -62,14 +62,12 @@ class Child:
         if self.realm:
             extra["realm"] = {"type": "string", "const": self.realm}
         schema["properties"].update(extra)
-        schema["required"].extend(extra)
+        schema["required"].extend(k for k in extra if k not in schema["required"])
         return schema
 
     def body(self, *, create: bool) -> openapi.Schema:
         schema = openapi.input_schema(self.res, create=create)
-        if not create and self.res.toggle:
-            schema["properties"]["action"] = {"type": "string", "enum": ["toggle"]}
-        return schema
+        return schema if create else openapi.names_one(schema, toggle=self.res.toggle)
 
 
 async def parent_exists(conn: asyncpg.Connection | asyncpg.Pool, child: Child, pid: int) -> None:
@@ -160,6 +158,13 @@ async def _owned(conn: asyncpg.Connection, child: Child, pid: int, cid: int) -> 
     return row
 
 
+def _child_links(op: str, *, update: bool, delete: bool) -> dict[str, openapi.Schema]:
+    """From a created child to editing and deleting it, under the same parent."""
+    params = {"pid": "$request.path.pid", "cid": "$response.body#/data"}
+    ids = [f"update_{op}"] * update + [f"delete_{op}"] * delete
+    return {i: {"operationId": i, "parameters": params} for i in ids}
+
+
 def child_handlers(
     child: Child,
     op: str,
@@ -205,9 +210,14 @@ def child_handlers(
     row = child.schema
     if list_path:
         out.append(
-            get(list_path, operation_id=f"list_{op}", opt=openapi.doc(reply=openapi.array_of(row)))(
-                list_children
-            )
+            get(
+                list_path,
+                operation_id=f"list_{op}",
+                opt={
+                    **openapi.doc(reply=openapi.array_of(row)),
+                    openapi.OPT_CHILD_OF: (child.parent.name, "pid"),
+                },
+            )(list_children)
         )
     if create_path:
         out.append(
@@ -215,10 +225,14 @@ def child_handlers(
                 create_path,
                 status_code=200,
                 operation_id=f"create_{op}",
-                opt=openapi.doc(
-                    body=child.body(create=True),
-                    reply=openapi.envelope({"type": "integer"}, "Created"),
-                ),
+                opt={
+                    **openapi.doc(
+                        body=child.body(create=True),
+                        reply=openapi.envelope({"type": "integer"}, "Created"),
+                        links=_child_links(op, update=bool(update_path), delete=bool(delete_paths)),
+                    ),
+                    openapi.OPT_CHILD_OF: (child.parent.name, "pid"),
+                },
             )(create_child)
         )
     if update_path:

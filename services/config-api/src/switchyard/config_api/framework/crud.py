@@ -396,13 +396,9 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
         return Ok(data=str(row["id"]))
 
     row_schema = openapi.output_schema(resource)
-    update_body = openapi.input_schema(resource, create=False)
-    if resource.toggle:
-        update_body["properties"]["action"] = {
-            "type": "string",
-            "enum": ["toggle"],
-            "description": f"flip {resource.toggle} instead of setting fields",
-        }
+    update_body = openapi.names_one(
+        openapi.input_schema(resource, create=False), toggle=resource.toggle
+    )
     if "list" in resource.ops:
         out.append(
             get(
@@ -426,6 +422,7 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
     if "create" in resource.ops:
         create_body = openapi.input_schema(resource, create=True)
         created = reply_schema(resource, resource.create_reply)
+        ptr = "/data/id" if resource.create_reply == "object" else "/data"
         if resource.bulk:
             create_body = {
                 "anyOf": [create_body, {"type": "array", "minItems": 1, "items": create_body}],
@@ -438,7 +435,15 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
                 status_code=200,
                 operation_id=f"create_{op}",
                 summary=f"Create {name}",
-                opt=openapi.doc(body=create_body, reply=openapi.envelope(created, "Created")),
+                opt={
+                    **openapi.doc(
+                        body=create_body,
+                        reply=openapi.envelope(created, "Created"),
+                        # A bulk create answers an array: nothing to follow.
+                        links=None if resource.bulk else openapi.links_from_create(resource, ptr),
+                    ),
+                    openapi.OPT_CREATES: (resource.name, ptr),
+                },
             )(create_item)
         )
     if "update" in resource.ops:

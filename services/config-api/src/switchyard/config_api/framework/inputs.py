@@ -36,6 +36,7 @@ NUL_REASON = "must not contain a NUL character (U+0000)"
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
+FLAG_WORDS = sorted(_TRUE | _FALSE)
 
 
 def struct_for(resource: Resource) -> type[msgspec.Struct]:
@@ -71,6 +72,12 @@ def normalise(col: Col, value: Any) -> Any:
         return ",".join(str(v) for v in value)
     if col.kind == "json" and isinstance(value, dict | list):
         return msgspec.json.encode(value).decode()
+    if col.rule is not None and isinstance(value, float):
+        # Its text ("1e+16", "2.5e-42") is never what a value reaching
+        # FreeSWITCH means; whole numbers (an extension, a port) are taken.
+        if not value.is_integer():
+            raise bad_request(col.name, f"must be text or a whole number, got {value!r}")
+        return int(value)
     if col.kind in ("int", "money") and value == "":
         return msgspec.UNSET
     return value

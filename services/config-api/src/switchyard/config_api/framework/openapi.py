@@ -20,56 +20,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import asyncpg
-import msgspec
 from litestar import Request, Response
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Operation
 
-from switchyard.config_api.framework.inputs import MAX_INT
+from switchyard.config_api.framework.inputs import FLAG_WORDS, MAX_INT
 from switchyard.config_api.framework.spec import Col, Resource, Wire
 from switchyard.config_api.framework.wire import col_wire
 from switchyard.shared.http.errors import bad_request
 
-Schema = dict[str, Any]
-
-OPT_BODY = "openapi_body"
-OPT_REPLY = "openapi_reply"
-OPT_QUERY = "openapi_query"
+# Re-exported: the resources declare their documents with these.
+from switchyard.shared.http.openapi import ERROR as ERROR
+from switchyard.shared.http.openapi import OPT_LINKS
+from switchyard.shared.http.openapi import Schema as Schema
+from switchyard.shared.http.openapi import doc as doc
+from switchyard.shared.http.openapi import of_type as of_type
 
 LENIENT = (
     "Lenient like XSwitch: numbers may come as strings, flags as true/false/'t'/'f', "
     "CSV columns as arrays, JSON columns as objects; unknown keys are ignored."
 )
 
-ERROR: Schema = {
-    "type": "object",
-    "title": "ErrorBody",
-    "required": ["code", "message", "data"],
-    "properties": {
-        "code": {"type": "integer"},
-        "message": {"type": "string"},
-        "data": {
-            "description": "For 400/409: {field, reason} (and row for an import); else {}",
-        },
-    },
-}
-
-_ERRORS = {
-    "400": "Bad input: data.field names the field, data.reason says why; nothing is written",
-    "401": "No or wrong API token (X-XTRA-AUTH-ID) or session",
-    "404": "No such object",
-    "409": "Refused: a uniqueness rule, or the object is still referred to (named in reason)",
-}
-
-_INPUT: dict[str, Schema] = {
-    "text": {"type": "string"},
-    "int": {"type": "integer"},
-    "flag": {"type": "integer", "enum": [0, 1]},
-    "bool": {"type": "boolean"},
-    "money": {"type": "number"},
-    "csv": {"type": "string", "description": "comma-separated (an array is accepted too)"},
-    "json": {"type": "string", "description": "JSON text (an object is accepted too)"},
-}
 
 _OUTPUT: dict[Wire, Schema] = {
     "num": {"type": "number"},
@@ -78,6 +48,7 @@ _OUTPUT: dict[Wire, Schema] = {
     "media": {"description": "a JSON object when the stored text is one, else the text"},
 }
 
+_EMPTY: Schema = {"type": "string", "enum": [""], "description": "no value"}
 TIMESTAMP: Schema = {"type": "string", "description": "YYYY-MM-DD HH:MM:SS (UTC) or empty"}
 ID_ANY: Schema = {"type": ["integer", "string"], "description": "an id"}
 
@@ -85,15 +56,112 @@ ID_ANY: Schema = {"type": ["integer", "string"], "description": "an id"}
 # --- schemas from declarations ------------------------------------------------------
 
 
-def col_input(col: Col) -> Schema:
-    out = dict(_INPUT[col.kind])
-    if col.kind == "int" and col.choices is None:
-        out["minimum"] = 0
-        out["maximum"] = MAX_INT
+# What ``inputs.normalise`` and ``body.convert`` take, by kind: the canonical
+# form first, then the spellings XSwitch clients send. Strings that are
+# numbers stay short of the column's range so every one the schema allows
+# is taken.
+_DIGITS = "^(0|[1-9][0-9]{0,8})$"
+_DECIMAL = "^-?[0-9]{1,10}(\\.[0-9]{1,2})?$"
+_MONEY_MAX = 9_999_999_999.99  # numeric(12, 2)
+# No U+0000 (Postgres text cannot hold it); a required value not blank.
+_NO_NUL = "^[^\\x00]*$"
+_NOT_BLANK = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"
+_NULL: Schema = {"type": "null"}
+
+
+def _text(col: Col, required: bool) -> list[Schema]:
     if col.choices is not None:
-        out["enum"] = list(col.choices)
+        return [{"type": "string", "enum": [str(c) for c in col.choices]}]
+    text: Schema = {"type": "string", "pattern": _NOT_BLANK if required else _NO_NUL}
+    if col.rule is not None:
+        # Empty skips the rule (``required`` decides); else the whole value matches.
+        whole = col.rule.pattern.pattern
+        text["pattern"] = f"^(?:{whole})$" if required else f"^(?:{whole})?$"
     if col.max_len is not None:
-        out["maxLength"] = col.max_len
+        text["maxLength"] = col.max_len
+    # A number is stored as its text ("max_length":"11" and "name":11 both
+    # pass); where a rule applies only a whole number (inputs.normalise), and
+    # only the ones whose text the rule takes.
+    rule = col.rule
+    if rule is None:
+        return [text, {"type": "number"}]
+    # The most digits the rule (and the column's length) takes.
+    limit = min(col.max_len or 300, 300)
+    digits = max((n for n in range(1, limit + 1) if rule.ok("9" * n)), default=0)
+    if not digits or not rule.ok("0"):
+        return [text]
+    bounded = col.max_len is not None or digits < limit  # else nothing bounds the length
+    negative = digits > 1 and rule.ok("-" + "9" * (digits - 1))
+    number: Schema = {"type": "integer"}
+    if not negative:
+        number["minimum"] = 0
+    elif bounded:
+        number["minimum"] = -(10 ** (digits - 1) - 1)
+    if bounded:
+        number["maximum"] = 10**digits - 1
+    return [text, number]
+
+
+def _int(col: Col) -> list[Schema]:
+    if col.choices is not None:
+        return [
+            {"type": "integer", "enum": list(col.choices)},
+            {"type": "string", "enum": [str(c) for c in col.choices]},
+        ]
+    return [
+        {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+        {"type": "string", "pattern": _DIGITS, "description": "digits, read as the number"},
+    ]
+
+
+def _by_kind(col: Col, required: bool) -> list[Schema]:
+    if col.kind == "text":
+        return _text(col, required)
+    if col.kind == "int":
+        return _int(col)
+    if col.kind in ("flag", "bool"):
+        canonical: Schema = (
+            {"type": "integer", "enum": [0, 1]} if col.kind == "flag" else {"type": "boolean"}
+        )
+        other: Schema = (
+            {"type": "boolean"} if col.kind == "flag" else {"type": "integer", "enum": [0, 1]}
+        )
+        words = {"type": "string", "enum": FLAG_WORDS, "description": "any case"}
+        return [canonical, other, words]
+    if col.kind == "money":
+        return [
+            {"type": "number", "minimum": -_MONEY_MAX, "maximum": _MONEY_MAX},
+            {"type": "string", "pattern": _DECIMAL},
+        ]
+    if col.kind == "csv":
+        return [
+            {"type": "string", "pattern": _NO_NUL},
+            {"type": "number"},
+            {"type": "array", "description": "its items joined with commas"},
+        ]
+    # json: the JSON text, or the value itself (stored as its text)
+    return [{"type": "string", "pattern": _NO_NUL}, {"type": ["object", "array", "number"]}]
+
+
+def col_input(col: Col, *, create: bool = False) -> Schema:
+    """What a body may hold for ``col``, as the decoder reads it (``inputs.py``).
+
+    ``null`` (and ``""`` for numbers) means "not given": refused only where a
+    create needs the value. A required text is not blank on update either.
+    """
+    needed = col.required and create
+    kinds = _by_kind(col, col.required)
+    if col.aliases:
+        kinds.append({"type": "string", "enum": [name for name, _ in col.aliases]})
+    if col.kind in ("int", "money") and not needed:
+        kinds.append({"type": "string", "enum": [""], "description": "not given"})
+    # null is "" for text (so a choice must allow ""), "not given" for the rest.
+    if col.kind in ("text", "csv", "json"):
+        if not col.required and (col.choices is None or "" in col.choices):
+            kinds.append(_NULL)
+    elif not needed:
+        kinds.append(_NULL)
+    out: Schema = {"anyOf": kinds} if len(kinds) > 1 else kinds[0]
     if col.secret:
         out["writeOnly"] = True
         out["description"] = "write-only; '******' keeps the stored value"
@@ -108,12 +176,26 @@ def input_schema(resource: Resource, *, create: bool, only: Iterable[str] = ()) 
         "type": "object",
         "title": f"{_title(resource)}{'Create' if create else 'Update'}",
         "description": LENIENT,
-        "properties": {c.name: col_input(c) for c in cols},
+        "properties": {c.name: col_input(c, create=create) for c in cols},
     }
     required = [c.name for c in cols if c.required] if create else []
     if required:
         schema["required"] = required
     return schema
+
+
+def names_one(schema: Schema, *, toggle: str = "") -> Schema:
+    """An update body must name at least one of its columns (``inputs.decode``),
+    or be ``{"action":"toggle"}`` where the resource has a toggle column."""
+    props = dict(schema.get("properties", {}))
+    alternatives: list[Schema] = [{"required": [name]} for name in props]
+    if toggle:
+        props["action"] = {
+            "description": f'"toggle": flip {toggle} instead of setting fields '
+            "(any other value is ignored)",
+        }
+        alternatives.append({"required": ["action"], "properties": {"action": {"const": "toggle"}}})
+    return {**schema, "properties": props, "anyOf": alternatives} if alternatives else schema
 
 
 def output_schema(resource: Resource, extra: Mapping[str, Schema] | None = None) -> Schema:
@@ -122,6 +204,9 @@ def output_schema(resource: Resource, extra: Mapping[str, Schema] | None = None)
     for col in resource.cols:
         if col.secret:
             props[col.name] = {"type": "string", "description": "'******' when set, else ''"}
+        elif col.default is None and col_wire(resource, col) != "str":
+            # No value is written as "" whatever the column's type.
+            props[col.name] = {"anyOf": [_OUTPUT[col_wire(resource, col)], _EMPTY]}
         else:
             props[col.name] = _OUTPUT[col_wire(resource, col)]
     for name, wire in resource.computed.items():
@@ -180,30 +265,15 @@ def rows_body(key: str, item: Schema) -> Schema:
     }
 
 
-def of_type(type_: Any) -> Schema:
-    """A msgspec type's JSON schema with every reference inlined."""
-    top = msgspec.json.schema(type_)
-    defs = top.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    resolved: Schema = resolve(top)
-    return resolved
-
-
 def _title(resource: Resource) -> str:
     return "".join(p.title() for p in re.split(r"[_/]", resource.table))
 
 
 # --- attaching them -----------------------------------------------------------------
+
+
+# Text Postgres can hold (no U+0000).
+TEXT_PARAM: Schema = {"type": "string", "pattern": _NO_NUL}
 
 
 def query_param(name: str, schema: Schema, description: str = "") -> Schema:
@@ -213,81 +283,40 @@ def query_param(name: str, schema: Schema, description: str = "") -> Schema:
     return out
 
 
-def paging_params(sortable: Iterable[str] = (), searchable: Iterable[str] = ()) -> list[Schema]:
+def paging_params(
+    sortable: Iterable[str] = (),
+    searchable: Iterable[str] = (),
+    search_key: Schema = TEXT_PARAM,
+) -> list[Schema]:
     """What ``shared.http.paging.parse_paging`` reads (its aliases are accepted too)."""
-    positive = {"type": "integer", "minimum": 1}
+    # An empty value is "not given" (parse_paging), so "" is in every enum.
+    positive = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": [""]}]}
     sort: Schema = {"type": "string"}
     if sortable:
-        sort["enum"] = list(sortable)
+        sort["enum"] = ["", *sortable]
     search: Schema = {"type": "string"}
     if searchable:
-        search["enum"] = list(searchable)
+        search["enum"] = ["", *searchable]
     return [
         query_param("page", positive, "1-based (alias curPage)"),
         query_param("perPage", positive, "rows per page, at most 10000 (page_size, pageSize)"),
         query_param("sortField", sort, "alias sort_field"),
         query_param(
             "sortOrder",
-            {"type": "string", "enum": ["asc", "desc", "ascend", "descend"]},
+            {"type": "string", "enum": ["", "asc", "desc", "ascend", "descend"]},
             "alias sort_order",
         ),
         query_param("searchField", search, "alias search_field"),
-        query_param("searchKey", {"type": "string"}, "substring, case-insensitive"),
+        query_param("searchKey", search_key, "substring, case-insensitive"),
     ]
 
 
 def list_params(resource: Resource) -> list[Schema]:
     filters = [
-        query_param(
-            f.param, {"type": "string"}, f"{f.column} {'contains' if f.mode == 'like' else 'is'}"
-        )
+        query_param(f.param, TEXT_PARAM, f"{f.column} {'contains' if f.mode == 'like' else 'is'}")
         for f in resource.filters
     ]
     return [*paging_params(resource.sortable, resource.searchable), *filters]
-
-
-def doc(
-    *,
-    body: Schema | None = None,
-    reply: Schema | None = None,
-    query: list[Schema] | None = None,
-) -> dict[str, Any]:
-    """``opt`` for a route decorator: the body it reads, the 200 it answers, its query."""
-    out: dict[str, Any] = {}
-    if body is not None:
-        out[OPT_BODY] = body
-    if reply is not None:
-        out[OPT_REPLY] = reply
-    if query:
-        out[OPT_QUERY] = query
-    return out
-
-
-def _operation_class(
-    body: Schema | None, reply: Schema | None, query: list[Schema] | None, errors: list[str]
-) -> type[Operation]:
-    class Documented(Operation):
-        def to_schema(self) -> dict[str, Any]:
-            out = super().to_schema()
-            if query:
-                out["parameters"] = [*out.get("parameters", []), *query]
-            if body is not None:
-                out["requestBody"] = {
-                    "required": False,
-                    "content": {"application/json": {"schema": body}},
-                }
-            responses = out.setdefault("responses", {})
-            if reply is not None:
-                ok = responses.setdefault("200", {"description": "Success"})
-                ok["content"] = {"application/json": {"schema": reply}}
-            for status in errors:
-                responses[status] = {
-                    "description": _ERRORS[status],
-                    "content": {"application/json": {"schema": ERROR}},
-                }
-            return out
-
-    return Documented
 
 
 def _unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -295,37 +324,67 @@ def _unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return Response({"code": 400, "message": error.message, "data": error.data}, status_code=400)
 
 
+# --- links: create -> read/update/delete, parent -> children -------------------------
+
+OPT_CREATES = "openapi_creates"  # the resource a create handler makes, and where its id is
+OPT_CHILD_OF = "openapi_child_of"  # a child handler: the parent resource, its id parameter
+
+
+def links_from_create(resource: Resource, id_pointer: str) -> dict[str, Schema]:
+    """What a client does next with the id a create answered (OpenAPI links)."""
+    op = resource.name.replace("/", "_")
+    return {
+        f"{verb}_{op}": {
+            "operationId": f"{verb}_{op}",
+            "parameters": {"item_id": f"$response.body#{id_pointer}"},
+        }
+        for verb in ("get", "update", "delete")
+        if verb in resource.ops
+    }
+
+
+def _link_children(handlers: list[Any]) -> None:
+    """Each parent's create links to every operation on its children."""
+    creates = {
+        h.opt[OPT_CREATES][0]: h
+        for h in handlers
+        if isinstance(h, HTTPRouteHandler) and OPT_CREATES in (h.opt or {})
+    }
+    for handler in handlers:
+        if not isinstance(handler, HTTPRouteHandler) or OPT_CHILD_OF not in (handler.opt or {}):
+            continue
+        parent, param = handler.opt[OPT_CHILD_OF]
+        create = creates.get(parent)
+        if create is None or not handler.operation_id:
+            continue
+        pointer = create.opt[OPT_CREATES][1]
+        links = create.opt.setdefault(OPT_LINKS, {})
+        op_id = str(handler.operation_id)
+        links[op_id] = {"operationId": op_id, "parameters": {param: f"$response.body#{pointer}"}}
+
+
 def document(handlers: Iterable[Any]) -> list[Any]:
-    """Every handler's Operation writes its body, reply and query schemas and its errors."""
+    """Text Postgres cannot store (U+0000) in a query or a hand-read body is
+    the client's error wherever it surfaces; the declared columns name the
+    field before this is reached. Parents' creates link to their children.
+    (What the document says about each handler is written by
+    ``switchyard.shared.http.openapi`` for every service.)"""
     out = list(handlers)
+    _link_children(out)
     for handler in out:
         if not isinstance(handler, HTTPRouteHandler):
             continue
-        methods = set(handler.http_methods)
-        has_params = any("{" in p for p in handler.paths)
-        errors = ["400", "401"]
-        if has_params:
-            errors.append("404")
-        if methods - {"GET"}:
-            errors.append("409")
-        opt = handler.opt or {}
-        # Text Postgres cannot store (U+0000) in a query or a hand-read body is
-        # the client's error wherever it surfaces; the declared columns name
-        # the field before this is reached.
         handler.exception_handlers = {
             **(handler.exception_handlers or {}),
             asyncpg.CharacterNotInRepertoireError: _unstorable_text,
             asyncpg.UntranslatableCharacterError: _unstorable_text,
         }
-        handler.operation_class = _operation_class(
-            opt.get(OPT_BODY), opt.get(OPT_REPLY), opt.get(OPT_QUERY), errors
-        )
     return out
 
 
 def one_or_many(item: Schema) -> Schema:
     """An array body; a single object is taken as an array of one (the spec's curls send both)."""
-    return {"anyOf": [{"type": "array", "minItems": 1, "items": item}, item]}
+    return {"anyOf": [{"type": "array", "items": item}, item], "description": "[] does nothing"}
 
 
 def with_id(schema: Schema, *, required: bool = True) -> Schema:

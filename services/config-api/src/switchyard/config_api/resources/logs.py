@@ -44,7 +44,8 @@ _LOG_FIELDS = (
             )
         ),
         query=[
-            *oa.paging_params(_LOG_SORT, ["path"]),
+            # The log's search takes any text, U+0000 too (nothing is stored).
+            *oa.paging_params(_LOG_SORT, ["path"], search_key={"type": "string"}),
             oa.query_param("operator", oa.STR),
             oa.query_param("resource", oa.STR),
             oa.query_param("action", oa.STR),

@@ -210,7 +210,13 @@ def _dest_filter(query: Any) -> tuple[list[str], list[Any]]:
             **_ROUTE_OUT,
             "properties": {**_ROUTE_OUT["properties"], "params": oa.array_of(PARAMS.schema)},
         },
-        query=[oa.query_param("with_params", {"type": "string", "enum": ["true", "1"]})],
+        query=[
+            oa.query_param(
+                "with_params",
+                {"type": "string"},
+                "true or 1: the route's params too (anything else: not)",
+            )
+        ],
     ),
 )
 async def get_route(

@@ -111,7 +111,7 @@ _DOC_CREATE_RULES = oa.doc(
     reply=oa.array_of(oa.obj(required=["id"], id=oa.INT)),
 )
 _DOC_UPDATE_RULES = oa.doc(
-    body=oa.one_or_many(oa.with_id(oa.input_schema(RULES, create=False))),
+    body=oa.one_or_many(oa.with_id(oa.names_one(oa.input_schema(RULES, create=False)))),
     reply=oa.array_of(oa.obj(required=["id"], id=oa.STR)),
 )
 _DOC_ID_STR = oa.doc(reply=oa.obj(required=["id"], id=oa.STR))
@@ -173,9 +173,7 @@ def _rule_out(row: asyncpg.Record) -> dict[str, Any]:
 @get(
     "/api/time_recurrence/route/{route_id:int}",
     operation_id="list_route_time_rules",
-    opt=oa.doc(
-        reply=_wrapped(oa.array_of({**_RULE_OUT, "required": [*_RULE_OUT["required"], "route_id"]}))
-    ),
+    opt=oa.doc(reply=_wrapped(oa.array_of(_RULE_OUT))),
 )
 async def rules_of_route(route_id: PathId, runtime: AppRuntime) -> Wrapped:
     if not await runtime.pool.fetchval("SELECT 1 FROM routes WHERE id = $1", route_id):
@@ -321,7 +319,7 @@ async def _update_templates(config: ConfigApiState, items: list[Any]) -> Wrapped
     status_code=200,
     operation_id="update_time_templates",
     opt=oa.doc(
-        body=oa.one_or_many(oa.with_id(oa.input_schema(TEMPLATES, create=False))),
+        body=oa.one_or_many(oa.with_id(oa.names_one(oa.input_schema(TEMPLATES, create=False)))),
         reply=_IDS_OUT,
     ),
 )
@@ -411,7 +409,7 @@ async def create_entries(request: Request[Any, Any, Any], config: ConfigApi) -> 
     status_code=200,
     operation_id="update_template_entries",
     opt=oa.doc(
-        body=oa.one_or_many(oa.with_id(oa.input_schema(ENTRIES, create=False))),
+        body=oa.one_or_many(oa.with_id(oa.names_one(oa.input_schema(ENTRIES, create=False)))),
         reply=_IDS_OUT,
     ),
 )
