@@ -34,6 +34,9 @@ from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+# How long a released node's owner waits for its standby connection to come up.
+TAP_WAIT = 2.0
+
 
 def replica_id() -> str:
     # Unique per process even when several share a pod name or a host.
@@ -85,6 +88,8 @@ class Replica:
             on_standby=self._standby,
         )
         self.taps: dict[str, NodeAgent] = {}
+        # The nodes the last ownership round said we stand by for.
+        self._watching: set[str] = set()
         self.metrics = (metrics or Metrics()).bundle(CallControlMetrics)
         self.metrics.owned_nodes.set_function(lambda: len(self.ownership.owned))
         # One set of children per node, whichever agent (owner or standby) holds it.
@@ -175,6 +180,7 @@ class Replica:
 
     async def _standby(self, names: set[str]) -> None:
         """Keep an event-only connection to the nodes we stand by for (not those we own)."""
+        self._watching = names
         wanted = names - set(self.agents)
         for name in set(self.taps) - wanted:
             await self.taps.pop(name).stop()
@@ -203,6 +209,17 @@ class Replica:
                 await self._any.unsubscribe()
             self._any = None
         if agent is not None:
+            if name in self._watching and name not in self.taps and name in self.nodes:
+                # Handed over to a replica we stand by for: listen before letting
+                # go. Otherwise nobody hears the node between our agent's close
+                # and the new owner's connect (and the next round's tap), and
+                # FreeSWITCH drops what nobody hears.
+                tap = self._agent(name, standby=True)
+                await tap.start()
+                self.taps[name] = tap
+                with contextlib.suppress(TimeoutError):
+                    # Connected and subscribed: from then on it hears every event.
+                    await tap.client.wait_connected(TAP_WAIT)
             await agent.stop()
 
     async def _originate_anywhere(self, cmd: Originate) -> OriginateResult:

@@ -1,0 +1,56 @@
+"""A node handed from one replica to another is listened to throughout.
+
+Found by the chaos run (`./sy chaos`: fssim's journal notes every event a
+node fires): when a replica joined and fair share moved a node to it, the
+old owner closed its connection before the new owner (or the old owner's
+own standby connection, a round later) was listening, and the events the
+node fired in between went to nobody -- FreeSWITCH drops those. The old
+owner now opens its standby connection before it lets go.
+"""
+
+from __future__ import annotations
+
+from switchyard.call_control.nodes import parse_nodes
+from switchyard.call_control.replica import Replica
+from switchyard.fssim import Simulator
+from switchyard.shared.bus import Bus
+from switchyard.shared.testing import eventually
+
+
+async def test_no_event_goes_unheard_while_a_node_changes_hands(bus: Bus) -> None:
+    async with Simulator() as sim:
+        nodes = [await sim.add_node(name, heartbeat_seconds=0.02) for name in ("fs1", "fs2")]
+        journals = [node.record() for node in nodes]
+        first = Replica(bus, parse_nodes(sim.fs_nodes), lease=2.0)
+        second = Replica(bus, parse_nodes(sim.fs_nodes), lease=2.0)
+        await first.start()
+        try:
+            await eventually(
+                lambda: (
+                    len(first.agents) == 2
+                    and all(a.client.connected for a in first.agents.values())
+                ),
+                timeout=20,
+            )
+            marks = [len(j.every_event) for j in journals]
+            await second.start()  # fair share: one node moves to it
+            await eventually(
+                lambda: (
+                    len(first.agents) == 1
+                    and len(second.agents) == 1
+                    and all(a.client.connected for a in second.agents.values())
+                ),
+                timeout=20,
+            )
+            # Until here: stopping both replicas below leaves the nodes unheard.
+            ends = [len(j.every_event) for j in journals]
+        finally:
+            await second.stop()
+            await first.stop()
+    unheard = []
+    for journal, mark, end in zip(journals, marks, ends, strict=True):
+        taken = {e["id"] for e in journal.events}
+        fired = journal.every_event[mark:end]
+        unheard += [e for e in fired if e["name"] == "HEARTBEAT" and e["id"] not in taken]
+    assert sum(end - mark for mark, end in zip(marks, ends, strict=True)) > 20
+    assert unheard == []
