@@ -159,19 +159,24 @@ VARIABLES = children.Child(
     status_code=200,
     operation_id="create_gateways",
     summary="Create a gateway",
-    opt=oa.doc(
-        body={
-            **oa.input_schema(GATEWAYS, create=True),
-            "properties": {
-                **oa.input_schema(GATEWAYS, create=True)["properties"],
-                "template": {
-                    "type": "string",
-                    "description": "id of a gateway whose params and variables are copied",
+    opt={
+        **oa.doc(
+            body={
+                **oa.input_schema(GATEWAYS, create=True),
+                "properties": {
+                    **oa.input_schema(GATEWAYS, create=True)["properties"],
+                    "template": {
+                        "type": "string",
+                        "description": "id of a gateway whose params and variables are copied",
+                    },
                 },
             },
-        },
-        reply=oa.envelope(oa.INT, "Created"),
-    ),
+            reply=oa.envelope(oa.INT, "Created"),
+            links=oa.links_from_create(GATEWAYS, "/data"),
+        ),
+        # Its params and variables link from here (framework/openapi.py).
+        oa.OPT_CREATES: (GATEWAYS.name, "/data"),
+    },
 )
 async def create_gateway(request: Request[Any, Any, Any], config: ConfigApi) -> Created:
     data = await body_of(request)
