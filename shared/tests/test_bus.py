@@ -50,6 +50,24 @@ async def test_a_slow_responder_is_a_typed_timeout(bus: Bus) -> None:
     assert err.value.code == "timeout"
 
 
+async def test_a_slow_request_does_not_hold_up_the_next(bus: Bus) -> None:
+    """Requests are handled side by side: one waiting on FreeSWITCH (an
+    originate's BACKGROUND_JOB) does not hold a hangup behind it."""
+    release = asyncio.Event()
+
+    async def handler(ask: Ask) -> Answer:
+        if ask.n == 1:
+            await release.wait()
+        return Answer(ask.n * 2)
+
+    await bus.serve(bus.subjects.ping, Ask, handler)
+    slow = asyncio.create_task(bus.request(bus.subjects.ping, Ask(1), Answer, timeout=10))
+    assert await bus.request(bus.subjects.ping, Ask(2), Answer, timeout=5) == Answer(4)
+    assert not slow.done()
+    release.set()
+    assert await slow == Answer(2)
+
+
 async def test_handler_errors_arrive_typed(bus: Bus) -> None:
     async def picky(ask: Ask) -> Answer:
         if ask.n < 0:

@@ -31,6 +31,9 @@ from switchyard.shared.subjects import Subjects
 
 log = logging.getLogger(__name__)
 
+# Requests one Bus.serve subscription handles at once.
+SERVE_CONCURRENCY = 64
+
 T = TypeVar("T")
 M = TypeVar("M", bound=msgspec.Struct)
 
@@ -213,11 +216,32 @@ class Bus:
         handler: Callable[[Any], Awaitable[Any]],
         *,
         queue: str = "",
+        concurrency: int = SERVE_CONCURRENCY,
     ) -> Subscription:
-        """Answer requests on ``subject``; exceptions become typed error replies."""
+        """Answer requests on ``subject``; exceptions become typed error replies.
+
+        Up to ``concurrency`` requests are handled at once. nats.py hands a
+        subscription's messages to its callback one after the other, so a
+        handler awaited there held every later request: a node owner served
+        one originate at a time (each waits for FreeSWITCH's BACKGROUND_JOB),
+        40 calls/s with 16 in flight where bare ESL did 390 (issue 12). Past
+        the limit the subscription's reader waits, so requests queue in NATS
+        rather than in memory."""
         decoder = msgspec.json.Decoder(request_type)
+        slots = asyncio.Semaphore(concurrency)
+        running: set[asyncio.Task[None]] = set()
 
         async def on_msg(msg: Msg) -> None:
+            await slots.acquire()
+            task = asyncio.create_task(answer(msg))
+            running.add(task)  # held until done (the loop keeps only weak references)
+            task.add_done_callback(done)
+
+        def done(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            slots.release()
+
+        async def answer(msg: Msg) -> None:
             ctx = propagate.extract(msg.headers or {})
             with self.tracer.start_as_current_span(
                 f"serve {subject}", context=ctx, kind=trace.SpanKind.SERVER
@@ -235,7 +259,10 @@ class Bus:
                     log.exception("handler for %s failed", subject)
                     body = encode(Reply(error=ErrorBody("internal", type(exc).__name__)))
             if msg.reply:
-                await msg.respond(body)
+                try:
+                    await msg.respond(body)
+                except nats.errors.Error as exc:  # the connection went meanwhile
+                    log.warning("reply on %s lost: %s", subject, exc)
 
         return await self.nc.subscribe(subject, queue=queue, cb=on_msg)
 
