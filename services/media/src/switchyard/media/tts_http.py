@@ -31,6 +31,7 @@ from switchyard.shared import media_location
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.openapi import doc
 from switchyard.shared.http.peer import address_in, client_ip, parse_networks
 from switchyard.shared.ingress import INTERNAL
 from switchyard.shared.messages import TtsRequest
@@ -96,17 +97,25 @@ async def _tts(engine: str, request: Request[Any, Any, Any], media: MediaDep) ->
     return files.render((await _synthesize(media, req)).row)
 
 
-@post("/api/baidu/tts", status_code=200, oplog_resource="media_files")
+# What a vendor's refusal becomes (tts/vendor.py), in the OpenAPI document.
+VENDOR = {
+    "402": "The TTS vendor's account cannot pay for it",
+    "429": "The TTS vendor's rate limit",
+    "502": "The TTS vendor failed or could not be reached",
+}
+
+
+@post("/api/baidu/tts", status_code=200, oplog_resource="media_files", opt=doc(statuses=VENDOR))
 async def baidu_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     return await _tts("baidu", request, media)
 
 
-@post("/api/ali/tts", status_code=200, oplog_resource="media_files")
+@post("/api/ali/tts", status_code=200, oplog_resource="media_files", opt=doc(statuses=VENDOR))
 async def ali_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     return await _tts("ali", request, media)
 
 
-@post("/api/huawei/tts", status_code=200, oplog_resource="media_files")
+@post("/api/huawei/tts", status_code=200, oplog_resource="media_files", opt=doc(statuses=VENDOR))
 async def huawei_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     return await _tts("huawei", request, media)
 
@@ -143,7 +152,7 @@ def _may_fetch(
     return bool(allow) and address_in(client_ip(request.scope), allow)
 
 
-@get(media_location.TTS_PATH, opt=FS_FETCH)
+@get(media_location.TTS_PATH, opt={**FS_FETCH, **doc(statuses=VENDOR)})
 async def tts_audio(request: Request[Any, Any, Any], media: MediaDep) -> Response[Any] | Stream:
     """mod_cti's ``http://…/tts?text=…[&engine=][&voice=]``: the audio, 8 kHz WAV."""
     q = _query(request)
