@@ -54,3 +54,48 @@ async def test_no_event_goes_unheard_while_a_node_changes_hands(bus: Bus) -> Non
         unheard += [e for e in fired if e["name"] == "HEARTBEAT" and e["id"] not in taken]
     assert sum(end - mark for mark, end in zip(marks, ends, strict=True)) > 20
     assert unheard == []
+
+
+async def test_no_event_goes_unheard_while_the_standby_takes_over(bus: Bus) -> None:
+    """The other way round: a replica leaves (scale-in) and the one standing by
+    for its node takes it; the standby connection closes only once the new
+    owner's connection hears the node."""
+    async with Simulator() as sim:
+        nodes = [await sim.add_node(name, heartbeat_seconds=0.001) for name in ("fs1", "fs2")]
+        journals = [node.record() for node in nodes]
+        first = Replica(bus, parse_nodes(sim.fs_nodes), lease=2.0)
+        second = Replica(bus, parse_nodes(sim.fs_nodes), lease=2.0)
+        await first.start()
+        await second.start()
+        try:
+            await eventually(
+                lambda: (
+                    len(first.agents) == 1
+                    and len(second.agents) == 1
+                    and len(first.taps) == 1
+                    and all(
+                        a.client.connected for a in [*first.agents.values(), *first.taps.values()]
+                    )
+                ),
+                timeout=20,
+            )
+            marks = [len(j.every_event) for j in journals]
+            await second.stop()  # its node goes to the first, which stood by for it
+            await eventually(
+                lambda: (
+                    len(first.agents) == 2
+                    and not first.taps
+                    and all(a.client.connected for a in first.agents.values())
+                ),
+                timeout=20,
+            )
+            ends = [len(j.every_event) for j in journals]
+        finally:
+            await first.stop()
+    unheard = []
+    for journal, mark, end in zip(journals, marks, ends, strict=True):
+        taken = {e["id"] for e in journal.events}
+        fired = journal.every_event[mark:end]
+        unheard += [e for e in fired if e["name"] == "HEARTBEAT" and e["id"] not in taken]
+    assert sum(end - mark for mark, end in zip(marks, ends, strict=True)) > 3
+    assert unheard == []

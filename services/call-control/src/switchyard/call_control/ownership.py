@@ -120,6 +120,8 @@ class Ownership:
     on_release: NodeCallback | None = None
     # Told, every round, the nodes whose events this replica should also relay.
     on_standby: StandbyCallback | None = None
+    # The nodes this replica stands by for, as of the latest round.
+    watching: set[str] = field(default_factory=set)
     # Safety margin against clock-rate drift and scheduling delay.
     margin: float = 0.25
     _kv: KeyValue | None = None
@@ -215,9 +217,11 @@ class Ownership:
             await self._drop(node, delete=True)
         members = await self._members(kv)
         target = assign(self.nodes, members)
-        if self.on_standby is not None:
-            watching = {n for n, m in standbys(self.nodes, members).items() if m == self.replica}
-            await self.on_standby(watching)
+        # Known before the hand-overs below (on_release may listen to a node it
+        # lets go of, as its standby) and applied after the acquisitions (a
+        # standby connection closes only once our owner's connection is up):
+        # either way round, the node would be unheard for a moment.
+        self.watching = {n for n, m in standbys(self.nodes, members).items() if m == self.replica}
         for node in self.nodes:
             mine = target.get(node) == self.replica
             if mine and node not in self._leases:
@@ -225,6 +229,8 @@ class Ownership:
             elif not mine and node in self._leases and target.get(node) in members:
                 log.info("handing node %s to %s", node, target[node])
                 await self._drop(node, delete=True)
+        if self.on_standby is not None:
+            await self.on_standby(self.watching)
 
     async def _heartbeat(self, kv: KeyValue) -> None:
         key = MEMBER + self.replica

@@ -34,7 +34,7 @@ from switchyard.shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# How long a released node's owner waits for its standby connection to come up.
+# How long a hand-over waits for the new connection to a node to come up.
 TAP_WAIT = 2.0
 
 
@@ -88,8 +88,6 @@ class Replica:
             on_standby=self._standby,
         )
         self.taps: dict[str, NodeAgent] = {}
-        # The nodes the last ownership round said we stand by for.
-        self._watching: set[str] = set()
         self.metrics = (metrics or Metrics()).bundle(CallControlMetrics)
         self.metrics.owned_nodes.set_function(lambda: len(self.ownership.owned))
         # One set of children per node, whichever agent (owner or standby) holds it.
@@ -180,7 +178,6 @@ class Replica:
 
     async def _standby(self, names: set[str]) -> None:
         """Keep an event-only connection to the nodes we stand by for (not those we own)."""
-        self._watching = names
         wanted = names - set(self.agents)
         for name in set(self.taps) - wanted:
             await self.taps.pop(name).stop()
@@ -193,6 +190,11 @@ class Replica:
         agent = self._agent(name, standby=False)
         await agent.start()
         self.agents[name] = agent
+        if name in self.taps:
+            # Taking over a node we stood by for: the round closes the standby
+            # connection next, so first let this one hear the node.
+            with contextlib.suppress(TimeoutError):
+                await agent.client.wait_connected(TAP_WAIT)
         if self._any is None:
             self._any = await self.bus.serve(
                 self.bus.subjects.any_node_command,
@@ -209,7 +211,8 @@ class Replica:
                 await self._any.unsubscribe()
             self._any = None
         if agent is not None:
-            if name in self._watching and name not in self.taps and name in self.nodes:
+            watching = self.ownership.watching
+            if name in watching and name not in self.taps and name in self.nodes:
                 # Handed over to a replica we stand by for: listen before letting
                 # go. Otherwise nobody hears the node between our agent's close
                 # and the new owner's connect (and the next round's tap), and
