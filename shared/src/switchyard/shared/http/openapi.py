@@ -50,9 +50,11 @@ OPT_LINKS = "openapi_links"
 OPT_BODY_TYPE = "openapi_body_type"
 OPT_BODY_REQUIRED = "openapi_body_required"
 
+# Written inline in every response, without a title: a generated client
+# names a titled schema once per operation and would meet the same name for
+# each status (openapi-python-client refuses the duplicates).
 ERROR: Schema = {
     "type": "object",
-    "title": "ErrorBody",
     "required": ["code", "message", "data"],
     "properties": {
         "code": {"type": "integer", "description": "the HTTP status again"},
@@ -70,7 +72,6 @@ COOCENTER_ERROR: Schema = {
     "anyOf": [
         {
             "type": "object",
-            "title": "CoocenterError",
             "required": ["status", "message"],
             "properties": {
                 "status": {"type": "string", "enum": ["error"]},

@@ -425,10 +425,13 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
         ptr = "/data/id" if resource.create_reply == "object" else "/data"
         if resource.bulk:
             create_body = {
-                "anyOf": [create_body, {"type": "array", "minItems": 1, "items": create_body}],
+                "anyOf": [
+                    create_body,
+                    {"type": "array", "minItems": 1, "items": openapi.untitled(create_body)},
+                ],
                 "description": "one row, or an array of rows created all or none",
             }
-            created = {"anyOf": [created, openapi.array_of(created)]}
+            created = {"anyOf": [created, openapi.array_of(openapi.untitled(created))]}
         out.append(
             post(
                 base,

@@ -137,10 +137,15 @@ def _by_kind(col: Col, required: bool) -> list[Schema]:
         return [
             {"type": "string", "pattern": _NO_NUL},
             {"type": "number"},
-            {"type": "array", "description": "its items joined with commas"},
+            {"type": "array", "items": {}, "description": "its items joined with commas"},
         ]
     # json: the JSON text, or the value itself (stored as its text)
-    return [{"type": "string", "pattern": _NO_NUL}, {"type": ["object", "array", "number"]}]
+    return [
+        {"type": "string", "pattern": _NO_NUL},
+        {"type": "object"},
+        {"type": "array", "items": {}},
+        {"type": "number"},
+    ]
 
 
 def col_input(col: Col, *, create: bool = False) -> Schema:
@@ -384,7 +389,16 @@ def document(handlers: Iterable[Any]) -> list[Any]:
 
 def one_or_many(item: Schema) -> Schema:
     """An array body; a single object is taken as an array of one (the spec's curls send both)."""
-    return {"anyOf": [{"type": "array", "items": item}, item], "description": "[] does nothing"}
+    return {
+        "anyOf": [{"type": "array", "items": untitled(item)}, item],
+        "description": "[] does nothing",
+    }
+
+
+def untitled(schema: Schema) -> Schema:
+    """``schema`` without its title, for its second use in one union: a
+    generated client names a model by its title and refuses the same name twice."""
+    return {k: v for k, v in schema.items() if k != "title"}
 
 
 def with_id(schema: Schema, *, required: bool = True) -> Schema:

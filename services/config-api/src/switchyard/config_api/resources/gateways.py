@@ -222,6 +222,7 @@ def _refs(**cols: Any) -> Any:
                 distributors={
                     "type": "array",
                     "maxItems": 0,
+                    "items": {},
                     "description": "always empty: Switchyard stores no distributors",
                 },
             )
