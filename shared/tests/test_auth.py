@@ -100,6 +100,13 @@ async def test_login_with_a_wrong_password_or_user_is_401(client: Client, db: as
     assert r.json()["data"] == {"field": "password", "reason": "is required"}
 
 
+async def test_a_nul_in_a_login_is_a_400_not_a_server_error(client: Client) -> None:
+    # Postgres text cannot hold U+0000: the username reached SQL and was a 500.
+    r = await client.post("/api/sessions", json={"username": "a\u0000b", "password": "x"})
+    assert r.status_code == 400, r.text
+    assert r.json()["data"]["field"] == "request"
+
+
 async def test_a_disabled_users_sessions_stop_working(client: Client, db: asyncpg.Pool) -> None:
     user_id = await accounts.create_user(db, "alice", "correct horse")
     _, token, _ = await accounts.issue_token(

@@ -134,7 +134,17 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Err
     return _respond(500, "internal error")
 
 
+def _unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    # Text Postgres cannot store (U+0000) in a query, a path or a hand-read
+    # body is the client's error wherever it surfaces (a login's username, a
+    # search); handlers that name the field refuse it before this.
+    reason = "text must not contain a NUL character (U+0000)"
+    return _respond(400, f"request: {reason}", {"field": "request", "reason": reason})
+
+
 exception_handlers: ExceptionHandlersMap = {
+    asyncpg.CharacterNotInRepertoireError: _unstorable_text,
+    asyncpg.UntranslatableCharacterError: _unstorable_text,
     ApiError: _api_error,
     BusError: _bus_error,
     ValidationException: _validation,

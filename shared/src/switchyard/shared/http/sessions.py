@@ -27,6 +27,7 @@ from switchyard.shared.http.auth import EXCLUDE_OPT, SESSION_COOKIE, principal_o
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.openapi import Schema, doc
 from switchyard.shared.http.oplog import record
 from switchyard.shared.http.peer import client_ip, is_https
 from switchyard.shared.messages import TokenRevoked
@@ -67,7 +68,39 @@ class LogoutReply(msgspec.Struct):
     text: str = "OK"
 
 
-@post("/api/sessions", opt={EXCLUDE_OPT: True, "oplog": False}, status_code=200)
+# What the login reads, for the OpenAPI document: a username (or XUI's
+# `login`) and a password, neither empty; numbers are taken as their text.
+_NAME: Schema = {"anyOf": [{"type": "string", "pattern": "^[^\\x00]+$"}, {"type": "number"}]}
+_PASSWORD: Schema = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}
+LOGIN_BODY: Schema = {
+    "type": "object",
+    "properties": {
+        "username": {"type": ["string", "number"]},
+        "login": {"type": ["string", "number"]},
+        "password": _PASSWORD,
+    },
+    "required": ["password"],
+    "anyOf": [
+        {"required": ["username"], "properties": {"username": _NAME}},
+        {"required": ["login"], "properties": {"login": _NAME}},
+    ],
+}
+
+
+@post(
+    "/api/sessions",
+    opt={
+        EXCLUDE_OPT: True,
+        "oplog": False,
+        **doc(
+            body=LOGIN_BODY,
+            statuses={
+                "429": "Too many failed logins for this username or address: see Retry-After"
+            },
+        ),
+    },
+    status_code=200,
+)
 async def login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Response[LoginReply]:
     body = await read_body(request, Login)
     user, token, expires = await start_session(

@@ -19,14 +19,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import asyncpg
-from litestar import Request, Response
 from litestar.handlers import HTTPRouteHandler
 
 from switchyard.config_api.framework.inputs import FLAG_WORDS, MAX_INT
 from switchyard.config_api.framework.spec import Col, Resource, Wire
 from switchyard.config_api.framework.wire import col_wire
-from switchyard.shared.http.errors import bad_request
 
 # Re-exported: the resources declare their documents with these.
 from switchyard.shared.http.openapi import ERROR as ERROR
@@ -324,11 +321,6 @@ def list_params(resource: Resource) -> list[Schema]:
     return [*paging_params(resource.sortable, resource.searchable), *filters]
 
 
-def _unstorable_text(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    error = bad_request("request", "text must not contain a NUL character (U+0000)")
-    return Response({"code": 400, "message": error.message, "data": error.data}, status_code=400)
-
-
 # --- links: create -> read/update/delete, parent -> children -------------------------
 
 OPT_CREATES = "openapi_creates"  # the resource a create handler makes, and where its id is
@@ -369,21 +361,11 @@ def _link_children(handlers: list[Any]) -> None:
 
 
 def document(handlers: Iterable[Any]) -> list[Any]:
-    """Text Postgres cannot store (U+0000) in a query or a hand-read body is
-    the client's error wherever it surfaces; the declared columns name the
-    field before this is reached. Parents' creates link to their children.
-    (What the document says about each handler is written by
-    ``switchyard.shared.http.openapi`` for every service.)"""
+    """Parents' creates link to their children. (What the document says about
+    each handler is written by ``switchyard.shared.http.openapi`` for every
+    service.)"""
     out = list(handlers)
     _link_children(out)
-    for handler in out:
-        if not isinstance(handler, HTTPRouteHandler):
-            continue
-        handler.exception_handlers = {
-            **(handler.exception_handlers or {}),
-            asyncpg.CharacterNotInRepertoireError: _unstorable_text,
-            asyncpg.UntranslatableCharacterError: _unstorable_text,
-        }
     return out
 
 
