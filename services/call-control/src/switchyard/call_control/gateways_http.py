@@ -25,6 +25,7 @@ from switchyard.shared.http.body import convert, read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
+from switchyard.shared.http.openapi import doc
 from switchyard.shared.messages import GATEWAY_ACTIONS, GatewayControl, GatewayControlled
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.sofia_profiles import gateway_profile
@@ -129,7 +130,31 @@ async def _control_on(bus: Bus, node: str, gateway: str, action: str, configured
     return "+OK" in answer
 
 
-@put("/api/gateways/control", status_code=200, oplog_resource="gateways", oplog_action="control")
+# What control_by_name reads, for the OpenAPI document (query parameters of
+# the same names are taken when the body names neither).
+CONTROL_BODY = {
+    "type": "object",
+    "required": ["action", "gwname"],
+    "properties": {
+        "action": {"type": "string", "enum": list(ACTIONS)},
+        "gwname": {
+            "anyOf": [
+                {"type": "string", "pattern": f"^(?:{NAME.pattern.pattern})$"},
+                # A number is read as its text (body.convert), a name of digits.
+                {"type": "integer"},
+            ]
+        },
+    },
+}
+
+
+@put(
+    "/api/gateways/control",
+    status_code=200,
+    oplog_resource="gateways",
+    oplog_action="control",
+    opt=doc(body=CONTROL_BODY),
+)
 async def control_by_name(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     # The spec sends it as a JSON body or as query parameters.
     body = await read_body(request, ControlBody)
