@@ -101,6 +101,8 @@ async def test_every_check_every_phase(settings: Settings, api_token: str, tmp_p
             str(reports),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            # Its cache (.schemathesis/) goes here, not into the work tree.
+            cwd=tmp_path,
         )
         output, _ = await proc.communicate()
     text = output.decode(errors="replace")
