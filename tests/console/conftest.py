@@ -10,10 +10,11 @@ names ``browser`` before ``console``, so it skips before the stack starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -61,6 +62,9 @@ async def browser() -> AsyncIterator[Any]:
 class Console:
     served: Served
     db: asyncpg.Pool
+    # The tabs' browser contexts, closed before the stack stops: a live-calls
+    # tab holds its event stream open, and the server waits for it to end.
+    contexts: list[Any] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -75,6 +79,7 @@ class Console:
         context = await browser.new_context(
             locale=locale, timezone_id="Asia/Shanghai", viewport={"width": 1200, "height": 800}
         )
+        self.contexts.append(context)
         page = await context.new_page()
         await page.goto(f"{self.url}/console/calls")
         await page.fill("input[name=username]", user[0])
@@ -114,7 +119,15 @@ async def console(
     async with served_stack(
         console_settings, api_token, console_services, node_setup=setup
     ) as served:
-        yield Console(served, db)
+        console = Console(served, db)
+        try:
+            yield console
+        finally:
+            # The browser fixture outlives this one (tests name it first, to
+            # skip before the stack starts): its tabs must go before the server.
+            for context in console.contexts:
+                with contextlib.suppress(Exception):
+                    await context.close()
 
 
 async def wait_for_count(db: asyncpg.Pool, sql: str, *args: Any, count: int) -> None:

@@ -85,6 +85,7 @@ async def test_screenshots(browser: Any, console: Console) -> None:
             viewport={"width": 390, "height": 844},
             color_scheme="dark",
         )
+        console.contexts.append(context)  # closed before the stack stops
         phone = await context.new_page()
         await phone.goto(f"{console.url}/console/login?next=/console/calls")
         await phone.fill("input[name=username]", ADMIN[0])
