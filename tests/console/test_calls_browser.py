@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from switchyard.shared.testing import eventually
 from tests.console.conftest import ADMIN, VIEWER, Console, wait_for_count
 
 TIMEOUT = 15_000  # ms: what the page gets to show a change
@@ -154,8 +155,16 @@ async def test_an_admin_listens_in_from_an_extension_and_transfers(
     # The supervisor's phone rings, answers and listens: a call of its own.
     spy = page.locator("tr", has=page.locator("td[data-label=Callee]", has_text="1002"))
     await spy.locator("text=answered").wait_for(timeout=TIMEOUT)
-    spying = [c for c in console.node.channels.values() if c.application == "eavesdrop"]
-    assert [c.application_data for c in spying] == [uuid]
+
+    def spying() -> list[str]:
+        return [
+            c.application_data
+            for c in console.node.channels.values()
+            if c.application == "eavesdrop"
+        ]
+
+    # The page shows the answer (CHANNEL_ANSWER); the leg runs eavesdrop just after.
+    assert await eventually(spying) == [uuid]
 
     page.once("dialog", lambda dialog: dialog.accept("9999"))
     await row.locator("button", has_text="Transfer").click()
