@@ -242,9 +242,10 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
         "click-number and extenSpy ring any extension and dial any routed number "
         "or listen to any call; hangup, transfer and agent logins act on any",
     )
+    static = parse_nodes(settings.fs_nodes)
     replica = Replica(
         runtime.bus,
-        parse_nodes(settings.fs_nodes),
+        static,
         pool=runtime.pool,
         lease=settings.node_lease,
         fs_events=settings.fs_events,
@@ -255,12 +256,12 @@ async def replica_lifespan(runtime: Runtime) -> AsyncIterator[Replica]:
     )
     discovery = None
     if settings.fs_nodes_srv:
-        static = parse_nodes(settings.fs_nodes)
+        static_names = {n.name for n in static}
 
         async def found(nodes: list[NodeConfig]) -> None:
-            await replica.set_nodes([*static, *(n for n in nodes if n.name not in replica_names)])
+            # SWITCHYARD_FS_NODES' own entries win over a DNS one of the same name.
+            await replica.set_nodes([*static, *(n for n in nodes if n.name not in static_names)])
 
-        replica_names = {n.name for n in static}
         discovery = NodeDiscovery(
             settings.fs_nodes_srv,
             settings.fs_esl_password,
