@@ -4,9 +4,11 @@ At start the configuration is loaded and compiled before the app serves.
 Afterwards one worker task reloads whenever it is woken: by a
 ``sy.config.changed.>`` notice (bursts collapse into one reload, see
 DEBOUNCE), by the poll of ``config_version`` every POLL seconds (a replica
-whose notice was lost still converges), or by ``fresh()``. Reading
-Postgres and compiling both run in a worker thread with a connection of
-its own, so a large configuration does not stall the loop; the new ``Compiled`` replaces the
+whose notice was lost still converges), or by ``fresh()``. A full
+load reads Postgres and compiles in a worker thread with a connection of
+its own, so a large configuration does not stall the loop; a reload reads
+only what changed since (loader.py) and, when that is a few routes,
+compiles them on the loop in a few milliseconds; the new ``Compiled`` replaces the
 old one by a single reference assignment, so a request sees either the old
 or the new configuration, never a mix.
 
@@ -52,6 +54,9 @@ FRESH_TIMEOUT = 2.0
 # load is younger than this (route_changes keeps a day of changes).
 INCREMENTAL_WITHIN = 12 * 3600.0
 ROUTE_CHANGES_KEPT = "1 day"
+# A reload that changed at most this many routes (and no other table) is
+# assembled and compiled on the loop; a larger one in a worker thread.
+ON_LOOP = 64
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,15 @@ def build(
         loaded.changed,
         loaded.fresh,
     )
-    fs = FsIndex(loaded.fs, applications)
+    if (
+        previous is not None
+        and previous.loaded is not None
+        and loaded.fs is previous.loaded.fs  # loader.assemble kept it: no table of it written
+        and previous.fs.applications == applications
+    ):
+        fs = previous.fs
+    else:
+        fs = FsIndex(loaded.fs, applications)
     return Compiled(loaded.version, router, fs, time.time(), loaded)
 
 
@@ -196,26 +209,46 @@ class Live:
                 # poll wakes us again.
                 log.warning("configuration reload failed (%s)", type(exc).__name__)
 
-    def _load_and_build(self) -> Compiled:
-        # In a worker thread, reading included: see loader.load_blocking.
+    async def _load_and_build(self) -> Compiled:
         previous = self._current
         if previous is not None and time.time() - previous.loaded_at > INCREMENTAL_WITHIN:
             previous = None  # its horizon may predate the changes still kept
-        loaded = loader.load_blocking(
-            self.runtime.settings.database_url,
-            domain=self.runtime.settings.sip_domain,
-            timezone=self.runtime.settings.timezone,
-            previous=previous.loaded if previous is not None else None,
-        )
-        return build(loaded, fs_applications(self.runtime.settings.fs_applications), previous)
+        settings = self.runtime.settings
+        applications = fs_applications(settings.fs_applications)
+        if previous is None or previous.loaded is None:
+            # In a worker thread, reading included: see loader.load_blocking.
+            def full() -> Compiled:
+                loaded = loader.load_blocking(
+                    settings.database_url, domain=settings.sip_domain, timezone=settings.timezone
+                )
+                return build(loaded, applications)
+
+            return await asyncio.to_thread(full)
+        rows = await loader.load_since(self.runtime.pool, previous.loaded)
+
+        def assemble() -> Compiled:
+            loaded = loader.assemble(
+                rows,
+                domain=settings.sip_domain,
+                timezone=settings.timezone,
+                previous=previous.loaded,
+            )
+            return build(loaded, applications, previous)
+
+        if rows.changed is not None and not rows.reread and len(rows.changed) <= ON_LOOP:
+            # A few routes: a few milliseconds, less than a thread costs the
+            # loop in switches of the interpreter lock while it runs.
+            return assemble()
+        return await asyncio.to_thread(assemble)
 
     async def _prune_route_changes(self) -> None:
         """Forget route changes no replica can still need (after a full load,
         so at least once per INCREMENTAL_WITHIN on a replica that reloads)."""
         try:
-            await self.runtime.pool.execute(
-                f"DELETE FROM route_changes WHERE at < now() - interval '{ROUTE_CHANGES_KEPT}'"  # noqa: S608 - a constant
-            )
+            for table in ("route_changes", "table_changes"):
+                await self.runtime.pool.execute(
+                    f"DELETE FROM {table} WHERE at < now() - interval '{ROUTE_CHANGES_KEPT}'"  # noqa: S608 - constants
+                )
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("pruning route_changes failed (%s)", type(exc).__name__)
 
@@ -243,7 +276,7 @@ class Live:
             version = await loader.current_version(self.runtime.pool)
             if version <= self._current.version:
                 return
-        compiled = await asyncio.to_thread(self._load_and_build)
+        compiled = await self._load_and_build()
         if self._current is not None and compiled.version <= self._current.version:
             return
         self._current = compiled  # the swap: one reference assignment

@@ -68,6 +68,9 @@ class Loaded(msgspec.Struct, frozen=True):
     # Every route by id: the next incremental load copies it (one C-level
     # copy of the dict, not a walk over 100k routes).
     by_id: dict[int, Route] = msgspec.field(default_factory=dict)
+    # The rows of every other table, by query: the next incremental load
+    # keeps those of the tables no transaction wrote since (0106_table_changes.sql).
+    tables: dict[str, list[asyncpg.Record]] = msgspec.field(default_factory=dict)
 
 
 async def current_version(pool: asyncpg.Pool) -> int:
@@ -86,6 +89,9 @@ class Rows:
     tables: dict[str, list[asyncpg.Record]]
     horizon: int = 0
     changed: frozenset[int] | None = None
+    # Read incrementally: the other tables' queries read again (the rest
+    # are the previous load's rows).
+    reread: frozenset[str] = frozenset()
 
 
 _QUERIES = {
@@ -117,6 +123,23 @@ _QUERIES = {
 }
 
 
+# The table each query reads, as table_changes names it.
+_SOURCES = {
+    "routes": "routes",
+    "params": "route_params",
+    "rules": "route_time_recurrences",
+    "numbers": "blacklist_numbers",
+    "gw_params": "gateway_params",
+    "gw_vars": "gateway_variables",
+    "ivr_actions": "ivr_actions",
+    "groups": "trunk_groups",
+    "nts": "number_translations",
+    "nt_numbers": "number_translation_numbers",
+    "denied": "iptables_rules",
+    "queues": "callcenter_queues",
+    "queue_members": "callcenter_queue_members",
+}
+
 # The tables a route is made of: read in part when loading incrementally.
 _ROUTE_QUERIES = {
     "routes": "SELECT * FROM routes WHERE id = ANY($1::bigint[]) ORDER BY id",
@@ -125,16 +148,28 @@ _ROUTE_QUERIES = {
 }
 
 
-async def fetch(conn: asyncpg.Connection, since: int = 0) -> Rows:
-    """Every row, or with ``since`` (a previous load's horizon) every row
-    but the routes, of which only those changed since."""
+async def fetch(
+    conn: asyncpg.Connection,
+    since: int = 0,
+    kept: Mapping[str, list[asyncpg.Record]] | None = None,
+) -> Rows:
+    """Every row; or with ``since`` (a previous load's horizon) and ``kept``
+    (its rows of the other tables) the routes changed since, and the other
+    tables written since: the rest are ``kept``'s."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await conn.fetchrow(
             "SELECT version, pg_snapshot_xmin(pg_current_snapshot()) AS horizon "
             "FROM config_version WHERE id"
         )
         version, horizon = int(head["version"] or 0), int(head["horizon"])
-        if not since:
+        written: set[str] = set()
+        if since and kept is not None:
+            found = await conn.fetch(
+                "SELECT DISTINCT tbl FROM table_changes WHERE xid >= $1::xid8", since
+            )
+            written = {r["tbl"] for r in found}
+        # A route table in table_changes was truncated: every route changed.
+        if not since or kept is None or written & {_SOURCES[n] for n in _ROUTE_QUERIES}:
             tables = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
             return Rows(version, tables, horizon)
         found = await conn.fetch(
@@ -142,18 +177,29 @@ async def fetch(conn: asyncpg.Connection, since: int = 0) -> Rows:
         )
         changed = frozenset(r["route_id"] for r in found)
         tables = {}
+        reread = set()
         for name, sql in _QUERIES.items():
             if name in _ROUTE_QUERIES:
                 tables[name] = await conn.fetch(_ROUTE_QUERIES[name], list(changed))
+            elif name in kept and _SOURCES.get(name, name) not in written:
+                tables[name] = kept[name]
             else:
                 tables[name] = await conn.fetch(sql)
-        return Rows(version, tables, horizon, changed)
+                reread.add(name)
+        return Rows(version, tables, horizon, changed, frozenset(reread))
 
 
 async def load(pool: asyncpg.Pool, *, domain: str, timezone: str) -> Loaded:
     async with pool.acquire() as conn:
         rows = await fetch(conn)
     return assemble(rows, domain=domain, timezone=timezone)
+
+
+async def load_since(pool: asyncpg.Pool, previous: Loaded) -> Rows:
+    """What changed since ``previous``, read on the caller's loop: the rows
+    are few, and a pooled connection saves opening one per reload."""
+    async with pool.acquire() as conn:
+        return await fetch(conn, previous.horizon, previous.tables)
 
 
 def load_blocking(
@@ -170,7 +216,9 @@ def load_blocking(
     async def read() -> Rows:
         conn = await asyncpg.connect(dsn)
         try:
-            return await fetch(conn, previous.horizon if previous is not None else 0)
+            if previous is None:
+                return await fetch(conn)
+            return await fetch(conn, previous.horizon, previous.tables)
         finally:
             await conn.close()
 
@@ -179,9 +227,43 @@ def load_blocking(
 
 def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None = None) -> Loaded:
     """The configuration of ``rows``; read incrementally (``rows.changed``),
-    the routes are ``previous``'s with the changed ones replaced."""
+    the routes are ``previous``'s with the changed ones replaced, and when no
+    other table was read again the rest is ``previous``'s, objects and all
+    (the compiler then keeps what it built from them: live.build)."""
     t = rows.tables
-    routes, params, rules, contexts = t["routes"], t["params"], t["rules"], t["contexts"]
+    params_by = _group(t["params"], "route_id")
+    rules_by = _group(t["rules"], "route_id")
+    fresh = tuple(
+        _route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in t["routes"]
+    )
+    by_id = _routes(fresh, rows.changed, previous)
+    if rows.changed is not None and previous is not None and not rows.reread:
+        snapshot = msgspec.structs.replace(previous.snapshot, routes=tuple(by_id.values()))
+        fs = previous.fs
+    else:
+        snapshot, fs = _rest(t, tuple(by_id.values()), domain=domain, timezone=timezone)
+    return Loaded(
+        version=rows.version,
+        snapshot=snapshot,
+        horizon=rows.horizon,
+        changed=rows.changed,
+        fresh=fresh if rows.changed is not None else (),
+        by_id=by_id,
+        tables={n: r for n, r in t.items() if n not in _ROUTE_QUERIES},
+        fs=fs,
+    )
+
+
+def _rest(
+    t: Mapping[str, list[asyncpg.Record]],
+    routes: tuple[Route, ...],
+    *,
+    domain: str,
+    timezone: str,
+) -> tuple[Snapshot, FsConfig]:
+    """The snapshot of ``routes`` and the other tables' rows ``t``, and the
+    FreeSWITCH configuration of those rows."""
+    contexts = t["contexts"]
     blacklists, numbers, hotlines, dods = t["blacklists"], t["numbers"], t["hotlines"], t["dods"]
     func_codes, gateways, gw_params, gw_vars = (
         t["func_codes"],
@@ -191,18 +273,14 @@ def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None 
     )
     extensions, ivrs, ivr_actions = t["extensions"], t["ivrs"], t["ivr_actions"]
     trunks, groups, nts, nt_numbers = t["trunks"], t["groups"], t["nts"], t["nt_numbers"]
-    version, denied = rows.version, t["denied"]
+    denied = t["denied"]
     # .get: rows assembled by hand (tests) may predate the call-center tables.
     queues = _queues(t.get("queues", []), t.get("queue_members", []))
-    params_by = _group(params, "route_id")
-    rules_by = _group(rules, "route_id")
-    fresh = tuple(_route(r, params_by.get(r["id"], []), rules_by.get(r["id"], [])) for r in routes)
-    by_id = _routes(fresh, rows.changed, previous)
     numbers_by = _group(numbers, "blacklist_id")
     snapshot = Snapshot(
         timezone=timezone,
         domain=domain,
-        routes=tuple(by_id.values()),
+        routes=routes,
         contexts=tuple(
             Context(key=c["key"], name=c["name"], hotline_enabled=bool(c["hotline_enabled"]))
             for c in contexts
@@ -255,15 +333,8 @@ def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None 
         queues=tuple(Queue(q.id, q.name) for q in queues),
     )
     fs = _fs_config(domain, contexts, extensions, gateways, gw_params, gw_vars, ivrs, ivr_actions)
-    return Loaded(
-        version=version,
-        snapshot=snapshot,
-        horizon=rows.horizon,
-        changed=rows.changed,
-        fresh=fresh if rows.changed is not None else (),
-        by_id=by_id,
-        fs=msgspec.structs.replace(fs, denied=tuple(r["target_ip"] for r in denied), queues=queues),
-    )
+    fs = msgspec.structs.replace(fs, denied=tuple(r["target_ip"] for r in denied), queues=queues)
+    return snapshot, fs
 
 
 def _queues(rows: list[asyncpg.Record], members: list[asyncpg.Record]) -> tuple[CcQueue, ...]:

@@ -167,6 +167,18 @@ class Router:
     """One snapshot, compiled. Build a new one and swap the reference to
     change configuration; never mutate."""
 
+    tz: ZoneInfo
+    resources: Resources
+    contexts: Mapping[str, Context]
+    blacklists: Mapping[int, Blacklist]
+    hotlines: Mapping[str, Hotline]
+    extensions: Mapping[tuple[str, str], Extension]
+    dods: Mapping[str, list[Dod]]
+    func_codes: Mapping[str, FuncCode]
+    _func_lengths: list[int]
+    tables: Mapping[str, ContextTable]
+    routes: Mapping[int, CompiledRoute]
+
     def __init__(
         self,
         snapshot: Snapshot,
@@ -180,27 +192,22 @@ class Router:
         its compiled routes and context tables are kept where nothing they
         depend on changed."""
         self.snapshot = snapshot
-        self.tz = ZoneInfo(snapshot.timezone)
         self.applications = applications
-        self.resources = Resources.of(snapshot, applications)
-        self.contexts: Mapping[str, Context] = {c.key: c for c in snapshot.contexts}
-        self.blacklists: Mapping[int, Blacklist] = {b.id: b for b in snapshot.blacklists}
-        self.hotlines: Mapping[str, Hotline] = {}
-        for h in sorted(snapshot.hotlines, key=lambda h: h.id, reverse=True):
-            self.hotlines[h.line_number] = h  # lowest id wins
-        self.extensions: dict[tuple[str, str], Extension] = {}
-        for e in sorted(snapshot.extensions, key=lambda e: e.id, reverse=True):
-            self.extensions[(e.context, e.extn)] = e
-        self.dods: dict[str, list[Dod]] = {}
-        for d in sorted(snapshot.dods, key=lambda d: d.id):
-            self.dods.setdefault(d.extn, []).append(d)
-        self.func_codes: Mapping[str, FuncCode] = {
-            f.func_code: f
-            for f in sorted(snapshot.func_codes, key=lambda f: f.id, reverse=True)
-            if not f.disabled and f.func_code
-        }
-        self._func_lengths = sorted({len(c) for c in self.func_codes}, reverse=True)
         self.problems: list[Problem] = []
+        if (
+            previous is not None
+            and previous.applications == applications
+            and _same_but_routes(previous.snapshot, snapshot)
+        ):
+            # Only routes changed (loader.assemble kept the rest as it was):
+            # the indexes of the rest are previous's.
+            self.tz, self.resources = previous.tz, previous.resources
+            self.contexts, self.blacklists = previous.contexts, previous.blacklists
+            self.hotlines, self.extensions = previous.hotlines, previous.extensions
+            self.dods, self.func_codes = previous.dods, previous.func_codes
+            self._func_lengths = previous._func_lengths
+        else:
+            self._index(snapshot, applications)
         tables_by_id = {t.id: t for t in snapshot.number_translations}
         if (
             previous is not None
@@ -214,11 +221,32 @@ class Router:
         members: dict[str, list[Route]] = {}
         for route in snapshot.routes:
             members.setdefault(route.context, []).append(route)
-        self.members = members  # each context's routes, for the next patch
-        self.tables: Mapping[str, ContextTable] = {c: ContextTable(r) for c, r in members.items()}
-        self.routes: Mapping[int, CompiledRoute] = {
-            r.id: self._compile_route(r, tables_by_id) for r in snapshot.routes
+        self.tables = {c: ContextTable(r) for c, r in members.items()}
+        self.routes = {r.id: self._compile_route(r, tables_by_id) for r in snapshot.routes}
+
+    def _index(self, snapshot: Snapshot, applications: Applications) -> None:
+        self.tz = ZoneInfo(snapshot.timezone)
+        self.resources = Resources.of(snapshot, applications)
+        self.contexts = {c.key: c for c in snapshot.contexts}
+        self.blacklists = {b.id: b for b in snapshot.blacklists}
+        hotlines: dict[str, Hotline] = {}
+        for h in sorted(snapshot.hotlines, key=lambda h: h.id, reverse=True):
+            hotlines[h.line_number] = h  # lowest id wins
+        self.hotlines = hotlines
+        extensions: dict[tuple[str, str], Extension] = {}
+        for e in sorted(snapshot.extensions, key=lambda e: e.id, reverse=True):
+            extensions[(e.context, e.extn)] = e
+        self.extensions = extensions
+        dods: dict[str, list[Dod]] = {}
+        for d in sorted(snapshot.dods, key=lambda d: d.id):
+            dods.setdefault(d.extn, []).append(d)
+        self.dods = dods
+        self.func_codes = {
+            f.func_code: f
+            for f in sorted(snapshot.func_codes, key=lambda f: f.id, reverse=True)
+            if not f.disabled and f.func_code
         }
+        self._func_lengths = sorted({len(c) for c in self.func_codes}, reverse=True)
 
     def _patch(
         self,
@@ -227,11 +255,10 @@ class Router:
         fresh: tuple[Route, ...],
         tables_by_id: Mapping[int, object],
     ) -> None:
-        """Compile only the changed routes and rebuild only the tables of the
-        contexts they were or are in: a write among 100k routes costs what
-        its context holds, not the whole configuration (issue 12)."""
-        touched = {previous.routes[i].route.context for i in changed if i in previous.routes}
-        touched.update(r.context for r in fresh)
+        """Compile only the changed routes and patch only the prefixes they
+        were or are under: a write among 100k routes costs what it wrote,
+        not what its context holds (issue 12)."""
+        gone = [previous.routes[i].route for i in changed if i in previous.routes]
         self.problems = [p for p in previous.problems if p.route_id not in changed]
         routes = dict(previous.routes)
         for i in changed:
@@ -239,18 +266,16 @@ class Router:
         for r in fresh:
             routes[r.id] = self._compile_route(r, tables_by_id)
         self.routes = routes
-        members = dict(previous.members)
         tables = dict(previous.tables)
-        for context in touched:
-            kept = [r for r in previous.members.get(context, ()) if r.id not in changed]
-            kept.extend(r for r in fresh if r.context == context)
-            if kept:
-                members[context] = kept
-                tables[context] = ContextTable(kept)
+        for context in {r.context for r in gone} | {r.context for r in fresh}:
+            table = tables.get(context, ContextTable(())).patched(
+                [r for r in gone if r.context == context],
+                [r for r in fresh if r.context == context],
+            )
+            if len(table) or table.disabled_count:
+                tables[context] = table
             else:
-                members.pop(context, None)
                 tables.pop(context, None)
-        self.members = members
         self.tables = tables
 
     def _compile_route(self, route: Route, tables: Mapping[int, object]) -> CompiledRoute:
@@ -582,6 +607,11 @@ class Router:
             if dod_kind == kind and dod.ref_id == ref:
                 return dod
         return None
+
+
+def _same_but_routes(a: Snapshot, b: Snapshot) -> bool:
+    """``b`` is ``a`` with other routes: every other part the same object."""
+    return all(getattr(a, f) is getattr(b, f) for f in Snapshot.__struct_fields__ if f != "routes")
 
 
 def compile(

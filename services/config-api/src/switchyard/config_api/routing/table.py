@@ -26,7 +26,7 @@ def rank(route: Route) -> tuple[int, int, int]:
 class ContextTable:
     """Immutable once built; safe to share between tasks and threads."""
 
-    __slots__ = ("_buckets", "_disabled", "_lengths")
+    __slots__ = ("_buckets", "_disabled", "_lengths", "_size", "disabled_count")
 
     def __init__(self, routes: Iterable[Route]) -> None:
         buckets: dict[str, list[Route]] = {}
@@ -41,9 +41,41 @@ class ContextTable:
             self._buckets[prefix] = tuple(group)
             self._lengths[prefix] = tuple(r.max_length for r in group)
         self._disabled = {p: tuple(sorted(g, key=rank)) for p, g in disabled.items()}
+        self._size = sum(len(g) for g in buckets.values())
+        self.disabled_count = sum(len(g) for g in disabled.values())
+
+    def patched(self, gone: Iterable[Route], added: Iterable[Route]) -> ContextTable:
+        """This table without the routes ``gone`` (as they were, by id) and
+        with ``added``: only the buckets of their prefixes are sorted again,
+        the others are shared with this table (both are immutable)."""
+        gone, added = list(gone), list(added)
+        ids = {r.id for r in gone}
+        prefixes = {r.prefix for r in gone} | {r.prefix for r in added}
+        out = ContextTable(())
+        out._buckets, out._lengths = dict(self._buckets), dict(self._lengths)
+        out._disabled = dict(self._disabled)
+        for prefix in prefixes:
+            kept = [
+                r
+                for r in (*self._buckets.get(prefix, ()), *self._disabled.get(prefix, ()))
+                if r.id not in ids
+            ]
+            kept.extend(r for r in added if r.prefix == prefix)
+            part = ContextTable(kept)  # every route of it has this prefix
+            out._buckets.pop(prefix, None)
+            out._lengths.pop(prefix, None)
+            out._disabled.pop(prefix, None)
+            out._buckets.update(part._buckets)
+            out._lengths.update(part._lengths)
+            out._disabled.update(part._disabled)
+        on_gone, on_added = sum(not r.disabled for r in gone), sum(not r.disabled for r in added)
+        out._size = self._size - on_gone + on_added
+        out.disabled_count = self.disabled_count - (len(gone) - on_gone) + (len(added) - on_added)
+        return out
 
     def __len__(self) -> int:
-        return sum(len(b) for b in self._buckets.values())
+        """The routes that may be selected (the disabled ones are ``disabled_count``)."""
+        return self._size
 
     def select(self, number: str) -> Route | None:
         """The route a call to ``number`` takes, or None."""
