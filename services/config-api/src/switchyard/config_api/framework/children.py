@@ -243,6 +243,7 @@ def child_handlers(
                 operation_id=f"update_{op}",
                 opt=openapi.doc(
                     body=child.body(create=False),
+                    body_required=True,  # no body reads as {}, which names no column
                     reply=openapi.envelope(row if update_reply == "object" else {"type": "string"}),
                 ),
             )(update_child)

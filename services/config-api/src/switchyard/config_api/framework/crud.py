@@ -459,6 +459,7 @@ def handlers(resource: Resource) -> list[HTTPRouteHandler]:
                 summary=f"Update {name}",
                 opt=openapi.doc(
                     body=update_body,
+                    body_required=True,  # no body reads as {}, which names no column
                     reply=update_reply
                     if resource.update_reply == "bare_id"
                     else openapi.envelope(update_reply),

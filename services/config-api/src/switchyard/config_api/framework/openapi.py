@@ -189,15 +189,29 @@ def input_schema(resource: Resource, *, create: bool, only: Iterable[str] = ()) 
 def names_one(schema: Schema, *, toggle: str = "") -> Schema:
     """An update body must name at least one of its columns (``inputs.decode``),
     or be ``{"action":"toggle"}`` where the resource has a toggle column."""
-    props = dict(schema.get("properties", {}))
-    alternatives: list[Schema] = [{"required": [name]} for name in props]
-    if toggle:
-        props["action"] = {
-            "description": f'"toggle": flip {toggle} instead of setting fields '
-            "(any other value is ignored)",
-        }
-        alternatives.append({"required": ["action"], "properties": {"action": {"const": "toggle"}}})
-    return {**schema, "properties": props, "anyOf": alternatives} if alternatives else schema
+    props = schema.get("properties", {})
+    if not props:
+        return schema
+    # Under allOf, not beside the properties: a generated client reads an
+    # object with its own anyOf as a union of the alternatives, which name no
+    # properties, and types the body as Any (openapi-python-client).
+    update = {**schema, "allOf": [{"anyOf": [{"required": [name]} for name in props]}]}
+    if not toggle:
+        return update
+    # A toggle is its own body: the handler flips the column and reads nothing
+    # else, so the other fields are not held to their schemas there.
+    flip: Schema = {
+        "type": "object",
+        "title": f"{schema.get('title', '').removesuffix('Update')}Toggle",
+        "description": f"flips {toggle}; any other field is ignored",
+        "required": ["action"],
+        "properties": {"action": {"const": "toggle"}},
+    }
+    return {
+        "anyOf": [update, flip],
+        "description": 'the fields to set, or {"action":"toggle"} '
+        "(an action of any other value is ignored)",
+    }
 
 
 def output_schema(resource: Resource, extra: Mapping[str, Schema] | None = None) -> Schema:
@@ -384,7 +398,9 @@ def untitled(schema: Schema) -> Schema:
 
 
 def with_id(schema: Schema, *, required: bool = True) -> Schema:
-    """``schema`` plus the ``id`` of the row it edits."""
+    """``schema`` plus the ``id`` of the row it edits (each alternative's, for a union)."""
+    if "anyOf" in schema and "properties" not in schema:
+        return {**schema, "anyOf": [with_id(s, required=required) for s in schema["anyOf"]]}
     out = {**schema, "properties": {"id": ID_ANY, **schema.get("properties", {})}}
     if required:
         out["required"] = ["id", *schema.get("required", [])]

@@ -152,10 +152,13 @@ async def _insert(tx: Tx, resource: Resource, values: Values) -> asyncpg.Record:
     return row
 
 
-async def _update(tx: Tx, resource: Resource, item_id: int, values: Values) -> asyncpg.Record:
-    current = await locked_row(
-        tx, resource, item_id, bad_request("id", f"no record with id {item_id}")
-    )
+async def _update(
+    tx: Tx, resource: Resource, item_id: int, values: Values, *, by_path: bool = False
+) -> asyncpg.Record:
+    # A batch names its rows in the body (a missing one is that field's 400);
+    # a row named by the path is a 404 like any other.
+    missing = not_found() if by_path else bad_request("id", f"no record with id {item_id}")
+    current = await locked_row(tx, resource, item_id, missing)
     row = await apply_update(tx, resource, current, values)
     tx.changed(NOTICE, "update", item_id)
     return row or current
@@ -301,13 +304,19 @@ async def create_templates(request: Request[Any, Any, Any], config: ConfigApi) -
         return Wrapped(data=await each_row("body", items, one))
 
 
-async def _update_templates(config: ConfigApiState, items: list[Any]) -> Wrapped:
+async def _update_templates(
+    config: ConfigApiState, items: list[Any], *, by_path: bool = False
+) -> Wrapped:
     async with config.write() as tx:
 
         async def one(i: int, item: Any) -> dict[str, Any]:
             tid = _id_of(item)
             await _update(
-                tx, TEMPLATES, tid, decode(TEMPLATES, _template_struct, item, update=True)
+                tx,
+                TEMPLATES,
+                tid,
+                decode(TEMPLATES, _template_struct, item, update=True),
+                by_path=by_path,
             )
             return {"id": tid}
 
@@ -339,7 +348,7 @@ async def update_template(
     data = await body_of(request)
     if not isinstance(data, dict):
         raise bad_request("body", "must be a JSON object")
-    return await _update_templates(config, [{**data, "id": item_id}])
+    return await _update_templates(config, [{**data, "id": item_id}], by_path=True)
 
 
 def _ids(data: Any) -> list[int]:
