@@ -52,6 +52,7 @@ class Top:
     # Body fields that name another resource: field -> (that resource's op,
     # "id" or "key" of it), made first.
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    toggle: str = ""  # the 0/1 column an update {"action":"toggle"} flips
 
     @property
     def id(self) -> str:
@@ -77,6 +78,7 @@ class Child:
     change: Row
     get: str = ""
     needs: tuple[str, ...] = ()  # Top ops whose row the body names, made first
+    toggle: str = ""  # the 0/1 column an update {"action":"toggle"} flips
     # The rows in a list's reply, the row in a get's.
     rows: Callable[[Any], list[Row]] = lambda reply: list(reply)
     one: Callable[[Any], Row] = lambda reply: dict(reply)
@@ -91,12 +93,18 @@ class Child:
 
 
 TOPS = [
-    Top("contexts", {"name": "gen-ctx", "domain": "gen.example"}, {"name": "ctx2"}),
+    Top(
+        "contexts",
+        {"name": "gen-ctx", "domain": "gen.example"},
+        {"name": "ctx2"},
+        toggle="hotline_enabled",
+    ),
     Top(
         "extensions",
         {"extn": "8801", "name": "Gen"},
         {"name": "changed"},
         refs={"context": ("contexts", "key")},
+        toggle="disabled",
     ),
     Top(
         "routes",
@@ -109,11 +117,13 @@ TOPS = [
         },
         {"description": "changed", "max_length": 5},
         refs={"context": ("contexts", "key")},
+        toggle="disabled",
     ),
     Top(
         "gateways",
         {"name": "gen-gw", "realm": "gw.example", "username": "u1"},
         {"description": "changed", "realm": "gw2.example"},
+        toggle="disabled",
     ),
     Top(
         "blacklists",
@@ -124,12 +134,14 @@ TOPS = [
         "callcenter_queues",
         {"name": "gen-queue", "strategy": "longest-idle-agent"},
         {"description": "changed", "strategy": "ring-all"},
+        toggle="disabled",
     ),
     Top("ivrs", {"name": "gen-menu", "timeout": 5000}, {"description": "changed"}),
     Top(
         "func_code",
         {"func_code": "*72", "func_type": "FS_DEST_FUNC_CALL_FORWARDING"},
         {"description": "changed", "func_code": "*73"},
+        toggle="disabled",
     ),
     Top("blocks", {"name": "gen-block", "lua": "-- hi"}, {"description": "changed"}),
     Top(
@@ -173,6 +185,7 @@ CHILDREN = [
         ("delete_route_param", "delete_route_param_plural"),
         {"k": "set", "v": "effective_caller_id_name=Gen"},
         {"v": "effective_caller_id_name=Changed"},
+        toggle="disabled",
     ),
     Child(
         "gateways",
@@ -182,6 +195,7 @@ CHILDREN = [
         ("delete_gateway_params", "delete_gateway_params_1"),
         {"k": "expire-seconds", "v": "600"},
         {"v": "900"},
+        toggle="disabled",
     ),
     Child(
         "gateways",
@@ -191,6 +205,7 @@ CHILDREN = [
         ("delete_gateway_variables", "delete_gateway_variables_1"),
         {"k": "gen_var", "v": "one", "direction": 2},
         {"v": "two"},
+        toggle="disabled",
     ),
     Child(
         "blacklists",
@@ -200,6 +215,7 @@ CHILDREN = [
         ("delete_blacklist_numbers",),
         {"k": "spam", "v": "13800000000"},
         {"v": "13900000000"},
+        toggle="disabled",
     ),
     Child(
         "callcenter_queues",
@@ -210,6 +226,7 @@ CHILDREN = [
         {"extn": "8801", "penalty": 1},
         {"penalty": 2},
         needs=("extensions",),  # a member is an extension
+        toggle="disabled",
     ),
     Child(
         "ivrs",
@@ -417,6 +434,10 @@ async def drive_top(api: Api, top: Top, made: Made) -> None:
     await api.ok(f"update_{top.op}", item_id, body=top.change)
     row = await api.ok(f"get_{top.op}", item_id)
     _shows(row, top.change, f"{top.op}: read after update")
+    if top.toggle:
+        await api.ok(f"update_{top.op}", item_id, body={"action": "toggle"})
+        flipped = await api.ok(f"get_{top.op}", item_id)
+        assert int(flipped[top.toggle]) == 1 - int(row[top.toggle]), (top.op, flipped)
 
     listed = await api.ok(f"list_{top.op}", per_page=10000)
     mine = [r for r in listed["data"] if int(r["id"]) == item_id]
@@ -447,6 +468,10 @@ async def drive_child(api: Api, child: Child, made: Made) -> None:
     listed = child.rows(await api.ok(child.list, pid))
     mine = [r for r in listed if int(r["id"]) == cid]
     _shows(mine[0], {**child.body, **child.change}, f"{child.update}: listed after")
+    if child.toggle:
+        await api.ok(child.update, pid, cid, body={"action": "toggle"})
+        flipped = [r for r in child.rows(await api.ok(child.list, pid)) if int(r["id"]) == cid]
+        assert int(flipped[0][child.toggle]) == 1 - int(mine[0][child.toggle]), flipped
     if child.get:
         _shows(
             child.one(await api.ok(child.get, pid, cid)),
