@@ -71,7 +71,7 @@ class Child:
 
     parent: str  # the parent's Top.op
     create: str
-    list: str
+    list_: str
     update: str
     delete: tuple[str, ...]
     body: Row
@@ -89,7 +89,7 @@ class Child:
 
     @property
     def ops(self) -> set[str]:
-        return {self.create, self.list, self.update, *self.delete} | ({self.get} - {""})
+        return {self.create, self.list_, self.update, *self.delete} | ({self.get} - {""})
 
 
 TOPS = [
@@ -457,7 +457,7 @@ async def drive_child(api: Api, child: Child, made: Made) -> None:
 
     created = await api.ok(child.create, pid, body=child.body)
     cid = int(created["data"])
-    listed = child.rows(await api.ok(child.list, pid))
+    listed = child.rows(await api.ok(child.list_, pid))
     mine = [r for r in listed if int(r["id"]) == cid]
     assert len(mine) == 1, (child.create, listed)
     _shows(mine[0], child.body, f"{child.create}: listed")
@@ -465,12 +465,12 @@ async def drive_child(api: Api, child: Child, made: Made) -> None:
         _shows(child.one(await api.ok(child.get, pid, cid)), child.body, f"{child.get}: read")
 
     await api.ok(child.update, pid, cid, body=child.change)
-    listed = child.rows(await api.ok(child.list, pid))
+    listed = child.rows(await api.ok(child.list_, pid))
     mine = [r for r in listed if int(r["id"]) == cid]
     _shows(mine[0], {**child.body, **child.change}, f"{child.update}: listed after")
     if child.toggle:
         await api.ok(child.update, pid, cid, body={"action": "toggle"})
-        flipped = [r for r in child.rows(await api.ok(child.list, pid)) if int(r["id"]) == cid]
+        flipped = [r for r in child.rows(await api.ok(child.list_, pid)) if int(r["id"]) == cid]
         assert int(flipped[0][child.toggle]) == 1 - int(mine[0][child.toggle]), flipped
     if child.get:
         _shows(
@@ -481,7 +481,7 @@ async def drive_child(api: Api, child: Child, made: Made) -> None:
 
     first, *others = child.delete
     await api.ok(first, pid, cid)
-    assert cid not in [int(r["id"]) for r in child.rows(await api.ok(child.list, pid))], (
+    assert cid not in [int(r["id"]) for r in child.rows(await api.ok(child.list_, pid))], (
         child.create
     )
     for op in (first, *others):
@@ -654,7 +654,7 @@ async def test_crud_through_a_generated_client(
     app = create_app(settings, [config_api])
     tags = {
         m.name: tag.name
-        for tag in (Path(generated.__file__).parent / "api").iterdir()
+        for tag in (Path(str(generated.__file__)).parent / "api").iterdir()
         if tag.is_dir()
         for m in tag.glob("*.py")
         if m.name != "__init__.py"
