@@ -145,9 +145,12 @@ async def _measure(
 
 
 @contextlib.asynccontextmanager
-async def _writer(http: httpx.AsyncClient, gw: int, per_s: float) -> AsyncIterator[list[float]]:
+async def _writer(
+    http: httpx.AsyncClient, gw: int, per_s: float, start: int = 0
+) -> AsyncIterator[list[float]]:
     """Start a new route's POST ``per_s`` times a second while the block runs,
-    each on its own (a slow answer does not delay the next); yields latencies."""
+    each on its own (a slow answer does not delay the next); yields latencies.
+    Routes are numbered from ``start`` (a second writer needs other numbers)."""
     latencies: list[float] = []
     pending: set[asyncio.Task[None]] = set()
 
@@ -163,15 +166,22 @@ async def _writer(http: httpx.AsyncClient, gw: int, per_s: float) -> AsyncIterat
         latencies.append((time.perf_counter() - t) * 1000)
 
     async def loop() -> None:
-        n = 0
+        n = start
         next_at = time.monotonic()
         while True:
             n += 1
             task = asyncio.create_task(one(n))
             pending.add(task)
-            task.add_done_callback(pending.discard)
+            task.add_done_callback(done)
             next_at += 1 / per_s
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    failed: list[BaseException] = []
+
+    def done(task: asyncio.Task[None]) -> None:
+        pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failed.append(task.exception())  # type: ignore[arg-type]
 
     ticker = asyncio.create_task(loop())
     try:
@@ -181,6 +191,8 @@ async def _writer(http: httpx.AsyncClient, gw: int, per_s: float) -> AsyncIterat
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         await asyncio.gather(*pending)
+    if failed:
+        raise RuntimeError(f"{len(failed)} route writes failed, the first: {failed[0]!r}")
 
 
 async def run(ctx: Context) -> None:

@@ -30,6 +30,7 @@ from switchyard.config_api.fsxml.model import (
     IvrEntry,
     IvrMenu,
 )
+from switchyard.config_api.routing.idmap import IdMap
 from switchyard.config_api.routing.model import (
     Blacklist,
     Context,
@@ -65,9 +66,8 @@ class Loaded(msgspec.Struct, frozen=True):
     changed: frozenset[int] | None = None
     # Of those, the routes there are now (the others were deleted).
     fresh: tuple[Route, ...] = ()
-    # Every route by id: the next incremental load copies it (one C-level
-    # copy of the dict, not a walk over 100k routes).
-    by_id: dict[int, Route] = msgspec.field(default_factory=dict)
+    # Every route by id: the next incremental load patches it (routing/idmap.py).
+    by_id: IdMap[Route] = msgspec.field(default_factory=IdMap)
     # The rows of every other table, by query: the next incremental load
     # keeps those of the tables no transaction wrote since (0106_table_changes.sql).
     tables: dict[str, list[asyncpg.Record]] = msgspec.field(default_factory=dict)
@@ -238,7 +238,9 @@ def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None 
     )
     by_id = _routes(fresh, rows.changed, previous)
     if rows.changed is not None and previous is not None and not rows.reread:
-        snapshot = msgspec.structs.replace(previous.snapshot, routes=tuple(by_id.values()))
+        # The routes as a view of the map, not a 100k-long tuple per write:
+        # only a full compile walks them.
+        snapshot = msgspec.structs.replace(previous.snapshot, routes=by_id.values())
         fs = previous.fs
     else:
         snapshot, fs = _rest(t, tuple(by_id.values()), domain=domain, timezone=timezone)
@@ -359,19 +361,15 @@ def _queues(rows: list[asyncpg.Record], members: list[asyncpg.Record]) -> tuple[
 
 def _routes(
     read: tuple[Route, ...], changed: frozenset[int] | None, previous: Loaded | None
-) -> dict[int, Route]:
+) -> IdMap[Route]:
     """Every route by id: those read, or with ``changed`` (an incremental
     load) ``previous``'s with the changed ones replaced or gone. (Their
     order does not matter: a context's table sorts its own.)"""
     if changed is None:
-        return {r.id: r for r in read}
+        return IdMap((r.id, r) for r in read)
     if previous is None:
         raise ValueError("an incremental load needs the previous one")
-    by_id = dict(previous.by_id)
-    for i in changed:
-        by_id.pop(i, None)
-    by_id.update((r.id, r) for r in read)
-    return by_id
+    return previous.by_id.patched(changed, ((r.id, r) for r in read))
 
 
 def _group(rows: Iterable[asyncpg.Record], key: str) -> dict[Any, list[asyncpg.Record]]:

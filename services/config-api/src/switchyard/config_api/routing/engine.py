@@ -40,6 +40,7 @@ from switchyard.config_api.routing.destinations import (
     Target,
     plan,
 )
+from switchyard.config_api.routing.idmap import IdMap
 from switchyard.config_api.routing.model import (
     Blacklist,
     Context,
@@ -177,7 +178,7 @@ class Router:
     func_codes: Mapping[str, FuncCode]
     _func_lengths: list[int]
     tables: Mapping[str, ContextTable]
-    routes: Mapping[int, CompiledRoute]
+    routes: IdMap[CompiledRoute]
 
     def __init__(
         self,
@@ -222,7 +223,7 @@ class Router:
         for route in snapshot.routes:
             members.setdefault(route.context, []).append(route)
         self.tables = {c: ContextTable(r) for c, r in members.items()}
-        self.routes = {r.id: self._compile_route(r, tables_by_id) for r in snapshot.routes}
+        self.routes = IdMap((r.id, self._compile_route(r, tables_by_id)) for r in snapshot.routes)
 
     def _index(self, snapshot: Snapshot, applications: Applications) -> None:
         self.tz = ZoneInfo(snapshot.timezone)
@@ -260,12 +261,9 @@ class Router:
         not what its context holds (issue 12)."""
         gone = [previous.routes[i].route for i in changed if i in previous.routes]
         self.problems = [p for p in previous.problems if p.route_id not in changed]
-        routes = dict(previous.routes)
-        for i in changed:
-            routes.pop(i, None)
-        for r in fresh:
-            routes[r.id] = self._compile_route(r, tables_by_id)
-        self.routes = routes
+        self.routes = previous.routes.patched(
+            changed, [(r.id, self._compile_route(r, tables_by_id)) for r in fresh]
+        )
         tables = dict(previous.tables)
         for context in {r.context for r in gone} | {r.context for r in fresh}:
             table = tables.get(context, ContextTable(())).patched(

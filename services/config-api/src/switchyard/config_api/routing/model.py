@@ -9,6 +9,8 @@ Enum-like integers keep the spec's numbering: ``list_type`` 0 black / 1 white,
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import msgspec
 
 
@@ -194,7 +196,8 @@ class Snapshot(msgspec.Struct, frozen=True):
 
     timezone: str = "UTC"
     domain: str = "localhost"
-    routes: tuple[Route, ...] = ()
+    # A tuple, or after an incremental load a view of the loader's route map.
+    routes: Collection[Route] = ()
     contexts: tuple[Context, ...] = ()
     blacklists: tuple[Blacklist, ...] = ()
     hotlines: tuple[Hotline, ...] = ()
