@@ -294,6 +294,52 @@ def check_app_data(field: str, app: str, data: str) -> str:
     return data
 
 
+# --- the same rules as JSON-schema patterns (the OpenAPI document) ---------------
+# check_app_data by application, for the documents of the handlers that take
+# an application and its data: each pattern takes exactly the data the
+# function takes (tests/test_fsvalues_schema.py holds them to it).
+
+
+def _ci(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+_PLAIN = f"[^{_SYNTAX}]"
+# No word "inline", any case (check_no_inline); the rest of each pattern has no newline.
+_NOT_INLINE = f"(?!(?:.*[^A-Za-z0-9_])?{_ci('inline')}(?:[^A-Za-z0-9_].*)?$)"
+_WITHIN = f"(?={_PLAIN}{{0,1024}}$)"  # APP_DATA's length
+_NUMBER_WORD = "[0-9A-Za-z*#+._-]{1,64}"
+_TRANSFER_TAIL = f"{_NUMBER_WORD}(?: +XML(?: +[A-Za-z0-9_.-]{{1,64}})?)? *"
+_EXECUTING_NAME = "|".join(
+    _ci(w) for w in ("exec", "api", "hook", "transfer", "dialplan", "outcall")
+)
+_ENDPOINT_WORD = (
+    f"(?!{_ci('loopback/')})[A-Za-z0-9_.@:/*#+=;-]{{1,256}}"
+    "|loopback/[A-Za-z0-9*#+._-]{1,64}(?:/[A-Za-z0-9_.-]{1,64}(?:/XML)?)?"
+)
+APP_DATA_PATTERNS: dict[str, str] = {
+    # Any application not named below.
+    "": f"^{_NOT_INLINE}{_PLAIN}{{0,1024}}$",
+    "transfer": f"^{_WITHIN}{_NOT_INLINE} *(?:-bleg +|-both +)?{_TRANSFER_TAIL}$",
+    "sched_transfer": f"^{_WITHIN}{_NOT_INLINE} *\\+?[0-9]{{1,9}} +{_TRANSFER_TAIL}$",
+    "setter": (
+        f"^{_WITHIN}{_NOT_INLINE} *(?![A-Za-z0-9_]*(?:{_EXECUTING_NAME}))"
+        f"[A-Za-z_][A-Za-z0-9_]{{0,63}} *(?:={_PLAIN}*)?$"
+    ),
+    "dialler": (f"^{_WITHIN}{_NOT_INLINE}(?:{_ENDPOINT_WORD})(?:[|,](?:{_ENDPOINT_WORD}))*$"),
+    "conference": f"^{_NOT_INLINE}(?!{_ci('bridge:')}){_PLAIN}{{0,1024}}$",
+}
+
+
+def app_data_pattern(app: str) -> str:
+    """The JSON-schema pattern of the data ``check_app_data`` takes for ``app``."""
+    if app in _SETTERS:
+        return APP_DATA_PATTERNS["setter"]
+    if app in _DIALLERS:
+        return APP_DATA_PATTERNS["dialler"]
+    return APP_DATA_PATTERNS.get(app, APP_DATA_PATTERNS[""])
+
+
 @dataclass(frozen=True)
 class Applications:
     """The applications a user may name; ``extra`` comes from configuration."""

@@ -31,13 +31,17 @@ from switchyard.call_control.node_commands import (
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (
+    APP_DATA_PATTERNS,
     CAUSE,
+    DEFAULT_APPLICATIONS,
     NAME,
     NUMBER,
+    REFUSED_APPLICATIONS,
     TEXT,
     UUID,
     Applications,
     UnsafeValue,
+    app_data_pattern,
     check_app_data,
     check_dial_string,
     fs_applications,
@@ -45,7 +49,7 @@ from switchyard.shared.fsvalues import (
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
-from switchyard.shared.http.openapi import ERROR, doc, of_type
+from switchyard.shared.http.openapi import ERROR, Schema, doc, of_type, struct_body, whole
 from switchyard.shared.media_location import recording_target
 from switchyard.shared.messages import RouteReply, RouteRequest
 from switchyard.shared.runtime import Runtime
@@ -68,7 +72,8 @@ class OriginateBody(msgspec.Struct):
     earlyMedia: bool = True
     cidName: str = ""
     cidNumber: str = ""
-    userGateway: str = ""
+    # A gateway named by a whole number is its text; a fraction names none.
+    userGateway: str | int = ""
     async_: bool = msgspec.field(default=False, name="async")
     timeout: int = 60
 
@@ -80,6 +85,91 @@ class OriginateReply(msgspec.Struct):
     reason: str | None = None
 
 
+# --- the originate body in the OpenAPI document ---------------------------------------
+
+
+def _rule(rule_pattern: str, *, empty: bool = False) -> Schema:
+    """A fsvalues rule as a JSON-schema pattern (``empty``: "" means not given)."""
+    return {"type": "string", "pattern": f"^(?:{rule_pattern}){'?' if empty else ''}$"}
+
+
+# Every whole number's text is a name (up to 64 digits, a sign).
+_WHOLE_TEXT: Schema = {
+    "type": "integer",
+    "minimum": -(10**63 - 1),
+    "maximum": 10**64 - 1,
+    "description": "taken as its text",
+}
+# Every number's text is a dialled number (digits, . e + -), up to 64 characters.
+_NUMBER_TEXT: Schema = {"type": "number", "description": "taken as its text"}
+
+
+def _app_rules() -> Schema:
+    """An application's data by the shape check_app_data wants for it (the
+    default allowlist; SWITCHYARD_FS_APPLICATIONS adds names like the first
+    group), as a chain of if/then: the object keeps plain properties, which
+    generated clients read, and a validator still holds args to the rule."""
+    allowed = sorted(DEFAULT_APPLICATIONS - REFUSED_APPLICATIONS)
+    groups: dict[str, list[str]] = {}
+    for app in allowed:
+        groups.setdefault(app_data_pattern(app), []).append(app)
+    # A number's text: plain data, a transfer's extension or an endpoint; never a setter's.
+    numbers_ok = {APP_DATA_PATTERNS[k] for k in ("", "transfer", "dialler", "conference")}
+    rule: Schema = {}
+    for data, apps in reversed(groups.items()):
+        args: Schema = {"type": "string", "pattern": data}
+        # Absent args are "": where that is refused, args are required.
+        takes_empty = re.search(data.removesuffix("$") + r"\Z", "") is not None
+        then: Schema = {
+            "properties": {"args": {"anyOf": [args, _NUMBER_TEXT]} if data in numbers_ok else args}
+        }
+        if not takes_empty:
+            then["required"] = ["args"]
+        rule = {
+            "if": {"required": ["app"], "properties": {"app": {"enum": apps}}},
+            "then": then,
+            **({"else": rule} if rule else {}),
+        }
+    return rule
+
+
+_APP_NAMES: Schema = {
+    "type": "string",
+    "enum": sorted(DEFAULT_APPLICATIONS - REFUSED_APPLICATIONS),
+    "description": "an allowed application (SWITCHYARD_FS_APPLICATIONS adds more)",
+}
+_ARGS: Schema = {
+    "anyOf": [{"type": "string"}, {"type": "number"}],
+    "description": "the application's data; its rule depends on the application",
+}
+APP_ITEM: Schema = {
+    **struct_body(AppBody, fields={"app": _APP_NAMES, "args": _ARGS}),
+    **_app_rules(),
+}
+ORIGINATE_BODY: Schema = struct_body(
+    OriginateBody,
+    title="OriginateBody",
+    required=["destNumber"],
+    fields={
+        "destNumber": {
+            "anyOf": [_rule(NUMBER.pattern.pattern), _NUMBER_TEXT],
+            "description": "the number to call, routed from the originating context",
+        },
+        "app": {**_APP_NAMES, "enum": ["", *_APP_NAMES["enum"]]},
+        "args": _ARGS,
+        "apps": {"type": "array", "items": APP_ITEM, "description": "run after app, in order"},
+        "cidName": {"anyOf": [_rule(TEXT.pattern.pattern), _NUMBER_TEXT]},
+        "cidNumber": {"anyOf": [_rule(NUMBER.pattern.pattern, empty=True), _NUMBER_TEXT]},
+        "userGateway": {
+            "anyOf": [_rule(NAME.pattern.pattern, empty=True), _WHOLE_TEXT],
+            "description": "dial out through this gateway instead of routing",
+        },
+        "timeout": {**whole(1, 600), "description": "seconds to wait for an answer"},
+    },
+    extra=_app_rules(),
+)
+
+
 def originate_command(body: OriginateBody, applications: Applications) -> Originate:
     """Validate the spec's originate body into a bus command (400s name the field)."""
     dest = body.destNumber.strip()
@@ -87,6 +177,7 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
         raise bad_request("destNumber", "is required")
     if not 1 <= body.timeout <= 600:
         raise bad_request("timeout", "must be between 1 and 600 seconds")
+    gateway = str(body.userGateway)
     apps = [AppBody(body.app, body.args)] if body.app else []
     apps += body.apps
     variables: list[tuple[str, str]] = []
@@ -98,8 +189,8 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
         variables.append(("sip_auto_answer", "true"))
     try:
         NUMBER.check("destNumber", dest)
-        if body.userGateway:
-            NAME.check("userGateway", body.userGateway)
+        if gateway:
+            NAME.check("userGateway", gateway)
         TEXT.check("cidName", body.cidName)
         if body.cidNumber:
             NUMBER.check("cidNumber", body.cidNumber)
@@ -109,7 +200,7 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
             check_app_data(f"{where}args", a.app, a.args)
     except UnsafeValue as exc:
         raise bad_request(exc.field, exc.reason) from None
-    dial = f"sofia/gateway/{body.userGateway}/{dest}" if body.userGateway else ""
+    dial = f"sofia/gateway/{gateway}/{dest}" if gateway else ""
     return Originate(
         uuid=str(uuid.uuid4()),
         dial=dial,
@@ -179,7 +270,18 @@ async def ring(
     return await bus.request(bus.subjects.any_node_command, cmd, OriginateResult, timeout=10)
 
 
-@post("/api/channels", status_code=200, oplog_resource="channels")
+@post(
+    "/api/channels",
+    status_code=200,
+    oplog_resource="channels",
+    opt=doc(
+        body=ORIGINATE_BODY,
+        statuses={
+            "403": "destNumber: the routing rules refuse the number (blacklist); "
+            "or a cookie-authenticated write from another origin"
+        },
+    ),
+)
 async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> OriginateReply:
     body = await read_body(request, OriginateBody)
     context = runtime.settings.originate_context

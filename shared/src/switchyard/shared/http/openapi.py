@@ -26,6 +26,8 @@ and replaces the error body with ``doc(error=schema)`` (the spec's own shapes).
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -310,3 +312,123 @@ def document_routes(app: Litestar) -> None:
     """Give every documented handler of ``app`` its statuses, bodies and links."""
     for handler in _handlers(app):
         handler.operation_class = _operation_class(handler)
+
+
+# --- bodies read by hand into a Struct (body.read_body) ----------------------------
+
+LENIENT_BODY = (
+    "Lenient like XSwitch: numbers may come as strings, flags as true/false/1/0, "
+    "a number where text is stored is taken as its text; unknown keys are ignored."
+)
+# What msgspec's lax mode takes for a bool (any case).
+BOOL_WORDS: Schema = {
+    "type": "string",
+    "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01])$",
+}
+
+
+def _digits_between(low: str, high: str) -> list[str]:
+    """Regexes for the numbers from ``low`` to ``high``, both of one length."""
+    if low == high:
+        return [low]
+    if len(low) == 1:
+        return [f"[{low}-{high}]"]
+    if low[0] == high[0]:
+        return [low[0] + p for p in _digits_between(low[1:], high[1:])]
+    rest = len(low) - 1
+    out = []
+    first = int(low[0])
+    if low[1:] != "0" * rest:
+        out += [low[0] + p for p in _digits_between(low[1:], "9" * rest)]
+        first += 1
+    last = int(high[0]) if high[1:] == "9" * rest else int(high[0]) - 1
+    if first <= last:
+        out.append(f"[{first}-{last}]" + "[0-9]" * rest)
+    if high[1:] != "9" * rest:
+        out += [high[0] + p for p in _digits_between("0" * rest, high[1:])]
+    return out
+
+
+def digits(low: int, high: int) -> Schema:
+    """The decimal text of a whole number from ``low`` to ``high`` (both >= 0), as
+    msgspec's lax mode reads a string where a number is declared."""
+    alternatives = []
+    for width in range(len(str(low)), len(str(high)) + 1):
+        start = max(low, 10 ** (width - 1) if width > 1 else 0)
+        end = min(high, 10**width - 1)
+        alternatives += _digits_between(str(start), str(end))
+    return {
+        "type": "string",
+        "pattern": f"^(?:{'|'.join(alternatives)})$",
+        "description": f"digits, read as the number ({low}-{high})",
+    }
+
+
+def whole(low: int, high: int) -> Schema:
+    """A whole number from ``low`` to ``high``, or its digits."""
+    return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, digits(low, high)]}
+
+
+def _field_kind(hint: Any) -> Any:
+    args = [a for a in typing.get_args(hint) if a not in (type(None), msgspec.UnsetType)]
+    return args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) and args else hint
+
+
+def _lenient(schema: Schema, hint: Any) -> Schema:
+    """``schema`` plus the spellings ``body.convert`` also takes for a field of ``hint``."""
+    if "anyOf" in schema:
+        return schema  # the caller wrote every spelling
+    kind = _field_kind(hint)
+    if kind is bool:
+        return {"anyOf": [schema, {"type": "integer", "enum": [0, 1]}, BOOL_WORDS]}
+    if kind is str and not {"pattern", "enum", "const", "maxLength"} & set(schema):
+        # body._numbers_to_strings: a number where text is stored is its text.
+        return {"anyOf": [schema, {"type": "number"}]}
+    return schema
+
+
+def struct_body(
+    type_: Any,
+    *,
+    fields: Mapping[str, Schema] | None = None,
+    required: Iterable[str] = (),
+    title: str = "",
+    description: str = LENIENT_BODY,
+    extra: Mapping[str, Any] | None = None,
+) -> Schema:
+    """The body ``body.read_body(request, type_)`` takes, from the Struct itself:
+    its fields (their encode names), each with the spellings the decoder takes
+    besides the canonical one. ``fields`` states a field's real rule where the
+    handler checks more than its type (a pattern, an enum, a range); one that
+    is an ``anyOf`` is taken as written. ``required``: fields the handler
+    refuses to go without although the Struct has a default for them."""
+    fields = dict(fields or {})
+    plain = of_type(type_)
+    props = plain.get("properties", {})
+    hints = typing.get_type_hints(type_)
+    out_props: dict[str, Schema] = {}
+    for field in msgspec.structs.fields(type_):
+        name = field.encode_name
+        given = fields.pop(name, None)
+        base = given if given is not None else props.get(name, {})
+        out_props[name] = _lenient(dict(base), hints[field.name])
+    if fields:
+        raise ValueError(f"{type_.__name__} has no fields {sorted(fields)}")
+    out: Schema = {"type": "object"}
+    if title:
+        out["title"] = title
+    out["description"] = description
+    out["properties"] = out_props
+    if need := [
+        *plain.get("required", []),
+        *(r for r in required if r not in plain.get("required", [])),
+    ]:
+        unknown = [r for r in need if r not in out_props]
+        if unknown:
+            raise ValueError(f"{type_.__name__} has no fields {unknown}")
+        out["required"] = need
+    if getattr(type_, "__struct_config__", None) and type_.__struct_config__.forbid_unknown_fields:
+        out["additionalProperties"] = False
+        out["description"] = description.replace("; unknown keys are ignored", "; no other keys")
+    out.update(extra or {})
+    return out
