@@ -105,6 +105,9 @@ class Policy:
             )
         except OSError as exc:
             raise Refused(f"host {host} does not resolve ({exc.strerror or exc})") from None
+        except UnicodeError:
+            # A name IDNA cannot encode (control or unassigned characters) was a 500.
+            raise Refused(f"host {host!r} is not a valid host name") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         self._cache[(host, port)] = (now + RESOLVE_TTL, addresses)
         return addresses

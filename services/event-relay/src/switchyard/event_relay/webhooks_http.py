@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any, TypeAlias
 
@@ -12,12 +13,13 @@ from litestar import Request, Router, delete, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
-from switchyard.event_relay import store
+from switchyard.event_relay import coocenter, store
 from switchyard.event_relay.relay import Relay
 from switchyard.event_relay.subscriptions import (
     ANSWER_STATES,
     DEFAULT_EVENTS,
     FORMATS,
+    OPERATIONAL,
     ROTATION_OVERLAP,
     SYSTEM,
     check_event_name,
@@ -29,6 +31,7 @@ from switchyard.shared.http.body import read_body
 from switchyard.shared.http.envelope import Created, ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
 from switchyard.shared.http.ids import PathId
+from switchyard.shared.http.openapi import Schema, doc, struct_body
 from switchyard.shared.http.paging import fetch_page, parse_paging
 
 UNSET: Any = msgspec.UNSET
@@ -51,6 +54,72 @@ class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
     description: str | msgspec.UnsetType = UNSET
     enabled: bool | msgspec.UnsetType = UNSET
     filters: Filters | msgspec.UnsetType = UNSET
+
+
+# --- the subscription body in the OpenAPI document -----------------------------------
+
+# check_event_name for xswitch and raw subscriptions: an event, a CUSTOM
+# subclass, * or one of the operational webhook.* events.
+_EVENT_NAME: Schema = {
+    "type": "string",
+    "pattern": "^(?:\\*|[A-Z][A-Z0-9_]*|(?!webhook\\.)[A-Za-z0-9_.-]+::[A-Za-z0-9_:.-]+|"
+    + "|".join(re.escape(n) for n in ("webhook.*", *OPERATIONAL))
+    + ")$",
+}
+_PUSH_NAME: Schema = {"type": "string", "enum": ["*", *coocenter.PUSHES]}
+# webhooks.secret_key: whsec_ and the base64 of 24 to 64 bytes.
+_B64 = "[A-Za-z0-9+/]"
+_SECRET: Schema = {
+    "type": "string",
+    "pattern": f"^(?:whsec_(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?"
+    f"|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?))?$",
+    "writeOnly": True,
+    "description": "whsec_ and the base64 of 24-64 bytes; empty or absent: one is made",
+}
+_NO_NUL = "^[^\\x00]*$"
+FILTERS_BODY: Schema = struct_body(
+    Filters,
+    description="Which events are sent: regular expressions (Python's) on the node, "
+    "caller and callee, and the answer states; no other keys.",
+    fields={
+        name: {"type": "string", "format": "regex", "pattern": _NO_NUL}
+        for name in ("node", "caller", "callee")
+    }
+    | {"answer_state": {"type": "array", "items": {"type": "string", "enum": list(ANSWER_STATES)}}},
+)
+
+
+def _webhook_body(*, create: bool) -> Schema:
+    """POST (url required) or PUT (any field) of a subscription; events by format."""
+    events: Schema = {
+        "type": "array",
+        "description": "[] or absent on create: the format's default events",
+    }
+    return struct_body(
+        WebhookIn,
+        title="WebhookCreate" if create else "WebhookUpdate",
+        required=["url"] if create else [],
+        fields={
+            "url": {
+                "type": "string",
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\x00]+$",
+                "description": "http(s), no credentials; its host must resolve to public "
+                "addresses (or ones SWITCHYARD_WEBHOOK_ALLOW_PRIVATE admits)",
+            },
+            "events": {**events, "items": {"anyOf": [_EVENT_NAME, _PUSH_NAME]}},
+            "format": {"type": "string", "enum": list(FORMATS)},
+            "secret": _SECRET,
+            "description": {"anyOf": [{"type": "string", "pattern": _NO_NUL}, {"type": "number"}]},
+            "filters": FILTERS_BODY,
+        },
+        # A coocenter subscription names coocenter's pushes, the others events
+        # (if/then keeps the object plain for generated clients).
+        extra={
+            "if": {"required": ["format"], "properties": {"format": {"const": "coocenter"}}},
+            "then": {"properties": {"events": {"type": "array", "items": _PUSH_NAME}}},
+            "else": {"properties": {"events": {"type": "array", "items": _EVENT_NAME}}},
+        },
+    )
 
 
 class WebhookOut(msgspec.Struct):
@@ -199,7 +268,7 @@ def _writable(row: Any) -> None:
         )
 
 
-@post("/api/webhooks", status_code=200)
+@post("/api/webhooks", status_code=200, opt=doc(body=_webhook_body(create=True)))
 async def create(request: Request[Any, Any, Any], relay: RelayDep) -> Created:
     cols = await _checked(relay, await read_body(request, WebhookIn))
     names = list(cols)
@@ -228,7 +297,11 @@ async def read(webhook_id: PathId, relay: RelayDep) -> WebhookOut:
     return _out(await _row(relay.pool, webhook_id))
 
 
-@put("/api/webhooks/{webhook_id:int}", status_code=200)
+@put(
+    "/api/webhooks/{webhook_id:int}",
+    status_code=200,
+    opt=doc(body=_webhook_body(create=False), body_required=False),
+)
 async def update(webhook_id: PathId, request: Request[Any, Any, Any], relay: RelayDep) -> Ok:
     row = await _row(relay.pool, webhook_id)
     _writable(row)
