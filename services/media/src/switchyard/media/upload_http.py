@@ -25,6 +25,7 @@ from switchyard.media.upload_names import stored_name
 from switchyard.shared.http.auth import principal_of
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.openapi import Schema, doc, of_type
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,40 @@ class _Part:
         self.new: files.NewFile | None = None
 
 
-@post("/api/upload", request_max_body_size=None, status_code=200, oplog_resource="media_files")
+# The form: one or more ``file`` parts (other parts are ignored).
+UPLOAD_FORM: Schema = {
+    "type": "object",
+    "title": "UploadForm",
+    "required": ["file"],
+    "properties": {
+        "file": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "format": "binary"},
+            "description": "each a file part with a file name: audio (WAV, MP3, Ogg, FLAC, "
+            "M4A), video (MP4, WebM), an image (PNG, JPEG, GIF, TIFF), a PDF or UTF-8 text, "
+            "judged by its content; SWITCHYARD_MEDIA_MAX_UPLOAD bytes in all",
+        }
+    },
+}
+# Every value of the stored object as a string (files.as_strings).
+UPLOADED: Schema = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": [name for name in of_type(files.MediaFile)["properties"]],
+        "properties": {name: {"type": "string"} for name in of_type(files.MediaFile)["properties"]},
+    },
+}
+
+
+@post(
+    "/api/upload",
+    request_max_body_size=None,
+    status_code=200,
+    oplog_resource="media_files",
+    opt=doc(body=UPLOAD_FORM, body_type="multipart/form-data", reply=UPLOADED),
+)
 async def upload(
     request: Request[Any, Any, Any], runtime: AppRuntime, media: MediaDep
 ) -> Response[list[dict[str, str]]]:
