@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -39,12 +40,14 @@ async def test_no_responder_is_a_typed_error_at_once(bus: Bus) -> None:
     assert err.value.code == "no_responder"
 
 
-async def test_a_slow_responder_is_a_typed_timeout(bus: Bus) -> None:
+# local: served in-process for this bus's own requests (Bus.serve); the
+# answers and errors are the same as through the NATS server.
+async def test_a_slow_responder_is_a_typed_timeout(bus: Bus, local: bool) -> None:
     async def slow(ask: Ask) -> Answer:
         await asyncio.sleep(5)
         return Answer(0)
 
-    await bus.serve(bus.subjects.ping, Ask, slow)
+    await bus.serve(bus.subjects.ping, Ask, slow, local=local)
     with pytest.raises(BusError) as err:
         await bus.request(bus.subjects.ping, Ask(1), Answer, timeout=0.2)
     assert err.value.code == "timeout"
@@ -68,13 +71,13 @@ async def test_a_slow_request_does_not_hold_up_the_next(bus: Bus) -> None:
     assert await slow == Answer(2)
 
 
-async def test_handler_errors_arrive_typed(bus: Bus) -> None:
+async def test_handler_errors_arrive_typed(bus: Bus, local: bool) -> None:
     async def picky(ask: Ask) -> Answer:
         if ask.n < 0:
             raise BusError("not_found", "no channel -1")
         raise RuntimeError("secret internals")
 
-    await bus.serve(bus.subjects.ping, Ask, picky)
+    await bus.serve(bus.subjects.ping, Ask, picky, local=local)
     with pytest.raises(BusError) as err:
         await bus.request(bus.subjects.ping, Ask(-1), Answer)
     assert (err.value.code, err.value.message) == ("not_found", "no channel -1")
@@ -87,6 +90,57 @@ async def test_handler_errors_arrive_typed(bus: Bus) -> None:
     with pytest.raises(BusError) as err:
         await bus.request(bus.subjects.ping, {"n": "not a number"}, Answer)
     assert err.value.code == "invalid"
+
+
+@pytest.fixture(params=[False, True], ids=["over-nats", "in-process"])
+def local(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+async def test_a_local_server_answers_its_own_process_and_stops_when_unsubscribed(
+    bus: Bus, nats_url: str
+) -> None:
+    """With ``local``, a replica's own requests are served by its own handler
+    even when another member of the queue group could take them; others'
+    requests still reach it through NATS; once it stops serving, its
+    requests go to the others. A handler the requester stopped waiting for
+    runs to its end, as over NATS."""
+    other = await Bus.connect(nats_url, bus.subjects, timeout=2.0)
+    served: list[str] = []
+    finished = asyncio.Event()
+
+    def handler(name: str) -> Any:
+        async def answer(ask: Ask) -> Answer:
+            served.append(name)
+            if ask.n == 0:
+                await asyncio.sleep(0.3)
+                finished.set()
+            return Answer(ask.n * 2)
+
+        return answer
+
+    try:
+        mine = await bus.serve(bus.subjects.ping, Ask, handler("mine"), queue="q", local=True)
+        await other.serve(bus.subjects.ping, Ask, handler("other"), queue="q")
+        for n in range(1, 21):
+            assert await bus.request(bus.subjects.ping, Ask(n), Answer) == Answer(2 * n)
+        assert served == ["mine"] * 20
+        served.clear()
+        answers = [await other.request(bus.subjects.ping, Ask(n), Answer) for n in range(1, 41)]
+        assert answers == [Answer(2 * n) for n in range(1, 41)]
+        assert "mine" in served  # the queue group still shares the others' requests
+
+        with pytest.raises(BusError) as err:
+            await bus.request(bus.subjects.ping, Ask(0), Answer, timeout=0.05)
+        assert err.value.code == "timeout"
+        await asyncio.wait_for(finished.wait(), 2)
+
+        await mine.unsubscribe()
+        served.clear()
+        assert await bus.request(bus.subjects.ping, Ask(5), Answer) == Answer(10)
+        assert served == ["other"]
+    finally:
+        await other.close()
 
 
 async def test_published_messages_arrive_typed_and_malformed_ones_are_dropped(bus: Bus) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 import msgspec
 import nats.errors
 import nats.js.errors
-from nats.aio.subscription import Subscription
 from nats.js.kv import KeyValue
 from opentelemetry import trace
 
@@ -52,7 +51,7 @@ from switchyard.call_control.node_commands import (
 from switchyard.call_control.nodes import NodeConfig
 from switchyard.call_control.originate import originate_line
 from switchyard.call_control.show_lag import SETTLE, EndedChannels, Rows, current_rows
-from switchyard.shared.bus import Bus, BusError, traceparent
+from switchyard.shared.bus import Bus, BusError, Served, traceparent
 from switchyard.shared.fsvalues import (
     APPLICATIONS,
     CAUSE,
@@ -194,7 +193,7 @@ class NodeAgent:
             on_command=None if metrics is None else metrics.command,
             tracer=bus.tracer,
         )
-        self._sub: Subscription | None = None
+        self._sub: Served | None = None
 
     @property
     def name(self) -> str:
@@ -210,6 +209,9 @@ class NodeAgent:
             self.bus.subjects.node_command(self.name),
             NodeCommand,
             self.handle,  # type: ignore[arg-type]
+            # This replica's own HTTP handlers reach its node without the
+            # round trip through NATS (hangup, transfer … of its calls).
+            local=True,
         )
 
     async def stop(self) -> None:

@@ -25,7 +25,7 @@ from switchyard.call_control.metrics import CallControlMetrics, NodeMetrics
 from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
-from switchyard.shared.bus import Bus, BusError
+from switchyard.shared.bus import Bus, BusError, Served
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.http import coocenter
 from switchyard.shared.messages import ConfigChanged
@@ -92,7 +92,7 @@ class Replica:
         self.metrics.owned_nodes.set_function(lambda: len(self.ownership.owned))
         # One set of children per node, whichever agent (owner or standby) holds it.
         self.node_metrics = {name: self._node_metrics(name) for name in self.nodes}
-        self._any: Subscription | None = None
+        self._any: Served | None = None
         self._owning = False
         self._config: Subscription | None = None
 
@@ -201,6 +201,9 @@ class Replica:
                 Originate,
                 self._originate_anywhere,
                 queue=self.bus.subjects.call_control_queue,
+                # An originate this replica's HTTP handler takes is placed on
+                # its own nodes, without the round trip through NATS.
+                local=True,
             )
 
     async def _released(self, name: str) -> None:

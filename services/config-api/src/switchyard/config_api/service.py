@@ -65,6 +65,7 @@ async def lifespan(runtime: Runtime) -> AsyncIterator[ConfigApiState]:
             RouteRequest,
             routing_api.lookup_handler(live),
             queue=runtime.subjects.config_api_queue,
+            local=True,  # call-control in this process asks without a NATS round trip
         )
         try:
             yield ConfigApiState(runtime, outbox, live, reads)
