@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import msgspec
 import nats.errors
 import nats.js.errors
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 
 from switchyard.shared.bus import Bus
 from switchyard.shared.metrics import JetStreamMetrics, Metrics
@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, object]], Awaitable[None]]
 _event = msgspec.json.Decoder(dict[str, object])
+
+
+class HasConsumerInfo(Protocol):
+    """A pull subscription, or the relay's own puller."""
+
+    async def consumer_info(self) -> ConsumerInfo: ...
 
 
 class Lag:
@@ -43,7 +49,7 @@ class Lag:
         if self.gauge is not None and msgs:
             self.gauge.set(msgs[-1].metadata.num_pending)
 
-    async def idle(self, sub: JetStreamContext.PullSubscription) -> None:
+    async def idle(self, sub: HasConsumerInfo) -> None:
         if self.gauge is not None:
             with contextlib.suppress(nats.errors.Error, TimeoutError):
                 self.gauge.set((await sub.consumer_info()).num_pending or 0)
