@@ -115,3 +115,23 @@ async def test_an_event_lost_as_nats_dies_is_stored_before_later_ones(
     finally:
         await pub.stop(drain_timeout=1)
         await bus.close()
+
+
+async def test_events_published_before_their_stream_exists_are_stored_once_it_does(
+    own_nats: EmbeddedNats,
+) -> None:
+    """JetStream refuses a publish no stream takes (503, no responders): the
+    event is published again until one does, and nothing is lost."""
+    bus = await Bus.connect(own_nats.url, Subjects("late"))
+    pub = EventPublisher(bus, ack_timeout=1.0)
+    await pub.start()
+    try:
+        _submit(bus, pub, range(1, 21))
+        await asyncio.sleep(0.5)
+        assert pub.published == 0  # refused so far, still held
+        await bus.ensure_stream(stream_config(bus))
+        await asyncio.wait_for(pub.drain(), 30)
+        assert await _stored_ids(bus) == [f"{CORE}:{s}" for s in range(1, 21)]
+    finally:
+        await pub.stop(drain_timeout=1)
+        await bus.close()

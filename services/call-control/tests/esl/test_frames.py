@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
+
+from switchyard.call_control.agent import event_payload
 from switchyard.call_control.esl import parse_json, parse_plain
 
 SAMPLES = Path(__file__).parents[4] / "tests" / "conformance" / "samples" / "esl"
@@ -75,3 +78,19 @@ def test_header_names_are_never_decoded_and_cr_lf_survive_in_values() -> None:
     )
     assert event.unique_id == "real-uuid"
     assert event.get("variable_sip_h_X-A%3A%20Unique-ID") == "v\r\nx"
+
+
+def test_a_json_event_is_published_as_freeswitch_sent_it_or_in_the_same_shape() -> None:
+    """The owner relays FreeSWITCH's own JSON when it already is the event's
+    ``event json`` form; otherwise (array headers, a Content-Length) the
+    headers encoded again: consumers decode the same thing either way."""
+    for name in ("CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE", "HEARTBEAT", "BACKGROUND_JOB"):
+        payload = _payload(f"json-{name}.txt")
+        event = parse_json(payload)
+        relayed = msgspec.json.decode(event_payload(event))
+        expected = {**event.headers, **({"_body": event.body} if event.body else {})}
+        assert relayed == expected, name
+    odd = parse_json(b'{"Event-Name":"CUSTOM","X":["a","b"],"Content-Length":"2","_body":"hi"}')
+    assert msgspec.json.decode(event_payload(odd)) == {
+        "Event-Name": "CUSTOM", "X": "ARRAY::a|:b", "_body": "hi"
+    }  # fmt: skip

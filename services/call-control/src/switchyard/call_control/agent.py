@@ -105,7 +105,10 @@ _show_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
 def event_payload(event: EslEvent) -> bytes:
-    """FreeSWITCH's own ``event json`` shape: headers, body under ``_body``."""
+    """FreeSWITCH's own ``event json`` shape: headers, body under ``_body``
+    (the JSON it sent, when that was already this shape)."""
+    if event.raw:
+        return event.raw
     if event.body:
         return _json.encode({**event.headers, "_body": event.body})
     return _json.encode(event.headers)

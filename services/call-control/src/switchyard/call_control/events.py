@@ -1,14 +1,13 @@
 """FreeSWITCH events into JetStream: in order, deduplicated, nothing lost.
 
 The owner of a node hands every event to ``EventPublisher.submit`` (never
-blocks the ESL reader). One pump publishes them in arrival order with
-``publish_async``, so NATS receives them in FreeSWITCH's order without
-waiting for each ack; a second task collects the acks in the same order.
-An event whose ack fails or times out is published again, synchronously,
-until JetStream takes it. Each message carries ``Nats-Msg-Id =
-<Core-UUID>:<Event-Sequence>``, so a retry, or another replica replaying
-after a fail-over, is dropped by the stream's duplicate window instead of
-stored twice.
+blocks the ESL reader). One pump publishes them in arrival order without
+waiting for each ack (``AckInbox``), so NATS receives them in FreeSWITCH's
+order; a second task collects the acks in the same order. An event whose ack
+fails or times out is published again, synchronously, until JetStream takes
+it. Each message carries ``Nats-Msg-Id = <Core-UUID>:<Event-Sequence>``, so
+a retry, or another replica replaying after a fail-over, is dropped by the
+stream's duplicate window instead of stored twice.
 
 Order across a NATS outage: an event written to a connection as it died
 is lost without a word, and its retry (at its ack deadline) would land after
@@ -27,6 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import nats.errors
 import nats.js.errors
 from nats.js.api import StorageType, StreamConfig
@@ -66,6 +66,86 @@ class Event:
         return {"Nats-Msg-Id": self.msg_id}
 
 
+class _PublishError(msgspec.Struct):
+    code: int = 0
+    description: str = ""
+
+
+class _PubAck(msgspec.Struct):
+    stream: str = ""
+    seq: int = 0
+    error: _PublishError | None = None
+
+
+class PublishRefused(Exception):
+    """JetStream answered a publish with an error (or nothing stores the subject)."""
+
+
+class AckInbox:
+    """Asynchronous JetStream publishes whose acks come to one wildcard inbox,
+    matched by a counter.
+
+    What nats.py's ``publish_async`` does, for the one hot path that sends
+    every FreeSWITCH event: it drew random bytes per message, took a
+    semaphore through ``wait_for`` and parsed each ack with ``json`` into a
+    dataclass, about a third of the owner's cost per event after parsing it
+    (issue 12). Backpressure is the publisher's (``max_inflight``).
+    """
+
+    def __init__(self, nc: Any) -> None:
+        self.nc = nc
+        self._prefix = ""
+        self._next = 0
+        self._futures: dict[str, asyncio.Future[_PubAck]] = {}
+        self._sub: Any = None
+        self._decoder = msgspec.json.Decoder(_PubAck)
+
+    async def start(self) -> None:
+        self._prefix = self.nc.new_inbox() + "."
+        self._sub = await self.nc.subscribe(self._prefix + "*", cb=self._on_ack)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    async def publish(
+        self, subject: str, payload: bytes, headers: dict[str, str]
+    ) -> asyncio.Future[_PubAck]:
+        self._next += 1
+        token = str(self._next)
+        future: asyncio.Future[_PubAck] = asyncio.get_running_loop().create_future()
+        self._futures[token] = future
+        try:
+            await self.nc.publish(subject, payload, reply=self._prefix + token, headers=headers)
+        except BaseException:
+            del self._futures[token]
+            raise
+        return future
+
+    def sweep(self) -> None:
+        """Forget the futures given up on (their acks will not come: after a reconnect)."""
+        self._futures = {t: f for t, f in self._futures.items() if not f.done()}
+
+    async def _on_ack(self, msg: Any) -> None:
+        future = self._futures.pop(msg.subject[len(self._prefix) :], None)
+        if future is None or future.done():
+            return
+        if msg.headers and msg.headers.get("Status") == "503":
+            future.set_exception(PublishRefused("no stream stores this subject"))
+            return
+        try:
+            ack = self._decoder.decode(msg.data)
+        except msgspec.DecodeError as exc:
+            future.set_exception(PublishRefused(f"undecodable ack: {exc}"))
+            return
+        if ack.error is not None:
+            future.set_exception(PublishRefused(f"{ack.error.code}: {ack.error.description}"))
+        else:
+            future.set_result(ack)
+
+
 class EventPublisher:
     def __init__(
         self,
@@ -93,6 +173,7 @@ class EventPublisher:
         self.published = 0
         self.retried = 0
         self.dropped = 0
+        self._box = AckInbox(bus.nc)
 
     def submit(self, subject: str, msg_id: str, payload: bytes, traceparent: str = "") -> None:
         if len(self._queue) >= self.max_buffered:
@@ -106,6 +187,7 @@ class EventPublisher:
         self._wakeup.set()
 
     async def start(self) -> None:
+        await self._box.start()
         self._tasks = [
             asyncio.create_task(self._pump(), name="events:pump"),
             asyncio.create_task(self._acks(), name="events:acks"),
@@ -121,9 +203,9 @@ class EventPublisher:
                 await self.drain()
         await cancel_and_wait(*self._tasks)
         self._tasks = []
+        await self._box.stop()
 
     async def _pump(self) -> None:
-        js = self.bus.js
         while True:
             while not self._queue:
                 self._wakeup.clear()
@@ -133,7 +215,7 @@ class EventPublisher:
             self._unacked[event.msg_id] = event
             future: asyncio.Future[Any] | None
             try:
-                future = await js.publish_async(event.subject, event.payload, headers=event.headers)
+                future = await self._box.publish(event.subject, event.payload, event.headers)
             except (nats.errors.Error, nats.js.errors.Error, OSError):
                 future = None  # the ack collector publishes it the slow way
             deadline = asyncio.get_running_loop().time() + self.ack_timeout
@@ -179,6 +261,7 @@ class EventPublisher:
         reconnects = int(nc.stats["reconnects"])
         if reconnects != self._reconnects:
             self._reconnects = reconnects
+            self._box.sweep()
             for event in list(self._unacked.values()):
                 await self._publish_until_stored(event)
 

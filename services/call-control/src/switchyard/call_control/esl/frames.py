@@ -20,6 +20,10 @@ class EslEvent(msgspec.Struct, frozen=True):
 
     headers: dict[str, str]
     body: str = ""
+    # The JSON FreeSWITCH sent, when it is already the event's own ``event
+    # json`` form (every value text, no Content-Length): the owner publishes
+    # it as is instead of encoding the headers again (agent.event_payload).
+    raw: bytes = b""
 
     def get(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)
@@ -111,13 +115,15 @@ def parse_plain(payload: bytes) -> EslEvent:
 def parse_json(payload: bytes) -> EslEvent:
     try:
         raw: dict[str, str] = _JSON_STR.decode(payload)
+        same = "Content-Length" not in raw
     except msgspec.ValidationError:
         # Array headers arrive as JSON arrays; keep them in FreeSWITCH's ARRAY:: form.
         mixed = _JSON_ANY.decode(payload)
         raw = {k: v if isinstance(v, str) else "ARRAY::" + "|:".join(v) for k, v in mixed.items()}
+        same = False
     body = raw.pop("_body", "")
     raw.pop("Content-Length", None)
-    return EslEvent(raw, body)
+    return EslEvent(raw, body, bytes(payload) if same else b"")
 
 
 def parse_event(content_type: str, payload: bytes) -> EslEvent | None:
