@@ -126,6 +126,7 @@ async def test_route_lookup_over_nats(replicas: list[Replica], bus: Bus) -> None
             await asyncio.sleep(0.02)
     assert reply["dial_string"] == "sofia/gateway/gw-c/5571"
     assert reply["outcome"] == "route" and reply["callee"] == "5571"
+    assert reply["timeless"] is True  # no time rule: call-control may reuse it
     assert ("bridge", "sofia/gateway/gw-c/5571") in [
         (x["application"], x["data"]) for x in reply["actions"]
     ]

@@ -11,6 +11,7 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from switchyard.config_api.resources.routing_api import route_reply
 from switchyard.config_api.routing.destinations import Action
 from switchyard.config_api.routing.engine import compile
 from switchyard.config_api.routing.model import (
@@ -176,6 +177,19 @@ def test_time_rule_replaces_destination_exactly_while_active(
     assert decision.dest_type == ("FS_DEST_VOICEMAIL" if active else "FS_DEST_USER")
     assert decision.time_rule_id == (1 if active else None)
     assert [c.active for c in decision.time_rules] == [active]
+
+
+def test_an_answer_is_timeless_only_when_no_time_rule_was_checked() -> None:
+    """call-control reuses a route answer until the configuration changes
+    only when the time of the call could not change it (route_cache.py)."""
+    rule = "20260101T090000|PT8H|daily||1|"
+    timed = Route(id=1, name="office", dest_type="FS_DEST_IP", prefix="1", body="10.0.0.1",
+                  time_rules=(TimeRule(1, rule, "FS_DEST_IP", "", "10.0.0.2"),))  # fmt: skip
+    plain = Route(id=2, name="out", dest_type="FS_DEST_IP", prefix="2", body="10.0.0.3")
+    router = compile(Snapshot(routes=(timed, plain)))
+    at = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    assert route_reply(router.lookup("default", "1000", "", at), 1).timeless is False
+    assert route_reply(router.lookup("default", "2000", "", at), 1).timeless is True
 
 
 def test_first_active_rule_wins_and_bad_rules_are_reported() -> None:

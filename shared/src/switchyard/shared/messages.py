@@ -85,6 +85,9 @@ class RouteReply(msgspec.Struct, frozen=True):
     route_id: int | None = None
     dest_type: str = ""
     version: int = 0
+    # The answer does not depend on the time of the call (no time rule was
+    # checked): call-control may reuse it until the configuration changes.
+    timeless: bool = False
 
 
 # --- sy.media.tts: any service asks media -------------------------------------------

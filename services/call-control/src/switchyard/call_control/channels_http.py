@@ -29,6 +29,8 @@ from switchyard.call_control.node_commands import (
     OriginateResult,
 )
 from switchyard.call_control.nodes import configured_nodes
+from switchyard.call_control.replica import Replica
+from switchyard.call_control.route_cache import RouteCache
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (
     APP_DATA_PATTERNS,
@@ -212,7 +214,9 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
     )
 
 
-async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
+async def resolve_dial(
+    bus: Bus, context: str, number: str, caller: str, routes: RouteCache | None = None
+) -> str:
     """Where a call dialled from ``context`` to ``number`` would go, as a dial string.
 
     Asks config-api's routing engine (``sy.config.route``). A route that
@@ -222,12 +226,15 @@ async def resolve_dial(bus: Bus, context: str, number: str, caller: str) -> str:
     FreeSWITCH reads a dialplan document), is reached through a loopback leg
     that runs the very same dialplan. No route at all dials the user
     directory, as XSwitch does for its extensions. A number the engine
-    refuses (blacklist, invalid) is refused here too.
+    refuses (blacklist, invalid) is refused here too. With ``routes``, an
+    answer it holds is reused (route_cache.py).
     """
+    request = RouteRequest(context, number, caller)
     try:
-        route = await bus.request(
-            bus.subjects.route_lookup, RouteRequest(context, number, caller), RouteReply
-        )
+        if routes is not None:
+            route = await routes.lookup(request)
+        else:
+            route = await bus.request(bus.subjects.route_lookup, request, RouteReply)
     except BusError as exc:
         if exc.code == "not_found":
             return f"user/{number}"
@@ -282,7 +289,9 @@ async def ring(
         },
     ),
 )
-async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> OriginateReply:
+async def originate(
+    request: Request[Any, Any, Any], runtime: AppRuntime, replica: Replica
+) -> OriginateReply:
     body = await read_body(request, OriginateBody)
     context = runtime.settings.originate_context
     # The new leg belongs to the originating context: a transfer it runs
@@ -291,7 +300,9 @@ async def originate(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ori
     cmd = msgspec.structs.replace(originate_command(body, applications), context=context)
     bus = runtime.bus
     if not cmd.dial:
-        dial = await resolve_dial(bus, context, body.destNumber.strip(), body.cidNumber)
+        dial = await resolve_dial(
+            bus, context, body.destNumber.strip(), body.cidNumber, replica.routes
+        )
         try:
             check_dial_string("destNumber", dial)
         except UnsafeValue as exc:

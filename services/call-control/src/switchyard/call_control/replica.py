@@ -25,6 +25,7 @@ from switchyard.call_control.metrics import CallControlMetrics, NodeMetrics
 from switchyard.call_control.node_commands import Originate, OriginateResult
 from switchyard.call_control.nodes import NodeConfig, parse_nodes
 from switchyard.call_control.ownership import Ownership
+from switchyard.call_control.route_cache import RouteCache
 from switchyard.shared.bus import Bus, BusError, Served
 from switchyard.shared.fsvalues import APPLICATIONS, Applications, fs_applications
 from switchyard.shared.http import coocenter
@@ -77,6 +78,8 @@ class Replica:
         self.id = replica_id()
         self.events, self.subclasses = event_names(fs_events)
         self.publisher = EventPublisher(bus)
+        # config-api's route answers for this replica's originates.
+        self.routes = RouteCache(bus)
         self.agents: dict[str, NodeAgent] = {}
         self.ownership = Ownership(
             bus,
@@ -102,6 +105,7 @@ class Replica:
             KeyValueConfig(bucket=self.bus.subjects.channel_location_bucket, history=1)
         )
         await self.publisher.start()
+        await self.routes.start()
         if self.pool is not None:
             self._config = await self.bus.subscribe(
                 self.bus.subjects.config_changed_all,
@@ -142,6 +146,7 @@ class Replica:
         if self._config is not None:
             with contextlib.suppress(nats.errors.Error):
                 await self._config.unsubscribe()
+        await self.routes.stop()
         # Release first so the nodes move to other replicas at once, then flush events.
         await self.ownership.stop(release=True)
         await self._standby(set())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Router
+from litestar.di import Provide
 
 from switchyard.call_control import (
     cdrs,
@@ -19,7 +23,7 @@ from switchyard.call_control import (
 )
 from switchyard.call_control.replica import Replica, replica_lifespan
 from switchyard.shared.runtime import Runtime
-from switchyard.shared.service import Service
+from switchyard.shared.service import Service, Slot
 
 
 @asynccontextmanager
@@ -39,20 +43,27 @@ async def ready(replica: Replica | None) -> str | None:
     return None
 
 
-service = Service(
-    name="call-control",
-    route_handlers=[
-        *channels_http.route_handlers,
-        *gateways_http.route_handlers,
-        *trunks_http.route_handlers,
-        *cli_http.route_handlers,
-        *coocenter_http.route_handlers,
-        *console_calls.route_handlers,
-        *console_gateways.route_handlers,
-        *console_nodes.route_handlers,
-        *console_cdrs.route_handlers,
-        *cdrs.route_handlers,
-    ],
-    lifespan=lifespan,
-    ready=ready,
-)
+def _handlers(replica: Slot[Replica]) -> list[Any]:
+    # One router so a handler can take the running ``replica`` (503 before
+    # the lifespan has filled the slot).
+    return [
+        Router(
+            "/",
+            route_handlers=[
+                *channels_http.route_handlers,
+                *gateways_http.route_handlers,
+                *trunks_http.route_handlers,
+                *cli_http.route_handlers,
+                *coocenter_http.route_handlers,
+                *console_calls.route_handlers,
+                *console_gateways.route_handlers,
+                *console_nodes.route_handlers,
+                *console_cdrs.route_handlers,
+                *cdrs.route_handlers,
+            ],
+            dependencies={"replica": Provide(replica.get, sync_to_thread=False)},
+        )
+    ]
+
+
+service = Service(name="call-control", route_handlers=_handlers, lifespan=lifespan, ready=ready)

@@ -126,6 +126,7 @@ def route_reply(decision: Decision, version: int) -> RouteReply:
         route_id=decision.route_id,
         dest_type=decision.dest_type,
         version=version,
+        timeless=not decision.time_rules,
     )
 
 
