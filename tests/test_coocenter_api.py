@@ -193,6 +193,22 @@ async def test_bad_input_is_a_400_naming_the_field(client: httpx.AsyncClient) ->
     assert r.status_code == 400 and r.json()["message"].startswith("state:")
 
 
+async def test_an_agent_whose_extension_callcenter_config_cannot_name_is_a_400(
+    client: httpx.AsyncClient,
+) -> None:
+    # <extension>@default is a callcenter_config word, which takes no * or #:
+    # every node refused the line and the request was answered 503.
+    for path, form in (
+        ("agent-login", "extension=80%2A1&queue=630"),
+        ("agent-pause", "member=80%231&state=on"),
+        ("agent-logout", "extension=80%2A1"),
+    ):
+        r = await client.post(f"/coocenter-api/queues/{path}", headers=FORM, content=form)
+        assert r.status_code == 400, (path, r.text)
+        field = form.partition("=")[0]
+        assert r.json()["message"].startswith(f"{field}:"), r.text
+
+
 async def test_current_calls_hangup_and_click_number(
     client: httpx.AsyncClient, sim: Simulator
 ) -> None:

@@ -502,6 +502,13 @@ CALLCENTER_QUEUE = _rule(
     "may hold 1-64 letters, digits and _ . - only, not starting with -",
 )
 
+# An extension as a coocenter agent: ``<extension>@default`` is a
+# callcenter_config word too, which takes no * or # (EXTENSION does).
+CALLCENTER_AGENT = _rule(
+    r"(?!-)[0-9A-Za-z+._-]{1,64}",
+    "may hold 1-64 digits, letters and + . _ - only, not starting with -",
+)
+
 
 def callcenter_config_args(field: str, words: Iterable[str]) -> str:
     """The arguments of a ``callcenter_config`` line, each word checked, the

@@ -36,10 +36,20 @@ from switchyard.call_control.node_commands import (
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.shared.bus import BusError
 from switchyard.shared.callcenter import agent_name, queue_name, short
-from switchyard.shared.fsvalues import CALLCENTER_QUEUE, EXTENSION, UnsafeValue
+from switchyard.shared.fsvalues import CALLCENTER_AGENT, CALLCENTER_QUEUE, EXTENSION, UnsafeValue
 from switchyard.shared.http import coocenter
-from switchyard.shared.http.coocenter import Refused, Reply, form, required, success
+from switchyard.shared.http.coocenter import (
+    FORM,
+    Refused,
+    Reply,
+    form,
+    form_body,
+    form_field,
+    required,
+    success,
+)
 from switchyard.shared.http.deps import AppRuntime
+from switchyard.shared.http.openapi import Schema, doc
 from switchyard.shared.runtime import Runtime
 
 GUARDS = [coocenter.guard]
@@ -47,6 +57,9 @@ GUARDS = [coocenter.guard]
 # (fsvalues.CALLCENTER_WORD): a label of any script would pass a looser rule
 # here and be refused on the node after the agent was already added.
 QUEUE = CALLCENTER_QUEUE
+# An agent is <extension>@default, a callcenter_config word as well: an
+# extension with * or # was refused on every node and answered 503.
+AGENT = CALLCENTER_AGENT
 # Asterisk's channel states, which coocenter reports (channelstate, channelstatedesc).
 _STATES = {
     "DOWN": ("0", "Down"),
@@ -60,6 +73,58 @@ _STATES = {
 IDLE, IN_USE, BUSY, UNAVAILABLE, RINGING, ON_HOLD = "0", "1", "2", "4", "8", "16"
 _PHONE = re.compile(r"sofia/[^/]+/(?:sips?:)?([^@/]+)@")
 SOFIA_PROFILE = "internal"
+
+
+# --- the forms in the OpenAPI document (what the handlers below check) -----------------
+
+_QUEUE_GIVEN = "the queue, as coocenter names it (630 is mod_callcenter's 630@default)"
+_STATE: Schema = {
+    "type": "string",
+    "pattern": r"^\s*(?:[Oo][Nn]|[Oo][Ff][Ff])\s*$",
+    "description": "on pauses the agent (the default), off ends the pause; any case",
+}
+_PLACED = {"502": "src: the call to src could not be placed (FreeSWITCH's cause)"}
+
+
+def _form_doc(body: Schema, statuses: dict[str, str] | None = None) -> dict[str, Any]:
+    return {**coocenter.WRITE_OPT, **doc(body=body, body_type=FORM, statuses=statuses)}
+
+
+def _src_dst_form(src: str, dst: str) -> Schema:
+    return form_body(
+        {"src": form_field(EXTENSION, src), "dst": form_field(EXTENSION, dst)}, ["src", "dst"]
+    )
+
+
+PAUSE_FORM = form_body(
+    {
+        "member": form_field(AGENT, "the agent's extension"),
+        # mod_callcenter's status is the agent's, in every queue: checked, not used.
+        "queue": form_field(QUEUE, _QUEUE_GIVEN + "; it pauses every queue", optional=True),
+        "state": _STATE,
+    },
+    ["member"],
+)
+LOGIN_FORM = form_body(
+    {
+        "extension": form_field(AGENT, "the agent's extension"),
+        "queue": form_field(QUEUE, _QUEUE_GIVEN),
+    },
+    ["extension", "queue"],
+)
+LOGOUT_FORM = form_body(
+    {
+        "extension": form_field(AGENT, "the agent's extension"),
+        "queue": form_field(QUEUE, _QUEUE_GIVEN + "; the agent leaves every queue", optional=True),
+    },
+    ["extension"],
+)
+HANGUP_FORM = form_body(
+    {"extension": form_field(EXTENSION, "the phone whose calls are hung up")}, ["extension"]
+)
+CLICK_FORM = _src_dst_form("the phone rung first", "the number it is then connected to")
+TRANSFER_FORM = _src_dst_form("the phone in the call", "where the party it talks to goes")
+SPY_FORM = _src_dst_form("the phone that listens (rung first)", "the phone whose call it hears")
 
 
 def _checked(field: str, value: str, rule: Any = EXTENSION) -> str:
@@ -300,10 +365,15 @@ def _found(answers: list[str]) -> None:
         raise Refused(404, "member: no such agent")
 
 
-@post("/coocenter-api/queues/agent-pause", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/queues/agent-pause",
+    status_code=200,
+    guards=GUARDS,
+    opt=_form_doc(PAUSE_FORM),
+)
 async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
-    member = _checked("member", required(fields, "member"))
+    member = _checked("member", required(fields, "member"), AGENT)
     _checked("queue", fields.get("queue", "") or "x", QUEUE)
     state = fields.get("state", "on").lower()
     if state not in ("on", "off"):
@@ -313,10 +383,15 @@ async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
     return success(f"{'pause' if state == 'on' else 'unpause'} extension success")
 
 
-@post("/coocenter-api/queues/agent-login", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/queues/agent-login",
+    status_code=200,
+    guards=GUARDS,
+    opt=_form_doc(LOGIN_FORM),
+)
 async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
-    extension = _checked("extension", required(fields, "extension"))
+    extension = _checked("extension", required(fields, "extension"), AGENT)
     queue = _checked("queue", required(fields, "queue"), QUEUE)
     agent = agent_name(extension)
     added = await _agent_command(runtime, "agent", "add", agent, "callback")
@@ -335,10 +410,15 @@ async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
     return success("login extension success")
 
 
-@post("/coocenter-api/queues/agent-logout", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/queues/agent-logout",
+    status_code=200,
+    guards=GUARDS,
+    opt=_form_doc(LOGOUT_FORM),
+)
 async def agent_logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
-    extension = _checked("extension", required(fields, "extension"))
+    extension = _checked("extension", required(fields, "extension"), AGENT)
     if fields.get("queue"):
         _checked("queue", fields["queue"], QUEUE)
     agent = agent_name(extension)
@@ -376,7 +456,7 @@ async def _in_call(runtime: Runtime, field: str, extension: str) -> list[dict[st
     "/coocenter-api/extensions/click-number",
     status_code=200,
     guards=GUARDS,
-    opt=coocenter.WRITE_OPT,
+    opt=_form_doc(CLICK_FORM, _PLACED),
 )
 async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """Ring ``src``; once it answers, it is transferred to ``dst`` in the originating
@@ -387,7 +467,12 @@ async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
     return success("click number success")
 
 
-@post("/coocenter-api/extensions/hangup", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/extensions/hangup",
+    status_code=200,
+    guards=GUARDS,
+    opt=_form_doc(HANGUP_FORM),
+)
 async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
     extension = _checked("extension", required(fields, "extension"))
@@ -404,7 +489,12 @@ async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     return success("hangup extension success")
 
 
-@post("/coocenter-api/extensions/transfer", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/extensions/transfer",
+    status_code=200,
+    guards=GUARDS,
+    opt=_form_doc(TRANSFER_FORM),
+)
 async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """``src``'s call goes to ``dst``: the party ``src`` talks to is transferred
     (``uuid_transfer``), ``src`` itself when it talks to nobody yet."""
@@ -418,7 +508,12 @@ async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Repl
     return success("tansfer extension success")
 
 
-@post("/coocenter-api/extensions/extenSpy", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/extensions/extenSpy",
+    status_code=200,
+    guards=GUARDS,
+    opt=_form_doc(SPY_FORM, _PLACED),
+)
 async def exten_spy(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """``src`` listens to ``dst``'s call: ``src`` is rung and runs ``eavesdrop``."""
     src, dst = await _src_dst(request)

@@ -22,6 +22,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import ExceptionHandlersMap
 
 from switchyard.shared.coocenter_auth import authorized, local_now
+from switchyard.shared.fsvalues import Rule
 from switchyard.shared.http.security import UNSAFE_METHODS, cross_site_reason
 from switchyard.shared.runtime import Runtime
 from switchyard.shared.settings import Settings
@@ -99,6 +100,33 @@ async def form(request: Request[Any, Any, Any]) -> dict[str, str]:
     pairs = parse_qsl(request.scope.get("query_string", b"").decode("utf-8", "replace"))
     pairs += parse_qsl(raw.strip(), keep_blank_values=True)
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+# --- the form in the OpenAPI document -----------------------------------------------
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def form_field(rule: Rule, description: str, *, optional: bool = False) -> dict[str, Any]:
+    """A form field the handler holds to ``rule`` once ``form`` trimmed it;
+    ``optional``: empty (or absent) is taken as not given."""
+    return {
+        "type": "string",
+        "pattern": rf"^\s*(?:{rule.pattern.pattern}){'?' if optional else ''}\s*$",
+        "description": f"{description}; {rule.reason} (blanks around it are trimmed)",
+    }
+
+
+def form_body(fields: dict[str, dict[str, Any]], required: list[str]) -> dict[str, Any]:
+    """An operation's form (``doc(body=…, body_type=FORM)``): ``fields`` by name,
+    ``required`` the ones it refuses to go without (empty counts as missing)."""
+    return {
+        "type": "object",
+        "description": "Form fields (or the same in the query string), names and values "
+        "trimmed; other fields are ignored.",
+        "properties": fields,
+        "required": required,
+    }
 
 
 def required(fields: dict[str, str], name: str) -> str:

@@ -16,10 +16,24 @@ from litestar import Request, delete, get, post
 from switchyard.config_api.state import ConfigApi
 from switchyard.shared.fsvalues import NUMBER
 from switchyard.shared.http import coocenter
-from switchyard.shared.http.coocenter import Refused, Reply, form, required, success
+from switchyard.shared.http.coocenter import (
+    FORM,
+    Refused,
+    Reply,
+    form,
+    form_body,
+    form_field,
+    required,
+    success,
+)
+from switchyard.shared.http.openapi import doc
 
 LIST = "coocenter"
 GUARDS = [coocenter.guard]
+NUMBER_FORM = doc(
+    body=form_body({"number": form_field(NUMBER, "the caller's number")}, ["number"]),
+    body_type=FORM,
+)
 
 
 async def _list_id(conn: asyncpg.Connection, *, create: bool) -> int | None:
@@ -51,7 +65,12 @@ async def index(config: ConfigApi) -> Reply:
     return success(data=[r["v"] for r in rows])
 
 
-@post("/coocenter-api/blacklist/create", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@post(
+    "/coocenter-api/blacklist/create",
+    status_code=200,
+    guards=GUARDS,
+    opt={**coocenter.WRITE_OPT, **NUMBER_FORM},
+)
 async def create(request: Request[Any, Any, Any], config: ConfigApi) -> Reply:
     number = await _number(request)
     async with config.write() as tx:
@@ -67,7 +86,12 @@ async def create(request: Request[Any, Any, Any], config: ConfigApi) -> Reply:
     return success("Updated database successfully")
 
 
-@delete("/coocenter-api/blacklist/delete", status_code=200, guards=GUARDS, opt=coocenter.WRITE_OPT)
+@delete(
+    "/coocenter-api/blacklist/delete",
+    status_code=200,
+    guards=GUARDS,
+    opt={**coocenter.WRITE_OPT, **NUMBER_FORM},
+)
 async def remove(request: Request[Any, Any, Any], config: ConfigApi) -> Reply:
     number = await _number(request)
     async with config.write() as tx:
