@@ -148,16 +148,18 @@ async def served_stack(
     *,
     node_name: str = "fs1",
     node_setup: Callable[[Node], None] | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[Served]:
     """``services`` under granian on a free port, in this loop, with one fssim node.
 
     The node's mod_xml_curl fetches from the served /fs/xml; ``node_setup``
-    (users, gateways) runs before the app starts. With call-control among
+    (users, gateways) runs before the app starts; ``port``: serve there (settings
+    that name the service's own URL know it beforehand). With call-control among
     ``services`` its settings name the node (and a short node lease), and this
     yields once its agent is connected; in any case once /readyz answers 200.
     """
     logging.getLogger("_granian").setLevel(logging.WARNING)
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     async with Simulator() as sim:
         node = await sim.add_node(

@@ -14,18 +14,7 @@ from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
 from switchyard.shared.testing import serving
 
-from .fake_vendors import (
-    ALI_APPKEY,
-    ALI_ID,
-    ALI_SECRET,
-    BAIDU_AK,
-    BAIDU_SK,
-    HW_DOMAIN,
-    HW_PASSWORD,
-    HW_USER,
-    Vendors,
-    vendor_servers,
-)
+from .fake_vendors import Vendors, vendor_servers, vendor_settings
 
 
 @pytest_asyncio.fixture
@@ -36,23 +25,7 @@ async def vendors() -> AsyncIterator[Vendors]:
 
 def media_settings(settings: Settings, tmp_path: Path, base: str, **extra: object) -> Settings:
     return msgspec.structs.replace(
-        settings,
-        media_dir=str(tmp_path / "media"),
-        baidu_api_key=BAIDU_AK,
-        baidu_secret_key=BAIDU_SK,
-        baidu_token_url=f"{base}/oauth/2.0/token",
-        baidu_tts_url=f"{base}/text2audio",
-        ali_access_key_id=ALI_ID,
-        ali_access_key_secret=ALI_SECRET,
-        ali_appkey=ALI_APPKEY,
-        ali_token_url=f"{base}/",
-        ali_tts_url=f"{base}/stream/v1/tts",
-        huawei_user=HW_USER,
-        huawei_password=HW_PASSWORD,
-        huawei_domain=HW_DOMAIN,
-        huawei_iam_url=base + "/v3/auth/tokens",
-        huawei_tts_url=base + "/v1/{project_id}/tts",
-        **extra,
+        vendor_settings(settings, base), media_dir=str(tmp_path / "media"), **extra
     )
 
 

@@ -138,6 +138,8 @@ async def test_a_bad_phrase_is_refused_naming_the_part_and_nothing_is_kept(
         ({"name": "x", "phrase": [{"media_id": wav["id"], "silence_ms": 5}]}, "phrase[0]"),
         ({"name": "x", "phrase": [{"silence_ms": 5}, {"media_id": 999999}]}, "phrase[1].media_id"),
         ({"name": "x", "phrase": [{"media_id": png["id"]}]}, "phrase[0].media_id"),
+        # Past a bigint: the lookup failed in the driver, a 500.
+        ({"name": "x", "phrase": [{"media_id": 2**63}]}, "phrase[0].media_id"),
         ({"name": "x", "phrase": [{"silence_ms": 20000}]}, "phrase[0].silence_ms"),
         ({"name": "x", "phrase": [{"text": "hi", "engine": "nobody"}]}, "engine"),
         ({"name": "x", "type": "NOPE", "phrase": [{"silence_ms": 5}]}, "type"),

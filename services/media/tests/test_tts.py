@@ -50,6 +50,9 @@ async def test_the_same_request_answers_the_cached_file_without_a_vendor_call(
     first = (await client.post("/api/baidu/tts", json=body)).json()
     again = (await client.post("/api/baidu/tts", json=body)).json()
     assert again == first
+    # Baidu's voices are numbers: one sent as a number (4, 4.0) is its digits.
+    for voice in (4, 4.0):
+        assert (await client.post("/api/baidu/tts", json={**body, "voice": voice})).json() == first
     assert vendors.texts["baidu"] == [TEXT] and vendors.token_fetches["baidu"] == 1
     # Another voice is another file.
     other = (await client.post("/api/baidu/tts", json={**body, "voice": "5"})).json()
@@ -126,6 +129,7 @@ async def test_bad_input_is_a_400_naming_the_field(client: Client) -> None:
         ({"input": "x", "speed": 99}, "speed"),
         ({"input": "x", "engine": "ali"}, "engine"),
         ({"input": "x", "voice": "a b"}, "voice"),
+        ({"input": "x", "voice": 4.5}, "voice"),
     ):
         r = await client.post("/api/baidu/tts", json=body)
         assert r.status_code == 400 and r.json()["data"]["field"] == field, (body, r.text)

@@ -25,6 +25,7 @@ from switchyard.shared.http.body import read_body
 from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.envelope import ListPage, Ok
 from switchyard.shared.http.errors import ApiError, bad_request, not_found
+from switchyard.shared.http.openapi import Schema, doc, given, struct_body
 from switchyard.shared.http.paging import fetch_page, parse_paging
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,38 @@ class MediaUpdate(msgspec.Struct, kw_only=True):
     meta: str | None = None
 
 
-@put("/api/media_files/{ref:str}", oplog_resource="media_files")
+_TEXT: Schema = {"anyOf": [phrases_http.TEXT_1024, {"type": "number"}, {"type": "null"}]}
+MEDIA_UPDATE: Schema = struct_body(
+    MediaUpdate,
+    title="MediaFileUpdate",
+    fields={
+        "id": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}],
+            "description": "ignored: the path names the file",
+        },
+        "name": _TEXT,
+        "description": _TEXT,
+        "meta": _TEXT,
+        "type": {"anyOf": [{"type": "string", "enum": list(files.TYPES)}, {"type": "null"}]},
+        "channel_uuid": {
+            "anyOf": [
+                {"type": "string", "pattern": "^[^\\x00]*$"},
+                {"type": "number"},
+                {"type": "null"},
+            ]
+        },
+    },
+    # Under allOf beside the properties, as config-api's updates (a generated
+    # client types an object with its own anyOf as Any).
+    extra={"allOf": [{"anyOf": [given(name) for name in files.UPDATABLE]}]},
+)
+
+
+@put(
+    "/api/media_files/{ref:str}",
+    oplog_resource="media_files",
+    opt=doc(body=MEDIA_UPDATE, body_required=True),
+)
 async def update_media(
     ref: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> Ok:

@@ -22,11 +22,13 @@ from switchyard.media import files, phrases
 from switchyard.media.audio import audio_info
 from switchyard.media.download import file_response
 from switchyard.media.state import MediaDep
-from switchyard.media.tts_http import _engine, _synthesize
+from switchyard.media.tts_http import SPOKEN_TEXT, VENDOR, VOICE, _engine, _synthesize
 from switchyard.media.upload_names import stored_name
 from switchyard.shared.http.auth import principal_of
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.errors import ApiError, bad_request
+from switchyard.shared.http.ids import MAX_ID
+from switchyard.shared.http.openapi import Schema, digits, doc, given, struct_body, whole
 from switchyard.shared.messages import TtsRequest
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ class Part(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     media_id: int | None = None
     text: str | None = None
     engine: str = ""
-    voice: str = ""
+    voice: str | int = ""  # a whole number is its digits (tts_http.TtsBody)
     silence_ms: int | None = None
 
 
@@ -47,6 +49,80 @@ class PhraseBody(msgspec.Struct, kw_only=True):
     description: str = ""
     type: str = "SYSTEM"  # XUI's phrases are system files
     phrase: list[Part] | None = None
+
+
+# --- the body in the OpenAPI document (what _check and the TTS engine hold it to) -------
+
+_NOT_NUL = "[^\\x00]"
+TEXT_1024: Schema = {"type": "string", "maxLength": 1024, "pattern": f"^{_NOT_NUL}*$"}
+
+
+PART_BODY: Schema = struct_body(
+    Part,
+    description="One of media_id (a stored WAV or MP3), text (spoken by a TTS engine) "
+    "or silence_ms; no other keys.",
+    fields={
+        "media_id": {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                digits(0, MAX_ID),
+                {"type": "null"},
+            ],
+            "description": "a stored WAV or MP3 file's id",
+        },
+        "text": {
+            "anyOf": [SPOKEN_TEXT, {"type": "number"}, {"type": "null"}],
+            "description": "spoken by the engine (no control characters but tab and newline)",
+        },
+        "engine": {
+            "type": "string",
+            "enum": ["", "baidu", "ali", "huawei"],
+            "description": "the TTS engine; empty: the first configured (Baidu, Ali, Huawei)",
+        },
+        "voice": VOICE,
+        "silence_ms": {
+            "anyOf": [whole(1, phrases.MAX_SILENCE_MS), {"type": "null"}],
+            "description": "milliseconds of silence",
+        },
+    },
+    # Exactly one of the three, as if/then (a generated client keeps one plain object).
+    extra={
+        "if": given("media_id"),
+        "then": {"not": {"anyOf": [given("text"), given("silence_ms")]}},
+        "else": {
+            "if": given("text"),
+            "then": {"not": given("silence_ms")},
+            "else": given("silence_ms"),
+        },
+    },
+)
+PHRASE_BODY: Schema = struct_body(
+    PhraseBody,
+    title="PhraseCreate",
+    required=["name", "phrase"],
+    fields={
+        "name": {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "maxLength": 1024,
+                    "pattern": f"^{_NOT_NUL}*[^\\x00\\s]{_NOT_NUL}*$",
+                },
+                {"type": "number"},
+            ],
+            "description": "not blank, up to 1024 characters",
+        },
+        "description": {"anyOf": [TEXT_1024, {"type": "number"}]},
+        "type": {"type": "string", "enum": list(files.TYPES)},
+        "phrase": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": phrases.MAX_PARTS,
+            "items": PART_BODY,
+            "description": "played in order; 10 minutes at most",
+        },
+    },
+)
 
 
 def _check(body: PhraseBody) -> list[Part]:
@@ -63,6 +139,9 @@ def _check(body: PhraseBody) -> list[Part]:
         given = [k for k in ("media_id", "text", "silence_ms") if getattr(part, k) is not None]
         if len(given) != 1:
             raise bad_request(f"phrase[{i}]", "must have one of media_id, text or silence_ms")
+        if part.media_id is not None and not 0 <= part.media_id <= MAX_ID:
+            # Past a bigint the driver refused the lookup: that was a 500.
+            raise bad_request(f"phrase[{i}].media_id", "must be a media file id")
         if part.silence_ms is not None and not 0 < part.silence_ms <= phrases.MAX_SILENCE_MS:
             raise bad_request(f"phrase[{i}].silence_ms", "must be 1 to 10000")
     return parts
@@ -77,7 +156,7 @@ async def _piece(i: int, part: Part, media: MediaDep) -> tuple[bytes, int]:
         req = TtsRequest(
             engine=_engine(media, part.engine),
             text=part.text,
-            voice=part.voice,
+            voice=str(part.voice),
             format="wav",
             sample_rate=phrases.RATE,
         )
@@ -100,7 +179,12 @@ async def _piece(i: int, part: Part, media: MediaDep) -> tuple[bytes, int]:
     return pcm, len(pcm) * 1000 // (phrases.RATE * 2)
 
 
-@post("/api/media_files", status_code=200, oplog_resource="media_files")
+@post(
+    "/api/media_files",
+    status_code=200,
+    oplog_resource="media_files",
+    opt=doc(body=PHRASE_BODY, statuses={k: "A text part: " + v for k, v in VENDOR.items()}),
+)
 async def create_phrase(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     body = await read_body(request, PhraseBody)
     pieces, total = [], 0

@@ -25,13 +25,16 @@ from litestar.response import Stream
 from switchyard.media import files
 from switchyard.media.download import file_response
 from switchyard.media.state import MediaDep
-from switchyard.media.tts.engine import BadTts, Result, Unconfigured
-from switchyard.media.tts.vendor import VendorError
+from switchyard.media.tts.ali import Ali
+from switchyard.media.tts.baidu import Baidu
+from switchyard.media.tts.engine import MAX_TEXT, BadTts, Result, Unconfigured
+from switchyard.media.tts.huawei import Huawei
+from switchyard.media.tts.vendor import TokenVendor, VendorError
 from switchyard.shared import media_location
 from switchyard.shared.http.body import read_body
 from switchyard.shared.http.envelope import Ok
 from switchyard.shared.http.errors import ApiError, bad_request
-from switchyard.shared.http.openapi import doc
+from switchyard.shared.http.openapi import Schema, digits, doc, struct_body, whole
 from switchyard.shared.http.peer import address_in, client_ip, parse_networks
 from switchyard.shared.ingress import INTERNAL
 from switchyard.shared.messages import TtsRequest
@@ -51,12 +54,73 @@ WAV_MIME = "audio/x-wav"
 class TtsBody(msgspec.Struct, kw_only=True):
     engine: str = ""
     input: str = ""
-    voice: str = ""
+    # A voice named by a whole number (27, 27.0) is its digits; a fraction names none.
+    voice: str | int = ""
     speed: int | None = None
     pitch: int | None = None
     volume: int | None = None
     format: str = "mp3"  # the spec's example answers an mp3
     sample_rate: int = 16000
+
+
+# --- the bodies in the OpenAPI document (what Tts.params and the vendor check) ---------
+
+# A TTS text: not blank, no control characters but tab and newline (tts/engine.py).
+_SPOKEN = "[^\\x00-\\x08\\x0b-\\x1f\\x7f]"
+SPOKEN_TEXT: Schema = {
+    "type": "string",
+    "maxLength": MAX_TEXT,
+    "pattern": f"^{_SPOKEN}*[^\\x00-\\x08\\x0b-\\x1f\\x7f\\s]{_SPOKEN}*$",
+}
+VOICE: Schema = {
+    "anyOf": [
+        {"type": "string", "pattern": "^[A-Za-z0-9_-]{0,64}$"},
+        # A whole number is taken as its text (up to 64 characters, a sign).
+        {"type": "integer", "minimum": -(10**63 - 1), "maximum": 10**64 - 1},
+    ],
+    "description": "the vendor's voice id (letters, digits, _ -); empty: the vendor's default",
+}
+
+
+def _between(low: int, high: int) -> Schema:
+    """A whole number from ``low`` to ``high`` (either sign), or its text; null is not given."""
+    if low >= 0:
+        return {"anyOf": [*whole(low, high)["anyOf"], {"type": "null"}]}
+    below = digits(1, -low)["pattern"].removeprefix("^")
+    return {
+        "anyOf": [
+            {"type": "integer", "minimum": low, "maximum": high},
+            digits(0, high),
+            {"type": "string", "pattern": f"^-{below}", "description": "a negative number's text"},
+            {"type": "null"},
+        ]
+    }
+
+
+def tts_body(engine: str, vendor: type[TokenVendor]) -> Schema:
+    speed, pitch, volume = vendor.RANGES
+    return struct_body(
+        TtsBody,
+        required=["input"],
+        fields={
+            "engine": {"type": "string", "enum": ["", engine], "description": "this path's"},
+            "input": {
+                "anyOf": [SPOKEN_TEXT, {"type": "number"}],
+                "description": f"the text to speak, split where {engine} takes less at once",
+            },
+            "voice": VOICE,
+            "speed": _between(*speed),
+            "pitch": _between(*pitch),
+            "volume": _between(*volume),
+            "format": {"type": "string", "enum": ["mp3", "wav"]},
+            "sample_rate": {
+                "anyOf": [
+                    {"type": "integer", "enum": [8000, 16000]},
+                    {"type": "string", "enum": ["8000", "16000"]},
+                ]
+            },
+        },
+    )
 
 
 async def _synthesize(media: MediaDep, req: TtsRequest, text_field: str = "input") -> Result:
@@ -87,7 +151,7 @@ async def _tts(engine: str, request: Request[Any, Any, Any], media: MediaDep) ->
     req = TtsRequest(
         engine=engine,
         text=body.input,
-        voice=body.voice,
+        voice=str(body.voice),
         speed=body.speed,
         pitch=body.pitch,
         volume=body.volume,
@@ -105,17 +169,32 @@ VENDOR = {
 }
 
 
-@post("/api/baidu/tts", status_code=200, oplog_resource="media_files", opt=doc(statuses=VENDOR))
+@post(
+    "/api/baidu/tts",
+    status_code=200,
+    oplog_resource="media_files",
+    opt=doc(body=tts_body("baidu", Baidu), statuses=VENDOR),
+)
 async def baidu_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     return await _tts("baidu", request, media)
 
 
-@post("/api/ali/tts", status_code=200, oplog_resource="media_files", opt=doc(statuses=VENDOR))
+@post(
+    "/api/ali/tts",
+    status_code=200,
+    oplog_resource="media_files",
+    opt=doc(body=tts_body("ali", Ali), statuses=VENDOR),
+)
 async def ali_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     return await _tts("ali", request, media)
 
 
-@post("/api/huawei/tts", status_code=200, oplog_resource="media_files", opt=doc(statuses=VENDOR))
+@post(
+    "/api/huawei/tts",
+    status_code=200,
+    oplog_resource="media_files",
+    opt=doc(body=tts_body("huawei", Huawei), statuses=VENDOR),
+)
 async def huawei_tts(request: Request[Any, Any, Any], media: MediaDep) -> files.MediaFile:
     return await _tts("huawei", request, media)
 
@@ -182,7 +261,49 @@ async def tts_audio(request: Request[Any, Any, Any], media: MediaDep) -> Respons
     )
 
 
-@get("/api/tts/url")
+@get(
+    "/api/tts/url",
+    opt=doc(
+        query=[
+            {
+                "name": "text",
+                "in": "query",
+                "required": True,
+                "description": "the text the URL speaks (the engine's rules apply when played)",
+                "schema": {"type": "string", "minLength": 1},
+            },
+            {
+                "name": "engine",
+                "in": "query",
+                "required": False,
+                "description": "the TTS engine; empty: the first configured",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "voice",
+                "in": "query",
+                "required": False,
+                "description": "the vendor's voice id",
+                "schema": {"type": "string"},
+            },
+        ],
+        reply={
+            "type": "object",
+            "required": ["code", "message", "data"],
+            "properties": {
+                "code": {"type": "integer"},
+                "message": {"type": "string"},
+                "data": {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": {"type": "string", "description": "a signed GET /tts URL"}
+                    },
+                },
+            },
+        },
+    ),
+)
 async def tts_url(request: Request[Any, Any, Any], media: MediaDep) -> Ok:
     """A signed ``GET /tts`` URL for a text, playable from anywhere FreeSWITCH runs."""
     q = _query(request)

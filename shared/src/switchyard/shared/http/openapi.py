@@ -369,6 +369,12 @@ def whole(low: int, high: int) -> Schema:
     return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, digits(low, high)]}
 
 
+def given(field: str) -> Schema:
+    """``field`` is in the body and not null: where a Struct's field defaults to
+    None, a null reads as not given (for if/then and "names one of" rules)."""
+    return {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+
+
 def _field_kind(hint: Any) -> Any:
     args = [a for a in typing.get_args(hint) if a not in (type(None), msgspec.UnsetType)]
     return args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) and args else hint
