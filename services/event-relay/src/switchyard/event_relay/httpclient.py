@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 from dataclasses import dataclass
 
 MAX_BODY = 1 << 20  # a longer answer is read no further and its connection closed
@@ -54,21 +55,33 @@ class _Conn:
             self.writer.close()
 
 
-class Client:
-    """At most ``max_connections`` open at once; idle ones are kept for reuse."""
+# Seconds a kept connection may go unused before it is closed (when the next
+# one is put back): a burst's connections need not stay open on both sides
+# once it is over.
+IDLE_FOR = 10.0
 
-    def __init__(self, timeout: float, max_connections: int = 100, max_idle: int = 20) -> None:
+
+class Client:
+    """At most ``max_connections`` open at once; idle ones are kept for reuse.
+
+    Every connection a burst opened is kept (until IDLE_FOR unused), not only
+    20 of them: a relay's lanes send in bursts, one per fetched batch, and
+    closing the rest after each burst made about one request in six open a
+    new connection at one subscription (issue 14)."""
+
+    def __init__(
+        self, timeout: float, max_connections: int = 100, max_idle: int | None = None
+    ) -> None:
         self.timeout = timeout
-        # Kept for reuse per address; more are closed (a burst's 100 need not
-        # stay open on both sides once it is over).
-        self.max_idle = max_idle
+        self.max_idle = max_connections if max_idle is None else max_idle
         self._slots = asyncio.Semaphore(max_connections)
-        self._idle: dict[Key, list[_Conn]] = {}
+        # Per address, the most recently used last: each with when it was put back.
+        self._idle: dict[Key, list[tuple[_Conn, float]]] = {}
         self._tls: ssl.SSLContext | None = None
 
     async def aclose(self) -> None:
         for conns in self._idle.values():
-            for c in conns:
+            for c, _ in conns:
                 c.close()
         self._idle.clear()
 
@@ -95,7 +108,7 @@ class Client:
                 # A kept connection the server may have closed meanwhile: when it
                 # fails before any answer, the request goes again on a new one
                 # (an endpoint can get it twice; deliveries are at least once).
-                conn = idle.pop()
+                conn, _ = idle.pop()
                 try:
                     return await self._exchange(key, conn, request, fresh=False)
                 except _Stale:
@@ -145,7 +158,10 @@ class Client:
         finally:
             idle = self._idle.setdefault(key, [])
             if keep and len(idle) < self.max_idle:
-                idle.append(conn)
+                now = time.monotonic()
+                idle.append((conn, now))
+                while idle[0][1] < now - IDLE_FOR:  # the least recently used first
+                    idle.pop(0)[0].close()
             else:
                 conn.close()
 
