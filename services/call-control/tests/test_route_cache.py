@@ -1,6 +1,7 @@
 """call-control reuses config-api's route answers only while they cannot
-have changed: a timeless answer until a configuration change is announced,
-never one that depends on the time, never one asked just after a change."""
+have changed: a timeless answer (or "no route") until a configuration change
+is announced, never one that depends on the time, never one asked just after
+a change."""
 
 from __future__ import annotations
 
@@ -40,12 +41,13 @@ async def test_answers_are_reused_until_the_configuration_changes(bus: Bus) -> N
             assert (await cache.lookup(office)).dial_string == "user/1000@v1"
         assert len(asked) == 1 and cache.hits == 4
 
-        # Time-dependent answers and missing routes are asked every time.
+        # Time-dependent answers are asked every time; "no route" is kept.
         for _ in range(3):
             await cache.lookup(RouteRequest("context-1", "9000"))
-            with pytest.raises(BusError):
+            with pytest.raises(BusError) as err:
                 await cache.lookup(RouteRequest("context-1", "404"))
-        assert len(asked) == 7
+            assert err.value.code == "not_found"
+        assert len(asked) == 5
 
         # A change is announced: the next call asks again and sees it; during
         # the quiet time after the notice answers are not kept (a config-api

@@ -15,8 +15,9 @@ when the configuration does. An answer is reused when:
 - it is at most TTL old, so a lost notice costs at most that much;
 - it is not older than an answer already seen (a lagging replica).
 
-A number without a route (``not_found``) and every error are asked again
-each time.
+"No route" (``not_found``: the number is dialled as a user) is kept the
+same way: which route a number takes never depends on the time. Every
+other error is asked again each time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import nats.errors
 
-from switchyard.shared.bus import Bus
+from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.messages import ConfigChanged, RouteReply, RouteRequest
 
 TTL = 1.0
@@ -39,7 +40,8 @@ class RouteCache:
     def __init__(self, bus: Bus, *, ttl: float = TTL, quiet: float = QUIET) -> None:
         self.bus = bus
         self.ttl, self.quiet = ttl, quiet
-        self._entries: dict[RouteRequest, tuple[float, RouteReply]] = {}
+        # request -> (expiry on the monotonic clock, the answer or NO_ROUTE)
+        self._entries: dict[RouteRequest, tuple[float, RouteReply | BusError]] = {}
         self._notices = 0  # changes announced so far
         self._quiet_until = 0.0
         self._version = 0  # the newest configuration version an answer came from
@@ -63,20 +65,30 @@ class RouteCache:
         kept = self._entries.get(request)
         if kept is not None and kept[0] > now:
             self.hits += 1
+            if isinstance(kept[1], BusError):
+                raise BusError(kept[1].code, kept[1].message)
             return kept[1]
         notices = self._notices
-        reply = await self.bus.request(self.bus.subjects.route_lookup, request, RouteReply)
-        if (
-            reply.timeless
-            and notices == self._notices
-            and now >= self._quiet_until
-            and reply.version >= self._version
-        ):
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
+        try:
+            reply = await self.bus.request(self.bus.subjects.route_lookup, request, RouteReply)
+        except BusError as exc:
+            if exc.code == "not_found":
+                self._keep(request, exc, now, notices)
+            raise
+        if reply.timeless and reply.version >= self._version:
             self._version = reply.version
-            self._entries[request] = (now + self.ttl, reply)
+            self._keep(request, reply, now, notices)
         return reply
+
+    def _keep(
+        self, request: RouteRequest, answer: RouteReply | BusError, asked: float, notices: int
+    ) -> None:
+        # Asked after the quiet time of the last notice, and none came since.
+        if notices != self._notices or asked < self._quiet_until:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[request] = (asked + self.ttl, answer)
 
     async def _on_notice(self, _: ConfigChanged) -> None:
         self._notices += 1
