@@ -45,7 +45,9 @@ from switchyard.shared.http.coocenter import (
     form,
     form_body,
     form_field,
+    reply_schema,
     required,
+    strings,
     success,
 )
 from switchyard.shared.http.deps import AppRuntime
@@ -86,8 +88,49 @@ _STATE: Schema = {
 _PLACED = {"502": "src: the call to src could not be placed (FreeSWITCH's cause)"}
 
 
-def _form_doc(body: Schema, statuses: dict[str, str] | None = None) -> dict[str, Any]:
-    return {**coocenter.WRITE_OPT, **doc(body=body, body_type=FORM, statuses=statuses)}
+def _form_doc(body: Schema, message: str, statuses: dict[str, str] | None = None) -> dict[str, Any]:
+    reply = reply_schema(message)
+    return {
+        **coocenter.WRITE_OPT,
+        **doc(body=body, body_type=FORM, reply=reply, statuses=statuses),
+    }
+
+
+def _read_doc(reply: Schema) -> dict[str, Any]:
+    return {**coocenter.OPT, **doc(reply=reply)}
+
+
+CURRENT_CALLS = reply_schema(
+    "Channels will follow",
+    {
+        "type": "array",
+        "items": strings(
+            "calleridname",
+            "calleridnum",
+            "channel",
+            "channelstate",
+            "channelstatedesc",
+            "connectedlinename",
+            "connectedlinenum",
+            "duration",
+        ),
+    },
+)
+EXTENSION_STATUS = reply_schema(
+    "Peer status list will follow",
+    {"type": "array", "items": strings("Exten", "Type", "IPAddr", "Status")},
+)
+_HINTS_ROW = strings("agentName", "extension", "extenType", "status")
+_HINTS_ROW["properties"]["status"]["enum"] = ["0", "1", "2", "4", "8", "16"]
+HINTS = {"type": "array", "items": _HINTS_ROW}
+QUEUE_INFO = reply_schema(
+    "Queue status will follow",
+    {
+        "type": "object",
+        "description": "each queue's members",
+        "additionalProperties": {"type": "array", "items": strings("name", "paused", "penalty")},
+    },
+)
 
 
 def _src_dst_form(src: str, dst: str) -> Schema:
@@ -190,7 +233,12 @@ def _duration(row: dict[str, str], now: float) -> str:
     return f"{h:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-@post("/coocenter-api/extensions/current-calls", status_code=200, guards=GUARDS, opt=coocenter.OPT)
+@post(
+    "/coocenter-api/extensions/current-calls",
+    status_code=200,
+    guards=GUARDS,
+    opt=_read_doc(CURRENT_CALLS),
+)
 async def current_calls(runtime: AppRuntime) -> Reply:
     rows = await channels(runtime)
     by_uuid = {r["uuid"]: r for r in rows}
@@ -257,7 +305,7 @@ async def extensions(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return rows
 
 
-@get("/coocenter-api/extensions/extension-status", guards=GUARDS, opt=coocenter.OPT)
+@get("/coocenter-api/extensions/extension-status", guards=GUARDS, opt=_read_doc(EXTENSION_STATUS))
 async def extension_status(runtime: AppRuntime) -> Reply:
     regs = await registrations(runtime)
     data = []
@@ -287,7 +335,7 @@ def hint_status(registered: bool, calls: list[dict[str, str]]) -> str:
     return IDLE
 
 
-@get("/coocenter-api/extensions/extension-hints-status", guards=GUARDS, opt=coocenter.OPT)
+@get("/coocenter-api/extensions/extension-hints-status", guards=GUARDS, opt=_read_doc(HINTS))
 async def extension_hints_status(runtime: AppRuntime) -> list[dict[str, str]]:
     regs, rows = await asyncio.gather(registrations(runtime), channels(runtime))
     out = []
@@ -322,7 +370,7 @@ async def _config_on(runtime: Runtime, node: str, *args: str) -> str:
     return answer.body
 
 
-@get("/coocenter-api/queues/queue-info", guards=GUARDS, opt=coocenter.OPT)
+@get("/coocenter-api/queues/queue-info", guards=GUARDS, opt=_read_doc(QUEUE_INFO))
 async def queue_info(runtime: AppRuntime) -> Reply:
     data: dict[str, list[dict[str, str]]] = {}
     for node in configured_nodes(runtime.settings):
@@ -369,7 +417,7 @@ def _found(answers: list[str]) -> None:
     "/coocenter-api/queues/agent-pause",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(PAUSE_FORM),
+    opt=_form_doc(PAUSE_FORM, "pause extension success or unpause extension success"),
 )
 async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
@@ -387,7 +435,7 @@ async def agent_pause(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
     "/coocenter-api/queues/agent-login",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(LOGIN_FORM),
+    opt=_form_doc(LOGIN_FORM, "login extension success"),
 )
 async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
@@ -414,7 +462,7 @@ async def agent_login(request: Request[Any, Any, Any], runtime: AppRuntime) -> R
     "/coocenter-api/queues/agent-logout",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(LOGOUT_FORM),
+    opt=_form_doc(LOGOUT_FORM, "logout extension success"),
 )
 async def agent_logout(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
@@ -456,7 +504,7 @@ async def _in_call(runtime: Runtime, field: str, extension: str) -> list[dict[st
     "/coocenter-api/extensions/click-number",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(CLICK_FORM, _PLACED),
+    opt=_form_doc(CLICK_FORM, "click number success", _PLACED),
 )
 async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """Ring ``src``; once it answers, it is transferred to ``dst`` in the originating
@@ -471,7 +519,7 @@ async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> 
     "/coocenter-api/extensions/hangup",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(HANGUP_FORM),
+    opt=_form_doc(HANGUP_FORM, "hangup extension success"),
 )
 async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     fields = await form(request)
@@ -493,7 +541,7 @@ async def hangup(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     "/coocenter-api/extensions/transfer",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(TRANSFER_FORM),
+    opt=_form_doc(TRANSFER_FORM, "tansfer extension success (the spec's spelling)"),
 )
 async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """``src``'s call goes to ``dst``: the party ``src`` talks to is transferred
@@ -512,7 +560,7 @@ async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Repl
     "/coocenter-api/extensions/extenSpy",
     status_code=200,
     guards=GUARDS,
-    opt=_form_doc(SPY_FORM, _PLACED),
+    opt=_form_doc(SPY_FORM, "spy extension success", _PLACED),
 )
 async def exten_spy(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
     """``src`` listens to ``dst``'s call: ``src`` is rung and runs ``eavesdrop``."""

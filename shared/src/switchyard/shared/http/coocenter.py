@@ -129,6 +129,29 @@ def form_body(fields: dict[str, dict[str, Any]], required: list[str]) -> dict[st
     }
 
 
+def reply_schema(message: str | None, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A success reply (``doc(reply=…)``): ``{"status":"success"}`` with the
+    operation's ``message`` (its text, for the description) and ``data``."""
+    props: dict[str, Any] = {"status": {"type": "string", "enum": ["success"]}}
+    need = ["status"]
+    if message is not None:
+        props["message"] = {"type": "string", "description": message}
+        need.append("message")
+    if data is not None:
+        props["data"] = data
+        need.append("data")
+    return {"type": "object", "required": need, "properties": props}
+
+
+def strings(*names: str) -> dict[str, Any]:
+    """An object of these string fields (a row of a coocenter list)."""
+    return {
+        "type": "object",
+        "required": list(names),
+        "properties": {name: {"type": "string"} for name in names},
+    }
+
+
 def required(fields: dict[str, str], name: str) -> str:
     value = fields.get(name, "")
     if not value:

@@ -23,6 +23,7 @@ from switchyard.shared.http.coocenter import (
     form,
     form_body,
     form_field,
+    reply_schema,
     required,
     success,
 )
@@ -30,10 +31,7 @@ from switchyard.shared.http.openapi import doc
 
 LIST = "coocenter"
 GUARDS = [coocenter.guard]
-NUMBER_FORM = doc(
-    body=form_body({"number": form_field(NUMBER, "the caller's number")}, ["number"]),
-    body_type=FORM,
-)
+_NUMBER = form_body({"number": form_field(NUMBER, "the caller's number")}, ["number"])
 
 
 async def _list_id(conn: asyncpg.Connection, *, create: bool) -> int | None:
@@ -55,7 +53,14 @@ async def _number(request: Request[Any, Any, Any]) -> str:
     return number
 
 
-@get("/coocenter-api/blacklist/index", guards=GUARDS, opt=coocenter.OPT)
+@get(
+    "/coocenter-api/blacklist/index",
+    guards=GUARDS,
+    opt={
+        **coocenter.OPT,
+        **doc(reply=reply_schema(None, {"type": "array", "items": {"type": "string"}})),
+    },
+)
 async def index(config: ConfigApi) -> Reply:
     rows = await config.runtime.pool.fetch(
         "SELECT n.v FROM blacklist_numbers n JOIN blacklists b ON b.id = n.blacklist_id "
@@ -69,7 +74,14 @@ async def index(config: ConfigApi) -> Reply:
     "/coocenter-api/blacklist/create",
     status_code=200,
     guards=GUARDS,
-    opt={**coocenter.WRITE_OPT, **NUMBER_FORM},
+    opt={
+        **coocenter.WRITE_OPT,
+        **doc(
+            body=_NUMBER,
+            body_type=FORM,
+            reply=reply_schema("Updated database successfully"),
+        ),
+    },
 )
 async def create(request: Request[Any, Any, Any], config: ConfigApi) -> Reply:
     number = await _number(request)
@@ -90,7 +102,10 @@ async def create(request: Request[Any, Any, Any], config: ConfigApi) -> Reply:
     "/coocenter-api/blacklist/delete",
     status_code=200,
     guards=GUARDS,
-    opt={**coocenter.WRITE_OPT, **NUMBER_FORM},
+    opt={
+        **coocenter.WRITE_OPT,
+        **doc(body=_NUMBER, body_type=FORM, reply=reply_schema("Key deleted successfully")),
+    },
 )
 async def remove(request: Request[Any, Any, Any], config: ConfigApi) -> Reply:
     number = await _number(request)
