@@ -183,7 +183,22 @@ def input_schema(resource: Resource, *, create: bool, only: Iterable[str] = ()) 
     required = [c.name for c in cols if c.required] if create else []
     if required:
         schema["required"] = required
+    if create and resource.needs_one_of:
+        # Under allOf, as in names_one, so a generated client still types the body.
+        schema["allOf"] = [
+            {"anyOf": [_given(resource, name) for name in group]} for group in resource.needs_one_of
+        ]
     return schema
+
+
+def _given(resource: Resource, name: str) -> Schema:
+    """``name`` present with a value that is not "not given" (inputs.py: null,
+    "", and for a number its default 0)."""
+    col = resource.col(name)
+    empty: list[Any] = ["", None]
+    if col is not None and col.kind == "int":
+        empty += [0, "0"]
+    return {"required": [name], "properties": {name: {"not": {"enum": empty}}}}
 
 
 def names_one(schema: Schema, *, toggle: str = "") -> Schema:

@@ -132,6 +132,10 @@ class Resource:
     # POST <base> with a JSON array creates every row or none, as an import
     # whose rows are named "<bulk>[i]" in a 400 (XUI's bulk insert of routes).
     bulk: str = ""
+    # Groups of optional columns a create must give one of (non-empty), which
+    # its check refuses without (a DOD's extension by extn or extn_id); the
+    # OpenAPI document states them, the check still enforces them.
+    needs_one_of: tuple[tuple[str, ...], ...] = ()
 
     @property
     def base(self) -> str:

@@ -88,6 +88,7 @@ DODS = Resource(
     ),
     filters=(Filter("extn", "extn"), Filter("line_number", "line_number")),
     check=resolve,
+    needs_one_of=(("extn", "extn_id"), ("name", "ref_id")),
 )
 _struct = struct_for(DODS)
 
