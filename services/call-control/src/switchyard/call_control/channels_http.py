@@ -29,7 +29,7 @@ from switchyard.call_control.node_commands import (
     OriginateResult,
 )
 from switchyard.call_control.nodes import configured_nodes
-from switchyard.call_control.replica import Replica
+from switchyard.call_control.replica import RunningReplica
 from switchyard.call_control.route_cache import RouteCache
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.fsvalues import (
@@ -290,7 +290,7 @@ async def ring(
     ),
 )
 async def originate(
-    request: Request[Any, Any, Any], runtime: AppRuntime, replica: Replica
+    request: Request[Any, Any, Any], runtime: AppRuntime, replica: RunningReplica
 ) -> OriginateReply:
     body = await read_body(request, OriginateBody)
     context = runtime.settings.originate_context

@@ -9,9 +9,11 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
+from typing import TypeAlias
 
 import asyncpg
 import nats.errors
+from litestar.di import NamedDependency
 from nats.aio.subscription import Subscription
 from nats.js.api import KeyValueConfig
 
@@ -240,6 +242,10 @@ class Replica:
         agent = min(live, key=lambda a: len(a.channels))
         result: OriginateResult = await agent.handle(cmd)
         return result
+
+
+# The running replica, for the handlers that need it (service.py provides it).
+RunningReplica: TypeAlias = NamedDependency[Replica]
 
 
 @contextlib.asynccontextmanager
