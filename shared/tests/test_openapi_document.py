@@ -44,8 +44,16 @@ async def poke() -> dict[str, Any]:
     return {}
 
 
+CODE = {"type": "string", "pattern": "^[A-Z]{1,8}$"}
+
+
+@get("/api/widgets/by_code/{code:str}", opt=doc(path={"code": CODE}))
+async def widget_by_code(code: str) -> dict[str, Any]:
+    return {}
+
+
 async def _whole(settings: Settings) -> dict[str, Any]:
-    service = Service("widgets", route_handlers=[read_widget, edit_widget, poke])
+    service = Service("widgets", route_handlers=[read_widget, edit_widget, poke, widget_by_code])
     app = create_app(settings, [service])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -81,6 +89,11 @@ async def test_every_operation_lists_the_shared_statuses_with_their_bodies(
     assert edit["requestBody"]["required"] is True
     assert _schema(edit["requestBody"]) == BODY
     assert edit["responses"]["200"]["links"] == {"next": {"operationId": "x"}}
+
+
+async def test_a_path_parameter_the_handler_checks_says_its_rule(settings: Settings) -> None:
+    (param,) = (await _document(settings))["/api/widgets/by_code/{code}"]["get"]["parameters"]
+    assert (param["in"], param["name"], param["schema"]) == ("path", "code", CODE)
 
 
 async def test_coocenter_handlers_document_their_own_refusal(settings: Settings) -> None:

@@ -339,12 +339,32 @@ class HangupBody(msgspec.Struct):
     hangupCause: str = "NORMAL_CLEARING"
 
 
+HANGUP_BODY: Schema = struct_body(
+    HangupBody,
+    title="HangupBody",
+    fields={
+        "hangupCause": {
+            **_rule(CAUSE.pattern.pattern),
+            "description": "the cause FreeSWITCH hangs up with (default NORMAL_CLEARING)",
+        }
+    },
+)
+# The path's channel: a uuid as node_of checks it (DELETE answers 400 naming
+# uuid otherwise, PUT the spec's 404 "Could not locate session.").
+CHANNEL_PATH: Schema = {**_rule(UUID.pattern.pattern), "description": "the channel's uuid"}
+
+
 class ResultReply(msgspec.Struct):
     result: str
     uuid: str
 
 
-@delete("/api/channels/{channel:str}", status_code=200, oplog_resource="channels")
+@delete(
+    "/api/channels/{channel:str}",
+    status_code=200,
+    oplog_resource="channels",
+    opt=doc(body=HANGUP_BODY, path={"channel": CHANNEL_PATH}),
+)
 async def hangup(
     channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime
 ) -> ResultReply:
@@ -389,6 +409,49 @@ class SpecReply(msgspec.Struct, omit_defaults=True):
     file: str | None = None
 
 
+# A file name channel_action takes (_SAFE_FILE); a number is its text: a whole
+# one's digits, a positive fraction's repr below 1e16 (no exponent sign +).
+_SAFE_NAME: Schema = {
+    "anyOf": [
+        {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"},
+        {"type": "integer", "minimum": 0, "maximum": 10**128 - 1},
+        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1e16},
+    ]
+}
+_ON_OFF: Schema = {"type": "string", "enum": ["on", "off"]}
+
+
+def _when(action: str, rules: Schema) -> Schema:
+    return {
+        "if": {"required": ["action"], "properties": {"action": {"const": action}}},
+        "then": {"required": list(rules), "properties": rules},
+    }
+
+
+_DEAF, _RECORD, _SNAPSHOT = (
+    _when("deaf", {"deaf": _ON_OFF}),
+    _when(
+        "record",
+        {
+            "record": _ON_OFF,
+            "file_name": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,123}[.]mp4$",
+                "description": "a plain file name ending in .mp4",
+            },
+        },
+    ),
+    _when("snapshot", {"png_name": _SAFE_NAME}),
+)
+# Each action's fields by if/then: a field another action reads is ignored.
+CHANNEL_ACTION_BODY: Schema = struct_body(
+    ChannelActionBody,
+    title="ChannelActionBody",
+    required=["action"],
+    fields={"action": {"type": "string", "enum": ["deaf", "record", "snapshot"]}},
+    extra={**_DEAF, "else": {**_RECORD, "else": _SNAPSHOT}},
+)
+
 # Untitled: a generated client names a titled schema once per operation and
 # would meet the same name for each error status.
 _SPEC_ERROR = {k: v for k, v in of_type(SpecReply).items() if k != "title"}
@@ -406,7 +469,11 @@ def _spec_error(reason: str) -> Response[SpecReply]:
     status_code=200,
     oplog_resource="channels",
     # The spec's own failure body for this endpoint, besides the shared one.
-    opt=doc(error={"anyOf": [_SPEC_ERROR, ERROR]}),
+    opt=doc(
+        body=CHANNEL_ACTION_BODY,
+        path={"channel": CHANNEL_PATH},
+        error={"anyOf": [_SPEC_ERROR, ERROR]},
+    ),
 )
 async def channel_action(
     channel: FromPath[str], request: Request[Any, Any, Any], runtime: AppRuntime

@@ -51,6 +51,7 @@ OPT_ERROR = "openapi_error"
 OPT_LINKS = "openapi_links"
 OPT_BODY_TYPE = "openapi_body_type"
 OPT_BODY_REQUIRED = "openapi_body_required"
+OPT_PATH = "openapi_path"
 
 # Written inline in every response, without a title: a generated client
 # names a titled schema once per operation and would meet the same name for
@@ -127,8 +128,12 @@ def doc(
     links: Mapping[str, Schema] | None = None,
     body_type: str = "application/json",
     body_required: bool | None = None,
+    path: Mapping[str, Schema] | None = None,
 ) -> dict[str, Any]:
     """``opt`` for a route decorator: what the document says about this handler.
+
+    ``path``: a path parameter's schema where the handler checks more than
+    its type (Litestar's own check would answer its own way).
 
     ``body_required``: whether a request without a body is refused; by default
     when the body schema requires a key or names alternatives (an update must
@@ -153,6 +158,8 @@ def doc(
         out[OPT_ERROR] = error
     if links:
         out[OPT_LINKS] = dict(links)
+    if path:
+        out[OPT_PATH] = dict(path)
     return out
 
 
@@ -271,7 +278,10 @@ def _operation_class(handler: HTTPRouteHandler) -> type[Operation]:
         def to_schema(self) -> dict[str, Any]:
             out = super().to_schema()
             out.setdefault("tags", [tag])
+            path = opt.get(OPT_PATH, {})
             for param in out.get("parameters", []):
+                if param.get("in") == "path" and param.get("name") in path:
+                    param["schema"] = path[param["name"]]
                 _exact_bounds(param.get("schema"))
             if query := opt.get(OPT_QUERY):
                 out["parameters"] = [*out.get("parameters", []), *query]
