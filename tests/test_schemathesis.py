@@ -1,11 +1,12 @@
 """schemathesis over the whole app's OpenAPI document, as an integrator runs it.
 
-Every service (the demo PBX seeded, one fssim node) is served on a real
-port, and the schemathesis CLI runs against ``/schema/openapi.json`` with
-every check (``tests/schemathesis.toml``) and every phase: the schema's
-examples, coverage (boundaries, undeclared methods, missing parameters),
-fuzzing, and the stateful phase that follows the document's links from a
-create to reading, updating and deleting what it made. A failure of any
+Every service (the demo PBX seeded, one fssim node, TTS through the media
+tests' fake vendors) is served on a real port, and the schemathesis CLI
+runs against ``/schema/openapi.json`` with every check
+(``tests/schemathesis.toml``) and every phase: the schema's examples,
+coverage (boundaries, undeclared methods, missing parameters), fuzzing,
+and the stateful phase that follows the document's links from a create
+to reading, updating and deleting what it made. A failure of any
 check fails the test, with the requests that failed.
 
 CI runs a bounded number of examples per operation
