@@ -59,7 +59,10 @@ class Target:
 
 def check_syntax(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path+query) of an http(s) URL; Refused otherwise."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unmatched "[": "Invalid IPv6 URL"
+        raise Refused("is not a valid URL") from None
     if parts.scheme not in ("http", "https"):
         raise Refused("must be an http or https URL")
     if not parts.hostname:
