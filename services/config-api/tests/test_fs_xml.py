@@ -255,6 +255,9 @@ async def test_route_check_and_explain_come_from_the_engine(api: Api) -> None:
 
     check = await api.ok("GET", "/api/routes?destNumber=8001&context=context-1")
     assert [r["name"] for r in check["data"]] == ["day"]
+    # The check takes the list's parameters and refuses what the list refuses.
+    r = await api.get("/api/routes?destNumber=8001&page=-1")
+    assert r.status_code == 400 and r.json()["data"]["field"] == "page"
 
     day = await api.ok(
         "GET", "/api/routes/explain?destNumber=8001&context=context-1&callerNumber=1000&at=2026-05-04T10:00:00"

@@ -70,6 +70,12 @@ def where_of(
     return where, args
 
 
+def check_list_query(resource: Resource, query: Mapping[str, Any]) -> None:
+    """Refuse (400) a list query ``resource``'s list would refuse, for an
+    operation that takes the list's parameters but answers otherwise."""
+    _query_of(resource, query, (), ())
+
+
 def _query_of(
     resource: Resource, query: Mapping[str, Any], where: Sequence[str], args: Sequence[Any]
 ) -> tuple[Paging, list[str], list[Any]]:

@@ -15,6 +15,7 @@ from switchyard.config_api.framework import openapi as oa
 from switchyard.config_api.framework.crud import (
     all_rows,
     body_of,
+    check_list_query,
     fetch_row,
     get_one,
     handlers,
@@ -188,6 +189,9 @@ async def list_routes(
 ) -> ListPage[dict[str, Any]]:
     query = request.query_params
     if dest_number := query.get("destNumber"):
+        # The list's parameters mean nothing to the check, but what the list
+        # would refuse is refused here too: one operation, one contract.
+        check_list_query(ROUTES, query)
         return await route_check(request, config, dest_number)
     where, args = _dest_filter(query)
     return await list_rows(
