@@ -78,6 +78,10 @@ async def test_control_failures(client: httpx.AsyncClient) -> None:
     assert r.status_code == 400 and r.json()["data"]["field"] == "action"
     r = await client.put("/api/gateways/control", json={"action": "start"})
     assert r.status_code == 400 and r.json()["data"]["field"] == "gwname"
+    # A whole number names the gateway of its digits; a fraction names none
+    # (it was read as the text "2.5e-42" and started on the first profile).
+    r = await client.put("/api/gateways/control", json={"action": "start", "gwname": 2.5e-42})
+    assert r.status_code == 400 and r.json()["data"]["field"] == "gwname"
 
 
 async def test_control_and_config_changes_reach_the_nodes(

@@ -42,7 +42,8 @@ class GatewayStatus(msgspec.Struct):
 
 class ControlBody(msgspec.Struct):
     action: str = ""
-    gwname: str = ""
+    # A gateway named by a whole number is its text; a fraction names none.
+    gwname: str | int = ""
 
 
 async def _api(bus: Bus, node: str, command: str, args: str = "") -> str:
@@ -158,11 +159,11 @@ CONTROL_BODY = {
 async def control_by_name(request: Request[Any, Any, Any], runtime: AppRuntime) -> Ok:
     # The spec sends it as a JSON body or as query parameters.
     body = await read_body(request, ControlBody)
-    if not body.action and not body.gwname:
+    if not body.action and body.gwname == "":
         body = convert(dict(request.query_params), ControlBody)
-    if not body.gwname:
+    if body.gwname == "":
         raise bad_request("gwname", "is required")
-    return await control(runtime, body.gwname, body.action)
+    return await control(runtime, str(body.gwname), body.action)
 
 
 @asynccontextmanager
