@@ -72,10 +72,37 @@ def read_or_create_secret(path: Path, nbytes: int = 24) -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing is bound to, for a server about to listen there.
+
+    Chosen below the kernel's ephemeral range where it can be: a port the
+    kernel hands out for port 0 comes from that range, and an outgoing
+    connection can take it before the server binds it (CI saw granian fail
+    with "Address already in use" while the suite churned connections)."""
+    low = _ephemeral_low()
+    if low > _LOW_PORT + 1000:
+        for _ in range(100):
+            port = _LOW_PORT + secrets.randbelow(low - _LOW_PORT)
+            with socket.socket() as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as s:
         s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+        chosen: int = s.getsockname()[1]
+        return chosen
+
+
+_LOW_PORT = 10_000
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux), else 0."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def stop_process(
