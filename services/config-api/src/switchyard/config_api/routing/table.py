@@ -54,12 +54,10 @@ class ContextTable:
         out = ContextTable(())
         out._buckets, out._lengths = dict(self._buckets), dict(self._lengths)
         out._disabled = dict(self._disabled)
+        out._size, out.disabled_count = self._size, self.disabled_count
         for prefix in prefixes:
-            kept = [
-                r
-                for r in (*self._buckets.get(prefix, ()), *self._disabled.get(prefix, ()))
-                if r.id not in ids
-            ]
+            was_on, was_off = self._buckets.get(prefix, ()), self._disabled.get(prefix, ())
+            kept = [r for r in (*was_on, *was_off) if r.id not in ids]
             kept.extend(r for r in added if r.prefix == prefix)
             part = ContextTable(kept)  # every route of it has this prefix
             out._buckets.pop(prefix, None)
@@ -68,9 +66,8 @@ class ContextTable:
             out._buckets.update(part._buckets)
             out._lengths.update(part._lengths)
             out._disabled.update(part._disabled)
-        on_gone, on_added = sum(not r.disabled for r in gone), sum(not r.disabled for r in added)
-        out._size = self._size - on_gone + on_added
-        out.disabled_count = self.disabled_count - (len(gone) - on_gone) + (len(added) - on_added)
+            out._size += part._size - len(was_on)
+            out.disabled_count += part.disabled_count - len(was_off)
         return out
 
     def __len__(self) -> int:
