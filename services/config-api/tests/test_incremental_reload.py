@@ -22,9 +22,17 @@ CONTEXTS = ("ctx-a", "ctx-b", "ctx-c")
 
 
 async def load(url: str, previous: loader.Loaded | None = None) -> loader.Loaded:
-    return await asyncio.to_thread(
-        loader.load_blocking, url, domain="example.net", timezone="UTC", previous=previous
-    )
+    """A full load as at start, or a reload after ``previous`` as live.py does one."""
+    if previous is None:
+        return await asyncio.to_thread(
+            loader.load_blocking, url, domain="example.net", timezone="UTC"
+        )
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+    try:
+        rows = await loader.load_since(pool, previous)
+    finally:
+        await pool.close()
+    return loader.assemble(rows, domain="example.net", timezone="UTC", previous=previous)
 
 
 def answers(router: Router) -> list[Any]:

@@ -242,7 +242,7 @@ class Live:
         return await asyncio.to_thread(assemble)
 
     async def _prune_route_changes(self) -> None:
-        """Forget route changes no replica can still need (after a full load,
+        """Forget changes no replica can still need (after a full load,
         so at least once per INCREMENTAL_WITHIN on a replica that reloads)."""
         try:
             for table in ("route_changes", "table_changes"):
@@ -250,7 +250,7 @@ class Live:
                     f"DELETE FROM {table} WHERE at < now() - interval '{ROUTE_CHANGES_KEPT}'"  # noqa: S608 - constants
                 )
         except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("pruning route_changes failed (%s)", type(exc).__name__)
+            log.warning("pruning route_changes/table_changes failed (%s)", type(exc).__name__)
 
     async def _poll(self) -> None:
         while True:

@@ -146,6 +146,7 @@ _ROUTE_QUERIES = {
     "params": "SELECT * FROM route_params WHERE route_id = ANY($1::bigint[]) ORDER BY id",
     "rules": "SELECT * FROM route_time_recurrences WHERE route_id = ANY($1::bigint[]) ORDER BY id",
 }
+_ROUTE_TABLES = frozenset(_SOURCES[name] for name in _ROUTE_QUERIES)
 
 
 async def fetch(
@@ -169,7 +170,7 @@ async def fetch(
             )
             written = {r["tbl"] for r in found}
         # A route table in table_changes was truncated: every route changed.
-        if not since or kept is None or written & {_SOURCES[n] for n in _ROUTE_QUERIES}:
+        if not since or kept is None or written & _ROUTE_TABLES:
             tables = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
             return Rows(version, tables, horizon)
         found = await conn.fetch(
@@ -202,11 +203,9 @@ async def load_since(pool: asyncpg.Pool, previous: Loaded) -> Rows:
         return await fetch(conn, previous.horizon, previous.tables)
 
 
-def load_blocking(
-    dsn: str, *, domain: str, timezone: str, previous: Loaded | None = None
-) -> Loaded:
-    """``load`` for a worker thread: its own event loop and connection; with
-    ``previous``, of the routes only those changed since it are read.
+def load_blocking(dsn: str, *, domain: str, timezone: str) -> Loaded:
+    """``load`` for a worker thread: its own event loop and connection (a
+    reload reads what changed with ``load_since``, on the caller's loop).
 
     Decoding 100k route rows and building their objects takes about a
     second of CPU; done on the service's loop it would stall every request
@@ -216,13 +215,11 @@ def load_blocking(
     async def read() -> Rows:
         conn = await asyncpg.connect(dsn)
         try:
-            if previous is None:
-                return await fetch(conn)
-            return await fetch(conn, previous.horizon, previous.tables)
+            return await fetch(conn)
         finally:
             await conn.close()
 
-    return assemble(asyncio.run(read()), domain=domain, timezone=timezone, previous=previous)
+    return assemble(asyncio.run(read()), domain=domain, timezone=timezone)
 
 
 def assemble(rows: Rows, *, domain: str, timezone: str, previous: Loaded | None = None) -> Loaded:
