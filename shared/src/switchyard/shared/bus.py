@@ -96,6 +96,22 @@ def trace_context(headers: dict[str, str] | None) -> Context | None:
     return propagate.extract(headers)
 
 
+async def _answer(handler: Callable[[Any], Awaitable[Any]], subject: str, request: Any) -> Any:
+    """``handler``'s answer to ``request``; a failure as the BusError its
+    requester gets (over NATS or in process: Bus.serve)."""
+    try:
+        return await handler(request)
+    except BusError:
+        raise
+    except msgspec.ValidationError as exc:
+        raise BusError("invalid", str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise BusError("invalid", f"malformed request: {exc}") from None
+    except Exception as exc:
+        log.exception("handler for %s failed", subject)
+        raise BusError("internal", type(exc).__name__) from None
+
+
 @dataclasses.dataclass(frozen=True)
 class _Here:
     decoder: msgspec.json.Decoder[Any]
@@ -270,15 +286,7 @@ class Bus:
 
     async def _answer_here(self, here: _Here, subject: str, request: Any) -> Any:
         with self.tracer.start_as_current_span(f"serve {subject}", kind=trace.SpanKind.SERVER):
-            try:
-                return await here.handler(request)
-            except BusError:
-                raise
-            except msgspec.ValidationError as exc:
-                raise BusError("invalid", str(exc)) from None
-            except Exception as exc:
-                log.exception("handler for %s failed", subject)
-                raise BusError("internal", type(exc).__name__) from None
+            return await _answer(here.handler, subject, request)
 
     async def serve(
         self,
@@ -327,16 +335,16 @@ class Bus:
                 f"serve {subject}", context=ctx, kind=trace.SpanKind.SERVER
             ):
                 try:
-                    result = await handler(decoder.decode(msg.data))
+                    result = await _answer(handler, subject, decoder.decode(msg.data))
                     body = encode(Reply(data=msgspec.Raw(encode(result))))
                 except BusError as exc:
                     body = encode(Reply(error=ErrorBody(exc.code, exc.message)))
-                except msgspec.ValidationError as exc:
+                except msgspec.ValidationError as exc:  # the request, as decoded
                     body = encode(Reply(error=ErrorBody("invalid", str(exc))))
                 except msgspec.DecodeError as exc:
                     body = encode(Reply(error=ErrorBody("invalid", f"malformed request: {exc}")))
-                except Exception as exc:
-                    log.exception("handler for %s failed", subject)
+                except Exception as exc:  # the answer would not encode
+                    log.exception("answer on %s failed", subject)
                     body = encode(Reply(error=ErrorBody("internal", type(exc).__name__)))
             if msg.reply:
                 try:
