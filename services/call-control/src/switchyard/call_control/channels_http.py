@@ -53,7 +53,7 @@ from switchyard.shared.http.deps import AppRuntime
 from switchyard.shared.http.errors import ApiError, bad_request
 from switchyard.shared.http.openapi import ERROR, Schema, doc, of_type, struct_body, whole
 from switchyard.shared.media_location import recording_target
-from switchyard.shared.messages import RouteReply, RouteRequest
+from switchyard.shared.messages import RouteRequest
 from switchyard.shared.runtime import Runtime
 
 # Slack over FreeSWITCH's own originate timeout before the bus gives up.
@@ -214,9 +214,7 @@ def originate_command(body: OriginateBody, applications: Applications) -> Origin
     )
 
 
-async def resolve_dial(
-    bus: Bus, context: str, number: str, caller: str, routes: RouteCache | None = None
-) -> str:
+async def resolve_dial(routes: RouteCache, context: str, number: str, caller: str) -> str:
     """Where a call dialled from ``context`` to ``number`` would go, as a dial string.
 
     Asks config-api's routing engine (``sy.config.route``). A route that
@@ -226,15 +224,11 @@ async def resolve_dial(
     FreeSWITCH reads a dialplan document), is reached through a loopback leg
     that runs the very same dialplan. No route at all dials the user
     directory, as XSwitch does for its extensions. A number the engine
-    refuses (blacklist, invalid) is refused here too. With ``routes``, an
-    answer it holds is reused (route_cache.py).
+    refuses (blacklist, invalid) is refused here too. An answer ``routes``
+    holds is reused (route_cache.py).
     """
-    request = RouteRequest(context, number, caller)
     try:
-        if routes is not None:
-            route = await routes.lookup(request)
-        else:
-            route = await bus.request(bus.subjects.route_lookup, request, RouteReply)
+        route = await routes.lookup(RouteRequest(context, number, caller))
     except BusError as exc:
         if exc.code == "not_found":
             return f"user/{number}"
@@ -253,6 +247,7 @@ async def resolve_dial(
 
 async def ring(
     runtime: Runtime,
+    routes: RouteCache,
     field: str,
     number: str,
     app: App,
@@ -264,7 +259,7 @@ async def ring(
     number's route dials something the rules refuse."""
     bus = runtime.bus
     context = runtime.settings.originate_context
-    dial = await resolve_dial(bus, context, number, "")
+    dial = await resolve_dial(routes, context, number, "")
     check_dial_string(field, dial)
     cmd = Originate(
         uuid=str(uuid.uuid4()),
@@ -300,9 +295,7 @@ async def originate(
     cmd = msgspec.structs.replace(originate_command(body, applications), context=context)
     bus = runtime.bus
     if not cmd.dial:
-        dial = await resolve_dial(
-            bus, context, body.destNumber.strip(), body.cidNumber, replica.routes
-        )
+        dial = await resolve_dial(replica.routes, context, body.destNumber.strip(), body.cidNumber)
         try:
             check_dial_string("destNumber", dial)
         except UnsafeValue as exc:

@@ -42,6 +42,7 @@ from switchyard.call_control.node_commands import (
 )
 from switchyard.call_control.nodes import configured_nodes
 from switchyard.call_control.ownership import OWNER
+from switchyard.call_control.replica import RunningReplica
 from switchyard.shared.bus import Bus, BusError
 from switchyard.shared.console.i18n import N_
 from switchyard.shared.console.pages import LOGIN_REDIRECT, fragment, render, require_admin
@@ -308,6 +309,7 @@ async def eavesdrop(
     mode: FromPath[str],
     request: Request[Any, Any, Any],
     runtime: AppRuntime,
+    replica: RunningReplica,
 ) -> str:
     """Ring the extension the operator names; when it answers it listens to the
     call (whispers to the caller, or talks to both)."""
@@ -319,7 +321,9 @@ async def eavesdrop(
         raise bad_request("uuid", UUID.reason)
     listener = _prompted(request, "extension")
     try:
-        result = await ring(runtime, "extension", listener, App("eavesdrop", channel), variables)
+        result = await ring(
+            runtime, replica.routes, "extension", listener, App("eavesdrop", channel), variables
+        )
     except UnsafeValue as exc:
         raise ApiError(
             409, f"extension: its route's dial string is refused: {exc.reason}"

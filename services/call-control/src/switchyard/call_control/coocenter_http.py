@@ -34,6 +34,8 @@ from switchyard.call_control.node_commands import (
     Transfer,
 )
 from switchyard.call_control.nodes import configured_nodes
+from switchyard.call_control.replica import RunningReplica
+from switchyard.call_control.route_cache import RouteCache
 from switchyard.shared.bus import BusError
 from switchyard.shared.callcenter import agent_name, queue_name, short
 from switchyard.shared.fsvalues import CALLCENTER_AGENT, CALLCENTER_QUEUE, EXTENSION, UnsafeValue
@@ -478,9 +480,9 @@ async def _calls_of(runtime: Runtime, extension: str) -> list[dict[str, str]]:
     return [r for r in await channels(runtime) if extension_of(r) == extension]
 
 
-async def _originate(runtime: Runtime, src: str, app: App) -> OriginateResult:
+async def _originate(runtime: Runtime, routes: RouteCache, src: str, app: App) -> OriginateResult:
     try:
-        result = await ring(runtime, "src", src, app)
+        result = await ring(runtime, routes, "src", src, app)
     except UnsafeValue as exc:
         raise Refused(409, f"src: its route's dial string is refused: {exc.reason}") from None
     if not result.ok:
@@ -506,12 +508,14 @@ async def _in_call(runtime: Runtime, field: str, extension: str) -> list[dict[st
     guards=GUARDS,
     opt=_form_doc(CLICK_FORM, "click number success", _PLACED),
 )
-async def click_number(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+async def click_number(
+    request: Request[Any, Any, Any], runtime: AppRuntime, replica: RunningReplica
+) -> Reply:
     """Ring ``src``; once it answers, it is transferred to ``dst`` in the originating
     context (the number is routed as if ``src`` had dialled it)."""
     src, dst = await _src_dst(request)
     context = runtime.settings.originate_context
-    await _originate(runtime, src, App("transfer", f"{dst} XML {context}"))
+    await _originate(runtime, replica.routes, src, App("transfer", f"{dst} XML {context}"))
     return success("click number success")
 
 
@@ -562,11 +566,13 @@ async def transfer(request: Request[Any, Any, Any], runtime: AppRuntime) -> Repl
     guards=GUARDS,
     opt=_form_doc(SPY_FORM, "spy extension success", _PLACED),
 )
-async def exten_spy(request: Request[Any, Any, Any], runtime: AppRuntime) -> Reply:
+async def exten_spy(
+    request: Request[Any, Any, Any], runtime: AppRuntime, replica: RunningReplica
+) -> Reply:
     """``src`` listens to ``dst``'s call: ``src`` is rung and runs ``eavesdrop``."""
     src, dst = await _src_dst(request)
     watched = (await _in_call(runtime, "dst", dst))[0]
-    await _originate(runtime, src, App("eavesdrop", watched["uuid"]))
+    await _originate(runtime, replica.routes, src, App("eavesdrop", watched["uuid"]))
     return success("spy extension success")
 
 
