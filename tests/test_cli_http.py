@@ -5,10 +5,8 @@ reply is FreeSWITCH's text as the node sent it."""
 
 from __future__ import annotations
 
-import io
 import re
 import urllib.parse
-import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from switchyard.fssim import Simulator
 from switchyard.media.service import service as media
 from switchyard.shared.runner import create_app
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import eventually, serving
+from switchyard.shared.testing import eventually, serving, wav
 
 KEY = "abc"
 JOB = re.compile(r"\+OK Job-UUID: ([0-9a-f-]{36})\n")
@@ -116,16 +114,6 @@ async def test_uuid_broadcast_runs_on_the_channels_node_and_freeswitch_errors_pa
     assert r.text.startswith("-ERR"), r.text
 
 
-def _wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"\x00\x01" * int(seconds * rate))
-    return out.getvalue()
-
-
 async def test_uuid_broadcast_of_a_media_id_plays_the_stored_file(
     settings: Settings, sim: Simulator, api_token: str, tmp_path: Path
 ) -> None:
@@ -140,7 +128,7 @@ async def test_uuid_broadcast_of_a_media_id_plays_the_stored_file(
     async with serving(app, headers={"X-XTRA-AUTH-ID": api_token}) as c:
         replica = app.state["call-control"]
         await eventually(lambda: bool(replica.agents) and replica.agents["fs1"].client.connected)
-        r = await c.post("/api/upload", files={"file": ("hello.wav", _wav(), "audio/wav")})
+        r = await c.post("/api/upload", files={"file": ("hello.wav", wav(), "audio/wav")})
         assert r.status_code == 200, r.text
         [item] = r.json()
         r = await cli(c, f"key={KEY}&cmd=originate&arg=user/1000 &park()")
@@ -152,7 +140,7 @@ async def test_uuid_broadcast_of_a_media_id_plays_the_stored_file(
         # The channel played the stored file itself, by the path the media API answers.
         await eventually(lambda: item["abs_path"] in leg.played)
         assert item["abs_path"].startswith(f"{tmp_path}/media/upload/")
-        assert (await c.get(f"/api/media_files/{item['id']}.wav")).content == _wav()
+        assert (await c.get(f"/api/media_files/{item['id']}.wav")).content == wav()
         # An id with no file is refused, naming it; nothing reaches the node.
         r = await cli(c, f"key={KEY}&cmd=uuid_broadcast&arg={uuid} 987654 both")
         assert r.text == "-ERR no media file 987654\n"

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import types
 import typing
-import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,7 @@ from switchyard.media.service import service as media
 from switchyard.shared.runner import create_app
 from switchyard.shared.service import discover
 from switchyard.shared.settings import Settings
-from switchyard.shared.testing import eventually, serving
+from switchyard.shared.testing import eventually, serving, wav
 from tests.conftest import served_stack
 
 PACKAGE = "switchyard_generated_client"
@@ -754,16 +753,6 @@ async def test_a_webhook_subscription_through_a_generated_client(
         await api.missing("api_webhooks_webhook_id_remove", wid)
 
 
-def _wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(int(seconds * rate) * 2))
-    return out.getvalue()
-
-
 async def test_a_media_upload_through_a_generated_client(
     generated: types.ModuleType, settings: Settings, api_token: str
 ) -> None:
@@ -772,7 +761,7 @@ async def test_a_media_upload_through_a_generated_client(
         upload = importlib.import_module(f"{PACKAGE}.api.media.api_upload_upload")
         form = typing.get_type_hints(upload._get_kwargs)["body"]
         file = importlib.import_module(f"{PACKAGE}.types").File
-        sound = _wav()
+        sound = wav()
         body = form(
             file=[file(payload=io.BytesIO(sound), file_name="gen.wav", mime_type="audio/wav")]
         )
