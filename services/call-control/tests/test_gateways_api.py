@@ -82,6 +82,10 @@ async def test_control_failures(client: httpx.AsyncClient) -> None:
     # (it was read as the text "2.5e-42" and started on the first profile).
     r = await client.put("/api/gateways/control", json={"action": "start", "gwname": 2.5e-42})
     assert r.status_code == 400 and r.json()["data"]["field"] == "gwname"
+    # The name reaches a sofia command line: what could end or extend it is refused.
+    for bad in ("gw}", "${system(id)}", "gw\nkillgw all", "gw all", "gw\r"):
+        r = await client.put("/api/gateways/control", json={"action": "killgw", "gwname": bad})
+        assert r.status_code == 400 and r.json()["data"]["field"] == "gwname", bad
 
 
 async def test_control_and_config_changes_reach_the_nodes(
