@@ -67,11 +67,39 @@ async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[
     back in the batch's order.
 
     One statement, so one round trip and no BEGIN/COMMIT of their own: at a
-    steady rate the intake writes small batches often (issue 14)."""
+    steady rate the intake writes small batches often (issue 14).
+
+    The deliveries travel as two arrays of numbers: asyncpg checks every
+    element of an array parameter against collections.abc's classes (about
+    0.1 us a check, two for a string), and six arrays per delivery, five of
+    them of strings, cost the relay more than the rest of the write (issue
+    14). What varies by subscription is only its id: the rest (message id,
+    kind, event name, lane) is a "variant", usually one per event, shared by
+    every subscription that wants it, and sent once."""
     batch = [b for b in batch if b.wanted]
     if not batch:
         return []
-    owed = [(b, w) for b in batch for w in b.wanted]
+    v_msg: list[str] = []  # per variant: its event's msg_id, then what it writes
+    v_message: list[str] = []
+    v_kind: list[str] = []
+    v_name: list[str] = []
+    v_lane: list[str] = []
+    d_variant: list[int] = []  # per delivery: its variant (1-based) and subscription
+    d_webhook: list[int] = []
+    for b in batch:
+        variants: dict[tuple[str, str, str, str], int] = {}
+        for w in b.wanted:
+            key = (w.message_id, w.kind, w.event_name, w.lane)
+            vi = variants.get(key)
+            if vi is None:
+                v_msg.append(b.msg_id)
+                v_message.append(w.message_id)
+                v_kind.append(w.kind)
+                v_name.append(w.event_name)
+                v_lane.append(w.lane)
+                vi = variants[key] = len(v_msg)
+            d_variant.append(vi)
+            d_webhook.append(w.webhook_id)
     rows = await pool.fetch(
         """
         WITH e AS (
@@ -79,50 +107,85 @@ async def record(pool: asyncpg.Pool, batch: list[Incoming], owner: str) -> list[
             SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
             ON CONFLICT (msg_id) DO NOTHING
             RETURNING id, msg_id
+        ), v AS (
+            SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                WITH ORDINALITY AS v(msg_id, m, k, n, l, vi)
         )
         INSERT INTO webhook_deliveries
             (webhook_id, event_id, message_id, kind, event_name, lane, owner)
-        SELECT u.w, e.id, u.m, u.k, u.n, u.l, $10
-        FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[])
-            WITH ORDINALITY AS u(msg_id, w, m, k, n, l, i)
-        JOIN e ON e.msg_id = u.msg_id
+        SELECT u.w, e.id, v.m, v.k, v.n, v.l, $11
+        FROM unnest($9::bigint[], $10::bigint[]) WITH ORDINALITY AS u(vi, w, i)
+        JOIN v ON v.vi = u.vi
+        JOIN e ON e.msg_id = v.msg_id
         -- A subscription deleted since the batch was routed is owed nothing
         -- (else the foreign key fails the batch, and every retry of it).
         WHERE EXISTS (SELECT 1 FROM webhooks h WHERE h.id = u.w)
         -- Ids in the batch's order, which is each lane's order.
         ORDER BY u.i
-        RETURNING id, webhook_id, event_id, message_id, kind
+        RETURNING id, event_id
         """,
         [b.msg_id for b in batch],
         [b.node for b in batch],
         [b.payload for b in batch],
-        [b.msg_id for b, _ in owed],
-        [w.webhook_id for _, w in owed],
-        [w.message_id for _, w in owed],
-        [w.kind for _, w in owed],
-        [w.event_name for _, w in owed],
-        [w.lane for _, w in owed],
+        v_msg,
+        v_message,
+        v_kind,
+        v_name,
+        v_lane,
+        d_variant,
+        d_webhook,
         owner,
     )
-    made = {(r["webhook_id"], r["message_id"], r["kind"]): r for r in rows}
+    # (id, event_id) per delivery written, in the batch's order (ids are taken
+    # in that order: sorting restores it whatever order RETURNING used).
+    rows.sort(key=_first)
+    made: list[tuple[int, int] | None]
+    if len(rows) == len(d_webhook):  # every delivery written: the usual case
+        made = [(r[0], r[1]) for r in rows]
+    else:
+        made = await _which(pool, batch, rows)
     jobs = []
-    for b, w in owed:
-        r = made.get((w.webhook_id, w.message_id, w.kind))
-        if r is not None:
-            jobs.append(
-                Job(
-                    r["id"],
-                    w.webhook_id,
-                    r["event_id"],
-                    w.message_id,
-                    w.kind,
-                    w.event_name,
-                    w.lane,
-                    b.payload,
-                    trace=b.trace,
+    i = 0
+    for b in batch:
+        for w in b.wanted:
+            m = made[i]
+            i += 1
+            if m is not None:
+                jobs.append(
+                    Job(
+                        m[0],
+                        w.webhook_id,
+                        m[1],
+                        w.message_id,
+                        w.kind,
+                        w.event_name,
+                        w.lane,
+                        b.payload,
+                        trace=b.trace,
+                    )
                 )
-            )
     return jobs
+
+
+def _first(row: asyncpg.Record) -> int:
+    return int(row[0])
+
+
+async def _which(
+    pool: asyncpg.Pool, batch: list[Incoming], rows: list[asyncpg.Record]
+) -> list[tuple[int, int] | None]:
+    """Which of the batch's deliveries ``rows`` (id, event_id) are, when some
+    were not written (a redelivered event, a deleted subscription): per
+    delivery of the batch, in order, its (id, event_id) or None."""
+    if not rows:
+        return [None] * sum(len(b.wanted) for b in batch)
+    keyed = await pool.fetch(
+        "SELECT id, event_id, webhook_id, message_id, kind FROM webhook_deliveries "
+        "WHERE id = ANY($1::bigint[])",
+        [r[0] for r in rows],
+    )
+    by_key = {(r[2], r[3], r[4]): (r[0], r[1]) for r in keyed}
+    return [by_key.get((w.webhook_id, w.message_id, w.kind)) for b in batch for w in b.wanted]
 
 
 async def adopt(pool: asyncpg.Pool, owner: str, limit: int = 5000) -> list[Job]:
