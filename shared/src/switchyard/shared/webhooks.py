@@ -56,6 +56,33 @@ def headers(keys: Iterable[bytes], msg_id: str, timestamp: int, body: bytes) -> 
     return out
 
 
+class Signer:
+    """``headers`` for fixed keys, each key's HMAC set up once: what a relay
+    holds per subscription. ``hmac.new`` per delivery redid the key schedule
+    and built two hash objects each time; copying a keyed one and feeding it
+    the prefix and the body (not their concatenation, a copy of the body)
+    took 4.1 instead of 5.5 us for a 5 KB event (issue 14). The same
+    signatures as ``headers``."""
+
+    __slots__ = ("_macs",)
+
+    def __init__(self, keys: Iterable[bytes]) -> None:
+        self._macs = [hmac.new(k, digestmod=hashlib.sha256) for k in keys]
+
+    def headers(self, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+        out = {"webhook-id": msg_id, "webhook-timestamp": str(timestamp)}
+        if self._macs:
+            prefix = f"{msg_id}.{timestamp}.".encode()
+            sigs = []
+            for keyed in self._macs:
+                mac = keyed.copy()
+                mac.update(prefix)
+                mac.update(body)
+                sigs.append("v1," + base64.b64encode(mac.digest()).decode())
+            out["webhook-signature"] = " ".join(sigs)
+        return out
+
+
 def verify(secret: str, body: bytes, received: Mapping[str, str], now: float | None = None) -> str:
     """The ``webhook-id`` of a delivery signed with ``secret``; SignatureError otherwise."""
     msg_id = received.get("webhook-id", "")

@@ -31,7 +31,6 @@ from switchyard.event_relay.retry import next_delay, retry_after
 from switchyard.event_relay.store import Attempt, AttemptWriter, Job
 from switchyard.event_relay.subscriptions import Subscription
 from switchyard.event_relay.urlpolicy import Policy, Refused
-from switchyard.shared import webhooks
 from switchyard.shared.bus import trace_context
 from switchyard.shared.tasks import cancel_and_wait
 
@@ -260,7 +259,7 @@ class Dispatcher:
                 return False
             pause = known
         body = render(job, self.coo, pause)
-        headers = webhooks.headers(sub.keys, job.message_id, int(time.time()), body)
+        headers = sub.signer.headers(job.message_id, int(time.time()), body)
         headers["content-type"] = "application/json"
         # The WEBKEY digest is also a day's credential for /coocenter-api: only
         # the operator's SWITCHYARD_COOCENTER_PUSH_URL gets it, never a coocenter
@@ -310,7 +309,8 @@ class Dispatcher:
                 job, now, status, ok, latency, response, error, job.attempts, outcome, job.next_at
             )
         )
-        await self._after(sub, job, ok, status, outcome)
+        if not ok or sub.failing_since is not None:  # else nothing changes
+            await self._after(sub, job, ok, status, outcome)
         return outcome != "pending"
 
     async def _after(

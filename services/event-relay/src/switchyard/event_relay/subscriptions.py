@@ -66,6 +66,11 @@ class Subscription:
     answer_states: frozenset[str] = frozenset()
     failing_since: dt.datetime | None = None
     keys_until: dt.datetime | None = field(default=None, compare=False)
+    # Signs with ``keys``, each key's HMAC set up once, not per delivery.
+    signer: webhooks.Signer = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.signer = webhooks.Signer(self.keys)
 
     def wants(self, name: str, event: dict[str, Any], node: str) -> bool:
         if name.startswith("webhook."):
