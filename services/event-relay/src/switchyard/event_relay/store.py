@@ -330,10 +330,10 @@ async def write_attempts(
         )
         UPDATE webhook_deliveries d
         SET status = u.status, attempts = u.attempts, next_at = u.next_at,
-            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $14::timestamptz END
-        FROM unnest($9::bigint[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[])
-            AS u(id, status, attempts, next_at, webhook_id)
-        WHERE d.id = u.id AND ($15::text IS NULL OR d.owner = $15::text)
+            finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE $13::timestamptz END
+        FROM unnest($9::bigint[], $10::text[], $11::int[], $12::timestamptz[])
+            AS u(id, status, attempts, next_at)
+        WHERE d.id = u.id AND ($14::text IS NULL OR d.owner = $14::text)
         """,
         [a.job.webhook_id for a in batch],
         [a.job.id for a in batch],
@@ -347,7 +347,6 @@ async def write_attempts(
         [a.outcome for a in last.values()],
         [a.attempts for a in last.values()],
         [_ts(a.next_at) for a in last.values()],
-        [a.job.webhook_id for a in last.values()],
         now,
         owner,
     )
