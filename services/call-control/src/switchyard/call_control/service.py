@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Router
-from litestar.di import Provide
 
 from switchyard.call_control import (
     cdrs,
@@ -61,7 +60,7 @@ def _handlers(replica: Slot[Replica]) -> list[Any]:
                 *console_cdrs.route_handlers,
                 *cdrs.route_handlers,
             ],
-            dependencies={"replica": Provide(replica.get, sync_to_thread=False)},
+            dependencies={"replica": replica.provide()},
         )
     ]
 

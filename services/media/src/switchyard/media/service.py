@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Router
-from litestar.di import Provide
 
 from switchyard.media import (
     fetch_http,
@@ -38,7 +37,7 @@ def _handlers(media: Slot[Media]) -> list[Any]:
                 *fetch_http.route_handlers,
                 *monitor_http.route_handlers,
             ],
-            dependencies={"media": Provide(media.get, sync_to_thread=False)},
+            dependencies={"media": media.provide()},
         )
     ]
 
