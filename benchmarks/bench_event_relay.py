@@ -101,6 +101,7 @@ BARE = r"""
 import asyncio, sys, time
 from pathlib import Path
 import httpx
+import uvloop
 from switchyard.event_relay.delivery import Sender
 from switchyard.event_relay.urlpolicy import Policy, parse_allow
 from switchyard.shared import webhooks
@@ -130,7 +131,8 @@ async def main(url, body_file, n, width, kind):
     await sender.client.aclose()
     await plain.aclose()
 
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]))
+# On uvloop, as the relay runs under granian (shared/cli.py): the same loop both sides.
+uvloop.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]))
 """
 
 WRK_POST = """

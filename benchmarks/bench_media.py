@@ -36,6 +36,7 @@ from switchyard.shared.embedded import free_port
 SERVER = r"""
 import asyncio, sys
 from granian.constants import Interfaces
+import uvloop
 from granian.server.embed import Server
 from litestar import Response, get, post
 from switchyard.media.service import service
@@ -63,7 +64,7 @@ async def baidu_tts() -> Response[bytes]:
 
 bench = Service(name="bench", route_handlers=[const, const_n, baidu_token, baidu_tts])
 app = create_app(Settings.from_env(), [service, bench])
-asyncio.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
+uvloop.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
                    interface=Interfaces.ASGI, log_enabled=False).serve())
 """
 

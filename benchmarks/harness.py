@@ -257,6 +257,7 @@ async def scratch_database(pg_url: str) -> AsyncIterator[str]:
 CONFIG_API_SERVER = r"""
 import asyncio, sys
 from granian.constants import Interfaces
+import uvloop
 from granian.server.embed import Server
 from litestar import Request, Response, post, route
 from switchyard.config_api.service import service
@@ -278,7 +279,7 @@ async def set_body(name: str, request: Request) -> None:
 
 bench = Service(name="bench-const", route_handlers=[const, set_body])
 app = create_app(Settings.from_env(), [service, bench])
-asyncio.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
+uvloop.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
                    interface=Interfaces.ASGI, log_enabled=False).serve())
 """
 

@@ -172,6 +172,7 @@ def load() -> str:
 BARE_SERVER = r"""
 import asyncio, sys
 from granian.constants import Interfaces
+import uvloop
 from granian.server.embed import Server
 from litestar import Litestar, Response, route
 
@@ -182,7 +183,7 @@ async def const() -> Response[bytes]:
     return Response(BODY, media_type="text/plain")
 
 app = Litestar([const], debug=False)
-asyncio.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
+uvloop.run(Server(app, address="127.0.0.1", port=int(sys.argv[1]),
                    interface=Interfaces.ASGI, log_enabled=False).serve())
 """
 

@@ -299,7 +299,7 @@ async def _prepare_up(settings: Settings) -> tuple[str, datetime, str | None]:
 def _serve(settings: Settings) -> None:
     """Serve the app with granian; the worker rebuilds settings from the environment."""
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
 
     os.environ.update(settings.to_env())
     Granian(
@@ -307,6 +307,10 @@ def _serve(settings: Settings) -> None:
         address=settings.http_host,
         port=settings.http_port,
         interface=Interfaces.ASGI,
+        # uvloop, not asyncio's loop: every hop of a request (granian's thread
+        # to the loop, the body, NATS, Postgres, ESL) costs about half
+        # (docs/benchmarks.md, issue 12). Named, not left to granian's "auto".
+        loop=Loops.uvloop,
         factory=True,
         workers=1,
         log_access=False,
