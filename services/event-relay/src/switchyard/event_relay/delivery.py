@@ -116,8 +116,12 @@ class Dispatcher:
             self._held.add(job.id)
             key = (job.webhook_id, job.lane)
             lane = self.lanes.setdefault(key, [])
-            # In id order: a replayed or adopted delivery takes its old place.
-            bisect.insort(lane, job, key=lambda j: j.id)
+            # In id order: a replayed or adopted delivery takes its old place
+            # (a new one, the usual case, goes last).
+            if lane and lane[-1].id > job.id:
+                bisect.insort(lane, job, key=lambda j: j.id)
+            else:
+                lane.append(job)
             if key not in self._tasks and not self._draining:
                 self._tasks[key] = asyncio.create_task(self._run(key, lane))
 
@@ -301,9 +305,12 @@ class Dispatcher:
             error = f"HTTP {status}"
         if self.metrics is not None:
             self.metrics.attempt_duration.observe(latency / 1000)
-            {"delivered": self.metrics.deliveries, "pending": self.metrics.retries}.get(
-                outcome, self.metrics.failures
-            ).inc()
+            if ok:
+                self.metrics.deliveries.inc()
+            elif outcome == "pending":
+                self.metrics.retries.inc()
+            else:
+                self.metrics.failures.inc()
         self.writer.add(
             Attempt(
                 job, now, status, ok, latency, response, error, job.attempts, outcome, job.next_at
