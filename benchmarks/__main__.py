@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-import asyncio
 import importlib
 import pkgutil
 import sys
+
+import uvloop
 
 import benchmarks
 from benchmarks.harness import backing
@@ -23,7 +24,9 @@ def main(names: list[str]) -> None:
         for name in chosen:
             print(f"{name}:", flush=True)
             module = importlib.import_module(f"benchmarks.bench_{name}")
-            asyncio.run(module.run(ctx))
+            # The loop the services run on (shared/cli.py): what runs in this
+            # process (an agent, a bare client, a publisher) runs as it would there.
+            uvloop.run(module.run(ctx))
 
 
 if __name__ == "__main__":
