@@ -36,6 +36,7 @@ from switchyard.shared.http.methods import options_allow
 from switchyard.shared.http.openapi import document_routes
 from switchyard.shared.http.openapi import tags as openapi_tags
 from switchyard.shared.http.oplog import OperationLogMiddleware
+from switchyard.shared.http.oplog_writer import OplogWriter
 from switchyard.shared.http.peer import parse_networks
 from switchyard.shared.http.security import add_security_headers
 from switchyard.shared.http.tokencache import TokenCache
@@ -156,7 +157,9 @@ def create_app(
                 bus.subjects.token_revoked, TokenRevoked, tokens.on_notice
             )
             stack.push_async_callback(notices.unsubscribe)
-            runtime = Runtime(settings, pool, bus, tokens, limiter, app_metrics)
+            oplog = OplogWriter(pool)
+            stack.push_async_callback(oplog.close)  # before the pool closes
+            runtime = Runtime(settings, pool, bus, tokens, limiter, oplog, app_metrics)
             app.state.runtime = runtime_slot.value = runtime
             stack.callback(setattr, runtime_slot, "value", None)
             for service, slot in zip(services, slots, strict=True):

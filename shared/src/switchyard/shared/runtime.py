@@ -13,6 +13,7 @@ import asyncpg
 
 from switchyard.shared.bus import Bus
 from switchyard.shared.http.limits import LoginLimiter
+from switchyard.shared.http.oplog_writer import OplogWriter
 from switchyard.shared.http.tokencache import TokenCache
 from switchyard.shared.metrics import Metrics
 from switchyard.shared.settings import Settings
@@ -28,6 +29,8 @@ class Runtime:
     # rate limits (limits.py): per app, so two apps in one process share neither.
     tokens: TokenCache
     login_limiter: LoginLimiter
+    # The operation log's rows, written in batches (oplog_writer.py).
+    oplog: OplogWriter
     # The app's Prometheus registry (served at /metrics); services add their instruments.
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -3,7 +3,8 @@
 An ASGI middleware, so no handler can forget it: after a POST, PUT, PATCH or
 DELETE that answered below 400 it records who (the authenticated
 principal), from which IP (``peer.client_ip``), which resource and which
-action. A handler can name its resource explicitly
+action (in batches, a few milliseconds later: ``oplog_writer.py``). A
+handler can name its resource explicitly
 (``opt={"oplog_resource": "gateways"}``) or opt out (``opt={"oplog": False}``,
 e.g. login, which writes its own rows through ``record``, failures included).
 
@@ -17,6 +18,7 @@ synchronous path.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -104,14 +106,12 @@ class OperationLogMiddleware(ASGIMiddleware):
         principal = scope.get("user")
         operator = principal.operator if isinstance(principal, Principal) else "anonymous"
         path = scope.get("path", "")
-        await record(
-            scope["app"].state.runtime.pool,
-            operator=operator,
-            ip=client_ip(scope),
-            resource=handler_opt.get("oplog_resource") or resource_of(path),
-            action=handler_opt.get("oplog_action") or _ACTIONS[method],
-            method=method,
-            path=path,
-            status=status,
-            detail=scope.get("path_params") or {},
+        runtime = scope["app"].state.runtime
+        resource = handler_opt.get("oplog_resource") or resource_of(path)
+        action = handler_opt.get("oplog_action") or _ACTIONS[method]
+        detail = scope.get("path_params") or {}
+        detail_json = msgspec.json.encode(detail).decode()
+        ip, now = client_ip(scope), dt.datetime.now(dt.UTC)
+        await runtime.oplog.add(
+            (operator, ip, resource, action, method, path, status, detail_json, now)
         )
