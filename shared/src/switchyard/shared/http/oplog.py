@@ -19,7 +19,6 @@ synchronous path.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 import msgspec
@@ -29,10 +28,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from switchyard.shared.accounts import Principal
 from switchyard.shared.http.auth import EXCLUDE_OPT
+from switchyard.shared.http.oplog_writer import OplogWriter
 from switchyard.shared.http.peer import client_ip
 from switchyard.shared.http.status import StatusCapture
-
-log = logging.getLogger(__name__)
 
 _ACTIONS = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 
@@ -54,7 +52,7 @@ def resource_of(path: str) -> str:
 
 
 async def record(
-    pool: Any,
+    writer: OplogWriter,
     *,
     operator: str,
     ip: str,
@@ -65,25 +63,12 @@ async def record(
     status: int,
     detail: Any,
 ) -> None:
-    """One ``operation_logs`` row; a failed write is logged, never raised."""
-    try:
-        await pool.execute(
-            """INSERT INTO operation_logs
-                   (operator, ip, resource, action, method, path, status, detail)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)""",
-            operator,
-            ip,
-            resource,
-            action,
-            method,
-            path,
-            status,
-            msgspec.json.encode(detail).decode(),
-        )
-    except Exception:
-        # The change itself is committed and answered; a lost log row must
-        # not turn it into an error, but it must be seen.
-        log.exception("operation log write failed for %s %s", method, path)
+    """One ``operation_logs`` row, through the app's writer (in a batch); a
+    failed write is logged there, never raised: the change itself is
+    committed and answered."""
+    detail_json = msgspec.json.encode(detail).decode()
+    now = dt.datetime.now(dt.UTC)
+    await writer.add((operator, ip, resource, action, method, path, status, detail_json, now))
 
 
 class OperationLogMiddleware(ASGIMiddleware):
@@ -106,12 +91,14 @@ class OperationLogMiddleware(ASGIMiddleware):
         principal = scope.get("user")
         operator = principal.operator if isinstance(principal, Principal) else "anonymous"
         path = scope.get("path", "")
-        runtime = scope["app"].state.runtime
-        resource = handler_opt.get("oplog_resource") or resource_of(path)
-        action = handler_opt.get("oplog_action") or _ACTIONS[method]
-        detail = scope.get("path_params") or {}
-        detail_json = msgspec.json.encode(detail).decode()
-        ip, now = client_ip(scope), dt.datetime.now(dt.UTC)
-        await runtime.oplog.add(
-            (operator, ip, resource, action, method, path, status, detail_json, now)
+        await record(
+            scope["app"].state.runtime.oplog,
+            operator=operator,
+            ip=client_ip(scope),
+            resource=handler_opt.get("oplog_resource") or resource_of(path),
+            action=handler_opt.get("oplog_action") or _ACTIONS[method],
+            method=method,
+            path=path,
+            status=status,
+            detail=scope.get("path_params") or {},
         )

@@ -218,7 +218,7 @@ async def _log_login(
     if limit:
         detail["limit"] = limit
     await record(
-        runtime.pool,
+        runtime.oplog,
         operator=username,
         ip=ip,
         resource="sessions",
