@@ -57,6 +57,11 @@ def esl_handshake(conn: socket.socket) -> bool:
     """Play FreeSWITCH's side of an inbound ESL connection: ask for auth,
     accept it and any command, until an ``event`` subscription. False if
     the client went away first."""
+    # Without delay, as mod_event_socket sets every listener's socket: with
+    # Nagle's algorithm on, part of a tick's frames waited for the next tick,
+    # and at 1,000 events/s one event in ten reached call-control 10 ms late
+    # (issue 14).
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     conn.sendall(b"Content-Type: auth/request\n\n")
     buf, subscribed = b"", False
     while not subscribed:
