@@ -276,6 +276,10 @@ async def run(ctx: Context) -> None:
                 row["on"].report(ctx)
             base = servers["on"].base
             await second.aclose()
+            # The paced measures are of the server: its own work settled, and
+            # no autovacuum of the seeded tables on the other core.
+            await on.quiet()
+            await harness.autovacuum_done(db_url)
             print(f"  paced at {PACED_RATE} req/s, tracing on (load {wrk.load()}):", flush=True)
             for name, reqs, creqs in (
                 ("dialplan", dialplan, xml_const),

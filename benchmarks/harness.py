@@ -305,6 +305,26 @@ class Served:
         raise TimeoutError(f"server still busy after {within}s")
 
 
+async def autovacuum_done(db_url: str, within: float = 120) -> None:
+    """Wait until no autovacuum worker runs in ``db_url``'s database: after a
+    bench has written 100k rows, one may start minutes later, and its core
+    is then not the server's (a latency measure of the server would count
+    it)."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        deadline = time.monotonic() + within
+        sql = (
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' "
+            "AND datname = current_database()"
+        )
+        while await conn.fetchval(sql):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"autovacuum still running after {within}s")
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
 # What a service child's /fs/xml wants as basic auth (user ``freeswitch``).
 XML_CURL_SECRET = "bench-" + secrets.token_hex(8)
 XML_CURL_AUTH = ("freeswitch", XML_CURL_SECRET)
