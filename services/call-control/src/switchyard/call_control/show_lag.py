@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 # Longer than the longest lag seen (304 ms): what the table shows after this
@@ -31,14 +32,18 @@ class EndedChannels:
 
     def __init__(self, keep: float = ENDED_FOR) -> None:
         self.keep = keep
-        self._at: dict[str, float] = {}
+        # Oldest first. An OrderedDict, not a dict: its oldest entry is found
+        # in constant time however many were deleted before it. Copying the
+        # dict to find them cost every hangup event a walk of the last 10 s of
+        # hangups (4 % of an owner's event ingest, issue 12).
+        self._at: OrderedDict[str, float] = OrderedDict()
 
     def add(self, uuid: str) -> None:
         now = time.monotonic()
-        self._at.pop(uuid, None)
         self._at[uuid] = now
-        # Insertion order is age order: drop from the front while too old.
-        for old, at in list(self._at.items()):
+        self._at.move_to_end(uuid)
+        while True:  # the newest is ``uuid``, just added: the loop ends there
+            old, at = next(iter(self._at.items()))
             if now - at < self.keep:
                 break
             del self._at[old]
