@@ -42,7 +42,7 @@ class EndedChannels:
         now = time.monotonic()
         self._at[uuid] = now
         self._at.move_to_end(uuid)
-        while True:  # the newest is ``uuid``, just added: the loop ends there
+        while self._at:  # the newest is ``uuid``, just added: ends there (keep > 0)
             old, at = next(iter(self._at.items()))
             if now - at < self.keep:
                 break
