@@ -64,3 +64,22 @@ async def test_events_come_in_order_each_once_as_they_are_published(bus: Bus) ->
         assert await pull.fetch(64, timeout=0.3) == []  # and nothing more
     finally:
         await pull.stop()
+
+
+async def test_the_next_batch_is_asked_for_when_a_full_one_came(bus: Bus) -> None:
+    """A request filled to its batch ends with no status from the server: the
+    next fetch must ask again then, not once the request's ``expires`` is over
+    (60 s here; the guard below fails the test long before)."""
+    pull = await _pull(bus)
+    try:
+        await _publish(bus, range(1, 201))
+        got: list[int] = []
+        async with asyncio.timeout(15):
+            while len(got) < 200:
+                msgs = await pull.fetch(64, timeout=60.0)
+                for m in msgs:
+                    await m.ack()
+                got += _seqs(msgs)
+        assert got == list(range(1, 201))
+    finally:
+        await pull.stop()

@@ -131,13 +131,14 @@ class Pull:
     async def _on(self, msg: Msg) -> None:
         headers = msg.headers or {}
         status = headers.get("Status")
-        current = msg.subject == self._reply
         if status is None:
-            self._got.append(msg)  # an event is kept whichever request brought it
-            if current:
-                self._owed = max(0, self._owed - 1)
-                self._brought += 1
-        elif status == "100" or not current:
+            # An event carries its own subject, not the request's: counted
+            # against the open request (an earlier one's late event only
+            # makes the next request come sooner).
+            self._got.append(msg)
+            self._owed = max(0, self._owed - 1)
+            self._brought += 1
+        elif status == "100" or msg.subject != self._reply:
             # A heartbeat goes on; the end of an earlier request (given up on
             # after a reconnect, and sent again by the client) ends nothing.
             return
