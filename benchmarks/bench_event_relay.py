@@ -388,7 +388,6 @@ async def _turns(
     bare = [await _bare(url, body_file, "sender")]
     turns = []
     for _ in range(TURNS):
-        await _stats(rx)
         rate = await _throughput(bus, rx, url, template, old, subs)
         bare.append(await _bare(url, body_file, "sender"))
         turns.append(Turn(rate, (bare[-2] + bare[-1]) / 2))
